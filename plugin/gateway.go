@@ -1,0 +1,93 @@
+package plugin
+
+import (
+	"context"
+	"time"
+)
+
+// Gateway is what the flow needs from PayMaster. Implementations retry
+// transport failures themselves in a way that is safe for money and return
+// an *Error with code EUnavailable when the outcome is unknown, or
+// ERejected when PayMaster answered with an error.
+type Gateway interface {
+	// CreatePayment asks for an SBP payment. req.IdempotencyKey is sent
+	// with every try; if PayMaster says the key was used, the payment is
+	// found by req.OrderNo instead of creating another.
+	CreatePayment(ctx context.Context, req CreateRequest) (Remote, error)
+	// GetPayment reads a payment's status.
+	GetPayment(ctx context.Context, id string) (Remote, error)
+	// CancelPayment sends one cancel. Success does not mean cancelled.
+	CancelPayment(ctx context.Context, id string) error
+	// FindPayment looks a payment up by its order number among those
+	// created around the given time. ok is false if there is none.
+	FindPayment(ctx context.Context, orderNo string, around time.Time) (r Remote, ok bool, err error)
+}
+
+// CreateRequest is one SBP payment request.
+type CreateRequest struct {
+	OrderNo        string
+	Amount         int64 // kopecks
+	Description    string
+	Expires        time.Time
+	StickerID      string // mode 2: activate this cash-link sticker
+	IdempotencyKey string
+	Params         map[string]string
+}
+
+// RemoteStatus is PayMaster's status string. Unknown values are kept
+// verbatim and treated as pending.
+type RemoteStatus string
+
+const (
+	RemotePending      RemoteStatus = "Pending"
+	RemoteConfirmation RemoteStatus = "Confirmation"
+	RemoteAuthorized   RemoteStatus = "Authorized"
+	RemoteSettled      RemoteStatus = "Settled"
+	RemoteCancelled    RemoteStatus = "Cancelled"
+	RemoteRejected     RemoteStatus = "Rejected"
+)
+
+// Final reports whether PayMaster will not change this status again.
+func (s RemoteStatus) Final() bool {
+	return s == RemoteSettled || s == RemoteCancelled || s == RemoteRejected
+}
+
+// Known reports whether s is one of the documented statuses.
+func (s RemoteStatus) Known() bool {
+	switch s {
+	case RemotePending, RemoteConfirmation, RemoteAuthorized, RemoteSettled, RemoteCancelled, RemoteRejected:
+		return true
+	}
+	return false
+}
+
+// Remote is a payment as PayMaster reports it.
+type Remote struct {
+	ID         string
+	OrderNo    string
+	Status     RemoteStatus
+	ResultCode string // Success, InsufficientFunds, PaymentExpired, CancelledByUser, ...
+	Message    string
+	Amount     int64  // kopecks
+	QRPayload  string // confirmation.paymentUrl; empty until PayMaster provides it
+	Created    time.Time
+}
+
+// ReasonFor maps a failed remote payment to the shopper-facing reason.
+func ReasonFor(r Remote, cancelRequested bool) Reason {
+	switch r.ResultCode {
+	case "InsufficientFunds":
+		return ReasonInsufficientFunds
+	case "PaymentExpired":
+		return ReasonExpired
+	case "CancelledByUser":
+		if cancelRequested {
+			return ReasonCancelled
+		}
+		return ReasonDeclinedInApp
+	}
+	if r.Status == RemoteCancelled && cancelRequested {
+		return ReasonCancelled
+	}
+	return ReasonTechnical
+}

@@ -1,0 +1,61 @@
+package plugin
+
+import (
+	"context"
+	"time"
+)
+
+// Journal is the durable record of every attempt. A state change is on disk
+// when Update returns, before anybody is told about it.
+type Journal interface {
+	// Create records a new attempt with its first event.
+	Create(ctx context.Context, p *Payment, ev Event) error
+	// Update stores p's new fields and appends ev, atomically.
+	Update(ctx context.Context, p *Payment, ev Event) error
+	// Get returns a recorded payment, or an *Error with ENotFound.
+	Get(ctx context.Context, id string) (*Payment, error)
+	// Unfinished returns every payment whose state is not final, oldest first.
+	Unfinished(ctx context.Context) ([]*Payment, error)
+	// ByCheck returns the payments for a check, oldest first.
+	ByCheck(ctx context.Context, checkID string) ([]*Payment, error)
+}
+
+// Event is one appended line of a payment's history.
+type Event struct {
+	Seq       int64     `json:"seq"`
+	PaymentID string    `json:"payment_id"`
+	At        time.Time `json:"at"`
+	Kind      string    `json:"kind"`
+	State     State     `json:"state"`
+	Detail    string    `json:"detail,omitempty"`
+	Actor     string    `json:"actor,omitempty"` // "till", "shopper", "sbpd", a technician's name
+}
+
+// Event kinds.
+const (
+	EvCreated         = "created"          // the attempt is recorded, before PayMaster is called
+	EvCreateFailed    = "create_failed"    // the create call failed
+	EvRemoteCreated   = "remote_created"   // PayMaster's id is stored
+	EvQRReady         = "qr_ready"         // the QR link is stored; the shopper may now see it
+	EvRemoteStatus    = "remote_status"    // PayMaster's status changed
+	EvStatusTimeout   = "status_timeout"   // no final status in time: the dialog
+	EvRetry           = "retry"            // the shopper chose Повторить
+	EvCancelRequested = "cancel_requested" // the shopper chose Отменить
+	EvCancelSent      = "cancel_sent"      // PayMaster accepted the cancel call
+	EvCancelFailed    = "cancel_failed"    // the cancel call failed
+	EvFinal           = "final"            // paid or not paid
+	EvAttention       = "needs_attention"  // a person must decide
+	EvReconciled      = "reconciled"       // checked with PayMaster at start
+	EvResumed         = "resumed"          // picked up again after a restart
+)
+
+// Filter selects payments for a journal search. Zero fields match all.
+type Filter struct {
+	State   State
+	CheckID string
+	From    time.Time
+	To      time.Time
+	Query   string // matches check id, order number, PayMaster id, or amount in kopecks
+	Limit   int
+	Offset  int
+}
