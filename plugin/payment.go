@@ -110,6 +110,7 @@ type Payment struct {
 	ResultCode      string `json:"result_code,omitempty"`
 	Reason          Reason `json:"reason,omitempty"`
 	CancelRequested bool   `json:"cancel_requested,omitempty"`
+	CancelSent      bool   `json:"cancel_sent,omitempty"` // PayMaster accepted our one cancel call
 	LateSettle      bool   `json:"late_settle,omitempty"` // Settled after our cancel was sent
 	Offline         bool   `json:"-"`                     // last PayMaster call failed; picks the dialog text
 }

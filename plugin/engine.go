@@ -1,0 +1,377 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+)
+
+// Screen is told about every committed change of every payment, in order.
+// Show must not block: a screen that cannot keep up drops stale states.
+type Screen interface {
+	Show(p Payment)
+}
+
+// Engine runs the payment flow of one kiosk: one active payment at a time,
+// every change written to the Journal before anybody hears of it.
+type Engine struct {
+	Gateway Gateway
+	Journal Journal
+	Clock   Clock
+	Screen  Screen       // optional
+	Logger  *slog.Logger // optional
+	NewID   func() string
+	NewKey  func() string // idempotency keys
+
+	mu       sync.Mutex
+	settings Settings
+	ready    bool
+	closed   bool
+	active   *runner
+	runners  map[string]*runner
+	subs     map[string]map[chan Payment]struct{}
+	ctx      context.Context
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+}
+
+// NewEngine returns an engine with the given parts and settings. Call Open
+// before Start.
+func NewEngine(gw Gateway, j Journal, clock Clock, s Settings) (*Engine, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if clock == nil {
+		clock = RealClock{}
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	return &Engine{
+		Gateway: gw, Journal: j, Clock: clock, settings: s,
+		runners: map[string]*runner{}, subs: map[string]map[chan Payment]struct{}{},
+		ctx: ctx, stop: stop,
+	}, nil
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Logger
+}
+
+// Settings returns the settings the next payment will use.
+func (e *Engine) Settings() Settings {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.settings
+}
+
+// SetSettings validates s and makes it the settings of the next payment.
+// A payment in progress keeps the settings it started with.
+func (e *Engine) SetSettings(s Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.settings = s
+	e.mu.Unlock()
+	return nil
+}
+
+// Ready reports whether Open has reconciled the journal.
+func (e *Engine) Ready() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.ready
+}
+
+// Open reconciles every unfinished journal row with PayMaster, one step
+// each, then accepts new payments. A payment still in progress resumes;
+// one PayMaster could not be asked about keeps being retried in the
+// background.
+func (e *Engine) Open(ctx context.Context) error {
+	rows, err := e.Journal.Unfinished(ctx)
+	if err != nil {
+		return fmt.Errorf("open engine: read unfinished payments: %w", err)
+	}
+	for _, p := range rows {
+		r := e.newRunner(*p, e.Settings(), true)
+		r.step(ctx)
+		e.mu.Lock()
+		e.runners[p.ID] = r
+		if r.snapshot().State.Active() {
+			e.active = r // the newest active one holds the kiosk
+		}
+		e.mu.Unlock()
+		e.launch(r)
+	}
+	e.mu.Lock()
+	e.ready = true
+	e.mu.Unlock()
+	e.log().Info("engine ready", "reconciled", len(rows))
+	return nil
+}
+
+// Close stops every runner. Payments in progress stay in the journal as
+// they are and resume at the next Open.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	e.stop()
+	e.wg.Wait()
+	return nil
+}
+
+func (e *Engine) launch(r *runner) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		r.run(e.ctx)
+		e.mu.Lock()
+		if e.runners[r.id] == r {
+			delete(e.runners, r.id)
+		}
+		if e.active == r {
+			e.active = nil
+		}
+		e.mu.Unlock()
+	}()
+}
+
+// Start begins a payment for a check, or returns the active one for the
+// same check. created is false when an existing payment is returned.
+func (e *Engine) Start(ctx context.Context, req StartRequest) (p Payment, created bool, err error) {
+	if err := req.Validate(); err != nil {
+		return Payment{}, false, err
+	}
+	e.mu.Lock()
+	r, existing, err := e.startLocked(ctx, req)
+	e.mu.Unlock()
+	switch {
+	case err != nil:
+		return Payment{}, false, err
+	case existing != nil:
+		existing.Decorate()
+		return *existing, false, nil
+	}
+	e.publish(r.snapshot())
+	e.launch(r)
+	// Wait a little for the QR so that the till's answer usually carries it.
+	t := e.Clock.NewTimer(r.settings.StartWait)
+	defer t.Stop()
+	select {
+	case <-r.firstStep:
+	case <-t.Chan():
+	case <-ctx.Done():
+	}
+	return r.snapshot(), true, nil
+}
+
+func (e *Engine) startLocked(ctx context.Context, req StartRequest) (*runner, *Payment, error) {
+	switch {
+	case e.closed:
+		return nil, nil, Errorf(ENotReady, "sbpd is shutting down")
+	case !e.ready:
+		return nil, nil, &Error{Code: ENotReady, Reason: "not_ready", Message: "sbpd is still reconciling unfinished payments with PayMaster; try again in a moment"}
+	case !e.settings.Enabled:
+		return nil, nil, &Error{Code: EDisabled, Reason: "sbp_disabled", Message: "SBP payments are turned off for this kiosk (sbp.enabled = false)"}
+	case req.Mixed && !e.settings.MixedAllowed:
+		return nil, nil, &Error{Code: EInvalid, Reason: "mixed_not_enabled", Message: "mixed payment is not enabled in the cash-desk template (sbp.mixed_payment = false)"}
+	}
+	if e.active != nil {
+		a := e.active.snapshot()
+		if a.CheckID != req.CheckID {
+			return nil, nil, &Error{Code: EConflict, Reason: "another_payment_active",
+				Message: fmt.Sprintf("payment %s for check %s is in progress: finish or cancel it first", a.ID, a.CheckID)}
+		}
+		if a.Amount != req.Amount || a.Mixed != req.Mixed {
+			return nil, nil, &Error{Code: EConflict, Reason: "check_in_progress",
+				Message: fmt.Sprintf("payment %s for check %s is in progress for %s ₽: cancel it before asking for %s ₽", a.ID, a.CheckID, FormatRoubles(a.Amount), FormatRoubles(req.Amount))}
+		}
+		return nil, &a, nil
+	}
+	prior, err := e.Journal.ByCheck(ctx, req.CheckID)
+	if err != nil {
+		return nil, nil, &Error{Code: EStorage, Reason: "journal_unavailable", Message: "the payment journal cannot be read", Err: err}
+	}
+	for _, old := range prior {
+		switch {
+		case old.State == StatePaid && old.Amount == req.Amount:
+			return nil, old, nil // already paid: never charge a check twice
+		case old.State == StatePaid:
+			return nil, nil, &Error{Code: EConflict, Reason: "check_already_paid",
+				Message: fmt.Sprintf("check %s is already paid by SBP (payment %s, %s ₽)", req.CheckID, old.ID, FormatRoubles(old.Amount))}
+		case old.State == StateNeedsAttention || !old.State.Final():
+			return nil, nil, &Error{Code: EConflict, Reason: "check_needs_attention",
+				Message: fmt.Sprintf("an earlier payment for check %s (%s) has no final status yet and needs an administrator's decision", req.CheckID, old.ID)}
+		}
+	}
+	s := e.settings
+	now := e.Clock.Now().UTC()
+	mode := s.Mode
+	if req.Mixed {
+		mode = ModeScreen // the remainder's QR is always shown on screen
+	}
+	p := Payment{
+		ID:             e.NewID(),
+		CheckID:        req.CheckID,
+		OrderNo:        fmt.Sprintf("%s-%s-%d", s.TillID, req.CheckID, len(prior)+1),
+		Amount:         req.Amount,
+		Mixed:          req.Mixed,
+		Mode:           mode,
+		State:          StateCreating,
+		IdempotencyKey: e.NewKey(),
+		ExpiresAt:      now.Add(s.InvoiceTTL),
+		CreatedAt:      now,
+		UpdatedAt:      now,
+	}
+	ev := Event{PaymentID: p.ID, At: now, Kind: EvCreated, State: p.State, Actor: "till",
+		Detail: fmt.Sprintf("check %s, %s ₽, mode %d, mixed %t, order %s", p.CheckID, FormatRoubles(p.Amount), p.Mode, p.Mixed, p.OrderNo)}
+	if err := e.Journal.Create(ctx, &p, ev); err != nil {
+		return nil, nil, &Error{Code: EStorage, Reason: "journal_unavailable", Message: "the payment journal cannot record a new payment; no payment was started", Err: err}
+	}
+	r := e.newRunner(p, s, false)
+	e.runners[p.ID] = r
+	e.active = r
+	e.log().Info("payment started", "payment_id", p.ID, "check_id", p.CheckID, "amount", p.Amount, "mode", int(p.Mode))
+	return r, nil, nil
+}
+
+// Get returns a payment: the live one if it is running, else the journal's.
+func (e *Engine) Get(ctx context.Context, id string) (Payment, error) {
+	e.mu.Lock()
+	r := e.runners[id]
+	e.mu.Unlock()
+	if r != nil {
+		return r.snapshot(), nil
+	}
+	p, err := e.Journal.Get(ctx, id)
+	if err != nil {
+		return Payment{}, err
+	}
+	p.Decorate()
+	return *p, nil
+}
+
+// Retry is the shopper's Повторить: keep watching the same payment.
+func (e *Engine) Retry(ctx context.Context, id string) (Payment, error) {
+	return e.command(ctx, id, ActionRetry)
+}
+
+// Cancel is the shopper's Отменить: send one cancel, then watch for the
+// final status.
+func (e *Engine) Cancel(ctx context.Context, id string) (Payment, error) {
+	return e.command(ctx, id, ActionCancel)
+}
+
+func (e *Engine) command(ctx context.Context, id, action string) (Payment, error) {
+	e.mu.Lock()
+	r := e.runners[id]
+	e.mu.Unlock()
+	if r == nil {
+		return e.commandFinished(ctx, id, action)
+	}
+	c := command{action: action, reply: make(chan commandResult, 1)}
+	select {
+	case r.cmds <- c:
+	case <-r.done:
+		return e.commandFinished(ctx, id, action)
+	case <-ctx.Done():
+		return Payment{}, ctx.Err()
+	}
+	select {
+	case res := <-c.reply:
+		return res.p, res.err
+	case <-ctx.Done():
+		return Payment{}, ctx.Err()
+	}
+}
+
+// commandFinished answers a shopper's choice on a payment no runner holds:
+// pressing Отменить again on a payment already cancelled is answered with
+// the payment; anything else is a conflict.
+func (e *Engine) commandFinished(ctx context.Context, id, action string) (Payment, error) {
+	p, err := e.Get(ctx, id)
+	if err != nil {
+		return Payment{}, err
+	}
+	if action == ActionCancel && p.CancelRequested {
+		return p, nil
+	}
+	return p, &Error{Code: EConflict, Reason: "invalid_state",
+		Message: fmt.Sprintf("cannot %s payment %s: it is %s", action, id, p.State)}
+}
+
+// Subscribe delivers the payment on every committed change, starting with
+// its current state. stop ends the subscription and closes the channel.
+func (e *Engine) Subscribe(id string) (<-chan Payment, func()) {
+	ch := make(chan Payment, 1)
+	e.mu.Lock()
+	if e.subs[id] == nil {
+		e.subs[id] = map[chan Payment]struct{}{}
+	}
+	e.subs[id][ch] = struct{}{}
+	r := e.runners[id]
+	e.mu.Unlock()
+	if r != nil {
+		offer(ch, r.snapshot())
+	} else if p, err := e.Get(context.Background(), id); err == nil {
+		offer(ch, p)
+	}
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			e.mu.Lock()
+			delete(e.subs[id], ch)
+			if len(e.subs[id]) == 0 {
+				delete(e.subs, id)
+			}
+			e.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// offer puts p into a one-slot channel, replacing a stale value.
+func offer(ch chan Payment, p Payment) {
+	for {
+		select {
+		case ch <- p:
+			return
+		default:
+		}
+		select {
+		case <-ch:
+		default:
+		}
+	}
+}
+
+// publish tells the screen and subscribers about a committed change.
+func (e *Engine) publish(p Payment) {
+	p.Decorate()
+	if e.Screen != nil {
+		e.Screen.Show(p)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for ch := range e.subs[p.ID] {
+		offer(ch, p)
+	}
+	if e.active != nil && e.active.id == p.ID && !p.State.Active() {
+		e.active = nil // the kiosk is free for the next check
+	}
+}
+
+// Active returns the payment holding the kiosk, if any.
+func (e *Engine) Active() (Payment, bool) {
+	e.mu.Lock()
+	r := e.active
+	e.mu.Unlock()
+	if r == nil {
+		return Payment{}, false
+	}
+	return r.snapshot(), true
+}
