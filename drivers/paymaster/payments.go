@@ -1,0 +1,278 @@
+package paymaster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// CreatePayment asks PayMaster for an SBP payment: a dynamic QR, or with
+// req.StickerID an activation of that cash-link sticker.
+//
+// Every try carries req.IdempotencyKey. When PayMaster answers
+// idempotency_key_violation, or the outcome is unknown (no answer after the
+// retries, a 5xx, a success that does not decode), the payment is looked up
+// by req.OrderNo and returned instead of creating another. If the lookup
+// finds nothing the error has code EUnavailable.
+func (g *Gateway) CreatePayment(ctx context.Context, req plugin.CreateRequest) (plugin.Remote, error) {
+	const op = "create payment"
+	if err := validateCreate(req); err != nil {
+		return plugin.Remote{}, err
+	}
+	body := createRequestJSON{
+		MerchantID: g.cfg.MerchantID,
+		TestMode:   g.cfg.TestMode,
+		Invoice: invoiceJSON{
+			Description: req.Description,
+			OrderNo:     req.OrderNo,
+			Params:      req.Params,
+		},
+		Amount:      amountJSON{Value: FormatAmount(req.Amount), Currency: "RUB"},
+		PaymentData: paymentDataJSON{PaymentMethod: "SBP", StickerID: req.StickerID},
+	}
+	if !req.Expires.IsZero() {
+		body.Invoice.Expires = formatTime(req.Expires)
+	}
+	data, err := json.Marshal(body)
+	if err != nil {
+		return plugin.Remote{}, fmt.Errorf("paymaster: encode create request: %w", err)
+	}
+
+	r, err := g.call(ctx, http.MethodPost, "/api/v2/payments", nil, data, req.IdempotencyKey)
+	var unknown error // why the outcome is unknown; nil if it is known
+	switch {
+	case err != nil:
+		if ctx.Err() != nil {
+			// The caller gave up; a lookup would fail the same way.
+			return plugin.Remote{}, unavailable(op, "canceled", err)
+		}
+		unknown = err
+	case ok2xx(r.status):
+		remote, derr := decodePayment(r.body)
+		if derr == nil {
+			if remote.OrderNo == "" {
+				remote.OrderNo = req.OrderNo
+			}
+			g.checkStatus(remote)
+			g.log.Info("paymaster: payment created", "id", remote.ID, "order_no", remote.OrderNo, "status", string(remote.Status))
+			return remote, nil
+		}
+		unknown = fmt.Errorf("paymaster: create answered HTTP %d but the payment did not decode: %w", r.status, derr)
+	default:
+		herr := g.httpError(op, r, false)
+		switch {
+		case herr.Reason == "idempotency_key_violation":
+			g.log.Warn("paymaster: idempotency key already used; looking the payment up", "order_no", req.OrderNo)
+			return g.recoverCreate(ctx, req, herr.Err, false)
+		case herr.Code == plugin.EUnavailable:
+			unknown = herr.Err
+		default:
+			return plugin.Remote{}, herr
+		}
+	}
+	g.log.Warn("paymaster: create outcome unknown; looking the payment up", "order_no", req.OrderNo, "error", unknown)
+	return g.recoverCreate(ctx, req, unknown, true)
+}
+
+// recoverCreate finds the payment a create may have made. cause is why it
+// is needed; unknown says whether the create's outcome was unknown (rather
+// than a reported key reuse).
+func (g *Gateway) recoverCreate(ctx context.Context, req plugin.CreateRequest, cause error, unknown bool) (plugin.Remote, error) {
+	const op = "create payment"
+	remote, found, err := g.FindPayment(ctx, req.OrderNo, g.cfg.Clock.Now())
+	if err != nil {
+		return plugin.Remote{}, unavailable(op, "lookup_failed",
+			fmt.Errorf("%w; then looking order %q up failed: %w", cause, req.OrderNo, err))
+	}
+	if found {
+		if remote.Amount != req.Amount {
+			g.log.Warn("paymaster: recovered payment has another amount", "id", remote.ID, "want", req.Amount, "got", remote.Amount)
+		}
+		g.log.Info("paymaster: payment recovered by order number", "id", remote.ID, "order_no", remote.OrderNo, "status", string(remote.Status))
+		return remote, nil
+	}
+	reason := "outcome_unknown"
+	if !unknown {
+		reason = "idempotency_key_violation"
+	}
+	return plugin.Remote{}, unavailable(op, reason,
+		fmt.Errorf("%w; no payment with order %q in the list", cause, req.OrderNo))
+}
+
+func validateCreate(req plugin.CreateRequest) error {
+	var bad []string
+	if strings.TrimSpace(req.OrderNo) == "" {
+		bad = append(bad, "order number is empty")
+	}
+	if strings.TrimSpace(req.Description) == "" {
+		bad = append(bad, "description is empty")
+	}
+	if req.Amount <= 0 {
+		bad = append(bad, fmt.Sprintf("amount %d is not a positive number of kopecks", req.Amount))
+	}
+	if strings.TrimSpace(req.IdempotencyKey) == "" {
+		bad = append(bad, "idempotency key is empty")
+	}
+	if len(bad) > 0 {
+		return &plugin.Error{Code: plugin.EInvalid, Reason: "invalid_create_request",
+			Message: "paymaster: create payment: " + strings.Join(bad, "; ")}
+	}
+	return nil
+}
+
+// GetPayment reads one payment.
+func (g *Gateway) GetPayment(ctx context.Context, id string) (plugin.Remote, error) {
+	const op = "get payment"
+	if id == "" {
+		return plugin.Remote{}, &plugin.Error{Code: plugin.EInvalid, Message: "paymaster: get payment: empty id"}
+	}
+	r, err := g.call(ctx, http.MethodGet, paymentPath(id), nil, nil, "")
+	if err != nil {
+		return plugin.Remote{}, unavailable(op, "no_answer", err)
+	}
+	if !ok2xx(r.status) {
+		return plugin.Remote{}, g.httpError(op, r, true)
+	}
+	remote, err := decodePayment(r.body)
+	if err != nil {
+		return plugin.Remote{}, unavailable(op, "bad_answer", fmt.Errorf("payment %s: %w", id, err))
+	}
+	if remote.ID != id {
+		return plugin.Remote{}, unavailable(op, "bad_answer", fmt.Errorf("paymaster: asked for payment %s, got %s", id, remote.ID))
+	}
+	g.checkStatus(remote)
+	return remote, nil
+}
+
+// CancelPayment sends one cancel. A 200 means PayMaster accepted it, not
+// that the payment is cancelled: read it again to learn the outcome.
+func (g *Gateway) CancelPayment(ctx context.Context, id string) error {
+	const op = "cancel payment"
+	if id == "" {
+		return &plugin.Error{Code: plugin.EInvalid, Message: "paymaster: cancel payment: empty id"}
+	}
+	r, err := g.call(ctx, http.MethodPut, paymentPath(id)+"/cancel", nil, nil, "")
+	if err != nil {
+		return unavailable(op, "no_answer", err)
+	}
+	if !ok2xx(r.status) {
+		herr := g.httpError(op, r, true)
+		if r.tries > 1 && herr.Reason == "invalid_operation" {
+			// An earlier try may have been carried out without its answer
+			// reaching us. If the payment is final now, the cancel did its
+			// job or was moot; the caller reads the outcome anyway.
+			if remote, gerr := g.GetPayment(ctx, id); gerr == nil && remote.Status.Final() {
+				g.log.Warn("paymaster: retried cancel refused, but the payment is final", "id", id, "status", string(remote.Status))
+				return nil
+			}
+		}
+		return herr
+	}
+	g.log.Info("paymaster: cancel accepted", "id", id, "tries", r.tries)
+	return nil
+}
+
+// FindPayment looks for the payment with this order number among those
+// created within FindWindow of around. If several match (it should not
+// happen), a Settled one wins, then one not final, then the newest.
+func (g *Gateway) FindPayment(ctx context.Context, orderNo string, around time.Time) (plugin.Remote, bool, error) {
+	if orderNo == "" {
+		return plugin.Remote{}, false, &plugin.Error{Code: plugin.EInvalid, Message: "paymaster: find payment: empty order number"}
+	}
+	list, err := g.List(ctx, around.Add(-FindWindow), around.Add(FindWindow))
+	if err != nil {
+		return plugin.Remote{}, false, err
+	}
+	var match []plugin.Remote
+	for _, r := range list {
+		if r.OrderNo == orderNo {
+			match = append(match, r)
+		}
+	}
+	if len(match) == 0 {
+		return plugin.Remote{}, false, nil
+	}
+	if len(match) > 1 {
+		ids := make([]string, len(match))
+		for i, m := range match {
+			ids[i] = m.ID
+		}
+		g.log.Warn("paymaster: several payments share an order number", "order_no", orderNo, "ids", strings.Join(ids, ","))
+	}
+	return best(match), true, nil
+}
+
+func best(rs []plugin.Remote) plugin.Remote {
+	rank := func(r plugin.Remote) int {
+		switch {
+		case r.Status == plugin.RemoteSettled:
+			return 2
+		case !r.Status.Final():
+			return 1
+		}
+		return 0
+	}
+	b := rs[0]
+	for _, r := range rs[1:] {
+		if rank(r) > rank(b) || (rank(r) == rank(b) && r.Created.After(b.Created)) {
+			b = r
+		}
+	}
+	return b
+}
+
+// List returns the payments created between from and to, following the
+// list's cursor through every page.
+func (g *Gateway) List(ctx context.Context, from, to time.Time) ([]plugin.Remote, error) {
+	const op = "list payments"
+	q := url.Values{}
+	q.Set("merchantId", g.cfg.MerchantID)
+	q.Set("start", formatTime(from))
+	q.Set("end", formatTime(to))
+	var out []plugin.Remote
+	seen := map[string]bool{}
+	for page := 1; ; page++ {
+		r, err := g.call(ctx, http.MethodGet, "/api/v2/payments", q, nil, "")
+		if err != nil {
+			return nil, unavailable(op, "no_answer", err)
+		}
+		if !ok2xx(r.status) {
+			return nil, g.httpError(op, r, false)
+		}
+		var l listJSON
+		if err := json.Unmarshal(r.body, &l); err != nil {
+			return nil, unavailable(op, "bad_answer", fmt.Errorf("paymaster: decode list page %d: %w", page, err))
+		}
+		for i, item := range l.Items {
+			remote, err := decodePayment(item)
+			if err != nil {
+				return nil, unavailable(op, "bad_answer", fmt.Errorf("paymaster: list page %d item %d: %w", page, i, err))
+			}
+			g.checkStatus(remote)
+			out = append(out, remote)
+		}
+		if l.Cursor == "" {
+			return out, nil
+		}
+		if seen[l.Cursor] || page >= maxListPages {
+			return nil, unavailable(op, "bad_answer", errors.New("paymaster: the list cursor does not advance"))
+		}
+		seen[l.Cursor] = true
+		q.Set("cursor", l.Cursor)
+	}
+}
+
+// checkStatus logs a status string the API documentation does not list.
+// The status is kept as it is; the flow treats it as pending.
+func (g *Gateway) checkStatus(r plugin.Remote) {
+	if !r.Status.Known() {
+		g.log.Warn("paymaster: unknown payment status", "id", r.ID, "status", string(r.Status), "result_code", r.ResultCode)
+	}
+}
