@@ -1,0 +1,177 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" database/sql driver
+)
+
+// BusyTimeout is how long a statement waits for another process's lock on
+// the file before it fails with SQLITE_BUSY.
+const BusyTimeout = 5 * time.Second
+
+// readConns is the size of the read-only connection pool.
+const readConns = 4
+
+// DB is an open journal file.
+type DB struct {
+	// Now gives the time for events and rows recorded without one. It
+	// defaults to time.Now; set it right after Open, before any use.
+	Now func() time.Time
+
+	path    string
+	write   *sql.DB // one connection: every write transaction queues here
+	read    *sql.DB // read-only connections
+	journal *Journal
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// Open opens the journal at path, creating the file if it does not exist,
+// and brings its schema up to date. The directory must exist. A file whose
+// schema version is newer than this binary knows is refused with an error
+// wrapping ErrSchemaNewer.
+func Open(path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: open: empty path")
+	}
+	if path == ":memory:" {
+		return nil, errors.New("sqlite: open :memory:: the journal must be a file")
+	}
+	db := &DB{Now: time.Now, path: path}
+	db.journal = &Journal{db: db}
+
+	write, err := sql.Open("sqlite3", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	db.write = write
+
+	ctx := context.Background()
+	if err := db.checkWAL(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, write, migrationFS(), db.now); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	// The read pool opens after the writer has switched the file to WAL.
+	read, err := sql.Open("sqlite3", dsn(path, true))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(readConns)
+	read.SetMaxIdleConns(readConns)
+	if err := read.PingContext(ctx); err != nil {
+		read.Close()
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	db.read = read
+	return db, nil
+}
+
+// dsn builds a go-sqlite3 data source name. The path goes in as a file: URI
+// so that '?', '#' and '%' in a file name cannot be taken for parameters.
+// Every connection gets the same pragmas; writers take the write lock at
+// BEGIN (BEGIN IMMEDIATE), so a transaction never fails half-way because
+// another process started writing first.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(BusyTimeout.Milliseconds()))
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "FULL")
+	if readOnly {
+		q.Set("_query_only", "on")
+	} else {
+		q.Set("_journal_mode", "WAL")
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: filepath.Clean(path)}).EscapedPath() + "?" + q.Encode()
+}
+
+// checkWAL makes sure the file really is in WAL mode: SQLite silently keeps
+// the old mode where WAL is impossible (some network file systems).
+func (db *DB) checkWAL(ctx context.Context) error {
+	var mode string
+	if err := db.write.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("journal_mode is %q, not wal: is the file on a local file system?", mode)
+	}
+	return nil
+}
+
+// Path returns the file name the journal was opened with.
+func (db *DB) Path() string { return db.path }
+
+// Journal returns the payment journal stored in db.
+func (db *DB) Journal() *Journal { return db.journal }
+
+// Check runs SQLite's quick integrity check for a health check. It returns
+// nil when the file is sound.
+func (db *DB) Check(ctx context.Context) error {
+	rows, err := db.read.QueryContext(ctx, "PRAGMA quick_check")
+	if err != nil {
+		return fmt.Errorf("sqlite: check %s: %w", db.path, err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return fmt.Errorf("sqlite: check %s: %w", db.path, err)
+		}
+		problems = append(problems, s)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: check %s: %w", db.path, err)
+	}
+	if len(problems) == 1 && problems[0] == "ok" {
+		return nil
+	}
+	return fmt.Errorf("sqlite: check %s: integrity problems: %s", db.path, strings.Join(problems, "; "))
+}
+
+// Close closes the file. Calling it again does nothing and returns nil.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return nil
+	}
+	db.closed = true
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	errs = append(errs, db.write.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close %s: %w", db.path, err)
+	}
+	return nil
+}
+
+func (db *DB) now() time.Time {
+	if db.Now != nil {
+		return db.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,25 @@
+// Package sqlite is sbpd's local payment journal on SQLite
+// (github.com/mattn/go-sqlite3, https://www.sqlite.org).
+//
+// Open opens or creates the journal file, switches it to write-ahead logging
+// with synchronous=FULL, so a committed state change survives a power cut,
+// and applies the embedded, versioned schema migrations (migrations/*.sql).
+// A file whose schema is newer than this binary knows is refused.
+//
+// Journal implements plugin.Journal: every payment attempt is one row of the
+// payments table and every state change is one appended row of the events
+// table. A payment and its event are written in one transaction. Payment
+// rows are never deleted and events are never changed; triggers in the schema
+// refuse it even from the sqlite3 shell. Amounts are INTEGER kopecks and
+// times are INTEGER Unix nanoseconds in UTC, so periods are plain range
+// queries. The schema avoids STRICT tables so that a technician's older
+// sqlite3 shell can still read the file.
+//
+// Writes go through one connection, so concurrent Updates queue inside the
+// process instead of failing with SQLITE_BUSY; reads use a separate pool of
+// read-only connections, which do not wait for the writer. Other processes
+// on the same file (a technician's tool) wait up to BusyTimeout.
+//
+// Search and Events serve the till API and the back office; every value in
+// them is a bound parameter.
+package sqlite

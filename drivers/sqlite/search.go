@@ -1,0 +1,123 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// Search limits.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 1000
+)
+
+// Search returns the payments matching f, newest first (created_at, then
+// id, descending). Zero fields of f match all:
+//   - State and CheckID match exactly;
+//   - From is inclusive and To exclusive, on the creation time;
+//   - Query, trimmed, matches a check id, order number, PayMaster id or
+//     payment id exactly, or the amount when it reads as whole kopecks
+//     ("25990") or as roubles with a comma or a dot ("259,90", "259.90");
+//   - Limit defaults to DefaultLimit and is clamped to MaxLimit; a negative
+//     Offset is 0.
+//
+// None is an empty slice.
+func (j *Journal) Search(ctx context.Context, f plugin.Filter) ([]*plugin.Payment, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.State != "" {
+		where = append(where, "state = ?")
+		args = append(args, string(f.State))
+	}
+	if f.CheckID != "" {
+		where = append(where, "check_id = ?")
+		args = append(args, f.CheckID)
+	}
+	if !f.From.IsZero() {
+		where = append(where, "created_at >= ?")
+		args = append(args, boundTime(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "created_at < ?")
+		args = append(args, boundTime(f.To))
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		cond := "check_id = ? OR order_no = ? OR paymaster_id = ? OR id = ?"
+		args = append(args, q, q, q, q)
+		if amount, ok := parseAmount(q); ok {
+			cond += " OR amount = ?"
+			args = append(args, amount)
+		}
+		where = append(where, "("+cond+")")
+	}
+
+	limit := f.Limit
+	switch {
+	case limit <= 0:
+		limit = DefaultLimit
+	case limit > MaxLimit:
+		limit = MaxLimit
+	}
+	offset := max(f.Offset, 0)
+
+	// Only the constant fragments above are spliced in; every value is a
+	// bound parameter.
+	query := "SELECT " + paymentColumns + " FROM payments"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+	args = append(args, limit, offset)
+
+	ps, err := j.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: search payments: %w", err)
+	}
+	return ps, nil
+}
+
+// parseAmount reads s as an amount in kopecks: whole kopecks ("25990") or
+// roubles with a comma or dot and one or two decimals ("259,90", "259.9").
+// It parses the digits exactly, never through a float.
+func parseAmount(s string) (int64, bool) {
+	rub, kop, hasSep := strings.Cut(strings.Replace(s, ",", ".", 1), ".")
+	if !digits(rub) {
+		return 0, false
+	}
+	if !hasSep {
+		n, err := strconv.ParseInt(rub, 10, 64)
+		return n, err == nil
+	}
+	if !digits(kop) || len(kop) > 2 {
+		return 0, false
+	}
+	if len(kop) == 1 {
+		kop += "0"
+	}
+	k, _ := strconv.ParseInt(kop, 10, 64)
+	r, err := strconv.ParseInt(rub, 10, 64)
+	if err != nil || r > (math.MaxInt64-k)/100 {
+		return 0, false
+	}
+	return r*100 + k, true
+}
+
+// digits reports whether s is one or more ASCII digits.
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
