@@ -156,17 +156,25 @@ func (e *Engine) Start(ctx context.Context, req StartRequest) (p Payment, create
 		existing.Decorate()
 		return *existing, false, nil
 	}
+	updates, stop := e.Subscribe(r.id)
+	defer stop()
 	e.publish(r.snapshot())
 	e.launch(r)
 	// Wait a little for the QR so that the till's answer usually carries it.
 	t := e.Clock.NewTimer(r.settings.StartWait)
 	defer t.Stop()
-	select {
-	case <-r.firstStep:
-	case <-t.Chan():
-	case <-ctx.Done():
+	for {
+		select {
+		case p := <-updates:
+			if p.State != StateCreating {
+				return p, true, nil
+			}
+		case <-t.Chan():
+			return r.snapshot(), true, nil
+		case <-ctx.Done():
+			return r.snapshot(), true, nil
+		}
 	}
-	return r.snapshot(), true, nil
 }
 
 func (e *Engine) startLocked(ctx context.Context, req StartRequest) (*runner, *Payment, error) {

@@ -365,16 +365,43 @@ func TestEngine_CreateUnknownOutcomeRetriesSameKey(t *testing.T) {
 func TestEngine_QRArrivesLater(t *testing.T) {
 	h := newHarness(t)
 	h.bank.noQR = true
-	p := h.start("1", 100)
-	if p.State != plugin.StateCreating || p.PayMasterID == "" {
-		t.Fatalf("%+v", p)
+	done := make(chan plugin.Payment)
+	go func() {
+		p, _, err := h.engine.Start(context.Background(), plugin.StartRequest{CheckID: "1", Amount: 100})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- p
+	}()
+	h.clock.WaitForTimers(t, 2) // Start's patience and the runner's QR poll
+	if p, _ := h.engine.Active(); p.State != plugin.StateCreating || p.PayMasterID == "" {
+		t.Fatalf("before the QR: %+v", p)
 	}
 	h.bank.mu.Lock()
 	h.bank.noQR = false
 	h.bank.mu.Unlock()
-	got := h.until(p.ID, plugin.StateAwaitingPayment, 500*time.Millisecond, 1)
-	if got.QRPayload == "" {
-		t.Fatal("no QR")
+	h.clock.Advance(500 * time.Millisecond)
+	p := <-done
+	if p.State != plugin.StateAwaitingPayment || p.QRPayload == "" {
+		t.Fatalf("Start answered %s without waiting for the QR", p.State)
+	}
+}
+
+func TestEngine_StartAnswersCreatingWhenQRIsLate(t *testing.T) {
+	h := newHarness(t)
+	h.bank.noQR = true
+	done := make(chan plugin.Payment)
+	go func() {
+		p, _, _ := h.engine.Start(context.Background(), plugin.StartRequest{CheckID: "1", Amount: 100})
+		done <- p
+	}()
+	for i := 0; i < 10; i++ { // 10 QR polls of 500ms: Start gives up at 5s
+		h.clock.WaitForTimers(t, 2)
+		h.clock.Advance(500 * time.Millisecond)
+	}
+	p := <-done
+	if p.State != plugin.StateCreating {
+		t.Fatalf("%s", p.State)
 	}
 }
 

@@ -12,13 +12,11 @@ import (
 // commands, so every change is applied in one order and committed to the
 // journal before it is published.
 type runner struct {
-	e         *Engine
-	id        string
-	settings  Settings
-	cmds      chan command
-	done      chan struct{}
-	firstStep chan struct{}
-	firstOnce sync.Once
+	e        *Engine
+	id       string
+	settings Settings
+	cmds     chan command
+	done     chan struct{}
 
 	mu sync.Mutex
 	p  Payment // last committed state
@@ -47,7 +45,7 @@ func (e *Engine) newRunner(p Payment, s Settings, recovered bool) *runner {
 	now := e.Clock.Now()
 	r := &runner{
 		e: e, id: p.ID, settings: s, p: p, recovered: recovered,
-		cmds: make(chan command), done: make(chan struct{}), firstStep: make(chan struct{}),
+		cmds: make(chan command), done: make(chan struct{}),
 		nextPoll:       now,
 		statusDeadline: now.Add(s.StatusTimeout),
 		createDue:      p.PayMasterID == "",
@@ -71,7 +69,6 @@ func (r *runner) lifetimeEnd() time.Time {
 
 func (r *runner) run(ctx context.Context) {
 	defer close(r.done)
-	defer r.firstOnce.Do(func() { close(r.firstStep) })
 	for {
 		wait, more := r.step(ctx)
 		if !more {
@@ -94,7 +91,6 @@ func (r *runner) run(ctx context.Context) {
 // step does whatever is due now and says how long to sleep before the next
 // step, or that the runner is done.
 func (r *runner) step(ctx context.Context) (time.Duration, bool) {
-	defer r.firstOnce.Do(func() { close(r.firstStep) })
 	now := r.e.Clock.Now()
 	p := r.p
 	if p.State.Final() {
