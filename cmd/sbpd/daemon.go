@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/display"
+	"github.com/sbpd/sbpd/drivers/paymaster"
+	"github.com/sbpd/sbpd/drivers/sqlite"
+	"github.com/sbpd/sbpd/drivers/tillapi"
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// Daemon is sbpd serving one kiosk: the journal, the PayMaster gateway, the
+// flow engine, the kiosk screen and the till API, wired together. serve,
+// demo and the end-to-end tests all run this.
+type Daemon struct {
+	Config *config.Config
+	Logger *slog.Logger
+	Clock  plugin.Clock          // nil: the wall clock
+	Routes map[string]http.Handler // extra routes, e.g. the demo page
+
+	DB      *sqlite.DB
+	Gateway *watchedGateway
+	Engine  *plugin.Engine
+	Screen  *display.Screen
+
+	listener net.Listener
+	server   *http.Server
+	served   chan error
+	once     sync.Once
+}
+
+// Open opens the journal, reconciles unfinished payments with PayMaster and
+// starts serving. When Open returns nil the daemon is ready.
+func (d *Daemon) Open(ctx context.Context) error {
+	cfg := d.Config
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Clock == nil {
+		d.Clock = plugin.RealClock{}
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data_dir %s: %w", cfg.DataDir, err)
+	}
+	db, err := sqlite.Open(filepath.Join(cfg.DataDir, "sbpd.db"))
+	if err != nil {
+		return err
+	}
+	d.DB = db
+	gw, err := paymaster.New(paymaster.Config{
+		BaseURL: cfg.PayMaster.BaseURL, MerchantID: cfg.PayMaster.MerchantID, Token: cfg.PayMaster.Token,
+		TestMode: cfg.PayMaster.TestMode, Timeout: cfg.PayMaster.Timeout, Logger: d.Logger,
+		UserAgent: "sbpd/" + version,
+	})
+	if err != nil {
+		d.Close()
+		return fmt.Errorf("paymaster: %w", err)
+	}
+	d.Gateway = &watchedGateway{Gateway: gw, clock: d.Clock}
+	eng, err := plugin.NewEngine(d.Gateway, db.Journal(), d.Clock, cfg.Settings())
+	if err != nil {
+		d.Close()
+		return err
+	}
+	eng.Logger = d.Logger
+	entropy := ulid.Monotonic(rand.Reader, 0)
+	var idMu sync.Mutex
+	eng.NewID = func() string {
+		idMu.Lock()
+		defer idMu.Unlock()
+		return ulid.MustNew(ulid.Timestamp(d.Clock.Now()), entropy).String()
+	}
+	eng.NewKey = func() string { return uuid.NewString() }
+	d.Screen = display.New()
+	eng.Screen = d.Screen
+	d.Engine = eng
+
+	ln, err := tillapi.Listen(cfg.Listen, cfg.APIToken)
+	if err != nil {
+		d.Close()
+		return err
+	}
+	d.listener = ln
+	routes := d.Screen.Routes()
+	for p, h := range d.Routes {
+		routes[p] = h
+	}
+	api := &tillapi.Server{
+		Payments: eng,
+		Search:   db.Journal(),
+		Health:   d.health,
+		Token:    cfg.APIToken,
+		Logger:   d.Logger,
+		Extra:    routes,
+	}
+	d.server = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	d.served = make(chan error, 1)
+	go func() { d.served <- d.server.Serve(ln) }()
+
+	start := time.Now()
+	if err := eng.Open(ctx); err != nil {
+		d.Close()
+		return err
+	}
+	d.Logger.Info("sbpd ready", "listen", d.Addr(), "data_dir", cfg.DataDir, "qr_mode", cfg.SBP.QRMode,
+		"paymaster", cfg.PayMaster.BaseURL, "reconcile_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// Addr is the address the till API listens on.
+func (d *Daemon) Addr() string {
+	if d.listener == nil {
+		return ""
+	}
+	return d.listener.Addr().String()
+}
+
+// URL is the base URL of the till API and the screen.
+func (d *Daemon) URL() string { return "http://" + d.Addr() }
+
+// Wait blocks until the server stops or ctx is done.
+func (d *Daemon) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-d.served:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}
+
+// Close stops serving, stops the engine (payments in progress stay in the
+// journal and resume at the next start) and closes the journal.
+func (d *Daemon) Close() error {
+	var errs []error
+	d.once.Do(func() {
+		if d.server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			d.server.Shutdown(ctx) // SSE streams end when their clients go; don't wait long
+			cancel()
+			d.server.Close()
+		}
+		if d.Engine != nil {
+			errs = append(errs, d.Engine.Close())
+		}
+		if d.DB != nil {
+			errs = append(errs, d.DB.Close())
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// health is /healthz: the journal, PayMaster's last answer, the printer.
+func (d *Daemon) health(ctx context.Context) (map[string]any, bool) {
+	ok := true
+	journal := map[string]any{"status": "ok"}
+	if err := d.DB.Check(ctx); err != nil {
+		journal = map[string]any{"status": "error", "error": err.Error()}
+		ok = false
+	}
+	report := map[string]any{
+		"journal":   journal,
+		"paymaster": d.Gateway.status(),
+		"printer":   map[string]any{"status": "not_configured"},
+		"engine":    map[string]any{"ready": d.Engine.Ready()},
+	}
+	if !d.Engine.Ready() {
+		ok = false
+	}
+	if p, active := d.Engine.Active(); active {
+		report["active_payment"] = map[string]any{"id": p.ID, "check_id": p.CheckID, "state": p.State}
+	}
+	return report, ok
+}
+
+// watchedGateway remembers PayMaster's last answer for /healthz.
+type watchedGateway struct {
+	*paymaster.Gateway
+	clock plugin.Clock
+
+	mu      sync.Mutex
+	lastOK  time.Time
+	lastErr time.Time
+	errMsg  string
+}
+
+func (w *watchedGateway) note(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err == nil || plugin.ErrorCode(err) == plugin.ERejected || plugin.ErrorCode(err) == plugin.ENotFound {
+		w.lastOK = w.clock.Now() // PayMaster answered
+		return
+	}
+	w.lastErr, w.errMsg = w.clock.Now(), err.Error()
+}
+
+func (w *watchedGateway) status() map[string]any {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := map[string]any{"status": "unknown"}
+	switch {
+	case w.lastOK.IsZero() && w.lastErr.IsZero():
+	case w.lastErr.After(w.lastOK):
+		s = map[string]any{"status": "unreachable", "since": w.lastErr.UTC(), "error": w.errMsg}
+	default:
+		s = map[string]any{"status": "ok", "last_answer": w.lastOK.UTC()}
+	}
+	return s
+}
+
+func (w *watchedGateway) CreatePayment(ctx context.Context, req plugin.CreateRequest) (plugin.Remote, error) {
+	r, err := w.Gateway.CreatePayment(ctx, req)
+	w.note(err)
+	return r, err
+}
+
+func (w *watchedGateway) GetPayment(ctx context.Context, id string) (plugin.Remote, error) {
+	r, err := w.Gateway.GetPayment(ctx, id)
+	w.note(err)
+	return r, err
+}
+
+func (w *watchedGateway) CancelPayment(ctx context.Context, id string) error {
+	err := w.Gateway.CancelPayment(ctx, id)
+	w.note(err)
+	return err
+}
+
+func (w *watchedGateway) FindPayment(ctx context.Context, orderNo string, around time.Time) (plugin.Remote, bool, error) {
+	r, ok, err := w.Gateway.FindPayment(ctx, orderNo, around)
+	w.note(err)
+	return r, ok, err
+}

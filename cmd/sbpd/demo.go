@@ -1,0 +1,105 @@
+package main
+
+import (
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
+)
+
+//go:embed demo/index.html
+var demoFS embed.FS
+
+// demoSticker is the cash-link sticker the demo's sandbox knows (mode 2).
+const demoSticker = "d3m0571c4e12"
+
+func newDemoCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run sbpd against a built-in PayMaster sandbox and open the demo page",
+		Long: `demo runs the whole daemon on embedded defaults: the PayMaster sandbox
+in-process, a fresh journal in a temporary directory and the kiosk screen.
+Open the printed address: start a payment as the till would, then pay or
+decline it as the shopper's bank would, and watch the kiosk screen.`,
+		Example: `  go run ./cmd/sbpd demo
+  sbpd demo --listen 127.0.0.1:9000 --mode 2 --open`,
+		Args: cobra.NoArgs,
+		RunE: runDemo,
+	}
+	cmd.Flags().String("listen", "127.0.0.1:8765", "address of the demo page, the screen and the till API")
+	cmd.Flags().String("data-dir", filepath.Join(os.TempDir(), "sbpd-demo"), "where the demo keeps its journal")
+	cmd.Flags().Int("mode", 1, "QR mode: 1 QR on screen, 2 NFC/QR sticker")
+	cmd.Flags().Duration("status-timeout", 30*time.Second, "how long before the Retry/Cancel dialog (shorter than in production so you can see it)")
+	cmd.Flags().Bool("open", false, "open the demo page in a browser")
+	return cmd
+}
+
+func runDemo(cmd *cobra.Command, args []string) error {
+	f := cmd.Flags()
+	listen, _ := f.GetString("listen")
+	dataDir, _ := f.GetString("data-dir")
+	mode, _ := f.GetInt("mode")
+	statusTimeout, _ := f.GetDuration("status-timeout")
+	open, _ := f.GetBool("open")
+
+	tok := make([]byte, 16)
+	rand.Read(tok)
+	sb := sandbox.New(sandbox.Options{Token: hex.EncodeToString(tok), MerchantID: uuid.NewString(), Stickers: []string{demoSticker}})
+	base, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("start the PayMaster sandbox: %w", err)
+	}
+	defer sb.Close()
+
+	cfg, err := config.Load("", false, nil)
+	if err != nil {
+		return err
+	}
+	cfg.Listen, cfg.DataDir, cfg.TillID = listen, dataDir, "DEMO"
+	cfg.SBP.QRMode, cfg.SBP.MixedPayment, cfg.SBP.StatusTimeout = mode, true, statusTimeout
+	cfg.PayMaster.BaseURL, cfg.PayMaster.MerchantID, cfg.PayMaster.Token = base, sb.MerchantID(), sb.Token()
+	cfg.PayMaster.StickerID, cfg.PayMaster.TestMode = demoSticker, true
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	page, _ := demoFS.ReadFile("demo/index.html")
+	d := &Daemon{
+		Config: cfg,
+		Logger: newLogger(cmd.ErrOrStderr(), "info"),
+		Routes: map[string]http.Handler{
+			"GET /demo": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.Write(page)
+			}),
+			"/sandbox/": sb.Handler(), // the bank's buttons, same origin as the page
+		},
+	}
+	if err := d.Open(cmd.Context()); err != nil {
+		return err
+	}
+	defer d.Close()
+	url := d.URL() + "/demo"
+	fmt.Fprintf(cmd.OutOrStdout(), `sbpd demo is running.
+  demo page:     %s
+  kiosk screen:  %s/
+  till API:      %s/api/v1/payments
+  PayMaster sandbox: %s
+  journal:       %s
+Press Ctrl+C to stop.
+`, url, d.URL(), d.URL(), base, filepath.Join(dataDir, "sbpd.db"))
+	if open {
+		exec.Command("xdg-open", url).Start()
+	}
+	return d.Wait(cmd.Context())
+}

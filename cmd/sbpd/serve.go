@@ -1,0 +1,38 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/sbpd/sbpd/config"
+)
+
+func newServeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the daemon: the till API, the kiosk screen and the payment flow",
+		Example: `  sbpd serve --config /etc/sbpd/sbpd.yaml
+  SBPD_PAYMASTER_TOKEN=… sbpd serve --listen 127.0.0.1:8765`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, _ := cmd.Flags().GetString("config")
+			cfg, err := config.Load(path, cmd.Flags().Changed("config"), cmd.Flags())
+			if err != nil {
+				return err
+			}
+			if err := cfg.RequireRemote(); err != nil {
+				return err
+			}
+			d := &Daemon{Config: cfg, Logger: newLogger(cmd.ErrOrStderr(), cfg.LogLevel)}
+			if err := d.Open(cmd.Context()); err != nil {
+				return err
+			}
+			defer d.Close()
+			err = d.Wait(cmd.Context())
+			d.Logger.Info("sbpd stopping; payments in progress resume at the next start")
+			return err
+		},
+	}
+	cmd.Flags().String("listen", "", "till API address (overrides listen)")
+	cmd.Flags().String("data_dir", "", "journal directory (overrides data_dir)")
+	return cmd
+}
