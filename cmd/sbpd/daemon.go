@@ -32,6 +32,9 @@ type Daemon struct {
 	Logger *slog.Logger
 	Clock  plugin.Clock          // nil: the wall clock
 	Routes map[string]http.Handler // extra routes, e.g. the demo page
+	// Tune adjusts the PayMaster client before it is built (tests shorten
+	// the retry waits).
+	Tune func(*paymaster.Config)
 
 	DB      *sqlite.DB
 	Gateway *watchedGateway
@@ -42,6 +45,8 @@ type Daemon struct {
 	server   *http.Server
 	served   chan error
 	once     sync.Once
+
+	cancelStreams context.CancelFunc
 }
 
 // Open opens the journal, reconciles unfinished payments with PayMaster and
@@ -62,11 +67,15 @@ func (d *Daemon) Open(ctx context.Context) error {
 		return err
 	}
 	d.DB = db
-	gw, err := paymaster.New(paymaster.Config{
+	pmc := paymaster.Config{
 		BaseURL: cfg.PayMaster.BaseURL, MerchantID: cfg.PayMaster.MerchantID, Token: cfg.PayMaster.Token,
 		TestMode: cfg.PayMaster.TestMode, Timeout: cfg.PayMaster.Timeout, Logger: d.Logger,
-		UserAgent: "sbpd/" + version,
-	})
+		UserAgent: "sbpd/" + version, Clock: d.Clock,
+	}
+	if d.Tune != nil {
+		d.Tune(&pmc)
+	}
+	gw, err := paymaster.New(pmc)
 	if err != nil {
 		d.Close()
 		return fmt.Errorf("paymaster: %w", err)
@@ -108,7 +117,10 @@ func (d *Daemon) Open(ctx context.Context) error {
 		Logger:   d.Logger,
 		Extra:    routes,
 	}
-	d.server = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	baseCtx, cancelStreams := context.WithCancel(context.Background())
+	d.cancelStreams = cancelStreams
+	d.server = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return baseCtx }}
 	d.served = make(chan error, 1)
 	go func() { d.served <- d.server.Serve(ln) }()
 
@@ -152,8 +164,9 @@ func (d *Daemon) Close() error {
 	var errs []error
 	d.once.Do(func() {
 		if d.server != nil {
+			d.cancelStreams() // end event streams so Shutdown need not wait for them
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			d.server.Shutdown(ctx) // SSE streams end when their clients go; don't wait long
+			d.server.Shutdown(ctx)
 			cancel()
 			d.server.Close()
 		}
