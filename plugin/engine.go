@@ -147,7 +147,8 @@ func (e *Engine) Start(ctx context.Context, req StartRequest) (p Payment, create
 		return Payment{}, false, err
 	}
 	e.mu.Lock()
-	r, existing, err := e.startLocked(ctx, req)
+	// The journal write must not be cut off when the till hangs up.
+	r, existing, err := e.startLocked(context.WithoutCancel(ctx), req)
 	e.mu.Unlock()
 	switch {
 	case err != nil:

@@ -30,7 +30,7 @@ import (
 type Daemon struct {
 	Config *config.Config
 	Logger *slog.Logger
-	Clock  plugin.Clock          // nil: the wall clock
+	Clock  plugin.Clock            // nil: the wall clock
 	Routes map[string]http.Handler // extra routes, e.g. the demo page
 	// Tune adjusts the PayMaster client before it is built (tests shorten
 	// the retry waits).
