@@ -1,0 +1,37 @@
+package plugin
+
+import (
+	"context"
+	"time"
+)
+
+// Printer prints the SBP slip on the receipt tape (mode 0). PrintSlip
+// checks the printer's status first and returns an *Error with code
+// EUnavailable and one of the Printer* reasons when it cannot print; the
+// flow then shows the QR on screen instead and records why.
+type Printer interface {
+	PrintSlip(ctx context.Context, s Slip) error
+}
+
+// Slip is what goes on the receipt tape for a mode-0 payment.
+type Slip struct {
+	PaymentID string
+	TillID    string
+	CheckID   string
+	OrderNo   string
+	Amount    int64 // kopecks
+	QRPayload string
+	ExpiresAt time.Time
+}
+
+// Reasons a printer cannot print.
+const (
+	PrinterPaperEnd    = "paper_end"
+	PrinterCoverOpen   = "cover_open"
+	PrinterOffline     = "offline"
+	PrinterError       = "printer_error"
+	PrinterNoAnswer    = "no_answer"    // silent: status unknown, never assumed OK
+	PrinterPortMissing = "port_missing" // the serial port cannot be opened
+	PrinterWriteFailed = "write_failed"
+	PrinterBusy        = "port_busy" // another process holds the port's lock
+)
