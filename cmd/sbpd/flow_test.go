@@ -370,7 +370,7 @@ func TestE2E_BadInput(t *testing.T) {
 		}
 	}
 	st, b := h.do("GET", "/api/v1/payments/01NOPE", "")
-	if st != http.StatusNotFound || !strings.Contains(string(b), "not found") {
+	if st != http.StatusNotFound || !strings.Contains(string(b), `"code":"payment_not_found"`) {
 		t.Errorf("unknown id: %d %s", st, b)
 	}
 	for _, action := range []string{"retry", "cancel"} {

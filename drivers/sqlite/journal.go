@@ -288,7 +288,7 @@ func sameRequest(rec, p *plugin.Payment) error {
 }
 
 func notFound(id string) error {
-	return plugin.Errorf(plugin.ENotFound, "payment %s not found", id)
+	return &plugin.Error{Code: plugin.ENotFound, Reason: "payment_not_found", Message: fmt.Sprintf("payment %s not found", id)}
 }
 
 // duplicate turns a uniqueness failure of the payments table into an
