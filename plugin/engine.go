@@ -20,6 +20,7 @@ type Engine struct {
 	Journal Journal
 	Clock   Clock
 	Screen  Screen       // optional
+	Printer Printer      // mode 0; optional
 	Logger  *slog.Logger // optional
 	NewID   func() string
 	NewKey  func() string // idempotency keys

@@ -29,6 +29,8 @@ type runner struct {
 	createDue      bool
 	cancelDue      bool
 	unsaved        *Remote // created at PayMaster but the id is not yet on disk
+	printDue       bool    // mode 0: the QR is stored, the slip is not printed yet
+	afterPrint     *error  // mode 0: printed (or failed), but the outcome is not yet on disk
 }
 
 type command struct {
@@ -50,6 +52,8 @@ func (e *Engine) newRunner(p Payment, s Settings, recovered bool) *runner {
 		statusDeadline: now.Add(s.StatusTimeout),
 		createDue:      p.PayMasterID == "",
 		cancelDue:      p.State == StateCanceling && !p.CancelSent,
+		// A restart between storing the QR and printing it prints it now.
+		printDue: p.Mode == ModePrint && p.QRPayload != "" && (p.State == StateCreating || p.State == StateStatusUnknown),
 	}
 	return r
 }
@@ -113,6 +117,8 @@ func (r *runner) step(ctx context.Context) (time.Duration, bool) {
 	switch {
 	case r.unsaved != nil:
 		r.saveRemote(ctx, *r.unsaved)
+	case r.printDue || r.afterPrint != nil:
+		r.printSlip(ctx)
 	case p.PayMasterID == "" && (r.createDue || p.State == StateNeedsAttention) && !now.Before(r.nextPoll):
 		r.create(ctx)
 	case r.cancelDue:
@@ -140,7 +146,7 @@ func (r *runner) step(ctx context.Context) (time.Duration, bool) {
 	if wait < 0 || r.unsaved != nil || r.cancelDue {
 		wait = 0
 	}
-	if r.unsaved != nil {
+	if r.unsaved != nil || r.afterPrint != nil {
 		wait = r.settings.QRPollInterval // the journal failed; try again soon
 	}
 	return wait, true
@@ -245,7 +251,9 @@ func (r *runner) saveRemote(ctx context.Context, remote Remote) {
 		p.Offline = false
 		if ready && (p.State == StateCreating || p.State == StateStatusUnknown) {
 			p.QRPayload = remote.QRPayload
-			p.State = StateAwaitingPayment
+			if p.Mode != ModePrint {
+				p.State = StateAwaitingPayment
+			}
 		}
 	}, Event{Kind: EvRemoteCreated, Detail: fmt.Sprintf("PayMaster payment %s, status %s", remote.ID, remote.Status)})
 	if !ok {
@@ -261,6 +269,49 @@ func (r *runner) saveRemote(ctx context.Context, remote Remote) {
 	}
 	if remote.Status.Final() {
 		r.conclude(ctx, remote)
+		return
+	}
+	if ready && mode == ModePrint {
+		r.printDue = true
+		r.printSlip(ctx)
+	}
+}
+
+// printSlip prints the QR on the receipt tape (mode 0). The payment waits
+// for the shopper only once the slip is written; a printer that cannot
+// print sends the payment to the screen (mode 1), and the journal says why.
+func (r *runner) printSlip(ctx context.Context) {
+	if r.afterPrint == nil {
+		r.printDue = false
+		p := r.p
+		var err error = &Error{Code: EUnavailable, Reason: PrinterPortMissing, Message: "no receipt printer is configured"}
+		if r.e.Printer != nil {
+			err = r.e.Printer.PrintSlip(ctx, Slip{PaymentID: p.ID, TillID: r.settings.TillID, CheckID: p.CheckID,
+				OrderNo: p.OrderNo, Amount: p.Amount, QRPayload: p.QRPayload, ExpiresAt: p.ExpiresAt})
+		}
+		r.afterPrint = &err
+	}
+	err := *r.afterPrint
+	change := func(p *Payment) {
+		if p.State == StateCreating || p.State == StateStatusUnknown {
+			p.State = StateAwaitingPayment
+		}
+	}
+	ev := Event{Kind: EvSlipPrinted}
+	if err != nil {
+		r.e.log().Warn("receipt printer cannot print: showing the QR on screen", "payment_id", r.id, "check_id", r.p.CheckID,
+			"reason", ErrorReason(err), "err", err)
+		change = func(p *Payment) {
+			p.Mode = ModeScreen
+			if p.State == StateCreating || p.State == StateStatusUnknown {
+				p.State = StateAwaitingPayment
+			}
+		}
+		ev = Event{Kind: EvPrinterFallback, Detail: ErrorReason(err) + ": " + err.Error()}
+	}
+	if r.commit(ctx, change, ev) {
+		r.afterPrint = nil
+		r.statusDeadline = r.e.Clock.Now().Add(r.settings.StatusTimeout)
 	}
 }
 
@@ -300,14 +351,20 @@ func (r *runner) poll(ctx context.Context) {
 		r.statusDeadline = now.Add(r.settings.StatusTimeout)
 		r.nextPoll = now.Add(r.settings.PollInterval)
 	}
-	r.commit(ctx, func(p *Payment) {
+	ok := r.commit(ctx, func(p *Payment) {
 		p.PayMasterStatus = string(remote.Status)
 		p.Offline = false
 		if qrNew {
 			p.QRPayload = remote.QRPayload
-			p.State = StateAwaitingPayment
+			if p.Mode != ModePrint {
+				p.State = StateAwaitingPayment
+			}
 		}
 	}, Event{Kind: kind, Detail: fmt.Sprintf("PayMaster status %s %s", remote.Status, remote.ResultCode)})
+	if ok && qrNew && p.Mode == ModePrint {
+		r.printDue = true
+		r.printSlip(ctx)
+	}
 }
 
 // conclude turns PayMaster's final status into ours.
