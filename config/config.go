@@ -87,13 +87,7 @@ func (c *Config) flagChanged(key string) bool {
 // SBPD_… environment, then flags whose names are keys (e.g. --listen).
 // A missing file is an error only when mustExist is set.
 func Load(path string, mustExist bool, flags *pflag.FlagSet) (*Config, error) {
-	v := viper.New()
-	for _, k := range Keys {
-		v.SetDefault(k.Name, k.Default)
-	}
-	v.SetEnvPrefix("SBPD")
-	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
-	v.AutomaticEnv()
+	v := newViper()
 	if path != "" {
 		v.SetConfigFile(path)
 		if err := v.ReadInConfig(); err != nil {
@@ -121,6 +115,16 @@ func Load(path string, mustExist bool, flags *pflag.FlagSet) (*Config, error) {
 
 // Parse reads a template from r (YAML) with the environment on top; for tests.
 func Parse(r io.Reader) (*Config, error) {
+	v := newViper()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(r); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return resolve(v, nil)
+}
+
+// newViper knows every key's default and reads SBPD_… variables.
+func newViper() *viper.Viper {
 	v := viper.New()
 	for _, k := range Keys {
 		v.SetDefault(k.Name, k.Default)
@@ -128,11 +132,7 @@ func Parse(r io.Reader) (*Config, error) {
 	v.SetEnvPrefix("SBPD")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	v.SetConfigType("yaml")
-	if err := v.ReadConfig(r); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
-	return resolve(v, nil)
+	return v
 }
 
 func resolve(v *viper.Viper, flags *pflag.FlagSet) (*Config, error) {
