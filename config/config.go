@@ -42,11 +42,13 @@ type Config struct {
 		Timeout    time.Duration
 	}
 	Printer struct {
-		Port     string
-		Baud     int
-		Codepage int
-		QR       string
-		QRModule int
+		Port              string
+		Baud              int
+		Codepage          int
+		QR                string
+		QRModule          int
+		Width             int
+		CancelChineseMode bool
 	}
 	Notify struct {
 		URL         string
@@ -181,6 +183,7 @@ func resolve(v *viper.Viper, flags *pflag.FlagSet) (*Config, error) {
 	c.PayMaster.StickerID, c.PayMaster.TestMode, c.PayMaster.Timeout = str("paymaster.sticker_id"), boolean("paymaster.test_mode"), duration("paymaster.timeout")
 	c.Printer.Port, c.Printer.Baud, c.Printer.Codepage = str("printer.port"), integer("printer.baud"), integer("printer.codepage")
 	c.Printer.QR, c.Printer.QRModule = str("printer.qr"), integer("printer.qr_module")
+	c.Printer.Width, c.Printer.CancelChineseMode = integer("printer.width"), boolean("printer.cancel_chinese_mode")
 	c.Notify.URL, c.Notify.Secret, c.Notify.MaxAttempts = str("notify.url"), str("notify.secret"), integer("notify.max_attempts")
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -241,7 +244,9 @@ func (c *Config) Validate() error {
 	}
 	switch c.SBP.QRMode {
 	case 0:
-		add("sbp.qr_mode", 0, "0 (print on receipt) needs the receipt printer, which this build does not drive yet: use 1 (screen) or 2 (sticker/NFC)")
+		if c.Printer.Port == "" {
+			add("printer.port", "", "must be set when sbp.qr_mode = 0 (print on receipt): the receipt printer's serial port, e.g. /dev/ttyS0")
+		}
 	case 1, 2:
 	default:
 		add("sbp.qr_mode", c.SBP.QRMode, "must be 0 (print on receipt), 1 (screen) or 2 (sticker/NFC)")
@@ -263,6 +268,23 @@ func (c *Config) Validate() error {
 	}
 	if c.PayMaster.Timeout < time.Second || c.PayMaster.Timeout > 2*time.Minute {
 		add("paymaster.timeout", c.PayMaster.Timeout, "must be between 1s and 2m")
+	}
+	switch c.Printer.Baud {
+	case 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600:
+	default:
+		add("printer.baud", c.Printer.Baud, "must be a standard serial speed: 9600, 19200, 38400, 57600 or 115200 (see the printer's self-test page)")
+	}
+	if c.Printer.Codepage < 0 || c.Printer.Codepage > 255 {
+		add("printer.codepage", c.Printer.Codepage, "must be 0 to 255, the n of ESC t n (17 on Epson-compatible printers, 7 on Rongta; `sbpd printer test` prints a probe)")
+	}
+	if c.Printer.QR != "native" && c.Printer.QR != "raster" {
+		add("printer.qr", c.Printer.QR, "must be native (the printer draws the QR, GS ( k) or raster (sbpd draws it, for printers without native QR)")
+	}
+	if c.Printer.QRModule < 1 || c.Printer.QRModule > 16 {
+		add("printer.qr_module", c.Printer.QRModule, "must be 1 to 16 dots")
+	}
+	if c.Printer.Width != 384 && c.Printer.Width != 512 && c.Printer.Width != 576 {
+		add("printer.width", c.Printer.Width, "must be 384 (58 mm paper), 512 (Epson TM-T88) or 576 (80 mm paper)")
 	}
 	if c.Notify.MaxAttempts < 1 || c.Notify.MaxAttempts > 1000 {
 		add("notify.max_attempts", c.Notify.MaxAttempts, "must be between 1 and 1000")
@@ -292,6 +314,7 @@ func (c *Config) Settings() plugin.Settings {
 	s.MixedAllowed = c.SBP.MixedPayment
 	s.StickerID = c.PayMaster.StickerID
 	s.PollInterval, s.StatusTimeout, s.InvoiceTTL = c.SBP.PollInterval, c.SBP.StatusTimeout, c.SBP.InvoiceTTL
+	s.PrinterReady = c.Printer.Port != ""
 	return s
 }
 

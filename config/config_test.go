@@ -61,7 +61,12 @@ func TestErrorsNameKeyValueSourceAndAllowed(t *testing.T) {
 		want []string
 	}{
 		{"sbp: {qr_mode: 3}", []string{"sbp.qr_mode = 3 (template", "must be 0 (print on receipt), 1 (screen) or 2 (sticker/NFC)"}},
-		{"sbp: {qr_mode: 0}", []string{"sbp.qr_mode = 0", "receipt printer"}},
+		{"sbp: {qr_mode: 0}", []string{"printer.port", "sbp.qr_mode = 0"}},
+		{"printer: {qr: picture}", []string{"printer.qr = picture", "native", "raster"}},
+		{"printer: {baud: 9601}", []string{"printer.baud = 9601", "standard serial speed"}},
+		{"printer: {qr_module: 20}", []string{"printer.qr_module = 20", "1 to 16"}},
+		{"printer: {width: 400}", []string{"printer.width = 400", "384"}},
+		{"printer: {codepage: 300}", []string{"printer.codepage = 300"}},
 		{"sbp: {qr_mode: 2}", []string{"paymaster.sticker_id", "sbp.qr_mode = 2"}},
 		{"sbp: {qr_mode: two}", []string{"sbp.qr_mode = two", "whole number"}},
 		{"sbp: {poll_interval: soon}", []string{"sbp.poll_interval = soon", "duration"}},

@@ -1,0 +1,224 @@
+package printer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/printer"
+)
+
+// testTimeout keeps silent-printer tests in milliseconds.
+const testTimeout = 30 * time.Millisecond
+
+func TestParseStatus(t *testing.T) {
+	type flags struct{ online, cover, near, end, err bool }
+	for _, tc := range []struct {
+		name string
+		n    int
+		b    byte
+		want flags
+	}{
+		{"n1 0x12 online", 1, 0x12, flags{online: true}},
+		{"n1 0x16 online, drawer pin high", 1, 0x16, flags{online: true}},
+		{"n1 0x1A offline", 1, 0x1A, flags{}},
+		{"n2 0x12 clear", 2, 0x12, flags{}},
+		{"n2 0x16 cover open", 2, 0x16, flags{cover: true}},
+		{"n2 0x32 stopped on paper end", 2, 0x32, flags{end: true}},
+		{"n2 0x52 error", 2, 0x52, flags{err: true}},
+		{"n3 0x12 no error", 3, 0x12, flags{}},
+		{"n3 0x1A autocutter error", 3, 0x1A, flags{err: true}},
+		{"n3 0x52 auto-recoverable error", 3, 0x52, flags{err: true}},
+		{"n4 0x12 paper ok", 4, 0x12, flags{}},
+		{"n4 0x1E near end", 4, 0x1E, flags{near: true}},
+		{"n4 0x72 paper end", 4, 0x72, flags{end: true}},
+		{"n4 0x7E near end and end", 4, 0x7E, flags{near: true, end: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := printer.ParseStatus(tc.n, tc.b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := flags{s.Online, s.CoverOpen, s.PaperNearEnd, s.PaperEnd, s.Error}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+			if !s.Known || s.Raw[tc.n-1] != tc.b {
+				t.Errorf("Known %v Raw %x", s.Known, s.Raw)
+			}
+		})
+	}
+	for _, bad := range []struct {
+		n int
+		b byte
+	}{{1, 0x00}, {1, 0xFF}, {1, 0x02}, {2, 0x13}, {4, 0x92}, {4, 0x10}, {3, 0x80}, {0, 0x12}, {5, 0x12}} {
+		if s, err := printer.ParseStatus(bad.n, bad.b); err == nil {
+			t.Errorf("ParseStatus(%d, %#02x) = %+v, want an error", bad.n, bad.b, s)
+		}
+	}
+}
+
+func TestStatus_ReasonString(t *testing.T) {
+	for _, tc := range []struct {
+		s            printer.Status
+		reason, text string
+	}{
+		{printer.Status{}, plugin.PrinterNoAnswer, "unknown (no answer to DLE EOT)"},
+		{printer.Status{Known: true, Online: true}, "", "online"},
+		{printer.Status{Known: true, Online: true, PaperNearEnd: true}, "", "online, paper near end"},
+		{printer.Status{Known: true, PaperEnd: true, PaperNearEnd: true}, plugin.PrinterPaperEnd, "offline, paper end"},
+		{printer.Status{Known: true, CoverOpen: true, PaperEnd: true}, plugin.PrinterCoverOpen, "offline, cover open, paper end"},
+		{printer.Status{Known: true, Online: true, Error: true}, plugin.PrinterError, "online, error"},
+		{printer.Status{Known: true, Error: true, Raw: [4]byte{0x1A, 0x52, 0x1A, 0x12}}, plugin.PrinterError, "offline, error (autocutter)"},
+		{printer.Status{Known: true}, plugin.PrinterOffline, "offline"},
+	} {
+		if got := tc.s.Reason(); got != tc.reason {
+			t.Errorf("%+v: Reason %q, want %q", tc.s, got, tc.reason)
+		}
+		if got := tc.s.String(); got != tc.text {
+			t.Errorf("%+v: String %q, want %q", tc.s, got, tc.text)
+		}
+	}
+}
+
+func TestPrinter_Status(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		replies  map[byte][]byte
+		delay    time.Duration
+		known    bool
+		reason   string
+		text     string
+		queries  []byte // the n of each DLE EOT sent
+		rawReply [4]byte
+	}{
+		{name: "ready", replies: readyReplies(), known: true, text: "online",
+			queries: []byte{1, 2, 4}, rawReply: [4]byte{0x16, 0x12, 0, 0x12}},
+		{name: "near end", replies: map[byte][]byte{1: {0x16}, 2: {0x12}, 4: {0x1E}}, known: true,
+			text: "online, paper near end", queries: []byte{1, 2, 4}},
+		{name: "paper end", replies: map[byte][]byte{1: {0x1A}, 2: {0x32}, 4: {0x72}}, known: true,
+			reason: plugin.PrinterPaperEnd, text: "offline, paper end", queries: []byte{1, 2, 4}},
+		{name: "cover open", replies: map[byte][]byte{1: {0x1A}, 2: {0x16}, 4: {0x12}}, known: true,
+			reason: plugin.PrinterCoverOpen, text: "offline, cover open", queries: []byte{1, 2, 4}},
+		{name: "offline", replies: map[byte][]byte{1: {0x1A}, 2: {0x12}, 4: {0x12}}, known: true,
+			reason: plugin.PrinterOffline, text: "offline", queries: []byte{1, 2, 4}},
+		{name: "error with its cause", replies: map[byte][]byte{1: {0x1A}, 2: {0x52}, 3: {0x1A}, 4: {0x12}}, known: true,
+			reason: plugin.PrinterError, text: "offline, error (autocutter)", queries: []byte{1, 2, 3, 4}},
+		{name: "error, DLE EOT 3 unanswered", replies: map[byte][]byte{1: {0x1A}, 2: {0x52}, 4: {0x12}}, known: true,
+			reason: plugin.PrinterError, text: "offline, error", queries: []byte{1, 2, 3, 4}},
+		{name: "silent", replies: nil, reason: plugin.PrinterNoAnswer, queries: []byte{1}},
+		{name: "silent on DLE EOT 4", replies: map[byte][]byte{1: {0x16}, 2: {0x12}}, reason: plugin.PrinterNoAnswer,
+			queries: []byte{1, 2, 4}},
+		{name: "garbage before the reply", replies: map[byte][]byte{1: {0xFF, 0x00, 0x16}, 2: {0x80, 0x12}, 4: {0x12}},
+			known: true, text: "online", queries: []byte{1, 2, 4}},
+		{name: "only garbage", replies: map[byte][]byte{1: {0xFF}, 2: {0x12}, 4: {0x12}},
+			reason: plugin.PrinterNoAnswer, queries: []byte{1}},
+		{name: "answers late", replies: readyReplies(), delay: 3 * testTimeout,
+			reason: plugin.PrinterNoAnswer, queries: []byte{1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakePort(tc.replies)
+			f.delay = tc.delay
+			p := printer.New(f, printer.Options{StatusTimeout: testTimeout})
+			st, err := p.Status(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Known != tc.known || st.Reason() != tc.reason {
+				t.Errorf("status %+v: Known %v Reason %q, want %v %q", st, st.Known, st.Reason(), tc.known, tc.reason)
+			}
+			if tc.known && st.String() != tc.text {
+				t.Errorf("String %q, want %q", st.String(), tc.text)
+			}
+			if !tc.known && !strings.HasPrefix(st.String(), "unknown") {
+				t.Errorf("String %q for an unknown status", st.String())
+			}
+			if tc.rawReply != ([4]byte{}) && st.Raw != tc.rawReply {
+				t.Errorf("Raw % x, want % x", st.Raw, tc.rawReply)
+			}
+			var sent []byte
+			for _, w := range f.written() {
+				if len(w) != 3 || w[0] != 0x10 || w[1] != 0x04 {
+					t.Fatalf("Status wrote % x, not a DLE EOT", w)
+				}
+				sent = append(sent, w[2])
+			}
+			if !bytes.Equal(sent, tc.queries) {
+				t.Errorf("queried DLE EOT %v, want %v", sent, tc.queries)
+			}
+		})
+	}
+}
+
+// TestPrinter_Status_StaleInput: a byte waiting before the query (here one
+// that looks like "offline") must not be taken for the reply.
+func TestPrinter_Status_StaleInput(t *testing.T) {
+	for name, port := range map[string]func(*fakePort) printer.Port{
+		"read to drain":    func(f *fakePort) printer.Port { return f },
+		"ResetInputBuffer": func(f *fakePort) printer.Port { return &fullPort{fakePort: f} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakePort(readyReplies())
+			f.push(0x1A, 0xFF, 0x1A)
+			st, err := printer.New(port(f), printer.Options{StatusTimeout: testTimeout}).Status(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !st.Known || !st.Online || st.Reason() != "" {
+				t.Errorf("status %v (%+v), want online", st, st)
+			}
+		})
+	}
+}
+
+// TestPrinter_Status_LateAnswerThenRecover: a reply that comes after the
+// timeout makes the status unknown, and it must not be read as the reply
+// to the next query.
+func TestPrinter_Status_LateAnswerThenRecover(t *testing.T) {
+	f := newFakePort(map[byte][]byte{1: {0x1A}, 2: {0x16}, 4: {0x72}})
+	f.delay = 2 * testTimeout
+	p := printer.New(f, printer.Options{StatusTimeout: testTimeout})
+	st, err := p.Status(context.Background())
+	if err != nil || st.Known {
+		t.Fatalf("late printer: %v, %v; want unknown", st, err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for f.pending() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if f.pending() == 0 {
+		t.Fatal("the late reply never came")
+	}
+	f.set(func(f *fakePort) { f.delay, f.replies = 0, readyReplies() })
+	st, err = p.Status(context.Background())
+	if err != nil || !st.Known || !st.Online || st.Reason() != "" {
+		t.Errorf("after recovery: %v (%+v), %v; want online", st, st, err)
+	}
+}
+
+func TestPrinter_Status_PortErrors(t *testing.T) {
+	f := newFakePort(readyReplies())
+	f.queryErr = errPort
+	_, err := printer.New(f, printer.Options{StatusTimeout: testTimeout}).Status(context.Background())
+	if plugin.ErrorCode(err) != plugin.EUnavailable || plugin.ErrorReason(err) != plugin.PrinterWriteFailed {
+		t.Errorf("query write failure: %v (%s/%s)", err, plugin.ErrorCode(err), plugin.ErrorReason(err))
+	}
+	// A port that already says why (drivers/serial) keeps its reason.
+	missing := &plugin.Error{Code: plugin.EUnavailable, Reason: plugin.PrinterPortMissing, Message: "/dev/ttyS0 is gone"}
+	f = newFakePort(readyReplies())
+	f.queryErr = missing
+	_, err = printer.New(f, printer.Options{StatusTimeout: testTimeout}).Status(context.Background())
+	if plugin.ErrorReason(err) != plugin.PrinterPortMissing || !errors.Is(err, missing) {
+		t.Errorf("port's own error: %v (%s), want port_missing", err, plugin.ErrorReason(err))
+	}
+	f = newFakePort(readyReplies())
+	f.writeErr = missing
+	err = printer.New(f, printer.Options{StatusTimeout: testTimeout}).PrintSlip(context.Background(), testSlip())
+	if plugin.ErrorReason(err) != plugin.PrinterPortMissing {
+		t.Errorf("job write, port's own error: %v (%s), want port_missing", err, plugin.ErrorReason(err))
+	}
+}
