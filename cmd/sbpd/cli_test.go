@@ -145,7 +145,7 @@ func TestCLI_ServeRefuses(t *testing.T) {
 	cases := map[string]struct {
 		extra, env, want string
 	}{
-		"mode 0 without printer": {extra: "", env: "SBPD_SBP_QR_MODE=0", want: "receipt printer"},
+		"mode 0 without printer": {extra: "", env: "SBPD_SBP_QR_MODE=0", want: "printer.port"},
 		"mode 2 without sticker": {extra: "", env: "SBPD_SBP_QR_MODE=2", want: "paymaster.sticker_id"},
 		"non-loopback no token":  {extra: "", env: "SBPD_LISTEN=0.0.0.0:0", want: "api.token"},
 		"no PayMaster token":     {extra: "", env: "SBPD_PAYMASTER_TOKEN=", want: "paymaster.token"},

@@ -19,9 +19,11 @@ import (
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/display"
 	"github.com/sbpd/sbpd/drivers/paymaster"
+	"github.com/sbpd/sbpd/drivers/serial"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/drivers/tillapi"
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/printer"
 )
 
 // Daemon is sbpd serving one kiosk: the journal, the PayMaster gateway, the
@@ -36,10 +38,19 @@ type Daemon struct {
 	// the retry waits).
 	Tune func(*paymaster.Config)
 
+	// SerialTune adjusts the printer's serial port options (tests: the lock
+	// directory, a virtual clock for pacing).
+	SerialTune func(*serial.Options)
+	// PrinterPort, when set, is the receipt printer's link instead of the
+	// serial port named by printer.port (the demo's virtual printer).
+	PrinterPort printer.Port
+
 	DB      *sqlite.DB
 	Gateway *watchedGateway
 	Engine  *plugin.Engine
 	Screen  *display.Screen
+	Printer *printer.Printer
+	port    interface{ Close() error }
 
 	listener net.Listener
 	server   *http.Server
@@ -97,6 +108,18 @@ func (d *Daemon) Open(ctx context.Context) error {
 	eng.NewKey = func() string { return uuid.NewString() }
 	d.Screen = display.New()
 	eng.Screen = d.Screen
+	if cfg.Printer.Port != "" {
+		port := d.PrinterPort
+		if port == nil {
+			lp := newLazyPort(cfg)
+			if d.SerialTune != nil {
+				d.SerialTune(&lp.opts)
+			}
+			d.port, port = lp, lp
+		}
+		d.Printer = printer.New(port, printerOptions(cfg))
+		eng.Printer = d.Printer
+	}
 	d.Engine = eng
 
 	ln, err := tillapi.Listen(cfg.Listen, cfg.APIToken)
@@ -176,6 +199,9 @@ func (d *Daemon) Close() error {
 		if d.DB != nil {
 			errs = append(errs, d.DB.Close())
 		}
+		if d.port != nil {
+			errs = append(errs, d.port.Close())
+		}
 	})
 	return errors.Join(errs...)
 }
@@ -191,7 +217,7 @@ func (d *Daemon) health(ctx context.Context) (map[string]any, bool) {
 	report := map[string]any{
 		"journal":   journal,
 		"paymaster": d.Gateway.status(),
-		"printer":   map[string]any{"status": "not_configured"},
+		"printer":   printerReport(ctx, d.Printer, d.Config.Printer.Port),
 		"engine":    map[string]any{"ready": d.Engine.Ready()},
 	}
 	if !d.Engine.Ready() {

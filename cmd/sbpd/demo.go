@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -39,7 +40,7 @@ decline it as the shopper's bank would, and watch the kiosk screen.`,
 	}
 	cmd.Flags().String("listen", "127.0.0.1:8765", "address of the demo page, the screen and the till API")
 	cmd.Flags().String("data-dir", filepath.Join(os.TempDir(), "sbpd-demo"), "where the demo keeps its journal")
-	cmd.Flags().Int("mode", 1, "QR mode: 1 QR on screen, 2 NFC/QR sticker")
+	cmd.Flags().Int("mode", 1, "QR mode: 0 printed on the receipt (a virtual printer writing to a file), 1 QR on screen, 2 NFC/QR sticker")
 	cmd.Flags().Duration("status-timeout", 30*time.Second, "how long before the Retry/Cancel dialog (shorter than in production so you can see it)")
 	cmd.Flags().Bool("open", false, "open the demo page in a browser")
 	return cmd
@@ -70,6 +71,17 @@ func runDemo(cmd *cobra.Command, args []string) error {
 	cfg.SBP.QRMode, cfg.SBP.MixedPayment, cfg.SBP.StatusTimeout = mode, true, statusTimeout
 	cfg.PayMaster.BaseURL, cfg.PayMaster.MerchantID, cfg.PayMaster.Token = base, sb.MerchantID(), sb.Token()
 	cfg.PayMaster.StickerID, cfg.PayMaster.TestMode = demoSticker, true
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return err
+	}
+	var tape *virtualPrinter
+	if mode == 0 {
+		tape, err = newVirtualPrinter(filepath.Join(dataDir, "printer-tape.escpos"))
+		if err != nil {
+			return fmt.Errorf("virtual printer: %w", err)
+		}
+		cfg.Printer.Port = "virtual:" + tape.path
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -83,21 +95,36 @@ func runDemo(cmd *cobra.Command, args []string) error {
 				w.Write(page)
 			}),
 			"/sandbox/": sb.Handler(), // the bank's buttons, same origin as the page
+			"GET /demo/printer": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if tape == nil {
+					w.Write([]byte(`{"status":"not_configured"}`))
+					return
+				}
+				json.NewEncoder(w).Encode(tape.stats())
+			}),
 		},
+	}
+	if tape != nil {
+		d.PrinterPort = tape
 	}
 	if err := d.Open(cmd.Context()); err != nil {
 		return err
 	}
 	defer d.Close()
 	url := d.URL() + "/demo"
+	printed := ""
+	if tape != nil {
+		printed = "\n  receipt tape:  " + tape.path + " (ESC/POS bytes of every slip)"
+	}
 	fmt.Fprintf(cmd.OutOrStdout(), `sbpd demo is running.
   demo page:     %s
   kiosk screen:  %s/
   till API:      %s/api/v1/payments
   PayMaster sandbox: %s
-  journal:       %s
+  journal:       %s%s
 Press Ctrl+C to stop.
-`, url, d.URL(), d.URL(), base, filepath.Join(dataDir, "sbpd.db"))
+`, url, d.URL(), d.URL(), base, filepath.Join(dataDir, "sbpd.db"), printed)
 	if open {
 		exec.Command("xdg-open", url).Start()
 	}

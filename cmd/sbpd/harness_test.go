@@ -13,6 +13,7 @@ import (
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
+	"github.com/sbpd/sbpd/drivers/serial"
 	"github.com/sbpd/sbpd/plugin"
 	"github.com/sbpd/sbpd/plugin/plugintest"
 )
@@ -29,11 +30,27 @@ type e2e struct {
 	cfg     *config.Config
 	d       *Daemon
 	dataDir string
+	serial  func(*serial.Options) // tunes the printer port, if any
 }
 
 func newE2E(t *testing.T, mutate ...func(*config.Config)) *e2e {
 	t.Helper()
-	h := &e2e{t: t, clock: plugintest.NewClock(), dataDir: t.TempDir()}
+	return newE2EWith(t, nil, mutate...)
+}
+
+// newE2EWith also tunes the printer's serial port; every test gets its own
+// lock directory.
+func newE2EWith(t *testing.T, tune func(*serial.Options), mutate ...func(*config.Config)) *e2e {
+	t.Helper()
+	lockDir := t.TempDir()
+	h := &e2e{t: t, clock: plugintest.NewClock(), dataDir: t.TempDir(),
+		serial: func(o *serial.Options) {
+			o.LockDir = lockDir
+			if tune != nil {
+				tune(o)
+			}
+		}}
+
 	h.sb = sandbox.New(sandbox.Options{Token: "sandbox-token-3f9a", MerchantID: "0b7c2f9e-3a51-4c1d-9e8a-5f2d6c7b8a90",
 		Clock: h.clock, Stickers: []string{testSticker}})
 	base, err := h.sb.Start("127.0.0.1:0")
@@ -63,7 +80,7 @@ func (h *e2e) open() {
 	h.t.Helper()
 	h.d = &Daemon{Config: h.cfg, Clock: h.clock, Tune: func(c *paymaster.Config) {
 		c.RetryWaitMin, c.RetryWaitMax, c.Timeout = time.Millisecond, 5*time.Millisecond, 2*time.Second
-	}}
+	}, SerialTune: h.serial}
 	if err := h.d.Open(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}

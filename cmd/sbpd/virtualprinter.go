@@ -1,0 +1,78 @@
+package main
+
+import (
+	"os"
+	"sync"
+	"time"
+
+	"github.com/sbpd/sbpd/printer"
+)
+
+// virtualPrinter is the demo's receipt printer: a healthy printer whose
+// tape is a file. Status queries (DLE EOT n, sent as their own write) get
+// the "all clear" answer; every other byte is appended to the file.
+type virtualPrinter struct {
+	path string
+
+	mu     sync.Mutex
+	reply  []byte
+	bytes  int
+	slips  int
+	lastAt time.Time
+}
+
+var _ printer.Port = (*virtualPrinter)(nil)
+
+func newVirtualPrinter(path string) (*virtualPrinter, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &virtualPrinter{path: path}, f.Close()
+}
+
+func (v *virtualPrinter) Write(b []byte) (int, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if len(b) == 3 && b[0] == 0x10 && b[1] == 0x04 && b[2] >= 1 && b[2] <= 4 {
+		answer := byte(0x12) // online, cover closed, paper present, no error
+		if b[2] == 1 {
+			answer = 0x16
+		}
+		v.reply = append(v.reply, answer)
+		return 3, nil
+	}
+	f, err := os.OpenFile(v.path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n, err := f.Write(b)
+	v.bytes += n
+	if len(b) > 2 && b[0] == 0x1B && b[1] == 0x40 { // a job starts with ESC @
+		v.slips++
+		v.lastAt = time.Now()
+	}
+	return n, err
+}
+
+func (v *virtualPrinter) Read(b []byte) (int, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	n := copy(b, v.reply)
+	v.reply = v.reply[n:]
+	return n, nil // nothing queued reads as a timeout, as on a serial port
+}
+
+func (v *virtualPrinter) SetReadTimeout(time.Duration) error { return nil }
+
+// stats is what the demo page shows about the tape.
+func (v *virtualPrinter) stats() map[string]any {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := map[string]any{"file": v.path, "bytes": v.bytes, "slips": v.slips}
+	if !v.lastAt.IsZero() {
+		s["last_printed_at"] = v.lastAt
+	}
+	return s
+}
