@@ -472,3 +472,43 @@ func TestEngine_RestartResumesWithoutNewPayment(t *testing.T) {
 		t.Fatalf("%d creates", c)
 	}
 }
+
+func TestEngine_RestartLongAfterLifetime(t *testing.T) {
+	t.Run("never created", func(t *testing.T) {
+		h := newHarness(t)
+		h.bank.createErr = &plugin.Error{Code: plugin.EUnavailable, Message: "connection refused"}
+		p, _, _ := h.engine.Start(context.Background(), plugin.StartRequest{CheckID: "1", Amount: 100})
+		h.engine.Close()
+		h.clock.Advance(24 * time.Hour)
+		e2, _ := plugin.NewEngine(h.bank.gateway(), h.journal, h.clock, h.engine.Settings())
+		e2.Open(context.Background())
+		defer e2.Close()
+		got, _ := e2.Get(context.Background(), p.ID)
+		if got.State != plugin.StateNotPaid {
+			t.Fatalf("a payment PayMaster never had: %s", got.State)
+		}
+		if c, _ := h.bank.counts(); c != 1 {
+			t.Fatalf("%d creates: an expired payment must not be created at restart", c)
+		}
+	})
+	t.Run("created, id lost, paid", func(t *testing.T) {
+		h := newHarness(t)
+		h.bank.createErr = &plugin.Error{Code: plugin.EUnavailable, Message: "answer lost"}
+		p, _, _ := h.engine.Start(context.Background(), plugin.StartRequest{CheckID: "1", Amount: 100})
+		h.engine.Close()
+		// The create did reach PayMaster and the shopper paid.
+		h.bank.mu.Lock()
+		h.bank.createErr = nil
+		h.bank.mu.Unlock()
+		r, _ := h.bank.gateway().CreatePayment(context.Background(), plugin.CreateRequest{OrderNo: p.OrderNo, Amount: 100, IdempotencyKey: "other"})
+		h.bank.set(r.ID, plugin.RemoteSettled, "Success", 0)
+		h.clock.Advance(24 * time.Hour)
+		e2, _ := plugin.NewEngine(h.bank.gateway(), h.journal, h.clock, h.engine.Settings())
+		e2.Open(context.Background())
+		defer e2.Close()
+		got, _ := e2.Get(context.Background(), p.ID)
+		if got.State != plugin.StatePaid || got.PayMasterID != r.ID {
+			t.Fatalf("%s %q", got.State, got.PayMasterID)
+		}
+	})
+}

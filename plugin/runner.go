@@ -101,12 +101,18 @@ func (r *runner) step(ctx context.Context) (time.Duration, bool) {
 		return 0, false
 	}
 	if now.After(r.lifetimeEnd()) || now.Equal(r.lifetimeEnd()) {
-		// One last look before giving up.
-		if p.PayMasterID != "" {
+		// One last look before giving up: the status of a known payment,
+		// or, for one whose id never reached the journal, a lookup by its
+		// order number (create() only looks up once the lifetime is over).
+		if p.PayMasterID == "" {
+			r.recovered = true
+			r.create(ctx)
+		}
+		if r.p.PayMasterID != "" && !r.p.State.Final() {
 			r.poll(ctx)
-			if r.p.State.Final() {
-				return 0, false
-			}
+		}
+		if r.p.State.Final() {
+			return 0, false
 		}
 		if r.p.State != StateNeedsAttention {
 			r.attention(ctx, ReasonLifetimeEnded, "the payment's lifetime ended with no final status from PayMaster")
