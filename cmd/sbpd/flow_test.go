@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -380,5 +381,50 @@ func TestE2E_BadInput(t *testing.T) {
 	}
 	if n := len(h.sb.Payments()); n != 0 {
 		t.Fatalf("bad input reached PayMaster: %d payments", n)
+	}
+}
+
+func TestE2E_JournalSearch(t *testing.T) {
+	h := newE2E(t)
+	a := h.start("A-1", 25990, false)
+	h.sb.Pay(a.PayMasterID)
+	h.until(a.ID, plugin.StatePaid, poll, 1)
+	b := h.start("B-2", 100, false)
+	h.sb.Decline(b.PayMasterID, "InsufficientFunds")
+	h.until(b.ID, plugin.StateNotPaid, poll, 1)
+
+	search := func(query string) []string {
+		t.Helper()
+		st, body := h.do("GET", "/api/v1/payments?"+query, "")
+		if st != http.StatusOK {
+			t.Fatalf("%s: %d %s", query, st, body)
+		}
+		var res struct{ Payments []plugin.Payment }
+		json.Unmarshal(body, &res)
+		var ids []string
+		for _, p := range res.Payments {
+			ids = append(ids, p.ID)
+		}
+		return ids
+	}
+	for query, want := range map[string][]string{
+		"":                        {b.ID, a.ID}, // newest first
+		"state=paid":              {a.ID},
+		"state=not_paid":          {b.ID},
+		"check_id=B-2":            {b.ID},
+		"q=" + a.OrderNo:          {a.ID},
+		"q=" + a.PayMasterID:      {a.ID},
+		"q=259,90":                {a.ID},
+		"q=100":                   {b.ID},
+		"limit=1":                 {b.ID},
+		"limit=1&offset=1":        {a.ID},
+		"q=%27%20OR%201%3D1%20--": nil,
+	} {
+		if got := search(query); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("search %q = %v, want %v", query, got, want)
+		}
+	}
+	if st, body := h.do("GET", "/api/v1/payments?state=done", ""); st != 422 || !strings.Contains(string(body), "invalid_query") {
+		t.Errorf("bad state: %d %s", st, body)
 	}
 }
