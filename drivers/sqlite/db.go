@@ -96,6 +96,7 @@ func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Set("_busy_timeout", fmt.Sprint(BusyTimeout.Milliseconds()))
 	q.Set("_foreign_keys", "on")
+	q.Set("_stmt_cache_size", "32") // the journal runs the same few statements all day
 	q.Set("_synchronous", "FULL")
 	if readOnly {
 		q.Set("_query_only", "on")
