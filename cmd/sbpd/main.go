@@ -45,7 +45,7 @@ SQLite journal.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().String("config", defaultConfigPath(), "template config file (YAML); also SBPD_CONFIG")
-	root.AddCommand(newServeCmd(), newDemoCmd(), newSandboxCmd(), newPrinterCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newDemoCmd(), newSandboxCmd(), newPrinterCmd(), newDoctorCmd(), newVersionCmd())
 	return root
 }
 
@@ -58,9 +58,10 @@ func defaultConfigPath() string {
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version of sbpd",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Short:   "Print the version of sbpd",
+		Example: "  sbpd version",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rev := ""
 			if bi, ok := debug.ReadBuildInfo(); ok {

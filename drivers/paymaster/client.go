@@ -134,6 +134,7 @@ func New(cfg Config) (*Gateway, error) {
 type reply struct {
 	status int
 	body   []byte
+	date   string // the Date header, for Ping's clock check
 	tries  int
 }
 
@@ -195,7 +196,7 @@ func (g *Gateway) call(ctx context.Context, method, path string, query url.Value
 		if err != nil {
 			return fmt.Errorf("read answer: %w", err)
 		}
-		got = &reply{status: resp.StatusCode, body: b}
+		got = &reply{status: resp.StatusCode, body: b, date: resp.Header.Get("Date")}
 		return nil
 	})
 
@@ -216,7 +217,7 @@ func (g *Gateway) call(ctx context.Context, method, path string, query url.Value
 		// Retries ran out on a 5xx or 429: the handler did not run.
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 		resp.Body.Close()
-		got = &reply{status: resp.StatusCode, body: b}
+		got = &reply{status: resp.StatusCode, body: b, date: resp.Header.Get("Date")}
 	}
 	got.tries = tries
 	lvl := slog.LevelDebug

@@ -2,12 +2,19 @@
 // (https://paymaster.ru/docs/ru/api, summarised for sbpd in
 // shared/reference/paymaster-api.md) and implements plugin.Gateway.
 //
-// It speaks four calls of the API:
+// It speaks five calls of the API:
 //
 //	POST /api/v2/payments              create an SBP payment (dynamic QR or a cash-link sticker)
 //	GET  /api/v2/payments/{id}         read a payment (the polling call)
 //	PUT  /api/v2/payments/{id}/cancel  cancel a payment (no body, 200 with an empty body)
 //	GET  /api/v2/payments?merchantId=&start=&end=[&cursor=]  list payments of a period
+//	GET  /api/v2/stickers/{id}         read a sticker (Sticker: is it an active cash link?)
+//
+// Ping and Sticker are read-only and exist for diagnostics (`sbpd doctor`):
+// Ping lists the last minute's payments to prove that PayMaster answers and
+// accepts the token, and returns the answer's Date header for a clock
+// check; its errors tell a refused token (ReasonNotAuthorized) from DNS,
+// TLS, timeout and refused-connection failures.
 //
 // Every request carries "Authorization: Bearer <token>". The token is never
 // put into a URL, an error or a log line.

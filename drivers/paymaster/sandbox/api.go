@@ -195,8 +195,13 @@ func (s *Server) validate(in createIn) (*payment, []string) {
 			errs = append(errs, "PaymentData.PaymentMethod must be SBP")
 		}
 		if id := in.PaymentData.StickerID; id != "" {
-			if !s.stickers[id] {
+			switch st := s.stickers[id]; {
+			case st == nil:
 				errs = append(errs, fmt.Sprintf("PaymentData.StickerId %q is not a registered sticker", id))
+			case !st.cashlink:
+				errs = append(errs, fmt.Sprintf("PaymentData.StickerId %q is not a cash-link sticker", id))
+			case !st.active:
+				errs = append(errs, fmt.Sprintf("PaymentData.StickerId %q is not active", id))
 			}
 			p.StickerID = id
 		}
@@ -314,14 +319,28 @@ type stickerOut struct {
 	Payload     string `json:"payload"`
 }
 
+// stickerState is a registered sticker.
+type stickerState struct {
+	cashlink bool
+	active   bool
+}
+
 func (s *Server) sticker(w http.ResponseWriter, id string) {
 	s.mu.Lock()
-	ok := s.stickers[id]
+	var st stickerState
+	p := s.stickers[id]
+	if p != nil {
+		st = *p
+	}
 	s.mu.Unlock()
-	if !ok {
+	if p == nil {
 		notFound(w, "Sticker", id)
 		return
 	}
+	status := "Active"
+	if !st.active {
+		status = "Inactive"
+	}
 	writeJSON(w, http.StatusOK, stickerOut{ID: id, MerchantID: s.opts.MerchantID, StickerType: "Sbp",
-		Cashlink: true, Status: "Active", Payload: stickerQR(id)})
+		Cashlink: st.cashlink, Status: status, Payload: stickerQR(id)})
 }

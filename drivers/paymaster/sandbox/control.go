@@ -125,6 +125,20 @@ func (s *Server) SetQRAfterGets(n int) {
 	s.qrAfterGets = max(n, 0)
 }
 
+// SetStickerActive activates or deactivates a registered sticker, as
+// PUT /api/v2/stickers/{id} {"active": bool} does: GET shows "Active" or
+// "Inactive", and an inactive sticker cannot be activated by a payment.
+func (s *Server) SetStickerActive(id string, active bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stickers[id]
+	if st == nil {
+		return fmt.Errorf("sandbox: sticker %s is not registered", id)
+	}
+	st.active = active
+	return nil
+}
+
 // Payments returns a snapshot of every payment, oldest first.
 func (s *Server) Payments() []Payment {
 	s.mu.Lock()

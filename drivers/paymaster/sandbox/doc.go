@@ -9,6 +9,12 @@
 //	PUT  /api/v2/payments/{id}/cancel  cancel (200, empty body)
 //	GET  /api/v2/stickers/{id}         read a configured sticker
 //
+// Options.Stickers are cash-register links (cashlink: true); a payment
+// activates one with paymentData.stickerId. Options.PlainStickers are
+// static stickers (cashlink: false) that no payment can activate.
+// SetStickerActive turns a sticker "Inactive" and back. Every API answer's
+// Date header is Options.Clock's time, so a clock check can be tested.
+//
 // Every /api/v2/ request needs "Authorization: Bearer <Options.Token>",
 // otherwise it is answered 401 not_authorized. Errors have the API's shape
 // {"code", "message", "errors"}: 400 validation_error, 400

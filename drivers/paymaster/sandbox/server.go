@@ -30,9 +30,12 @@ type Options struct {
 	Token      string       // the bearer token every /api/v2/ request must carry; default DefaultToken
 	MerchantID string       // the one merchant the sandbox knows; default DefaultMerchantID
 	Clock      plugin.Clock // creation times and expiry; nil means plugin.RealClock{}
-	Stickers   []string     // ids of the cash-link stickers that exist
-	PageSize   int          // list page size; default 50
-	Logger     *slog.Logger // nil discards
+	Stickers   []string     // ids of the cash-link stickers that exist (cashlink: true, Active)
+	// PlainStickers are ids of static stickers that are not cash links
+	// (cashlink: false): GET shows them, a payment cannot activate them.
+	PlainStickers []string
+	PageSize      int          // list page size; default 50
+	Logger        *slog.Logger // nil discards
 }
 
 // Server is the emulator. Its methods are safe for concurrent use.
@@ -48,7 +51,7 @@ type Server struct {
 	order       []*payment        // creation order = id order
 	keys        map[string]string // Idempotency-Key → payment id
 	nextID      int64
-	stickers    map[string]bool
+	stickers    map[string]*stickerState
 	cancelMode  CancelMode
 	qrAfterGets int
 	faults      []*activeFault
@@ -103,7 +106,7 @@ func New(opts Options) *Server {
 		payments:   map[string]*payment{},
 		keys:       map[string]string{},
 		nextID:     firstID,
-		stickers:   map[string]bool{},
+		stickers:   map[string]*stickerState{},
 		received:   map[string]int{},
 		handled:    map[string]int{},
 		perPayment: map[string]map[string]int{},
@@ -116,7 +119,10 @@ func New(opts Options) *Server {
 	}
 	s.log = s.log.With("component", "paymaster-sandbox")
 	for _, id := range opts.Stickers {
-		s.stickers[id] = true
+		s.stickers[id] = &stickerState{cashlink: true, active: true}
+	}
+	for _, id := range opts.PlainStickers {
+		s.stickers[id] = &stickerState{active: true}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v2/", s.serveAPI)
@@ -246,6 +252,8 @@ func (s *Server) receive(r *http.Request, kind, id string) []Fault {
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	// The Date header follows Options.Clock, so a test can skew it.
+	w.Header().Set("Date", s.clock.Now().UTC().Format(http.TimeFormat))
 	escaped := strings.TrimPrefix(r.URL.EscapedPath(), "/api/v2")
 	kind, id := classify(r.Method, escaped)
 	faults := s.receive(r, kind, id)
