@@ -68,10 +68,10 @@ func TestErrorsNameKeyValueSourceAndAllowed(t *testing.T) {
 		{"printer: {width: 400}", []string{"printer.width = 400", "384"}},
 		{"printer: {codepage: 300}", []string{"printer.codepage = 300"}},
 		{"sbp: {qr_mode: 2}", []string{"paymaster.sticker_id", "sbp.qr_mode = 2"}},
-		{"sbp: {qr_mode: two}", []string{"sbp.qr_mode = two", "whole number"}},
+		{"sbp: {qr_mode: two}", []string{"sbp.qr_mode = two (template -): must be 0 (print on receipt), 1 (screen) or 2 (sticker/NFC)"}},
 		{"sbp: {poll_interval: soon}", []string{"sbp.poll_interval = soon", "duration"}},
 		{"sbp: {poll_interval: 3s, status_timeout: 2s}", []string{"sbp.status_timeout = 2s", "longer than sbp.poll_interval"}},
-		{"sbp: {invoice_ttl: 1m}", []string{"sbp.invoice_ttl = 1m0s", "at least sbp.status_timeout"}},
+		{"sbp: {invoice_ttl: 1m}", []string{"sbp.invoice_ttl = 1m (template -): must be at least sbp.status_timeout = 2m (default)"}},
 		{"sbp: {enabled: maybe}", []string{"sbp.enabled = maybe", "true or false"}},
 		{"listen: 8765", []string{"listen = 8765", "host:port"}},
 		{"till: {id: 'K 07'}", []string{"till.id = K 07", "letters, digits"}},
@@ -112,7 +112,7 @@ func TestEnvAndFlagsOverrideTemplate(t *testing.T) {
 	if src := c.Source("sbp.poll_interval"); src != "env SBPD_SBP_POLL_INTERVAL" {
 		t.Errorf("source %q", src)
 	}
-	if src := c.Source("listen"); src != "flag" {
+	if src := c.Source("listen"); src != "flag --listen" {
 		t.Errorf("source %q", src)
 	}
 	t.Setenv("SBPD_SBP_QR_MODE", "5")

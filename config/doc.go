@@ -1,6 +1,28 @@
-// Package config turns the template file (YAML), SBPD_… environment
-// variables and command-line flags into one typed, validated Config. It is
-// the only package that imports viper. Every key has a default, a
-// description and a validation rule; an error names the key, the bad value,
-// where it came from and what is allowed (design.md section 5).
+// Package config resolves sbpd's settings into one typed, validated Config.
+// It is the only package that imports viper.
+//
+// Settings come in layers, lowest to highest (design.md section 5):
+//
+//	default          Keys
+//	template         the cash-desk template file, YAML or TOML, shared by
+//	                 the kiosks of a group: the integrator's
+//	till settings    the per-till settings in the till's own database, edited
+//	                 by a field technician with `sbpd settings` (a TillStore)
+//	env              SBPD_… variables: sbp.qr_mode is SBPD_SBP_QR_MODE
+//	flag             command-line flags named like keys: --listen
+//
+// Every key has a type, a default, a description and a rule; some are
+// template-only and cannot be set per till. An error names the key, the bad
+// value, where it came from and what is allowed:
+//
+//	sbp.qr_mode = 3 (till settings): must be 0 (print on receipt), 1 (screen) or 2 (sticker/NFC)
+//
+// Rules between keys name the other key's value and source too. Secrets
+// (api.token, paymaster.token, notify.secret) are shown only as Mask(value)
+// in errors, listings and Diff.
+//
+// LoadWith reads every layer; Load is LoadWith without the till layer.
+// Diff and Changed compare two Configs for a daemon that reloads its
+// settings; ReadTillFile and WriteTillFile move a till's own settings as
+// YAML.
 package config

@@ -22,4 +22,11 @@
 //
 // Search and Events serve the till API and the back office; every value in
 // them is a bound parameter.
+//
+// Settings is the per-till layer of sbpd's settings (the settings table,
+// migration 0002): text values a field technician sets with `sbpd settings`,
+// checked by package config before they are written. It implements
+// config.TillStore. Every write bumps a stored counter, Version, in the same
+// transaction, so a running daemon notices a change made by another process
+// with one cheap read.
 package sqlite

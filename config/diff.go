@@ -1,0 +1,42 @@
+package config
+
+import "strings"
+
+// Diff lists the keys whose values differ between old and new, in the
+// order of Keys, as "key: old → new" with secrets masked. A daemon that
+// reloads its settings logs these lines.
+func Diff(old, new *Config) []string {
+	var out []string
+	for _, key := range Changed(old, new) {
+		k, _ := Lookup(key)
+		a, b := format(old.get(key)), format(new.get(key))
+		if k.Secret {
+			a, b = Mask(a), Mask(b)
+			if a == b {
+				b = strings.TrimSuffix(b, ")") + ", changed)"
+			}
+		}
+		out = append(out, key+": "+orEmpty(a)+" → "+orEmpty(b))
+	}
+	return out
+}
+
+// Changed lists the keys whose values differ between old and new, in the
+// order of Keys. Look a key up to see whether it needs a restart
+// (Key.Restart).
+func Changed(old, new *Config) []string {
+	var out []string
+	for _, k := range Keys {
+		if old.get(k.Name) != new.get(k.Name) {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
+
+func orEmpty(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return s
+}

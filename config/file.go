@@ -1,0 +1,88 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/spf13/viper"
+)
+
+// SecretMarker stands for a secret in an exported settings file: secrets
+// are never exported, and importing the marker leaves the secret alone.
+const SecretMarker = "<secret: set it with sbpd settings set>"
+
+// ReadTillFile reads per-till settings as WriteTillFile writes them: YAML
+// with a section per prefix (sbp:, paymaster:, ...) or flat dotted keys.
+// Values come back as text; nothing else is checked here.
+func ReadTillFile(r io.Reader) (map[string]string, error) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(r); err != nil {
+		return nil, fmt.Errorf("settings file: %w", err)
+	}
+	keys := v.AllKeys()
+	sort.Strings(keys)
+	out := make(map[string]string, len(keys))
+	for _, key := range keys {
+		switch x := v.Get(key).(type) {
+		case map[string]any, []any:
+			return nil, fmt.Errorf("settings file: %s must be a single value, not a list or a section", key)
+		case nil:
+			out[key] = ""
+		default:
+			out[key] = format(x)
+		}
+	}
+	return out, nil
+}
+
+// WriteTillFile writes values as YAML, in the order of Keys and grouped by
+// section, after comment lines; keys sbpd does not know are left out.
+// Values are written as given: the caller replaces secrets with
+// SecretMarker.
+func WriteTillFile(w io.Writer, values map[string]string, comments []string) error {
+	bw := bufio.NewWriter(w)
+	for _, c := range comments {
+		fmt.Fprintln(bw, strings.TrimRight("# "+c, " "))
+	}
+	section := ""
+	for _, k := range Keys {
+		v, ok := values[k.Name]
+		if !ok {
+			continue
+		}
+		name := k.Name
+		if sec, rest, dotted := strings.Cut(k.Name, "."); dotted {
+			if sec != section {
+				fmt.Fprintf(bw, "%s:\n", sec)
+				section = sec
+			}
+			name = "  " + rest
+		} else {
+			section = ""
+		}
+		fmt.Fprintf(bw, "%s: %s\n", name, yamlValue(k, v))
+	}
+	return bw.Flush()
+}
+
+// yamlValue writes numbers and booleans bare and everything else as a
+// double-quoted string (JSON's quoting is valid YAML).
+func yamlValue(k Key, v string) string {
+	if parsed, rule := parse(k, v); rule == "" && v != SecretMarker {
+		switch parsed.(type) {
+		case int, bool:
+			return format(parsed)
+		}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+	return strings.TrimSuffix(b.String(), "\n")
+}

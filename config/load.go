@@ -1,0 +1,180 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// TillStore is the per-till settings layer: the till's own database, which
+// a field technician edits with `sbpd settings`. Values are text, as
+// `sbpd settings set` stores them. drivers/sqlite implements it.
+type TillStore interface {
+	TillSettings(ctx context.Context) (map[string]string, error)
+}
+
+// MapStore is a TillStore in memory: for tests, and to check a change
+// before it is written.
+type MapStore map[string]string
+
+// TillSettings returns a copy of m.
+func (m MapStore) TillSettings(context.Context) (map[string]string, error) { return maps.Clone(m), nil }
+
+// Options says where LoadWith finds each layer.
+type Options struct {
+	// Path is the template file: YAML (.yaml, .yml) or TOML (.toml) by its
+	// extension; "" for none. A missing file is an error only when
+	// MustExist is set.
+	Path      string
+	MustExist bool
+	// Template, when set, is read (YAML, or TOML if Path ends in .toml)
+	// instead of the file; Path, or "-", names it in sources.
+	Template io.Reader
+	// Till is the per-till settings; nil for none.
+	Till TillStore
+	// Flags whose names are keys (--listen, --data_dir) override everything
+	// when they are given on the command line.
+	Flags *pflag.FlagSet
+}
+
+// Load reads the template file at path (none if path is ""), then the
+// SBPD_… environment, then flags whose names are keys (e.g. --listen):
+// LoadWith without the per-till settings.
+func Load(path string, mustExist bool, flags *pflag.FlagSet) (*Config, error) {
+	return LoadWith(context.Background(), Options{Path: path, MustExist: mustExist, Flags: flags})
+}
+
+// Parse reads a template from r (YAML) with the environment on top; for tests.
+func Parse(r io.Reader) (*Config, error) {
+	return LoadWith(context.Background(), Options{Template: r})
+}
+
+// LoadWith resolves every layer, lowest to highest: defaults, the template,
+// the per-till settings, SBPD_… environment variables (an empty variable
+// counts as unset) and flags. Every value is then validated.
+//
+// When the layers can be read but the result is not valid, LoadWith returns
+// the Config together with a *ValidationError listing every problem, so
+// that `sbpd settings list` can still show what is set where; never run
+// with such a Config. A template that cannot be read or a till store that
+// fails returns a nil Config.
+func LoadWith(ctx context.Context, o Options) (*Config, error) {
+	c := &Config{layers: map[string][]Layer{}, bad: map[string]bool{}, misplaced: map[string]string{}}
+	tmpl, err := c.readTemplate(o)
+	if err != nil {
+		return nil, err
+	}
+	var till map[string]string
+	if o.Till != nil {
+		if till, err = o.Till.TillSettings(ctx); err != nil {
+			return nil, fmt.Errorf("till settings: %w", err)
+		}
+	}
+	for _, k := range Keys {
+		ls := []Layer{newLayer(k, SourceDefault, k.Default)}
+		if v, ok := tmpl[k.Name]; ok {
+			ls = append(ls, newLayer(k, SourceTemplate+" "+c.template, v))
+		}
+		if v, ok := till[k.Name]; ok {
+			if k.TemplateOnly {
+				c.misplaced[k.Name] = shown(k, v)
+			} else {
+				ls = append(ls, newLayer(k, SourceTill, v))
+			}
+		}
+		if env := EnvName(k.Name); os.Getenv(env) != "" {
+			ls = append(ls, newLayer(k, SourceEnv+" "+env, os.Getenv(env)))
+		}
+		if o.Flags != nil {
+			if f := o.Flags.Lookup(k.Name); f != nil && f.Changed {
+				ls = append(ls, newLayer(k, SourceFlag+" --"+k.Name, f.Value.String()))
+			}
+		}
+		c.layers[k.Name] = ls
+		v, rule := parse(k, ls[len(ls)-1].raw)
+		if rule != "" {
+			c.bad[k.Name] = true
+			v, _ = parse(k, k.Default)
+		}
+		c.set(k.Name, v)
+	}
+	var unknown []string
+	for key := range till {
+		if _, ok := Lookup(key); !ok {
+			unknown = append(unknown, key)
+		}
+	}
+	sort.Strings(unknown)
+	for _, key := range unknown {
+		c.warnings = append(c.warnings, fmt.Sprintf("till settings: %v; it is ignored (remove it with `sbpd settings unset %s`)", UnknownKeyError(key), key))
+	}
+	return c, c.Validate()
+}
+
+func newLayer(k Key, source string, raw any) Layer {
+	return Layer{Source: source, Value: shown(k, format(raw)), raw: raw}
+}
+
+// readTemplate returns the template's values of known keys, typed as the
+// file has them, and warns about keys sbpd does not know.
+func (c *Config) readTemplate(o Options) (map[string]any, error) {
+	v := viper.New() // the file alone: layers are resolved by LoadWith
+	switch {
+	case o.Template != nil:
+		name := o.Path
+		if name == "" {
+			name = "-"
+		}
+		v.SetConfigType("yaml")
+		if strings.EqualFold(filepath.Ext(name), ".toml") {
+			v.SetConfigType("toml")
+		}
+		if err := v.ReadConfig(o.Template); err != nil {
+			return nil, fmt.Errorf("config file %s: %w", name, err)
+		}
+		c.template = name
+	case o.Path != "":
+		if _, err := os.Stat(o.Path); errors.Is(err, fs.ErrNotExist) {
+			if o.MustExist {
+				return nil, fmt.Errorf("config file %s does not exist", o.Path)
+			}
+			return nil, nil
+		}
+		switch strings.ToLower(filepath.Ext(o.Path)) {
+		case ".yaml", ".yml", ".toml":
+		default:
+			return nil, fmt.Errorf("config file %s: the template must be YAML (.yaml, .yml) or TOML (.toml)", o.Path)
+		}
+		v.SetConfigFile(o.Path)
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("config file %s: %w", o.Path, err)
+		}
+		c.template = o.Path
+	default:
+		return nil, nil
+	}
+	m := map[string]any{}
+	for _, k := range Keys {
+		if v.InConfig(k.Name) {
+			m[k.Name] = v.Get(k.Name)
+		}
+	}
+	all := v.AllKeys()
+	sort.Strings(all)
+	for _, key := range all {
+		if _, ok := Lookup(key); !ok {
+			c.warnings = append(c.warnings, fmt.Sprintf("template %s: %v; it is ignored", c.template, UnknownKeyError(key)))
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,136 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Settings is the per-till settings table: the layer of sbpd's settings
+// that a field technician edits on each kiosk with `sbpd settings`. It
+// stores text and checks nothing but the key's presence: config validates
+// values before they are written. It implements config.TillStore.
+//
+// Every write bumps Version in the same transaction (triggers in the
+// schema, so an edit in the sqlite3 shell counts too). A daemon polls
+// Version to notice a change made by another process.
+type Settings struct {
+	db *DB
+}
+
+// Setting is one row of the settings table.
+type Setting struct {
+	Key       string
+	Value     string
+	UpdatedAt time.Time
+	UpdatedBy string // who wrote it, e.g. "alice via sbpd settings set"
+}
+
+// Settings returns the per-till settings stored in db.
+func (db *DB) Settings() *Settings { return &Settings{db: db} }
+
+// TillSettings returns every stored key and its value.
+func (s *Settings) TillSettings(ctx context.Context) (map[string]string, error) {
+	all, err := s.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(all))
+	for _, st := range all {
+		m[st.Key] = st.Value
+	}
+	return m, nil
+}
+
+// All returns every row, by key.
+func (s *Settings) All(ctx context.Context) ([]Setting, error) {
+	rows, err := s.db.read.QueryContext(ctx, "SELECT key, value, updated_at, updated_by FROM settings ORDER BY key")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: read settings: %w", err)
+	}
+	defer rows.Close()
+	var out []Setting
+	for rows.Next() {
+		var st Setting
+		var at int64
+		if err := rows.Scan(&st.Key, &st.Value, &at, &st.UpdatedBy); err != nil {
+			return nil, fmt.Errorf("sqlite: read settings: %w", err)
+		}
+		st.UpdatedAt = time.Unix(0, at).UTC()
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: read settings: %w", err)
+	}
+	return out, nil
+}
+
+// Set stores value for key. Writing the value a key already has changes
+// nothing, not even Version.
+func (s *Settings) Set(ctx context.Context, key, value, who string) error {
+	return s.Apply(ctx, map[string]string{key: value}, nil, who)
+}
+
+// Unset removes key and reports whether it was set.
+func (s *Settings) Unset(ctx context.Context, key string) (bool, error) {
+	res, err := s.db.write.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", key)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: unset setting %s: %w", key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: unset setting %s: %w", key, err)
+	}
+	return n > 0, nil
+}
+
+// Apply stores every key of set and removes every key of unset in one
+// transaction: all of them or, on any error, none.
+func (s *Settings) Apply(ctx context.Context, set map[string]string, unset []string, who string) error {
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		if k == "" {
+			return errors.New("sqlite: write settings: empty key")
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	at, err := encodeTime(s.db.now())
+	if err != nil {
+		return fmt.Errorf("sqlite: write settings: %w", err)
+	}
+	tx, err := s.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: write settings: %w", err)
+	}
+	defer tx.Rollback()
+	for _, k := range unset {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", k); err != nil {
+			return fmt.Errorf("sqlite: unset setting %s: %w", k, err)
+		}
+	}
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by
+			WHERE settings.value IS NOT excluded.value`, k, set[k], at, who); err != nil {
+			return fmt.Errorf("sqlite: set setting %s: %w", k, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: write settings: %w", err)
+	}
+	return nil
+}
+
+// Version is a counter that changes on every write to the settings; read
+// it before loading the settings and compare it later to see whether they
+// have changed since.
+func (s *Settings) Version(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.db.read.QueryRowContext(ctx, "SELECT version FROM settings_version WHERE id = 1").Scan(&v); err != nil {
+		return 0, fmt.Errorf("sqlite: read settings version: %w", err)
+	}
+	return v, nil
+}
