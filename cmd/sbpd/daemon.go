@@ -38,6 +38,15 @@ type Daemon struct {
 	// the retry waits).
 	Tune func(*paymaster.Config)
 
+	// Layers, when set, are the settings' layers: after the journal is
+	// open the daemon reads them all, the till settings in the journal's
+	// database included, and watches them for changes (serve). Without it
+	// Config is used as it is (demo, tests).
+	Layers *config.Options
+	// Remote makes a missing PayMaster merchant id or token an error.
+	Remote bool
+	// ReloadEvery is how often changed settings are looked for.
+	ReloadEvery time.Duration
 	// SerialTune adjusts the printer's serial port options (tests: the lock
 	// directory, a virtual clock for pacing).
 	SerialTune func(*serial.Options)
@@ -51,6 +60,11 @@ type Daemon struct {
 	Screen  *display.Screen
 	Printer *printer.Printer
 	port    interface{ Close() error }
+
+	watch       *settingsWatch
+	current     *config.Config // the settings in force; only the reload loop changes it after Open
+	printerPort string
+	stopReload  chan struct{}
 
 	listener net.Listener
 	server   *http.Server
@@ -78,6 +92,22 @@ func (d *Daemon) Open(ctx context.Context) error {
 		return err
 	}
 	d.DB = db
+	if d.Layers != nil {
+		d.watch = newSettingsWatch(*d.Layers, db.Settings())
+		full, err := d.watch.Load(ctx)
+		if err != nil {
+			d.Close()
+			return err
+		}
+		d.Config, cfg = full, full
+	}
+	if d.Remote {
+		if err := cfg.RequireRemote(); err != nil {
+			d.Close()
+			return err
+		}
+	}
+	d.current, d.printerPort = cfg, cfg.Printer.Port
 	pmc := paymaster.Config{
 		BaseURL: cfg.PayMaster.BaseURL, MerchantID: cfg.PayMaster.MerchantID, Token: cfg.PayMaster.Token,
 		TestMode: cfg.PayMaster.TestMode, Timeout: cfg.PayMaster.Timeout, Logger: d.Logger,
@@ -152,6 +182,10 @@ func (d *Daemon) Open(ctx context.Context) error {
 		d.Close()
 		return err
 	}
+	if d.watch != nil {
+		d.stopReload = make(chan struct{})
+		go d.reloadLoop(context.WithoutCancel(ctx), d.stopReload)
+	}
 	d.Logger.Info("sbpd ready", "listen", d.Addr(), "data_dir", cfg.DataDir, "qr_mode", cfg.SBP.QRMode,
 		"paymaster", cfg.PayMaster.BaseURL, "reconcile_ms", time.Since(start).Milliseconds())
 	return nil
@@ -186,6 +220,9 @@ func (d *Daemon) Wait(ctx context.Context) error {
 func (d *Daemon) Close() error {
 	var errs []error
 	d.once.Do(func() {
+		if d.stopReload != nil {
+			close(d.stopReload)
+		}
 		if d.server != nil {
 			d.cancelStreams() // end event streams so Shutdown need not wait for them
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -217,7 +254,7 @@ func (d *Daemon) health(ctx context.Context) (map[string]any, bool) {
 	report := map[string]any{
 		"journal":   journal,
 		"paymaster": d.Gateway.status(),
-		"printer":   printerReport(ctx, d.Printer, d.Config.Printer.Port),
+		"printer":   printerReport(ctx, d.Printer, d.printerPort),
 		"engine":    map[string]any{"ready": d.Engine.Ready()},
 	}
 	if !d.Engine.Ready() {

@@ -125,11 +125,12 @@ The exit status is 1 when any check FAILs, 0 otherwise (WARN included).`,
 
 // doctor holds what the checks share: the settings and one PayMaster ping.
 type doctor struct {
-	path    string
-	cfg     *config.Config // nil when the settings do not load at all
-	cfgErr  error
-	bad     map[string]bool // keys the settings errors name
-	secrets []string
+	path     string
+	withTill bool           // the till settings in the journal's database were read
+	cfg      *config.Config // nil when the settings do not load at all
+	cfgErr   error
+	bad      map[string]bool // keys the settings errors name
+	secrets  []string
 
 	pmCtx    context.Context
 	pingOnce sync.Once
@@ -138,7 +139,23 @@ type doctor struct {
 
 func newDoctor(path string, mustExist bool) *doctor {
 	d := &doctor{path: path}
-	d.cfg, d.cfgErr = config.Load(path, mustExist, nil)
+	ctx := context.Background()
+	layers := config.Options{Path: path, MustExist: mustExist}
+	d.cfg, d.cfgErr = config.LoadWith(ctx, layers)
+	// The till's own settings live in the journal's database: read them
+	// when there is one (doctor never creates it). A database that does
+	// not open leaves the template's view; the Journal check says why.
+	if d.cfg != nil {
+		if _, err := os.Stat(filepath.Join(d.cfg.DataDir, "sbpd.db")); err == nil {
+			if db, err := sqlite.Open(filepath.Join(d.cfg.DataDir, "sbpd.db")); err == nil {
+				layers.Till = db.Settings()
+				if cfg, err := config.LoadWith(ctx, layers); cfg != nil {
+					d.cfg, d.cfgErr, d.withTill = cfg, err, true
+				}
+				db.Close()
+			}
+		}
+	}
 	if d.cfg != nil && d.cfgErr == nil {
 		d.cfgErr = d.cfg.RequireRemote()
 	}
@@ -298,6 +315,9 @@ func (d *doctor) checkSettings(context.Context) checkResult {
 func (d *doctor) settingsSource() string {
 	if _, err := os.Stat(d.path); err != nil {
 		return "the defaults and the SBPD_ environment (no template file at " + d.path + ")"
+	}
+	if d.withTill {
+		return "the template " + d.path + ", the till settings and the SBPD_ environment"
 	}
 	return "the template " + d.path + " and the SBPD_ environment"
 }

@@ -585,3 +585,25 @@ func TestDoctor_Help(t *testing.T) {
 		}
 	}
 }
+
+// TestDoctor_TokenInTillSettings is the usual kiosk: the shared template has
+// no token, the technician set it in the till's own settings.
+func TestDoctor_TokenInTillSettings(t *testing.T) {
+	k := newDoctorKiosk(t, nil)
+	k.token = ""
+	k.makeJournal(t)
+	db, err := sqlite.Open(filepath.Join(k.dataDir, "sbpd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Settings().Set(context.Background(), "paymaster.token", doctorToken, "technician"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, r := k.doctorJSON(t)
+	if r.err != nil {
+		t.Fatalf("doctor failed: %v\n%s", r.err, r.stdout)
+	}
+	out.wantCheck(t, "Settings", statusOK, "the till settings", "")
+	out.wantCheck(t, "PayMaster token", statusOK, "", "")
+}

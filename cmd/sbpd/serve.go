@@ -15,14 +15,15 @@ func newServeCmd() *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, _ := cmd.Flags().GetString("config")
-			cfg, err := config.Load(path, cmd.Flags().Changed("config"), cmd.Flags())
-			if err != nil {
+			layers := config.Options{Path: path, MustExist: cmd.Flags().Changed("config"), Flags: cmd.Flags()}
+			// The template, environment and flags give data_dir (a
+			// template-only key); the daemon then reads the till settings
+			// from the journal's database and validates all the layers.
+			base, err := config.LoadWith(cmd.Context(), layers)
+			if base == nil {
 				return err
 			}
-			if err := cfg.RequireRemote(); err != nil {
-				return err
-			}
-			d := &Daemon{Config: cfg, Logger: newLogger(cmd.ErrOrStderr(), cfg.LogLevel)}
+			d := &Daemon{Config: base, Layers: &layers, Remote: true, Logger: newLogger(cmd.ErrOrStderr(), base.LogLevel)}
 			if err := d.Open(cmd.Context()); err != nil {
 				return err
 			}
