@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -207,5 +209,28 @@ func TestCLI_Version(t *testing.T) {
 	stdout, _, done := runCLI(context.Background(), "version")
 	if err := <-done; err != nil || !strings.HasPrefix(stdout.String(), "sbpd ") {
 		t.Fatalf("%v %q", err, stdout.String())
+	}
+}
+
+// TestCLI_EveryCommandHasExamples walks the command tree: every command a
+// user can run shows examples in --help, and shell completion is there.
+func TestCLI_EveryCommandHasExamples(t *testing.T) {
+	root := newRoot(&syncBuffer{}, &syncBuffer{})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden || c.Name() == "help" || c.Name() == "completion" || c.HasParent() && c.Parent().Name() == "completion" {
+			return
+		}
+		if c.Runnable() && c.Example == "" {
+			t.Errorf("%q has no examples in --help", c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	stdout, _, done := runCLI(context.Background(), "completion", "bash")
+	if err := <-done; err != nil || !strings.Contains(stdout.String(), "__start_sbpd") {
+		t.Fatalf("bash completion: %v", err)
 	}
 }
