@@ -1,5 +1,61 @@
-// Package display is the kiosk screen: an embedded web page (no CDN: kiosks
-// are often offline) fed by server-sent events, and the QR image drawn with
-// go-qrcode. Screen implements plugin.Screen: the flow engine tells it about
-// every committed change and it pushes the new state to every open page.
+// Package display is the kiosk screen: what the shopper sees while sbpd
+// takes an SBP payment. It implements plugin.Screen twice: Screen, an
+// embedded web page fed by server-sent events (the kiosk's browser shows
+// it), and Terminal, the same screens drawn in a text terminal for headless
+// kiosks and development (sbpd serve --screen terminal). Screens shows a
+// change on both.
+//
+// # The page
+//
+// Screen.Routes serves, with nothing from the network (kiosks are often
+// offline):
+//
+//	GET /                      the page (web/index.html, screen.css, screen.js)
+//	GET /screen/events         text/event-stream of the payment on show
+//	GET /screen/qr/{id}        the QR of the payment on show as a PNG; ?ppm=N pixels a module
+//	GET /screen/current.json   the payment on show, or null
+//
+// The stream starts with "retry: 500" (the browser reconnects half a second
+// after losing the daemon, e.g. across a restart) and the state on show,
+// then sends every change the engine commits:
+//
+//	event: idle      no payment yet
+//	event: qr        {"id": ..., "src": "data:image/png;base64,..."}: the QR, sent once
+//	                 per stream just before the change that puts it on screen
+//	event: payment   the payment as the till API returns it; the event's id is the
+//	                 moment the change reached the screen, in µs since the Unix epoch
+//
+// A comment every Heartbeat keeps proxies from closing an idle stream.
+//
+// The page picks one view per payment (ViewOf): waiting with a spinner
+// (creating), the QR (mode 1 and the remainder of a mixed payment, "К оплате
+// по СБП"), the printed-QR hint (mode 0), the sticker/NFC hint (mode 2), the
+// Повторить/Отменить dialog (status_unknown), canceling, paid, not paid with
+// the flow's reason-specific message, needs attention, and idle. Its text is
+// the payment's message (or the dialog's), the amount as "1 234,50 ₽"
+// (Amount) and the few words of view.go: never an id, a code or English.
+// It is laid out for the SetSCO 4:3 screen (1024×768) and for widescreen
+// kiosks (QR or pictogram beside the text), with touch targets of at least
+// 15 mm. The page records how long each change took to paint
+// (window.sbpdScreen.paints) for BenchmarkScreenPaint.
+//
+// # The QR
+//
+// QRPNG draws with go-qrcode at error correction M, dark on white, with the
+// four-module quiet zone, every module a whole number of pixels. The page
+// gets the QR at one pixel a module and scales it by the largest whole
+// factor that fits (CSS image-rendering: pixelated), so the modules keep
+// sharp edges at any kiosk size.
+//
+// # Повторить and Отменить
+//
+// The dialog's buttons POST to the till API, /api/v1/payments/{id}/retry
+// and /cancel, on the page's own origin, and are disabled while the request
+// is on its way. The page carries no credentials: when sbpd listens beyond
+// loopback with api.token set, the till API refuses those calls (401) and
+// the till software must relay the shopper's choice, or show its own
+// buttons. The page keeps working for everything else. Letting the screen's
+// buttons act on their own there (e.g. screen-only routes limited to the
+// payment on show in status_unknown, from the kiosk's own browser) is open
+// work.
 package display

@@ -2,13 +2,13 @@ package display
 
 import (
 	"embed"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
-
-	"github.com/skip2/go-qrcode"
 
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -21,42 +21,67 @@ type Screen struct {
 	// Heartbeat is how often an idle event stream gets a comment, so that
 	// proxies and the browser notice a dead daemon. Default 15s.
 	Heartbeat time.Duration
-	// QRSize is the QR image's side in pixels. Default 512.
+	// QRSize is the smallest side in pixels of /screen/qr/{id} without
+	// ?ppm=. Default 512.
 	QRSize int
+	// Retry is the EventSource reconnection delay sent to the page: how
+	// soon a page finds the daemon again after a restart. Default 500ms.
+	Retry time.Duration
 
 	mu      sync.Mutex
 	current *plugin.Payment
-	clients map[chan plugin.Payment]struct{}
+	shownAt time.Time // wall clock, when current reached the screen
+	clients map[chan frame]struct{}
+	qrURI   struct{ payload, uri string } // the last QR sent down the streams
+}
+
+// frame is one change on its way to a page.
+type frame struct {
+	p  plugin.Payment
+	at time.Time
 }
 
 var _ plugin.Screen = (*Screen)(nil)
 
 // New returns an empty screen.
 func New() *Screen {
-	return &Screen{Heartbeat: 15 * time.Second, QRSize: 512, clients: map[chan plugin.Payment]struct{}{}}
+	return &Screen{Heartbeat: 15 * time.Second, QRSize: 512, Retry: 500 * time.Millisecond,
+		clients: map[chan frame]struct{}{}}
+}
+
+// covers reports whether p may replace cur on a screen: not an older
+// payment's late change while another payment holds the kiosk.
+func covers(cur *plugin.Payment, p plugin.Payment) bool {
+	return cur == nil || cur.ID == p.ID || !cur.State.Active() || p.State.Active()
 }
 
 // Show makes p the payment on show, unless it is an older payment's late
 // change while another payment holds the kiosk.
 func (s *Screen) Show(p plugin.Payment) {
+	at := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.current != nil && s.current.ID != p.ID && s.current.State.Active() && !p.State.Active() {
+	if !covers(s.current, p) {
 		return // a background payment's verdict must not cover the shopper's QR
 	}
-	s.current = &p
+	s.current, s.shownAt = &p, at
 	for ch := range s.clients {
+		offer(ch, frame{p, at})
+	}
+}
+
+// offer puts f in a one-slot mailbox, replacing a stale frame a slow page
+// has not taken yet.
+func offer[T any](ch chan T, f T) {
+	for {
 		select {
-		case ch <- p:
-		default: // slow page: drop the stale state, keep the newest
-			select {
-			case <-ch:
-			default:
-			}
-			select {
-			case ch <- p:
-			default:
-			}
+		case ch <- f:
+			return
+		default:
+		}
+		select {
+		case <-ch:
+		default:
 		}
 	}
 }
@@ -97,6 +122,7 @@ func (s *Screen) file(name, contentType string) http.Handler {
 
 func (s *Screen) currentJSON(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	p, ok := s.Current()
 	if !ok {
 		w.Write([]byte("null"))
@@ -106,7 +132,10 @@ func (s *Screen) currentJSON(w http.ResponseWriter, r *http.Request) {
 }
 
 // events streams the payment on show: the current one at once, then every
-// change. The browser's EventSource reconnects by itself after a restart.
+// change. Each payment event's id is the moment the change reached the
+// screen, in microseconds since the Unix epoch, so the page can tell how
+// long it took to paint it. The browser's EventSource reconnects by itself,
+// Retry after the connection is lost (a daemon restart).
 func (s *Screen) events(w http.ResponseWriter, r *http.Request) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
@@ -116,31 +145,40 @@ func (s *Screen) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
-	ch := make(chan plugin.Payment, 1)
+	ch := make(chan frame, 1)
 	s.mu.Lock()
 	s.clients[ch] = struct{}{}
-	cur := s.current
+	cur, at := s.current, s.shownAt
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.clients, ch)
 		s.mu.Unlock()
 	}()
-	fmt.Fprint(w, "retry: 1000\n\n")
+	retry := s.Retry
+	if retry <= 0 {
+		retry = 500 * time.Millisecond
+	}
+	fmt.Fprintf(w, "retry: %d\n\n", retry.Milliseconds())
+	sentQR := ""
 	if cur != nil {
-		writeEvent(w, *cur)
+		sentQR = s.writeFrame(w, frame{*cur, at}, sentQR)
 	} else {
-		fmt.Fprint(w, "event: idle\ndata: {}\n\n")
+		fmt.Fprintf(w, "id: %s\nevent: idle\ndata: {}\n\n", stamp(time.Now()))
 	}
 	flusher.Flush()
-	beat := time.NewTicker(s.Heartbeat)
+	hb := s.Heartbeat
+	if hb <= 0 {
+		hb = 15 * time.Second
+	}
+	beat := time.NewTicker(hb)
 	defer beat.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return
-		case p := <-ch:
-			writeEvent(w, p)
+		case f := <-ch:
+			sentQR = s.writeFrame(w, f, sentQR)
 			flusher.Flush()
 		case <-beat.C:
 			fmt.Fprint(w, ": ping\n\n")
@@ -149,21 +187,69 @@ func (s *Screen) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func writeEvent(w http.ResponseWriter, p plugin.Payment) {
-	b, _ := json.Marshal(p)
-	fmt.Fprintf(w, "event: payment\ndata: %s\n\n", b)
+// writeFrame writes one change as "event: payment" with the payment as
+// JSON. When the change puts a QR on screen that this stream has not sent
+// yet, an "event: qr" with the image as a data: URI goes first, so the page
+// shows the QR with the text, without another request.
+// It returns the QR payload the stream has sent.
+func (s *Screen) writeFrame(w http.ResponseWriter, f frame, sentQR string) string {
+	if ViewOf(f.p) == ViewQR && f.p.QRPayload != sentQR {
+		if uri, err := s.qrDataURI(f.p.QRPayload); err == nil {
+			b, _ := json.Marshal(map[string]string{"id": f.p.ID, "src": uri})
+			fmt.Fprintf(w, "event: qr\ndata: %s\n\n", b)
+			sentQR = f.p.QRPayload
+		}
+	}
+	b, _ := json.Marshal(f.p)
+	fmt.Fprintf(w, "id: %s\nevent: payment\ndata: %s\n\n", stamp(f.at), b)
+	return sentQR
 }
 
-// qr draws the QR of a payment the screen knows, with the standard quiet
-// zone. Only the payment on show can be drawn: the screen is not a QR
-// service for arbitrary text.
+// qrDataURI is the QR of payload at one pixel a module, as a data: URI; the
+// last one is kept for the other pages watching.
+func (s *Screen) qrDataURI(payload string) (string, error) {
+	s.mu.Lock()
+	if s.qrURI.payload == payload {
+		defer s.mu.Unlock()
+		return s.qrURI.uri, nil
+	}
+	s.mu.Unlock()
+	png, err := QRPNG(payload, 1, 0)
+	if err != nil {
+		return "", err
+	}
+	uri := "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+	s.mu.Lock()
+	s.qrURI.payload, s.qrURI.uri = payload, uri
+	s.mu.Unlock()
+	return uri, nil
+}
+
+func stamp(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+
+// qr draws the QR of the payment on show (see QRPNG): only that one, the
+// screen is not a QR service for arbitrary text. ?ppm=N asks for N pixels a
+// module (1-32); the page asks for 1 and scales it up by a whole factor.
 func (s *Screen) qr(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.Current()
 	if !ok || p.ID != r.PathValue("id") || p.QRPayload == "" {
 		http.Error(w, "no QR for this payment", http.StatusNotFound)
 		return
 	}
-	png, err := qrcode.Encode(p.QRPayload, qrcode.Medium, s.QRSize)
+	ppm := 0
+	if v := r.URL.Query().Get("ppm"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxModulePixels {
+			http.Error(w, "ppm must be a whole number of pixels a module, 1 to 32", http.StatusBadRequest)
+			return
+		}
+		ppm = n
+	}
+	size := s.QRSize
+	if size <= 0 {
+		size = 512
+	}
+	png, err := QRPNG(p.QRPayload, ppm, size)
 	if err != nil {
 		http.Error(w, "cannot draw the QR", http.StatusInternalServerError)
 		return

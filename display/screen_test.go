@@ -3,10 +3,13 @@ package display_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"image"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,34 +49,62 @@ func TestScreen_EventsFollowShow(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
 	}
-	events := make(chan string, 10)
+	type event struct{ name, detail string } // the payment's state, the QR's text
+	events := make(chan event, 10)
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
+		name := ""
 		for sc.Scan() {
-			if line := sc.Text(); strings.HasPrefix(line, "event: ") {
-				events <- strings.TrimPrefix(line, "event: ")
-			} else if strings.HasPrefix(line, "data: {\"id\"") {
-				var p plugin.Payment
-				json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &p)
-				events <- string(p.State)
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				data := []byte(strings.TrimPrefix(line, "data: "))
+				ev := event{name: name}
+				switch name {
+				case "payment":
+					var p plugin.Payment
+					json.Unmarshal(data, &p)
+					ev.detail = string(p.State)
+				case "qr":
+					var q struct{ ID, Src string }
+					json.Unmarshal(data, &q)
+					ev.detail = q.ID + " " + decodeDataURI(t, q.Src)
+				}
+				events <- ev
 			}
 		}
 	}()
-	next := func() string {
+	next := func() event {
 		select {
 		case e := <-events:
 			return e
 		case <-time.After(5 * time.Second):
 			t.Fatal("no event")
-			return ""
+			return event{}
 		}
 	}
-	if e := next(); e != "idle" {
+	if e := next(); e.name != "idle" {
 		t.Fatalf("first event %q", e)
 	}
-	s.Show(payment("P1", plugin.StateAwaitingPayment))
-	if e, st := next(), next(); e != "payment" || st != "awaiting_payment" {
-		t.Fatalf("%s %s", e, st)
+	p := payment("P1", plugin.StateAwaitingPayment)
+	s.Show(p)
+	// The QR first, as a data: URI, so the page needs no other request.
+	if e := next(); e.name != "qr" || e.detail != "P1 "+p.QRPayload {
+		t.Fatalf("%+v, want the QR of P1", e)
+	}
+	if e := next(); e.name != "payment" || e.detail != "awaiting_payment" {
+		t.Fatalf("%+v", e)
+	}
+	s.Show(payment("P1", plugin.StateStatusUnknown)) // no QR on screen: no image
+	if e := next(); e.name != "payment" || e.detail != "status_unknown" {
+		t.Fatalf("%+v", e)
+	}
+	s.Show(p) // back to the QR (Повторить): this stream has it already
+	if e := next(); e.name != "payment" || e.detail != "awaiting_payment" {
+		t.Fatalf("%+v", e)
 	}
 	// A background payment's late verdict does not cover the active QR.
 	s.Show(payment("OLD", plugin.StateNotPaid))
@@ -119,4 +150,109 @@ func TestScreen_PageServed(t *testing.T) {
 			t.Fatalf("%s: %v %v", path, err, r.Status)
 		}
 	}
+}
+
+// TestScreen_StreamStampsChanges: the stream asks for a quick reconnect and
+// stamps each event with the moment the change reached the screen, which
+// the page uses to measure its paint latency.
+func TestScreen_StreamStampsChanges(t *testing.T) {
+	s := display.New()
+	srv := serve(t, s)
+	before := time.Now().UnixMicro()
+	s.Show(payment("P1", plugin.StateAwaitingPayment))
+	after := time.Now().UnixMicro()
+	resp, err := http.Get(srv.URL + "/screen/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	var lines []string
+	for sc.Scan() && len(lines) < 8 {
+		if sc.Text() != "" {
+			lines = append(lines, sc.Text())
+		}
+		if strings.HasPrefix(sc.Text(), "data: {\"id\":\"P1\",\"check_id\"") {
+			break
+		}
+	}
+	if len(lines) != 6 || lines[0] != "retry: 500" || lines[1] != "event: qr" || lines[4] != "event: payment" {
+		t.Fatalf("stream starts %q", lines)
+	}
+	id, err := strconv.ParseInt(strings.TrimPrefix(lines[3], "id: "), 10, 64)
+	if err != nil || id < before || id > after {
+		t.Fatalf("event id %q, want the time of Show in µs within [%d, %d]", lines[3], before, after)
+	}
+}
+
+func TestScreen_QRModuleSize(t *testing.T) {
+	s := display.New()
+	srv := serve(t, s)
+	p := payment("P1", plugin.StateAwaitingPayment)
+	s.Show(p)
+	n, _ := display.QRModules(p.QRPayload)
+	for query, want := range map[string]int{"?ppm=1": n, "?ppm=9": 9 * n, "": n * ((512 + n - 1) / n)} {
+		resp, err := http.Get(srv.URL + "/screen/qr/P1" + query)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", query, err, resp.Status)
+		}
+		img, err := png.Decode(resp.Body)
+		resp.Body.Close()
+		if err != nil || img.Bounds().Dx() != want {
+			t.Fatalf("%s: %v, image %v, want %d px", query, err, img.Bounds(), want)
+		}
+	}
+	for _, bad := range []string{"?ppm=0", "?ppm=33", "?ppm=x"} {
+		if resp, _ := http.Get(srv.URL + "/screen/qr/P1" + bad); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: %d", bad, resp.StatusCode)
+		}
+	}
+}
+
+// TestScreen_PageHasNoCDN: the kiosk may be offline; everything the page
+// needs comes from sbpd.
+func TestScreen_PageHasNoCDN(t *testing.T) {
+	srv := serve(t, display.New())
+	for _, path := range []string{"/", "/screen/screen.js", "/screen/screen.css"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(b.String(), "http://") || strings.Contains(b.String(), "https://") || strings.Contains(b.String(), "//cdn") {
+			t.Errorf("%s refers to another host", path)
+		}
+	}
+}
+
+func decodeDataURI(t *testing.T, uri string) string {
+	t.Helper()
+	const prefix = "data:image/png;base64,"
+	if !strings.HasPrefix(uri, prefix) {
+		t.Fatalf("not a PNG data URI: %.40q", uri)
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(uri, prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One pixel a module: blow it up for the decoder.
+	return decode(t, scaleUp(img, 4))
+}
+
+func scaleUp(img image.Image, k int) image.Image {
+	b := img.Bounds()
+	out := image.NewGray(image.Rect(0, 0, b.Dx()*k, b.Dy()*k))
+	for y := 0; y < b.Dy()*k; y++ {
+		for x := 0; x < b.Dx()*k; x++ {
+			out.Set(x, y, img.At(b.Min.X+x/k, b.Min.Y+y/k))
+		}
+	}
+	return out
 }

@@ -58,6 +58,9 @@ type Daemon struct {
 	Gateway *watchedGateway
 	Engine  *plugin.Engine
 	Screen  *display.Screen
+	// Screens are told about every change besides the kiosk page, e.g. the
+	// terminal of --screen terminal.
+	Screens []plugin.Screen
 	Printer *printer.Printer
 	port    interface{ Close() error }
 
@@ -137,7 +140,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 	}
 	eng.NewKey = func() string { return uuid.NewString() }
 	d.Screen = display.New()
-	eng.Screen = d.Screen
+	eng.Screen = append(display.Screens{d.Screen}, d.Screens...)
 	if cfg.Printer.Port != "" {
 		port := d.PrinterPort
 		if port == nil {
@@ -181,6 +184,9 @@ func (d *Daemon) Open(ctx context.Context) error {
 	if err := eng.Open(ctx); err != nil {
 		d.Close()
 		return err
+	}
+	if p, ok := eng.Active(); ok {
+		eng.Screen.Show(p) // after a restart the payment in progress is on screen at once
 	}
 	if d.watch != nil {
 		d.stopReload = make(chan struct{})

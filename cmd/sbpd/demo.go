@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/display"
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
 )
 
@@ -43,6 +44,7 @@ decline it as the shopper's bank would, and watch the kiosk screen.`,
 	cmd.Flags().Int("mode", 1, "QR mode: 0 printed on the receipt (a virtual printer writing to a file), 1 QR on screen, 2 NFC/QR sticker")
 	cmd.Flags().Duration("status-timeout", 30*time.Second, "how long before the Retry/Cancel dialog (shorter than in production so you can see it)")
 	cmd.Flags().Bool("open", false, "open the demo page in a browser")
+	cmd.Flags().String("screen", display.FlagWeb, `kiosk screen: "web" (the page at /) or "terminal" (also drawn on standard output)`)
 	return cmd
 }
 
@@ -107,6 +109,15 @@ func runDemo(cmd *cobra.Command, args []string) error {
 	}
 	if tape != nil {
 		d.PrinterPort = tape
+	}
+	screen, _ := cmd.Flags().GetString("screen")
+	term, err := display.FromFlag(screen, cmd.OutOrStdout())
+	if err != nil {
+		return err
+	}
+	if term != nil {
+		defer term.Close()
+		d.Screens = append(d.Screens, term)
 	}
 	if err := d.Open(cmd.Context()); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/display"
 )
 
 func newServeCmd() *cobra.Command {
@@ -24,6 +25,15 @@ func newServeCmd() *cobra.Command {
 				return err
 			}
 			d := &Daemon{Config: base, Layers: &layers, Remote: true, Logger: newLogger(cmd.ErrOrStderr(), base.LogLevel)}
+			screen, _ := cmd.Flags().GetString("screen")
+			term, err := display.FromFlag(screen, cmd.OutOrStdout())
+			if err != nil {
+				return err
+			}
+			if term != nil {
+				defer term.Close()
+				d.Screens = append(d.Screens, term)
+			}
 			if err := d.Open(cmd.Context()); err != nil {
 				return err
 			}
@@ -34,6 +44,7 @@ func newServeCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().String("listen", "", "till API address (overrides listen)")
+	cmd.Flags().String("screen", display.FlagWeb, `kiosk screen: "web" (the page at /) or "terminal" (the page, and the screen drawn on standard output)`)
 	cmd.Flags().String("data_dir", "", "journal directory (overrides data_dir)")
 	return cmd
 }

@@ -1,0 +1,627 @@
+package main
+
+// The kiosk screen in a real headless Chromium, driven with chromedp against
+// the running daemon and the PayMaster sandbox: every state's exact text,
+// the QR read back from a screenshot, the dialog's buttons tapped, the page
+// surviving a daemon restart. With SBPD_SCREENSHOTS=docs/screens (relative
+// to the module root) the tests also write the screenshots the README shows.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/display"
+	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
+	"github.com/sbpd/sbpd/drivers/serial/serialtest"
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// Kiosk screens the page is laid out for.
+var (
+	screen43   = [2]int64{1024, 768}  // SetSCO, 4:3
+	screenWide = [2]int64{1920, 1080} // widescreen kiosks
+)
+
+// minButtonPx is 15 mm on the densest kiosk panel we expect (15.6" full
+// HD, 141 ppi).
+const minButtonPx = 15 / 25.4 * 141
+
+// chromiumPath finds a Chromium to drive, or skips the test.
+func chromiumPath(tb testing.TB) string {
+	tb.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	tb.Skip("kiosk screen browser test skipped: no chromium, chromium-browser or google-chrome in PATH (Debian: apt-get install chromium)")
+	return ""
+}
+
+// startBrowser starts one headless Chromium for the test, with a fresh
+// profile and nothing that calls home (it would hang on a closed network).
+// Tabs are opened with openKioskPage.
+func startBrowser(tb testing.TB) context.Context {
+	tb.Helper()
+	path := chromiumPath(tb)
+	dir, err := os.MkdirTemp("", "sbpd-chromium")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(dir),
+		chromedp.WindowSize(int(screen43[0]), int(screen43[1])),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	tb.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+		// Chromium's helpers may still write to the profile for a moment.
+		for range 50 {
+			if os.RemoveAll(dir) == nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	// The first Run starts the browser and must not carry a timeout (it
+	// would end the browser with it): a watchdog bounds it instead.
+	watchdog := time.AfterFunc(60*time.Second, cancelAlloc)
+	err = chromedp.Do(ctx)
+	watchdog.Stop()
+	if err != nil {
+		tb.Fatalf("start %s: %v", path, err)
+	}
+	return ctx
+}
+
+// kioskPage is one tab showing the kiosk screen.
+type kioskPage struct {
+	tb  testing.TB
+	ctx context.Context
+	url string
+}
+
+// openKioskPage opens the screen of the daemon at base in a new touch-screen
+// tab of size sz. Everything the tab does is bounded by one minute.
+func openKioskPage(tb testing.TB, browser context.Context, base string, sz [2]int64) *kioskPage {
+	tb.Helper()
+	bounded, cancelT := context.WithTimeout(browser, time.Minute)
+	ctx, cancel := chromedp.NewContext(bounded)
+	tb.Cleanup(func() { cancel(); cancelT() })
+	k := &kioskPage{tb: tb, ctx: ctx, url: base + "/"}
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(sz[0], sz[1], chromedp.EmulateTouch),
+		chromedp.Navigate(k.url),
+		chromedp.WaitReady(chromedp.ID("screen")),
+	); err != nil {
+		tb.Fatalf("open the kiosk screen %s: %v", k.url, err)
+	}
+	return k
+}
+
+func (k *kioskPage) do(actions ...chromedp.Action[chromedp.Void]) {
+	k.tb.Helper()
+	if err := chromedp.Do(k.ctx, actions...); err != nil {
+		k.tb.Fatal(err)
+	}
+}
+
+func (k *kioskPage) resize(sz [2]int64) {
+	k.tb.Helper()
+	k.do(chromedp.EmulateViewport(sz[0], sz[1], chromedp.EmulateTouch))
+}
+
+func (k *kioskPage) eval(js string, out any) {
+	k.tb.Helper()
+	raw, err := chromedp.Run(k.ctx, chromedp.Evaluate[[]byte](js))
+	if err != nil {
+		k.tb.Fatalf("evaluate %.60q: %v", js, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			k.tb.Fatalf("evaluate %.60q: %v: %s", js, err, raw)
+		}
+	}
+}
+
+// pageShown is what the page shows, read from the DOM as laid out.
+type pageShown struct {
+	View    string          `json:"view"`
+	Link    string          `json:"link"`
+	Lines   []string        `json:"lines"`  // the page's visible text, line by line
+	Amount  string          `json:"amount"` // #amount's text when visible
+	Visible map[string]bool `json:"visible"`
+	QRReady bool            `json:"qrReady"`
+	QRScale float64         `json:"qrScale"` // size on screen / image size
+	Outside []string        `json:"outside"` // visible parts not wholly on the screen
+	Buttons []float64       `json:"buttons"` // heights of Повторить and Отменить
+}
+
+// screenParts are the page's pictures and controls; a view shows some of them.
+var screenParts = []string{"spinner", "qr", "receipt", "sticker", "ok", "fail", "warn", "actions"}
+
+const shownJS = `(() => {
+  const vis = el => { if (!el) return false; const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && cs.display !== "none" && cs.visibility !== "hidden"; };
+  const $ = id => document.getElementById(id);
+  const visible = {}, outside = [];
+  for (const id of ["spinner","qr","receipt","sticker","ok","fail","warn","actions","label","amount","message","retry","cancel"]) {
+    visible[id] = vis($(id));
+    if (!visible[id]) continue;
+    const r = $(id).getBoundingClientRect();
+    if (r.left < 0 || r.top < 0 || r.right > innerWidth + 0.5 || r.bottom > innerHeight + 0.5) outside.push(id);
+  }
+  const qr = $("qr"), m = $("screen");
+  return { view: m.dataset.view, link: m.dataset.link,
+    lines: document.body.innerText.split("\n").map(s => s.trim()).filter(s => s !== ""),
+    amount: visible.amount ? $("amount").textContent : "",
+    visible, outside,
+    qrReady: qr.hasAttribute("data-ready") && qr.complete && qr.naturalWidth > 0,
+    qrScale: qr.naturalWidth ? qr.getBoundingClientRect().width / qr.naturalWidth : 0,
+    buttons: [$("retry").getBoundingClientRect().height, $("cancel").getBoundingClientRect().height] };
+})()`
+
+func (k *kioskPage) pageShown() pageShown {
+	k.tb.Helper()
+	var s pageShown
+	k.eval(shownJS, &s)
+	return s
+}
+
+// screenWant is one screen: its view, its exact visible text and the
+// pictures and controls on it.
+type screenWant struct {
+	view        display.View
+	lines       []string
+	screenParts []string
+}
+
+func (w screenWant) matches(s pageShown) bool {
+	if s.View != string(w.view) || !slices.Equal(s.Lines, w.lines) {
+		return false
+	}
+	for _, p := range screenParts {
+		if s.Visible[p] != slices.Contains(w.screenParts, p) {
+			return false
+		}
+	}
+	return !slices.Contains(w.screenParts, "qr") || s.QRReady
+}
+
+// waitFor polls the DOM until the page shows w, and checks that all of it
+// is on the screen. It fails the test with what the page shows instead.
+func (k *kioskPage) waitFor(w screenWant) pageShown {
+	k.tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s := k.pageShown()
+		if w.matches(s) {
+			if len(s.Outside) > 0 {
+				k.tb.Errorf("%s: %v do not fit on the screen", w.view, s.Outside)
+			}
+			return s
+		}
+		if time.Now().After(deadline) {
+			k.tb.Fatalf("the page does not show %s %q with %v;\nit shows %s %q, visible %v, QR ready %t",
+				w.view, w.lines, w.screenParts, s.View, s.Lines, s.Visible, s.QRReady)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (k *kioskPage) screenshot() []byte {
+	k.tb.Helper()
+	b, err := chromedp.Run(k.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		k.tb.Fatal(err)
+	}
+	return b
+}
+
+// save writes a screenshot to $SBPD_SCREENSHOTS/name.png when asked to.
+func (k *kioskPage) save(name string) {
+	k.tb.Helper()
+	dir := os.Getenv("SBPD_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(moduleRoot(k.tb), dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		k.tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), k.screenshot(), 0o644); err != nil {
+		k.tb.Fatal(err)
+	}
+}
+
+func moduleRoot(tb testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return dir
+		}
+	}
+}
+
+// readScreenQR decodes the QR in a screenshot.
+func readScreenQR(tb testing.TB, shot []byte) string {
+	tb.Helper()
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		tb.Fatalf("no QR readable in the screenshot: %v", err)
+	}
+	return res.GetText()
+}
+
+// Screens of the flow, as the shopper must see them.
+func amountLines(p plugin.Payment) []string {
+	label := display.TextToPay
+	if p.Mixed {
+		label = display.TextToPayMixed
+	}
+	return []string{label, display.Amount(p.Amount)}
+}
+
+func wantIdle() screenWant {
+	return screenWant{view: display.ViewIdle, lines: []string{display.TextIdle}}
+}
+
+func wantWaiting(p plugin.Payment) screenWant {
+	return screenWant{display.ViewWait, append(amountLines(p), plugin.TextWait), []string{"spinner"}}
+}
+
+func wantQR(p plugin.Payment) screenWant {
+	return screenWant{display.ViewQR, append(amountLines(p), plugin.TextScanScreen), []string{"qr"}}
+}
+
+func wantDialog(p plugin.Payment, text string) screenWant {
+	return screenWant{display.ViewDialog, append(amountLines(p), text, display.TextRetryButton, display.TextCancelBtn),
+		[]string{"warn", "actions"}}
+}
+
+func wantCanceling() screenWant {
+	return screenWant{display.ViewCanceling, []string{plugin.TextCanceling}, []string{"spinner"}}
+}
+
+func wantPaid() screenWant {
+	return screenWant{display.ViewPaid, []string{plugin.TextPaid}, []string{"ok"}}
+}
+
+func wantNotPaid(text string) screenWant {
+	return screenWant{display.ViewNotPaid, []string{text}, []string{"fail"}}
+}
+
+// screenCase brings a payment to one state and says what the page shows.
+type screenCase struct {
+	name    string // the screenshot's name
+	printer bool   // mode 0 with a fake receipt printer
+	mutate  func(*config.Config)
+	drive   func(t *testing.T, h *e2e) plugin.Payment
+	want    func(p plugin.Payment) screenWant
+	wide    bool // also save the widescreen screenshot
+}
+
+func statusUnknown(offline bool) func(t *testing.T, h *e2e) plugin.Payment {
+	return func(t *testing.T, h *e2e) plugin.Payment {
+		p := h.start("000153", 25990, false)
+		if offline {
+			h.sb.AddFault(sandbox.Fault{Method: "GET", Drop: true})
+		}
+		return h.until(p.ID, plugin.StateStatusUnknown, poll, 41)
+	}
+}
+
+func declined(code string) func(t *testing.T, h *e2e) plugin.Payment {
+	return func(t *testing.T, h *e2e) plugin.Payment {
+		p := h.start("000153", 25990, false)
+		h.sb.Decline(p.PayMasterID, code)
+		return h.until(p.ID, plugin.StateNotPaid, poll, 1)
+	}
+}
+
+func notPaidCase(name, text string, drive func(t *testing.T, h *e2e) plugin.Payment) screenCase {
+	return screenCase{name: name, drive: drive, want: func(p plugin.Payment) screenWant {
+		if p.Message != text {
+			panic(fmt.Sprintf("%s: the flow's message is %q, want %q", name, p.Message, text))
+		}
+		return wantNotPaid(p.Message) // the server's text, as the page must show it
+	}}
+}
+
+var screenCases = []screenCase{
+	{name: "02-waiting", drive: func(t *testing.T, h *e2e) plugin.Payment {
+		// PayMaster keeps the QR link back: the payment stays in creating.
+		h.sb.SetQRAfterGets(1 << 20)
+		done := make(chan plugin.Payment, 1)
+		go func() {
+			var p plugin.Payment
+			if resp, err := http.Post(h.d.URL()+"/api/v1/payments", "application/json",
+				strings.NewReader(`{"check_id":"000153","amount":25990}`)); err == nil {
+				json.NewDecoder(resp.Body).Decode(&p)
+				resp.Body.Close()
+			}
+			done <- p
+		}()
+		h.clock.WaitForTimers(t, 2) // the till's wait for the QR, the runner's next QR poll
+		h.clock.Advance(plugin.DefaultSettings().StartWait)
+		p := <-done
+		if p.State != plugin.StateCreating {
+			t.Fatalf("payment %s, want creating", p.State)
+		}
+		return p
+	}, want: wantWaiting},
+	{name: "03-qr", drive: func(t *testing.T, h *e2e) plugin.Payment {
+		return h.start("000153", 25990, false)
+	}, want: wantQR, wide: true},
+	{name: "04-qr-mixed-remainder", mutate: func(c *config.Config) { c.SBP.MixedPayment = true },
+		drive: func(t *testing.T, h *e2e) plugin.Payment {
+			return h.start("000153", 123456, true)
+		}, want: wantQR},
+	{name: "05-printed-qr", printer: true, drive: func(t *testing.T, h *e2e) plugin.Payment {
+		return h.start("000153", 25990, false)
+	}, want: func(p plugin.Payment) screenWant {
+		return screenWant{display.ViewReceipt, append(amountLines(p), plugin.TextScanReceipt), []string{"receipt", "spinner"}}
+	}},
+	{name: "06-sticker-nfc", mutate: func(c *config.Config) { c.SBP.QRMode = 2 }, drive: func(t *testing.T, h *e2e) plugin.Payment {
+		return h.start("000153", 25990, false)
+	}, want: func(p plugin.Payment) screenWant {
+		return screenWant{display.ViewSticker, append(amountLines(p), plugin.TextScanSticker), []string{"sticker"}}
+	}, wide: true},
+	{name: "07-dialog-no-connection", drive: statusUnknown(true), want: func(p plugin.Payment) screenWant {
+		return wantDialog(p, plugin.TextNoConnection)
+	}, wide: true},
+	{name: "08-dialog-pending", drive: statusUnknown(false), want: func(p plugin.Payment) screenWant {
+		return wantDialog(p, plugin.TextNotCompleted)
+	}},
+	{name: "09-canceling", drive: func(t *testing.T, h *e2e) plugin.Payment {
+		h.sb.SetCancelMode(sandbox.CancelAcceptPending)
+		p := h.start("000153", 25990, false)
+		h.do("POST", "/api/v1/payments/"+p.ID+"/cancel", "")
+		return h.until(p.ID, plugin.StateCanceling, poll, 1)
+	}, want: func(plugin.Payment) screenWant { return wantCanceling() }},
+	{name: "10-paid", drive: func(t *testing.T, h *e2e) plugin.Payment {
+		p := h.start("000153", 25990, false)
+		h.sb.Pay(p.PayMasterID)
+		return h.until(p.ID, plugin.StatePaid, poll, 1)
+	}, want: func(plugin.Payment) screenWant { return wantPaid() }},
+	notPaidCase("11-not-paid-insufficient-funds", plugin.TextInsufficient, declined("InsufficientFunds")),
+	notPaidCase("12-not-paid-declined-in-app", plugin.TextDeclinedInApp, declined("CancelledByUser")),
+	notPaidCase("13-not-paid-technical", plugin.TextTechnical, declined("IssuerUnavailable")),
+	notPaidCase("14-not-paid-expired", plugin.TextExpired, func(t *testing.T, h *e2e) plugin.Payment {
+		p := h.start("000153", 25990, false)
+		h.sb.Expire(p.PayMasterID)
+		return h.until(p.ID, plugin.StateNotPaid, poll, 1)
+	}),
+	notPaidCase("15-not-paid-cancelled", plugin.TextCancelled, func(t *testing.T, h *e2e) plugin.Payment {
+		p := h.start("000153", 25990, false)
+		h.do("POST", "/api/v1/payments/"+p.ID+"/cancel", "")
+		return h.until(p.ID, plugin.StateNotPaid, poll, 2)
+	}),
+	{name: "16-needs-attention", drive: func(t *testing.T, h *e2e) plugin.Payment {
+		h.sb.SetCancelMode(sandbox.CancelReject)
+		p := h.start("000153", 25990, false)
+		h.do("POST", "/api/v1/payments/"+p.ID+"/cancel", "")
+		return h.until(p.ID, plugin.StateNeedsAttention, poll, 2)
+	}, want: func(plugin.Payment) screenWant {
+		return screenWant{display.ViewAttention, []string{plugin.TextNeedsAttention}, []string{"warn"}}
+	}},
+}
+
+// TestBrowser_EveryState opens the screen before the payment starts, drives
+// the payment to each state through the till API and the sandbox, and reads
+// what the page shows at 4:3 and widescreen: the exact text, the pictures,
+// everything on the screen, the QR readable in a screenshot.
+func TestBrowser_EveryState(t *testing.T) {
+	browser := startBrowser(t)
+	t.Run("01-idle", func(t *testing.T) {
+		h := newE2E(t)
+		k := openKioskPage(t, browser, h.d.URL(), screen43)
+		k.waitFor(wantIdle())
+		k.save("01-idle")
+		k.resize(screenWide)
+		k.waitFor(wantIdle())
+	})
+	for _, c := range screenCases {
+		t.Run(c.name, func(t *testing.T) {
+			var mutate []func(*config.Config)
+			if c.mutate != nil {
+				mutate = append(mutate, c.mutate)
+			}
+			var h *e2e
+			if c.printer {
+				h = printE2E(t, serialtest.NewPrinter(t, serialtest.PrinterOptions{}), mutate...)
+			} else {
+				h = newE2E(t, mutate...)
+			}
+			k := openKioskPage(t, browser, h.d.URL(), screen43)
+			k.waitFor(wantIdle())
+			p := c.drive(t, h)
+			want := c.want(p)
+			for _, sz := range [][2]int64{screen43, screenWide} {
+				k.resize(sz)
+				s := k.waitFor(want)
+				checkShown(t, k, p, want, s)
+				name := c.name
+				if sz == screenWide {
+					if !c.wide {
+						continue
+					}
+					name += "-widescreen"
+				}
+				k.save(name)
+			}
+		})
+	}
+}
+
+// checkShown checks what every screen must get right beyond its text.
+func checkShown(t *testing.T, k *kioskPage, p plugin.Payment, want screenWant, s pageShown) {
+	t.Helper()
+	if slices.Contains(want.screenParts, "actions") {
+		for i, h := range s.Buttons {
+			if h < minButtonPx {
+				t.Errorf("button %d is %.0f px tall, want at least %.0f (15 mm)", i, h, minButtonPx)
+			}
+		}
+	}
+	if want.view == display.ViewQR {
+		if s.QRScale < 4 || s.QRScale != float64(int(s.QRScale)) {
+			t.Errorf("the QR is scaled by %.3f: want a whole factor of at least 4 for sharp modules", s.QRScale)
+		}
+		if got := readScreenQR(t, k.screenshot()); got != p.QRPayload {
+			t.Errorf("the QR on screen reads %q, want the payment's qr_payload %q", got, p.QRPayload)
+		}
+	}
+	if strings.Contains(strings.Join(s.Lines, "\n"), p.ID) {
+		t.Errorf("the page shows the payment id: %q", s.Lines)
+	}
+}
+
+// TestBrowser_DialogButtons taps Повторить and Отменить on the touch screen:
+// each tap reaches the till API and changes the payment; the buttons are
+// disabled while the request is on its way; one cancel reaches PayMaster.
+func TestBrowser_DialogButtons(t *testing.T) {
+	browser := startBrowser(t)
+	h := newE2E(t)
+	h.sb.SetCancelMode(sandbox.CancelAcceptPending) // canceling lasts until PayMaster says Cancelled
+	k := openKioskPage(t, browser, h.d.URL(), screen43)
+	p := h.start("000153", 25990, false)
+	k.waitFor(wantQR(p))
+	h.until(p.ID, plugin.StateStatusUnknown, poll, 41)
+	k.waitFor(wantDialog(p, plugin.TextNotCompleted))
+
+	// Watch the buttons: both must go disabled as soon as one is tapped.
+	watch := `window.sawDisabled = false; new MutationObserver(() => {
+	  if (document.getElementById("retry").disabled && document.getElementById("cancel").disabled) window.sawDisabled = true;
+	}).observe(document.getElementById("actions"), {attributes: true, subtree: true}); true`
+	sawDisabled := func() bool {
+		var b bool
+		k.eval(`window.sawDisabled`, &b)
+		return b
+	}
+	k.eval(watch, nil)
+	k.do(chromedp.Tap(chromedp.ID("retry")))
+	k.waitFor(wantQR(p))
+	if got := h.get(p.ID); got.State != plugin.StateAwaitingPayment {
+		t.Fatalf("after tapping Повторить the payment is %s", got.State)
+	}
+	if !sawDisabled() {
+		t.Error("the buttons were not disabled while Повторить was on its way")
+	}
+
+	h.until(p.ID, plugin.StateStatusUnknown, poll, 41)
+	k.waitFor(wantDialog(p, plugin.TextNotCompleted))
+	k.eval(watch, nil)
+	k.do(chromedp.Tap(chromedp.ID("cancel")))
+	k.waitFor(wantCanceling())
+	if !sawDisabled() {
+		t.Error("the buttons were not disabled while Отменить was on its way")
+	}
+	for deadline := time.Now().Add(10 * time.Second); h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("tapping Отменить sent no cancel to PayMaster")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := h.get(p.ID); got.State != plugin.StateCanceling {
+		t.Fatalf("after tapping Отменить the payment is %s", got.State)
+	}
+	h.sb.SetStatus(p.PayMasterID, sandbox.StatusCancelled)
+	got := h.until(p.ID, plugin.StateNotPaid, poll, 2)
+	if got.Reason != plugin.ReasonCancelled || got.Message != plugin.TextCancelled {
+		t.Fatalf("reason %s, message %q", got.Reason, got.Message)
+	}
+	k.waitFor(wantNotPaid(got.Message))
+	if n := h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel); n != 1 {
+		t.Fatalf("%d cancel calls reached PayMaster, want 1", n)
+	}
+	if n := h.sb.Handled(sandbox.KindCreate); n != 1 {
+		t.Fatalf("%d PayMaster payments, want 1", n)
+	}
+}
+
+// TestBrowser_RecoversAfterRestart restarts the daemon under an open page:
+// the page reconnects by itself and shows the next change without a reload.
+func TestBrowser_RecoversAfterRestart(t *testing.T) {
+	browser := startBrowser(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	h := newE2E(t, func(c *config.Config) { c.Listen = addr }) // the same address after the restart
+	k := openKioskPage(t, browser, h.d.URL(), screen43)
+	p := h.start("000153", 25990, false)
+	k.waitFor(wantQR(p))
+	k.eval(`window.notReloaded = true; window.sawDown = false;
+	  new MutationObserver(() => { if (document.getElementById("screen").dataset.link === "down") window.sawDown = true; })
+	    .observe(document.getElementById("screen"), {attributes: true}); true`, nil)
+
+	h.restart()
+	if h.d.URL() != k.url[:len(k.url)-1] {
+		t.Fatalf("the daemon came back on %s, not %s", h.d.URL(), k.url)
+	}
+	h.sb.Pay(p.PayMasterID)
+	h.until(p.ID, plugin.StatePaid, poll, 1)
+	k.waitFor(wantPaid())
+	var flags struct {
+		NotReloaded bool `json:"notReloaded"`
+		SawDown     bool `json:"sawDown"`
+	}
+	k.eval(`({notReloaded: window.notReloaded === true, sawDown: window.sawDown})`, &flags)
+	if !flags.NotReloaded {
+		t.Fatal("the page was reloaded")
+	}
+	if !flags.SawDown {
+		t.Fatal("the page never noticed the daemon going away")
+	}
+	if s := k.pageShown(); s.Link != "up" {
+		t.Fatalf("the page's link is %q after the restart", s.Link)
+	}
+}
