@@ -512,3 +512,21 @@ func TestEngine_RestartLongAfterLifetime(t *testing.T) {
 		}
 	})
 }
+
+// A technician resolves a payment while its runner still polls in the
+// background: the runner takes the journal's word and never overwrites it.
+func TestEngine_ResolvedOutsideTheFlow(t *testing.T) {
+	h := newHarness(t)
+	p := h.start("1", 100)
+	h.bank.mu.Lock()
+	h.bank.cancelErr = &plugin.Error{Code: plugin.ERejected, Reason: "invalid_operation", Message: "refused"}
+	h.bank.mu.Unlock()
+	h.engine.Cancel(context.Background(), p.ID)
+	h.until(p.ID, plugin.StateNeedsAttention, 3*time.Second, 2)
+	h.journal.Resolve(p.ID, plugin.StatePaid)
+	h.bank.set(p.PayMasterID, plugin.RemoteCancelled, "CancelledByUser", 0) // PayMaster's later word differs
+	got := h.until(p.ID, plugin.StatePaid, 3*time.Second, 3)
+	if got.Reason != plugin.ReasonManual {
+		t.Fatalf("the manual resolution was overwritten: %+v", got)
+	}
+}

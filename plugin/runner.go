@@ -530,6 +530,18 @@ func (r *runner) commit(ctx context.Context, change func(*Payment), ev Event) bo
 		ev.Actor = "sbpd"
 	}
 	if err := r.e.Journal.Update(ctx, &next, ev); err != nil {
+		if ErrorReason(err) == "payment_final" {
+			// Somebody (a technician, a reconciliation) settled it meanwhile:
+			// take the journal's word and stop.
+			if rec, gerr := r.e.Journal.Get(ctx, r.id); gerr == nil {
+				r.mu.Lock()
+				r.p = *rec
+				r.mu.Unlock()
+				r.e.publish(*rec)
+				r.e.log().Info("payment was resolved outside the flow", "payment_id", r.id, "check_id", rec.CheckID, "state", string(rec.State))
+				return false
+			}
+		}
 		r.e.log().Error("journal write failed; change not applied", "payment_id", r.id, "event", ev.Kind, "err", err)
 		return false
 	}

@@ -74,7 +74,8 @@ func (j *Journal) Create(ctx context.Context, p *plugin.Payment, ev plugin.Event
 // What was asked for (check id, order number, amount, mixed, idempotency
 // key) never changes: if p differs from the record in any of them, nothing
 // is written and the error is an *plugin.Error with code EConflict. The
-// creation time is kept as recorded. An unknown id is an *plugin.Error with
+// creation time is kept as recorded. A payment whose recorded state is
+// final is not changed: EConflict with reason "payment_final". An unknown id is an *plugin.Error with
 // code ENotFound. Defaults for ev and a zero p.UpdatedAt are as in Create.
 func (j *Journal) Update(ctx context.Context, p *plugin.Payment, ev plugin.Event) error {
 	if p == nil {
@@ -106,8 +107,8 @@ func (j *Journal) Update(ctx context.Context, p *plugin.Payment, ev plugin.Event
 	defer tx.Rollback()
 
 	var rec plugin.Payment
-	err = tx.QueryRowContext(ctx, `SELECT check_id, order_no, amount, mixed, idempotency_key
-		FROM payments WHERE id = ?`, p.ID).Scan(&rec.CheckID, &rec.OrderNo, &rec.Amount, &rec.Mixed, &rec.IdempotencyKey)
+	err = tx.QueryRowContext(ctx, `SELECT check_id, order_no, amount, mixed, idempotency_key, state
+		FROM payments WHERE id = ?`, p.ID).Scan(&rec.CheckID, &rec.OrderNo, &rec.Amount, &rec.Mixed, &rec.IdempotencyKey, &rec.State)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound(p.ID)
 	}
@@ -116,6 +117,13 @@ func (j *Journal) Update(ctx context.Context, p *plugin.Payment, ev plugin.Event
 	}
 	if err := sameRequest(&rec, p); err != nil {
 		return fmt.Errorf("sqlite: update payment %s: %w", p.ID, err)
+	}
+	if rec.State.Final() {
+		// A final payment (paid or not paid, by PayMaster's word or a
+		// person's) is never changed by the flow again: a runner that
+		// still holds an older copy must not overwrite it.
+		return &plugin.Error{Code: plugin.EConflict, Reason: "payment_final",
+			Message: fmt.Sprintf("payment %s is already %s", p.ID, rec.State)}
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE payments SET
 		mode = ?, state = ?, paymaster_id = ?, paymaster_status = ?, result_code = ?, reason = ?,

@@ -117,7 +117,7 @@ func TestJournal_RoundTrip(t *testing.T) {
 		}},
 		{"error with code only", func() *plugin.Payment {
 			p := newPayment("p1", "c1", 100, base)
-			p.State, p.Reason = plugin.StateNotPaid, plugin.ReasonTechnical
+			p.State, p.Reason = plugin.StateNeedsAttention, plugin.ReasonTechnical
 			p.Error = &plugin.APIError{Code: "technical"}
 			return p
 		}},
@@ -142,7 +142,7 @@ func TestJournal_RoundTrip(t *testing.T) {
 
 			// Change every mutable field.
 			p.Mode = plugin.ModePrint
-			p.State = plugin.StatePaid
+			p.State = plugin.StateNeedsAttention
 			p.PayMasterID = "pm-" + p.ID
 			p.PayMasterStatus = "Settled"
 			p.ResultCode = "Success"
@@ -162,6 +162,22 @@ func TestJournal_RoundTrip(t *testing.T) {
 			mustUpdate(t, j, p, plugin.Event{Kind: plugin.EvResumed, At: p.UpdatedAt})
 			assertSamePayment(t, mustGet(t, j, p.ID), p)
 		})
+	}
+}
+
+func TestJournal_FinalIsNeverUpdated(t *testing.T) {
+	j := mustOpen(t).Journal()
+	p := newPayment("p1", "c1", 100, base)
+	mustCreate(t, j, p)
+	p.State = plugin.StatePaid
+	mustUpdate(t, j, p, plugin.Event{Kind: plugin.EvFinal, At: base})
+	p.State = plugin.StateNeedsAttention
+	err := j.Update(context.Background(), p, plugin.Event{Kind: plugin.EvAttention, At: base})
+	if plugin.ErrorCode(err) != plugin.EConflict || plugin.ErrorReason(err) != "payment_final" {
+		t.Fatalf("update of a paid payment: %v", err)
+	}
+	if got := mustGet(t, j, "p1"); got.State != plugin.StatePaid {
+		t.Fatalf("state %s", got.State)
 	}
 }
 

@@ -48,8 +48,12 @@ func (j *Journal) Update(ctx context.Context, p *plugin.Payment, ev plugin.Event
 	if j.Fail != nil {
 		return j.Fail
 	}
-	if _, ok := j.payments[p.ID]; !ok {
+	old, ok := j.payments[p.ID]
+	if !ok {
 		return plugin.Errorf(plugin.ENotFound, "payment %s not found", p.ID)
+	}
+	if old.State.Final() {
+		return &plugin.Error{Code: plugin.EConflict, Reason: "payment_final", Message: fmt.Sprintf("payment %s is already %s", p.ID, old.State)}
 	}
 	j.payments[p.ID] = *p
 	j.append(ev)
@@ -91,6 +95,16 @@ func (j *Journal) Unfinished(ctx context.Context) ([]*plugin.Payment, error) {
 
 func (j *Journal) ByCheck(ctx context.Context, checkID string) ([]*plugin.Payment, error) {
 	return j.list(func(p plugin.Payment) bool { return p.CheckID == checkID }), nil
+}
+
+// Resolve sets a payment's state as a person would, outside the flow.
+func (j *Journal) Resolve(id string, state plugin.State) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	p := j.payments[id]
+	p.State, p.Reason = state, plugin.ReasonManual
+	j.payments[id] = p
+	j.append(plugin.Event{PaymentID: id, Kind: "manual", State: state, Actor: "technician"})
 }
 
 // Events returns the events of a payment in order.
