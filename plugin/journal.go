@@ -58,6 +58,8 @@ type Filter struct {
 	From    time.Time
 	To      time.Time
 	Query   string // matches check id, order number, PayMaster id, or amount in kopecks
+	Mode    *Mode  // nil matches every mode
+	Mixed   *bool  // nil matches mixed and whole payments
 	Limit   int
 	Offset  int
 }

@@ -75,6 +75,7 @@ type Daemon struct {
 	once     sync.Once
 
 	cancelStreams context.CancelFunc
+	stopDelivery  func() // ends delivery to notify.url (notify.go)
 }
 
 // Open opens the journal, reconciles unfinished payments with PayMaster and
@@ -188,6 +189,12 @@ func (d *Daemon) Open(ctx context.Context) error {
 	if p, ok := eng.Active(); ok {
 		eng.Screen.Show(p) // after a restart the payment in progress is on screen at once
 	}
+	stopDelivery, err := d.startDelivery(ctx)
+	if err != nil {
+		d.Close()
+		return err
+	}
+	d.stopDelivery = stopDelivery
 	if d.watch != nil {
 		d.stopReload = make(chan struct{})
 		go d.reloadLoop(context.WithoutCancel(ctx), d.stopReload)
@@ -238,6 +245,9 @@ func (d *Daemon) Close() error {
 		}
 		if d.Engine != nil {
 			errs = append(errs, d.Engine.Close())
+		}
+		if d.stopDelivery != nil {
+			d.stopDelivery() // before the journal closes
 		}
 		if d.DB != nil {
 			errs = append(errs, d.DB.Close())

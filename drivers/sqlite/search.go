@@ -23,41 +23,13 @@ const (
 //   - Query, trimmed, matches a check id, order number, PayMaster id or
 //     payment id exactly, or the amount when it reads as whole kopecks
 //     ("25990") or as roubles with a comma or a dot ("259,90", "259.90");
+//   - Mode and Mixed, when not nil, match exactly;
 //   - Limit defaults to DefaultLimit and is clamped to MaxLimit; a negative
 //     Offset is 0.
 //
 // None is an empty slice.
 func (j *Journal) Search(ctx context.Context, f plugin.Filter) ([]*plugin.Payment, error) {
-	var (
-		where []string
-		args  []any
-	)
-	if f.State != "" {
-		where = append(where, "state = ?")
-		args = append(args, string(f.State))
-	}
-	if f.CheckID != "" {
-		where = append(where, "check_id = ?")
-		args = append(args, f.CheckID)
-	}
-	if !f.From.IsZero() {
-		where = append(where, "created_at >= ?")
-		args = append(args, boundTime(f.From))
-	}
-	if !f.To.IsZero() {
-		where = append(where, "created_at < ?")
-		args = append(args, boundTime(f.To))
-	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		cond := "check_id = ? OR order_no = ? OR paymaster_id = ? OR id = ?"
-		args = append(args, q, q, q, q)
-		if amount, ok := parseAmount(q); ok {
-			cond += " OR amount = ?"
-			args = append(args, amount)
-		}
-		where = append(where, "("+cond+")")
-	}
-
+	where, args := filterWhere(f)
 	limit := f.Limit
 	switch {
 	case limit <= 0:
@@ -69,11 +41,7 @@ func (j *Journal) Search(ctx context.Context, f plugin.Filter) ([]*plugin.Paymen
 
 	// Only the constant fragments above are spliced in; every value is a
 	// bound parameter.
-	query := "SELECT " + paymentColumns + " FROM payments"
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	query += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+	query := "SELECT " + paymentColumns + " FROM payments" + where + " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
 	args = append(args, limit, offset)
 
 	ps, err := j.query(ctx, query, args...)
@@ -120,4 +88,68 @@ func digits(s string) bool {
 		}
 	}
 	return true
+}
+
+// filterWhere returns the WHERE clause (with its leading space, or "") and
+// its arguments for every field of f but Limit and Offset. Only constant
+// fragments are spliced in; every value is a bound parameter.
+func filterWhere(f plugin.Filter) (string, []any) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.State != "" {
+		where = append(where, "state = ?")
+		args = append(args, string(f.State))
+	}
+	if f.CheckID != "" {
+		where = append(where, "check_id = ?")
+		args = append(args, f.CheckID)
+	}
+	if !f.From.IsZero() {
+		where = append(where, "created_at >= ?")
+		args = append(args, boundTime(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "created_at < ?")
+		args = append(args, boundTime(f.To))
+	}
+	if f.Mode != nil {
+		where = append(where, "mode = ?")
+		args = append(args, int(*f.Mode))
+	}
+	if f.Mixed != nil {
+		where = append(where, "mixed = ?")
+		args = append(args, *f.Mixed)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		cond := "check_id = ? OR order_no = ? OR paymaster_id = ? OR id = ?"
+		args = append(args, q, q, q, q)
+		if amount, ok := parseAmount(q); ok {
+			cond += " OR amount = ?"
+			args = append(args, amount)
+		}
+		where = append(where, "("+cond+")")
+	}
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// Find returns the payments whose id, order number or PayMaster id is ref,
+// newest first: what a person means by "show me payment REF". More than
+// one means ref is ambiguous.
+func (j *Journal) Find(ctx context.Context, ref string) ([]*plugin.Payment, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return []*plugin.Payment{}, nil
+	}
+	ps, err := j.query(ctx, "SELECT "+paymentColumns+` FROM payments
+		WHERE id = ? OR order_no = ? OR paymaster_id = ?
+		ORDER BY created_at DESC, id DESC LIMIT 10`, ref, ref, ref)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: find payment %s: %w", ref, err)
+	}
+	return ps, nil
 }

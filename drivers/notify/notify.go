@@ -1,0 +1,337 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// Request headers.
+const (
+	HeaderDeliveryID = "X-Sbpd-Delivery-Id"
+	HeaderSignature  = "X-Sbpd-Signature"
+	HeaderTimestamp  = "X-Sbpd-Timestamp"
+)
+
+// Defaults.
+const (
+	DefaultMaxAttempts = 50
+	DefaultPoll        = 2 * time.Second
+	DefaultTimeout     = 15 * time.Second
+	backoffFirst       = 5 * time.Second
+	backoffMax         = time.Hour
+)
+
+// Delivery is one notification to send: a final payment and its stable
+// delivery id.
+type Delivery struct {
+	ID       string // "<payment id>:<state>"
+	Payment  plugin.Payment
+	Attempts int // failed tries so far
+}
+
+// Queue is what Deliverer needs from the durable outbox.
+type Queue interface {
+	// Due returns up to limit pending deliveries due at now, oldest first.
+	Due(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// NextDue returns when the next pending delivery is due, ok false if none.
+	NextDue(ctx context.Context) (at time.Time, ok bool, err error)
+	// MarkDelivered records that the receiver accepted delivery id.
+	MarkDelivered(ctx context.Context, id string, at time.Time) error
+	// MarkFailed records a failed try: next try at nextAt, or never if exhausted.
+	MarkFailed(ctx context.Context, id, reason string, nextAt time.Time, exhausted bool) error
+}
+
+// Deliverer sends the outbox to the accounting system.
+type Deliverer struct {
+	URL         string
+	Secret      string
+	MaxAttempts int // default 50
+	Queue       Queue
+	Clock       plugin.Clock // default the wall clock
+	HTTP        *http.Client // default: a client with DefaultTimeout
+	Logger      *slog.Logger // optional
+	// Backoff is the wait after the attempt-th failed try (1, 2, …);
+	// default Backoff.
+	Backoff func(attempt int) time.Duration
+	// Poll is how often the queue is looked at when nothing is due, to
+	// notice deliveries queued by another process (a resync from the CLI).
+	// Kick wakes the loop at once. Default DefaultPoll.
+	Poll time.Duration
+
+	kickOnce sync.Once
+	kick     chan struct{}
+}
+
+// Backoff is the default wait after the attempt-th failed try: 5 s,
+// doubling, at most 1 h.
+func Backoff(attempt int) time.Duration {
+	d := backoffFirst
+	for i := 1; i < attempt && d < backoffMax; i++ {
+		d *= 2
+	}
+	return min(d, backoffMax)
+}
+
+func (d *Deliverer) init() {
+	d.kickOnce.Do(func() { d.kick = make(chan struct{}, 1) })
+}
+
+// Kick wakes Run to look at the queue now, e.g. after a payment became
+// final. It never blocks.
+func (d *Deliverer) Kick() {
+	d.init()
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (d *Deliverer) log() *slog.Logger {
+	if d.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return d.Logger
+}
+
+func (d *Deliverer) clock() plugin.Clock {
+	if d.Clock == nil {
+		return plugin.RealClock{}
+	}
+	return d.Clock
+}
+
+func (d *Deliverer) maxAttempts() int {
+	if d.MaxAttempts <= 0 {
+		return DefaultMaxAttempts
+	}
+	return d.MaxAttempts
+}
+
+// Run delivers until ctx ends, then returns nil. It checks the URL first.
+func (d *Deliverer) Run(ctx context.Context) error {
+	if err := d.check(); err != nil {
+		return err
+	}
+	d.init()
+	poll := d.Poll
+	if poll <= 0 {
+		poll = DefaultPoll
+	}
+	for {
+		d.Flush(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		wait := poll
+		if at, ok, err := d.Queue.NextDue(ctx); err != nil {
+			d.log().Warn("notify: cannot read the outbox", "error", err)
+		} else if ok {
+			wait = min(max(at.Sub(d.clock().Now()), 0), poll)
+		}
+		t := d.clock().NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-d.kick:
+			t.Stop()
+		case <-t.Chan():
+		}
+	}
+}
+
+func (d *Deliverer) check() error {
+	if d.Queue == nil {
+		return errors.New("notify: no queue")
+	}
+	u, err := url.Parse(d.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("notify.url %q: must be an absolute http(s) URL", redact(d.URL))
+	}
+	return nil
+}
+
+// Flush sends every delivery due now, once each, and returns how many the
+// receiver accepted.
+func (d *Deliverer) Flush(ctx context.Context) int {
+	accepted := 0
+	tried := map[string]bool{} // one try each, even if recording it failed
+	for ctx.Err() == nil {
+		due, err := d.Queue.Due(ctx, d.clock().Now(), 20+len(tried))
+		if err != nil {
+			d.log().Warn("notify: cannot read the outbox", "error", err)
+			return accepted
+		}
+		fresh := 0
+		for _, dl := range due {
+			if ctx.Err() != nil {
+				return accepted
+			}
+			if tried[dl.ID] {
+				continue
+			}
+			tried[dl.ID] = true
+			fresh++
+			if d.deliver(ctx, dl) {
+				accepted++
+			}
+		}
+		if fresh == 0 {
+			return accepted
+		}
+	}
+	return accepted
+}
+
+// deliver makes one attempt and records its outcome.
+func (d *Deliverer) deliver(ctx context.Context, dl Delivery) bool {
+	log := d.log().With("delivery_id", dl.ID, "payment_id", dl.Payment.ID, "state", string(dl.Payment.State))
+	err := d.send(ctx, dl)
+	if ctx.Err() != nil {
+		return false // shutting down: the attempt does not count, it is retried at the next start
+	}
+	now := d.clock().Now()
+	if err == nil {
+		if err := d.Queue.MarkDelivered(context.WithoutCancel(ctx), dl.ID, now); err != nil {
+			log.Error("notify: delivered, but cannot record it; it will be sent again", "error", err)
+			return true
+		}
+		log.Info("notify: delivered", "attempt", dl.Attempts+1)
+		return true
+	}
+	attempt := dl.Attempts + 1
+	reason := d.scrub(err.Error())
+	exhausted := attempt >= d.maxAttempts()
+	backoff := Backoff
+	if d.Backoff != nil {
+		backoff = d.Backoff
+	}
+	next := now.Add(backoff(attempt))
+	if exhausted {
+		next = now
+	}
+	if err := d.Queue.MarkFailed(context.WithoutCancel(ctx), dl.ID, reason, next, exhausted); err != nil {
+		log.Error("notify: cannot record a failed delivery", "error", err)
+		return false
+	}
+	switch {
+	case exhausted && dl.Payment.State == plugin.StatePaid:
+		log.Error("notify: giving up: the payment is paid but the accounting system was not notified; fix the receiver, then run sbpd journal resync",
+			"attempts", attempt, "error", reason)
+	case exhausted:
+		log.Error("notify: giving up", "attempts", attempt, "error", reason)
+	default:
+		log.Warn("notify: delivery failed; will retry", "attempt", attempt, "max_attempts", d.maxAttempts(),
+			"next_at", next.UTC(), "error", reason)
+	}
+	return false
+}
+
+// Body returns the request body of a delivery: the till API's payment
+// object, decorated, with delivery_id.
+func Body(dl Delivery) ([]byte, error) {
+	p := dl.Payment
+	p.Decorate()
+	return json.Marshal(struct {
+		DeliveryID string `json:"delivery_id"`
+		plugin.Payment
+	}{dl.ID, p})
+}
+
+func (d *Deliverer) send(ctx context.Context, dl Delivery) error {
+	body, err := Body(dl)
+	if err != nil {
+		return fmt.Errorf("encode payment: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("build request: %s", d.scrub(err.Error()))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "sbpd-notify")
+	req.Header.Set(HeaderDeliveryID, dl.ID)
+	req.Header.Set(HeaderTimestamp, d.clock().Now().UTC().Format(time.RFC3339))
+	if d.Secret != "" {
+		req.Header.Set(HeaderSignature, Sign(d.Secret, body))
+	}
+	client := d.HTTP
+	if client == nil {
+		client = &http.Client{Timeout: DefaultTimeout}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message repeats the URL, which may hold credentials
+		}
+		return fmt.Errorf("POST %s: %v", redact(d.URL), err)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	msg := fmt.Sprintf("POST %s: HTTP %d", redact(d.URL), resp.StatusCode)
+	if s := strings.TrimSpace(string(snippet)); s != "" {
+		msg += ": " + strings.Join(strings.Fields(s), " ")
+	}
+	return errors.New(msg)
+}
+
+// scrub removes the secret from a message, should a receiver echo it.
+func (d *Deliverer) scrub(s string) string {
+	if d.Secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, d.Secret, "******")
+}
+
+// redact hides a password in a URL.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// Sign returns the X-Sbpd-Signature value of body: "sha256=" and the hex
+// HMAC-SHA256 of body keyed with secret.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify reports whether signature (the X-Sbpd-Signature header) is the
+// signature of the exact body with secret. It compares in constant time.
+// Receivers call it on the raw body before parsing it.
+func Verify(secret string, body []byte, signature string) bool {
+	hexSig, ok := strings.CutPrefix(strings.TrimSpace(signature), "sha256=")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return false
+	}
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hmac.Equal(got, m.Sum(nil))
+}

@@ -1,0 +1,384 @@
+package notify_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sbpd/sbpd/drivers/notify"
+	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/plugintest"
+)
+
+const secret = "s3cr3t-hmac-key-7f1e"
+
+// memQueue is an in-memory notify.Queue.
+type memQueue struct {
+	mu    sync.Mutex
+	items map[string]*item
+	order []string
+}
+
+type item struct {
+	d         notify.Delivery
+	status    string
+	nextAt    time.Time
+	lastError string
+	attempts  int
+}
+
+func newQueue(now time.Time, ps ...plugin.Payment) *memQueue {
+	q := &memQueue{items: map[string]*item{}}
+	for _, p := range ps {
+		id := p.ID + ":" + string(p.State)
+		q.items[id] = &item{d: notify.Delivery{ID: id, Payment: p}, status: "pending", nextAt: now}
+		q.order = append(q.order, id)
+	}
+	return q
+}
+
+func (q *memQueue) Due(ctx context.Context, now time.Time, limit int) ([]notify.Delivery, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []notify.Delivery
+	for _, id := range q.order {
+		it := q.items[id]
+		if it.status == "pending" && !it.nextAt.After(now) && len(out) < limit {
+			d := it.d
+			d.Attempts = it.attempts
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func (q *memQueue) NextDue(ctx context.Context) (time.Time, bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var at time.Time
+	ok := false
+	for _, it := range q.items {
+		if it.status == "pending" && (!ok || it.nextAt.Before(at)) {
+			at, ok = it.nextAt, true
+		}
+	}
+	return at, ok, nil
+}
+
+func (q *memQueue) MarkDelivered(ctx context.Context, id string, at time.Time) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	it := q.items[id]
+	it.status, it.attempts = "delivered", it.attempts+1
+	return nil
+}
+
+func (q *memQueue) MarkFailed(ctx context.Context, id, reason string, nextAt time.Time, exhausted bool) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	it := q.items[id]
+	it.attempts++
+	it.nextAt, it.lastError = nextAt, reason
+	if exhausted {
+		it.status = "exhausted"
+	}
+	return nil
+}
+
+func (q *memQueue) get(id string) item {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return *q.items[id]
+}
+
+// receiver is an accounting system that fails its first fail requests.
+type receiver struct {
+	t    *testing.T
+	fail int
+	code int
+	echo string // written in failed answers
+
+	mu       sync.Mutex
+	requests int
+	accepted []string // delivery ids
+	bodies   [][]byte
+	bad      []string
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.requests++
+	id := req.Header.Get(notify.HeaderDeliveryID)
+	switch {
+	case req.Method != http.MethodPost || req.Header.Get("Content-Type") != "application/json":
+		r.bad = append(r.bad, "method or content type: "+req.Method+" "+req.Header.Get("Content-Type"))
+	case !notify.Verify(secret, body, req.Header.Get(notify.HeaderSignature)):
+		r.bad = append(r.bad, "signature does not verify: "+req.Header.Get(notify.HeaderSignature))
+	case req.Header.Get(notify.HeaderTimestamp) == "":
+		r.bad = append(r.bad, "no timestamp")
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil || m["delivery_id"] != id {
+		r.bad = append(r.bad, "body delivery_id does not match the header: "+string(body))
+	}
+	if r.requests <= r.fail {
+		code := r.code
+		if code == 0 {
+			code = http.StatusInternalServerError
+		}
+		w.WriteHeader(code)
+		io.WriteString(w, "try later "+r.echo)
+		return
+	}
+	for _, a := range r.accepted {
+		if a == id {
+			w.WriteHeader(http.StatusOK) // a duplicate: dropped
+			return
+		}
+	}
+	r.accepted = append(r.accepted, id)
+	r.bodies = append(r.bodies, body)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (r *receiver) counts() (requests int, accepted []string, bad []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.requests, append([]string(nil), r.accepted...), append([]string(nil), r.bad...)
+}
+
+func paid(id string, at time.Time) plugin.Payment {
+	return plugin.Payment{ID: id, CheckID: "4711", OrderNo: "K07-4711-1", Amount: 25990, Mode: plugin.ModeScreen,
+		State: plugin.StatePaid, PayMasterID: "40211873", CreatedAt: at, UpdatedAt: at, ExpiresAt: at.Add(5 * time.Minute)}
+}
+
+type harness struct {
+	t     *testing.T
+	clock *plugintest.Clock
+	q     *memQueue
+	r     *receiver
+	srv   *httptest.Server
+	d     *notify.Deliverer
+	logs  *bytes.Buffer
+	logMu *sync.Mutex
+	stop  func()
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func newHarness(t *testing.T, r *receiver, maxAttempts int, ps ...plugin.Payment) *harness {
+	t.Helper()
+	h := &harness{t: t, clock: plugintest.NewClock(), r: r, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
+	r.t = t
+	h.srv = httptest.NewServer(r)
+	t.Cleanup(h.srv.Close)
+	h.q = newQueue(h.clock.Now(), ps...)
+	h.d = &notify.Deliverer{URL: h.srv.URL + "/hook", Secret: secret, MaxAttempts: maxAttempts, Queue: h.q,
+		Clock: h.clock, HTTP: h.srv.Client(), Poll: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(lockedWriter{h.logMu, h.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.d.Run(ctx) }()
+	var once sync.Once
+	h.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(h.stop)
+	return h
+}
+
+// waitAttempts waits (real time, for a broken test only) until the
+// delivery has n recorded attempts and the deliverer sleeps.
+func (h *harness) waitAttempts(id string, n int) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.q.get(id).attempts < n {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("delivery %s: %d attempts, want %d", id, h.q.get(id).attempts, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.clock.WaitForTimers(h.t, 1)
+}
+
+func (h *harness) logText() string {
+	h.logMu.Lock()
+	defer h.logMu.Unlock()
+	return h.logs.String()
+}
+
+func TestDeliverRetriesUntilAccepted(t *testing.T) {
+	const fails = 3
+	r := &receiver{fail: fails}
+	h := newHarness(t, r, 50, paid("P1", plugintest.NewClock().Now()))
+	id := "P1:paid"
+	for i := 1; i <= fails; i++ {
+		h.waitAttempts(id, i)
+		it := h.q.get(id)
+		if it.status != "pending" || !strings.Contains(it.lastError, "HTTP 500") {
+			t.Fatalf("after failure %d: %+v", i, it)
+		}
+		if want := h.clock.Now().Add(notify.Backoff(i)); !it.nextAt.Equal(want) {
+			t.Fatalf("after failure %d: next try at %s, want %s (backoff %s)", i, it.nextAt, want, notify.Backoff(i))
+		}
+		if n, _, _ := r.counts(); n != i {
+			t.Fatalf("receiver saw %d requests before the backoff passed, want %d", n, i)
+		}
+		h.clock.Advance(notify.Backoff(i))
+	}
+	h.waitAttempts(id, fails+1)
+	if it := h.q.get(id); it.status != "delivered" {
+		t.Fatalf("status %s, want delivered: %+v", it.status, it)
+	}
+	h.clock.Advance(24 * time.Hour) // nothing more is sent
+	h.clock.WaitForTimers(t, 1)
+	requests, accepted, bad := r.counts()
+	if requests != fails+1 || len(accepted) != 1 || accepted[0] != id || len(bad) != 0 {
+		t.Fatalf("requests %d, accepted %v, problems %v; want %d requests, one accepted %s", requests, accepted, bad, fails+1, id)
+	}
+	var got map[string]any
+	json.Unmarshal(r.bodies[0], &got)
+	if got["id"] != "P1" || got["state"] != "paid" || got["state_code"] != float64(5) || got["amount"] != float64(25990) ||
+		got["message"] != plugin.TextPaid || got["delivery_id"] != id {
+		t.Errorf("body %s", r.bodies[0])
+	}
+	if strings.Contains(h.logText(), secret) {
+		t.Errorf("the secret is in the log:\n%s", h.logText())
+	}
+}
+
+func TestDeliverExhausted(t *testing.T) {
+	r := &receiver{fail: 1 << 30, code: http.StatusServiceUnavailable, echo: "your key was " + secret}
+	h := newHarness(t, r, 3, paid("P1", plugintest.NewClock().Now()))
+	id := "P1:paid"
+	for i := 1; i < 3; i++ {
+		h.waitAttempts(id, i)
+		h.clock.Advance(notify.Backoff(i))
+	}
+	h.waitAttempts(id, 3)
+	it := h.q.get(id)
+	if it.status != "exhausted" {
+		t.Fatalf("status %s after 3 of 3 attempts, want exhausted", it.status)
+	}
+	if strings.Contains(it.lastError, secret) || !strings.Contains(it.lastError, "HTTP 503") {
+		t.Errorf("last error %q: want HTTP 503 and no secret", it.lastError)
+	}
+	h.clock.Advance(48 * time.Hour)
+	h.clock.WaitForTimers(t, 1)
+	if n, _, _ := r.counts(); n != 3 {
+		t.Errorf("%d requests, want 3", n)
+	}
+	logs := h.logText()
+	if !strings.Contains(logs, "paid but the accounting system was not notified") {
+		t.Errorf("no error about a paid payment left unnotified:\n%s", logs)
+	}
+	if strings.Contains(logs, secret) {
+		t.Errorf("the secret is in the log:\n%s", logs)
+	}
+}
+
+func TestDeliverNetworkErrorHidesCredentials(t *testing.T) {
+	clock := plugintest.NewClock()
+	q := newQueue(clock.Now(), paid("P1", clock.Now()))
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := strings.Replace(srv.URL, "http://", "http://acct:"+secret+"@", 1)
+	srv.Close() // nobody listens
+	d := &notify.Deliverer{URL: u, Secret: secret, Queue: q, Clock: clock, MaxAttempts: 5}
+	if n := d.Flush(context.Background()); n != 0 {
+		t.Fatalf("accepted %d", n)
+	}
+	it := q.get("P1:paid")
+	if it.attempts != 1 || it.status != "pending" || strings.Contains(it.lastError, secret) || it.lastError == "" {
+		t.Fatalf("after a network error: %+v", it)
+	}
+}
+
+func TestDeliverKickAndShutdown(t *testing.T) {
+	r := &receiver{}
+	h := newHarness(t, r, 50)
+	h.clock.WaitForTimers(t, 1) // idle
+	h.q.mu.Lock()
+	p := paid("P2", h.clock.Now())
+	h.q.items["P2:paid"] = &item{d: notify.Delivery{ID: "P2:paid", Payment: p}, status: "pending", nextAt: h.clock.Now()}
+	h.q.order = append(h.q.order, "P2:paid")
+	h.q.mu.Unlock()
+	h.d.Kick() // no clock movement needed
+	h.waitAttempts("P2:paid", 1)
+	if _, acc, _ := r.counts(); len(acc) != 1 {
+		t.Fatalf("accepted %v", acc)
+	}
+	h.stop()
+}
+
+func TestRunRefusesBadURL(t *testing.T) {
+	d := &notify.Deliverer{URL: "accounting.local/hook", Queue: newQueue(time.Now())}
+	if err := d.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "notify.url") {
+		t.Fatalf("Run with a relative URL: %v", err)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	body := []byte(`{"delivery_id":"P1:paid","id":"P1"}`)
+	sig := notify.Sign(secret, body)
+	if !strings.HasPrefix(sig, "sha256=") || len(sig) != len("sha256=")+64 {
+		t.Fatalf("signature %q", sig)
+	}
+	// Computed independently: printf '%s' body | openssl dgst -sha256 -hmac key
+	if !notify.Verify(secret, body, sig) {
+		t.Error("own signature does not verify")
+	}
+	for name, c := range map[string]struct {
+		secret string
+		body   []byte
+		sig    string
+	}{
+		"tampered body": {secret, []byte(`{"delivery_id":"P1:paid","id":"P2"}`), sig},
+		"wrong secret":  {"other", body, sig},
+		"no prefix":     {secret, body, strings.TrimPrefix(sig, "sha256=")},
+		"not hex":       {secret, body, "sha256=zz"},
+		"empty":         {secret, body, ""},
+	} {
+		if notify.Verify(c.secret, c.body, c.sig) {
+			t.Errorf("%s: verifies", name)
+		}
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	want := []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second}
+	for i, w := range want {
+		if got := notify.Backoff(i + 1); got != w {
+			t.Errorf("Backoff(%d) = %s, want %s", i+1, got, w)
+		}
+	}
+	if got := notify.Backoff(11); got != time.Hour {
+		t.Errorf("Backoff(11) = %s, want the 1h cap", got)
+	}
+	if got := notify.Backoff(50); got != time.Hour {
+		t.Errorf("Backoff(50) = %s, want 1h", got)
+	}
+}
