@@ -276,6 +276,18 @@ func (d *Daemon) health(ctx context.Context) (map[string]any, bool) {
 	if !d.Engine.Ready() {
 		ok = false
 	}
+	notify := map[string]any{"status": "not_configured"}
+	if d.current.Notify.URL != "" {
+		notify["status"] = "ok"
+	}
+	if stuck, err := d.DB.Outbox().Stuck(ctx); err != nil {
+		notify = map[string]any{"status": "error", "error": err.Error()}
+	} else if len(stuck) > 0 {
+		// Paid, but the accounting system was never told: a person must
+		// look (sbpd journal stuck). The daemon itself is fine.
+		notify = map[string]any{"status": "stuck", "stuck_paid": len(stuck)}
+	}
+	report["notify"] = notify
 	if p, active := d.Engine.Active(); active {
 		report["active_payment"] = map[string]any{"id": p.ID, "check_id": p.CheckID, "state": p.State}
 	}

@@ -288,15 +288,20 @@ PayMaster id when only one payment has it.`,
 			if err != nil {
 				return err
 			}
+			ns, err := db.Outbox().Status(ctx, p.ID)
+			if err != nil {
+				return err
+			}
 			p.Decorate()
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
 				return writeJSON(cmd.OutOrStdout(), struct {
-					Payment *plugin.Payment `json:"payment"`
-					TillID  string          `json:"till_id,omitempty"`
-					Events  []plugin.Event  `json:"events"`
-				}{p, tillOf(p), evs})
+					Payment      *plugin.Payment     `json:"payment"`
+					TillID       string              `json:"till_id,omitempty"`
+					Notification sqlite.NotifyStatus `json:"notification"`
+					Events       []plugin.Event      `json:"events"`
+				}{p, tillOf(p), ns, evs})
 			}
-			return writeShow(cmd.OutOrStdout(), p, evs)
+			return writeShow(cmd.OutOrStdout(), p, notificationText(ns), evs)
 		},
 	}
 	cmd.Flags().String("data_dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
@@ -327,7 +332,37 @@ func findOne(ctx context.Context, j *sqlite.Journal, ref string) (*plugin.Paymen
 	return nil, fmt.Errorf("%q matches %d payments (%s): give our id", ref, len(ps), strings.Join(ids, ", "))
 }
 
-func writeShow(w io.Writer, p *plugin.Payment, evs []plugin.Event) error {
+// notificationText says whether the accounting system was told.
+func notificationText(ns sqlite.NotifyStatus) string {
+	if ns.EnteredByHand {
+		return fmt.Sprintf("entered by hand in the accounting system by %s (%s): never sent", dash(ns.EnteredBy), dash(ns.EnteredReason))
+	}
+	if len(ns.Deliveries) == 0 {
+		if ns.State.Final() {
+			return "not queued"
+		}
+		return "sent once the payment is final"
+	}
+	d := ns.Deliveries[len(ns.Deliveries)-1]
+	switch d.Status {
+	case "delivered":
+		return fmt.Sprintf("delivered %s (%s, %d attempt(s))", d.DeliveredAt.In(journalZone()).Format(tableTime), d.ID, d.Attempts)
+	case "exhausted":
+		text := fmt.Sprintf("NOT DELIVERED after %d attempts (%s)", d.Attempts, dash(d.LastError))
+		if d.State == plugin.StatePaid {
+			text += ": paid without notification; send again with sbpd journal resync " + ns.PaymentID
+		}
+		return text
+	case "pending":
+		if d.Attempts == 0 {
+			return "queued (" + d.ID + ")"
+		}
+		return fmt.Sprintf("retrying: %d attempt(s) failed (%s), next at %s", d.Attempts, dash(d.LastError), d.NextAt.In(journalZone()).Format(tableTime))
+	}
+	return d.Status + " (" + d.ID + ")"
+}
+
+func writeShow(w io.Writer, p *plugin.Payment, notification string, evs []plugin.Event) error {
 	z := journalZone()
 	when := func(t time.Time) string {
 		if t.IsZero() {
@@ -358,6 +393,7 @@ func writeShow(w io.Writer, p *plugin.Payment, evs []plugin.Event) error {
 		{"cancel requested", strconv.FormatBool(p.CancelRequested)},
 		{"cancel sent", strconv.FormatBool(p.CancelSent)},
 		{"late settle", strconv.FormatBool(p.LateSettle)},
+		{"notification", notification},
 		{"qr payload", dash(p.QRPayload)},
 		{"created", when(p.CreatedAt)},
 		{"updated", when(p.UpdatedAt)},

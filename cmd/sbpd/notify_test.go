@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -293,6 +294,12 @@ func TestNotifyStuckThenResync(t *testing.T) {
 	if err != nil || !strings.Contains(out, p.ID) || !strings.Contains(out, "259,90") || !strings.Contains(out, "Совершён без оповещения") {
 		t.Fatalf("stuck: %v\n%s", err, out)
 	}
+	if st, body := h.do("GET", "/healthz", ""); st != 200 || !strings.Contains(string(body), `"notify":{"status":"stuck","stuck_paid":1}`) {
+		t.Fatalf("healthz does not show the stuck payment: %d %s", st, body)
+	}
+	if out, err := h.cli("show", p.ID); err != nil || !strings.Contains(out, "NOT DELIVERED after 3 attempts") || !strings.Contains(out, "sbpd journal resync "+p.ID) {
+		t.Fatalf("show does not tell the payment is stuck: %v\n%s", err, out)
+	}
 	out, err = h.cli("stuck", "--json")
 	var got []sqlite.Stuck
 	if err != nil || json.Unmarshal([]byte(out), &got) != nil || len(got) != 1 || got[0].Payment.ID != p.ID || got[0].Delivery.Attempts != 3 {
@@ -304,6 +311,9 @@ func TestNotifyStuckThenResync(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.advanceUntil("delivery after resync", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+	if out, err := h.cli("show", p.ID); err != nil || !regexp.MustCompile(`notification:\s+delivered `).MatchString(out) {
+		t.Fatalf("show after delivery: %v\n%s", err, out)
+	}
 	if _, stored, _, _ := h.acct.snapshot(); len(stored) != 1 {
 		t.Fatalf("stored %v", stored)
 	}
