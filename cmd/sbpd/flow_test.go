@@ -417,6 +417,10 @@ func TestE2E_JournalSearch(t *testing.T) {
 		"q=259,90":                {a.ID},
 		"q=100":                   {b.ID},
 		"limit=1":                 {b.ID},
+		"mode=1":                  {b.ID, a.ID},
+		"mode=2":                  nil,
+		"mixed=false&state=paid":  {a.ID},
+		"mixed=true":              nil,
 		"limit=1&offset=1":        {a.ID},
 		"q=%27%20OR%201%3D1%20--": nil,
 	} {
@@ -424,7 +428,9 @@ func TestE2E_JournalSearch(t *testing.T) {
 			t.Errorf("search %q = %v, want %v", query, got, want)
 		}
 	}
-	if st, body := h.do("GET", "/api/v1/payments?state=done", ""); st != 422 || !strings.Contains(string(body), "invalid_query") {
-		t.Errorf("bad state: %d %s", st, body)
+	for _, bad := range []string{"state=done", "mode=3", "mixed=maybe", "chek_id=1"} {
+		if st, body := h.do("GET", "/api/v1/payments?"+bad, ""); st != 422 || !strings.Contains(string(body), "invalid_query") {
+			t.Errorf("%s: %d %s", bad, st, body)
+		}
 	}
 }

@@ -22,7 +22,7 @@ const (
 
 // searchParams are the query parameters of the journal search, in the
 // order error messages list them.
-var searchParams = []string{"state", "check_id", "from", "to", "q", "limit", "offset"}
+var searchParams = []string{"state", "check_id", "from", "to", "q", "mode", "mixed", "limit", "offset"}
 
 // searchResult is the answer of the journal search.
 type searchResult struct {
@@ -99,6 +99,22 @@ func parseFilter(q url.Values, loc *time.Location) (plugin.Filter, error) {
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		return f, fmt.Errorf("from (%s) must be before to (%s)", f.From.Format(time.RFC3339), f.To.Format(time.RFC3339))
+	}
+
+	if v := q.Get("mode"); v != "" {
+		m, err := strconv.Atoi(v)
+		if err != nil || !plugin.Mode(m).Valid() {
+			return f, fmt.Errorf("mode must be 0 (printed), 1 (screen) or 2 (sticker/NFC); got %q", v)
+		}
+		mode := plugin.Mode(m)
+		f.Mode = &mode
+	}
+	if v := q.Get("mixed"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return f, fmt.Errorf("mixed must be true or false; got %q", v)
+		}
+		f.Mixed = &b
 	}
 
 	if v := q.Get("limit"); v != "" {

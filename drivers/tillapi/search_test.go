@@ -135,7 +135,7 @@ func TestSearch_BadQuery(t *testing.T) {
 		{"offset=x", []string{"offset"}},
 		{"check_id=" + strings.Repeat("1", 65), []string{"check_id", "64"}},
 		{"q=" + strings.Repeat("1", 257), []string{"q "}},
-		{"chek_id=000153", []string{`"chek_id"`, "state, check_id, from, to, q, limit, offset"}},
+		{"chek_id=000153", []string{`"chek_id"`, "state, check_id, from, to, q, mode, mixed, limit, offset"}},
 		{"state=paid&state=not_paid", []string{"state", "2 times"}},
 	}
 	ts := newTestServer(t, &Server{Payments: &fakePayments{}, Search: &fakeSearcher{}})
