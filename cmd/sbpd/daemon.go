@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/spf13/cobra"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/sbpd/sbpd/config"
@@ -202,6 +203,19 @@ func (d *Daemon) Open(ctx context.Context) error {
 	d.Logger.Info("sbpd ready", "listen", d.Addr(), "data_dir", cfg.DataDir, "qr_mode", cfg.SBP.QRMode,
 		"paymaster", cfg.PayMaster.BaseURL, "reconcile_ms", time.Since(start).Milliseconds())
 	return nil
+}
+
+// addScreenFlag adds the screens asked for by the command's --screen flag
+// (the terminal, besides the kiosk page that is always served). The
+// returned function closes them once the daemon has stopped.
+func (d *Daemon) addScreenFlag(cmd *cobra.Command) (func(), error) {
+	value, _ := cmd.Flags().GetString("screen")
+	term, err := display.FromFlag(value, cmd.OutOrStdout())
+	if err != nil || term == nil {
+		return func() {}, err
+	}
+	d.Screens = append(d.Screens, term)
+	return func() { term.Close() }, nil
 }
 
 // Addr is the address the till API listens on.

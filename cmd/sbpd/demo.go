@@ -110,15 +110,11 @@ func runDemo(cmd *cobra.Command, args []string) error {
 	if tape != nil {
 		d.PrinterPort = tape
 	}
-	screen, _ := cmd.Flags().GetString("screen")
-	term, err := display.FromFlag(screen, cmd.OutOrStdout())
+	closeScreen, err := d.addScreenFlag(cmd)
 	if err != nil {
 		return err
 	}
-	if term != nil {
-		defer term.Close()
-		d.Screens = append(d.Screens, term)
-	}
+	defer closeScreen()
 	if err := d.Open(cmd.Context()); err != nil {
 		return err
 	}

@@ -25,15 +25,11 @@ func newServeCmd() *cobra.Command {
 				return err
 			}
 			d := &Daemon{Config: base, Layers: &layers, Remote: true, Logger: newLogger(cmd.ErrOrStderr(), base.LogLevel)}
-			screen, _ := cmd.Flags().GetString("screen")
-			term, err := display.FromFlag(screen, cmd.OutOrStdout())
+			closeScreen, err := d.addScreenFlag(cmd)
 			if err != nil {
 				return err
 			}
-			if term != nil {
-				defer term.Close()
-				d.Screens = append(d.Screens, term)
-			}
+			defer closeScreen()
 			if err := d.Open(cmd.Context()); err != nil {
 				return err
 			}

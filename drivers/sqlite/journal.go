@@ -90,16 +90,6 @@ func (j *Journal) Update(ctx context.Context, p *plugin.Payment, ev plugin.Event
 	if p.UpdatedAt.IsZero() {
 		p.UpdatedAt = ev.At
 	}
-	expires, err := encodeOptTime(p.ExpiresAt)
-	if err != nil {
-		return fmt.Errorf("sqlite: update payment %s: expires_at: %w", p.ID, err)
-	}
-	updated, err := encodeTime(p.UpdatedAt)
-	if err != nil {
-		return fmt.Errorf("sqlite: update payment %s: updated_at: %w", p.ID, err)
-	}
-	errCode, errMsg := encodeError(p.Error)
-
 	tx, err := j.db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: update payment %s: %w", p.ID, err)
@@ -125,16 +115,7 @@ func (j *Journal) Update(ctx context.Context, p *plugin.Payment, ev plugin.Event
 		return &plugin.Error{Code: plugin.EConflict, Reason: "payment_final",
 			Message: fmt.Sprintf("payment %s is already %s", p.ID, rec.State)}
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE payments SET
-		mode = ?, state = ?, paymaster_id = ?, paymaster_status = ?, result_code = ?, reason = ?,
-		qr_payload = ?, expires_at = ?, cancel_requested = ?, cancel_sent = ?, late_settle = ?, offline = ?,
-		error_code = ?, error_message = ?, updated_at = ?
-		WHERE id = ?`,
-		int(p.Mode), string(p.State), p.PayMasterID, p.PayMasterStatus, p.ResultCode, string(p.Reason),
-		p.QRPayload, expires, p.CancelRequested, p.CancelSent, p.LateSettle, p.Offline,
-		errCode, errMsg, updated,
-		p.ID)
-	if err != nil {
+	if err := writeMutable(ctx, tx, p); err != nil {
 		return fmt.Errorf("sqlite: update payment %s: %w", p.ID, err)
 	}
 	if err := appendEvent(ctx, tx, p, ev); err != nil {
@@ -314,5 +295,30 @@ func duplicate(p *plugin.Payment, err error) error {
 		return &plugin.Error{Code: plugin.EConflict, Reason: "duplicate_order_no",
 			Message: fmt.Sprintf("order_no %s is already recorded", p.OrderNo), Err: err}
 	}
+	return err
+}
+
+// writeMutable stores the columns of p that change over a payment's life.
+// Update and Resolve both write through it, so a new column is never
+// written by one and forgotten by the other.
+func writeMutable(ctx context.Context, tx *sql.Tx, p *plugin.Payment) error {
+	expires, err := encodeOptTime(p.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("expires_at: %w", err)
+	}
+	updated, err := encodeTime(p.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("updated_at: %w", err)
+	}
+	errCode, errMsg := encodeError(p.Error)
+	_, err = tx.ExecContext(ctx, `UPDATE payments SET
+		mode = ?, state = ?, paymaster_id = ?, paymaster_status = ?, result_code = ?, reason = ?,
+		qr_payload = ?, expires_at = ?, cancel_requested = ?, cancel_sent = ?, late_settle = ?, offline = ?,
+		error_code = ?, error_message = ?, updated_at = ?
+		WHERE id = ?`,
+		int(p.Mode), string(p.State), p.PayMasterID, p.PayMasterStatus, p.ResultCode, string(p.Reason),
+		p.QRPayload, expires, p.CancelRequested, p.CancelSent, p.LateSettle, p.Offline,
+		errCode, errMsg, updated,
+		p.ID)
 	return err
 }

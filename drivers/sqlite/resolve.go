@@ -79,25 +79,7 @@ func (j *Journal) Resolve(ctx context.Context, id string, from []plugin.State, c
 	if err := sameRequest(rec, &p); err != nil {
 		return nil, fmt.Errorf("sqlite: resolve payment %s: %w", id, err)
 	}
-	expires, err := encodeOptTime(p.ExpiresAt)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: resolve payment %s: expires_at: %w", id, err)
-	}
-	updated, err := encodeTime(p.UpdatedAt)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: resolve payment %s: updated_at: %w", id, err)
-	}
-	errCode, errMsg := encodeError(p.Error)
-	_, err = tx.ExecContext(ctx, `UPDATE payments SET
-		mode = ?, state = ?, paymaster_id = ?, paymaster_status = ?, result_code = ?, reason = ?,
-		qr_payload = ?, expires_at = ?, cancel_requested = ?, cancel_sent = ?, late_settle = ?, offline = ?,
-		error_code = ?, error_message = ?, updated_at = ?
-		WHERE id = ?`,
-		int(p.Mode), string(p.State), p.PayMasterID, p.PayMasterStatus, p.ResultCode, string(p.Reason),
-		p.QRPayload, expires, p.CancelRequested, p.CancelSent, p.LateSettle, p.Offline,
-		errCode, errMsg, updated,
-		p.ID)
-	if err != nil {
+	if err := writeMutable(ctx, tx, &p); err != nil {
 		return nil, fmt.Errorf("sqlite: resolve payment %s: %w", id, err)
 	}
 	if err := appendEvent(ctx, tx, &p, ev); err != nil {
