@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/spf13/cobra"
 	"github.com/oklog/ulid/v2"
+	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/display"
