@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -66,7 +67,7 @@ type Daemon struct {
 	port    interface{ Close() error }
 
 	watch       *settingsWatch
-	current     *config.Config // the settings in force; only the reload loop changes it after Open
+	current     atomic.Pointer[config.Config] // the settings in force; only the reload loop replaces them after Open
 	printerPort string
 	stopReload  chan struct{}
 
@@ -112,7 +113,8 @@ func (d *Daemon) Open(ctx context.Context) error {
 			return err
 		}
 	}
-	d.current, d.printerPort = cfg, cfg.Printer.Port
+	d.current.Store(cfg)
+	d.printerPort = cfg.Printer.Port
 	pmc := paymaster.Config{
 		BaseURL: cfg.PayMaster.BaseURL, MerchantID: cfg.PayMaster.MerchantID, Token: cfg.PayMaster.Token,
 		TestMode: cfg.PayMaster.TestMode, Timeout: cfg.PayMaster.Timeout, Logger: d.Logger,
@@ -291,7 +293,7 @@ func (d *Daemon) health(ctx context.Context) (map[string]any, bool) {
 		ok = false
 	}
 	notify := map[string]any{"status": "not_configured"}
-	if d.current.Notify.URL != "" {
+	if d.current.Load().Notify.URL != "" {
 		notify["status"] = "ok"
 	}
 	if stuck, err := d.DB.Outbox().Stuck(ctx); err != nil {

@@ -23,7 +23,8 @@ const DefaultReloadEvery = 2 * time.Second
 // whose effect is wired at start (the listener, the journal, the PayMaster
 // client, the printer) are logged as needing a restart.
 func (d *Daemon) reload(ctx context.Context) {
-	next, diff, err := d.watch.Poll(ctx, d.current)
+	cur := d.current.Load()
+	next, diff, err := d.watch.Poll(ctx, cur)
 	if err != nil {
 		d.Logger.Warn("settings change rejected; the running settings stay", "err", err)
 		return
@@ -38,13 +39,13 @@ func (d *Daemon) reload(ctx context.Context) {
 		return
 	}
 	var restart []string
-	for _, k := range config.Changed(d.current, next) {
+	for _, k := range config.Changed(cur, next) {
 		key, _ := config.Lookup(k)
 		if key.Restart || strings.HasPrefix(k, "paymaster.") || strings.HasPrefix(k, "printer.") || k == "api.token" || k == "log.level" {
 			restart = append(restart, k)
 		}
 	}
-	d.current = next
+	d.current.Store(next)
 	d.Logger.Info("settings changed; they apply from the next payment", "changes", diff)
 	if len(restart) > 0 {
 		d.Logger.Warn("some changed settings take effect only after a restart", "keys", restart)

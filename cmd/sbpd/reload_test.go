@@ -72,6 +72,24 @@ paymaster:
 		clock.Advance(2 * time.Second)
 	}
 
+	// /healthz reads the settings in force while reloads replace them.
+	stopHealth := make(chan struct{})
+	healthDone := make(chan struct{})
+	go func() {
+		defer close(healthDone)
+		for {
+			select {
+			case <-stopHealth:
+				return
+			default:
+			}
+			if r, err := http.Get(d.URL() + "/healthz"); err == nil {
+				r.Body.Close()
+			}
+		}
+	}()
+	defer func() { close(stopHealth); <-healthDone }()
+
 	p1 := h.start("1", 100, false)
 	if p1.Mode != 1 {
 		t.Fatalf("mode %d", p1.Mode)
