@@ -30,7 +30,8 @@ type e2e struct {
 	cfg     *config.Config
 	d       *Daemon
 	dataDir string
-	serial  func(*serial.Options) // tunes the printer port, if any
+	serial  func(*serial.Options)   // tunes the printer port, if any
+	pm      func(*paymaster.Config) // tunes the PayMaster client further, if set
 }
 
 func newE2E(t *testing.T, mutate ...func(*config.Config)) *e2e {
@@ -80,6 +81,9 @@ func (h *e2e) open() {
 	h.t.Helper()
 	h.d = &Daemon{Config: h.cfg, Clock: h.clock, Tune: func(c *paymaster.Config) {
 		c.RetryWaitMin, c.RetryWaitMax, c.Timeout = time.Millisecond, 5*time.Millisecond, 2*time.Second
+		if h.pm != nil {
+			h.pm(c)
+		}
 	}, SerialTune: h.serial}
 	if err := h.d.Open(context.Background()); err != nil {
 		h.t.Fatal(err)
