@@ -70,7 +70,7 @@ func TestNetFault_CreateAcceptedNeverAnswered(t *testing.T) {
 func TestNetFault_PollingBlackHoled(t *testing.T) {
 	h := slowE2E(t)
 	p := h.start("1", 100, false)
-	h.sb.AddFault(sandbox.Fault{Method: "GET", Latency: time.Hour}) // a black hole
+	h.sb.AddFault(sandbox.Fault{Method: "GET", Latency: time.Hour})     // a black hole
 	got := h.until(p.ID, plugin.StateStatusUnknown, 120*time.Second, 2) // one step: the whole status timeout
 	if got.Message != plugin.TextNoConnection {
 		t.Fatalf("%q", got.Message)
