@@ -108,6 +108,17 @@ func LoadWith(ctx context.Context, o Options) (*Config, error) {
 		}
 		c.set(k.Name, v)
 	}
+	if o.Template == nil && c.template != "" {
+		var secrets []string
+		for _, k := range Keys {
+			if v, ok := tmpl[k.Name]; ok && k.Secret && format(v) != "" {
+				secrets = append(secrets, k.Name)
+			}
+		}
+		if w := permsWarning(c.template, secrets); w != "" {
+			c.warnings = append(c.warnings, w)
+		}
+	}
 	var unknown []string
 	for key := range till {
 		if _, ok := Lookup(key); !ok {

@@ -301,6 +301,10 @@ func settingsBadKeys(err error) map[string]bool {
 
 func (d *doctor) checkSettings(context.Context) checkResult {
 	if d.cfgErr == nil {
+		if ws := d.cfg.Warnings(); len(ws) > 0 {
+			return checkWarn(d.settingsSource()+" give valid settings, with "+countNoun(len(ws), "warning", "warnings")+":\n"+strings.Join(ws, "\n"),
+				"act on each warning above")
+		}
 		return checkOK(d.settingsSource() + " give valid settings")
 	}
 	lines := strings.Split(strings.TrimSpace(d.cfgErr.Error()), "\n")

@@ -25,6 +25,9 @@ func newServeCmd() *cobra.Command {
 				return err
 			}
 			d := &Daemon{Config: base, Layers: &layers, Remote: true, Logger: newLogger(cmd.ErrOrStderr(), base.LogLevel)}
+			for _, w := range base.Warnings() {
+				d.Logger.Warn("settings warning", "warning", w)
+			}
 			closeScreen, err := d.addScreenFlag(cmd)
 			if err != nil {
 				return err
