@@ -29,6 +29,7 @@ type runner struct {
 	createDue      bool
 	cancelDue      bool
 	unsaved        *Remote // created at PayMaster but the id is not yet on disk
+	cancelChecked  bool    // a recovered canceling payment was polled before its cancel is re-sent
 	printDue       bool    // mode 0: the QR is stored, the slip is not printed yet
 	afterPrint     *error  // mode 0: printed (or failed), but the outcome is not yet on disk
 }
@@ -127,6 +128,13 @@ func (r *runner) step(ctx context.Context) (time.Duration, bool) {
 		r.printSlip(ctx)
 	case p.PayMasterID == "" && (r.createDue || p.State == StateNeedsAttention) && !now.Before(r.nextPoll):
 		r.create(ctx)
+	case r.cancelDue && r.recovered && !r.cancelChecked:
+		// After a restart we cannot know whether the cancel left before
+		// the crash: ask PayMaster first, and send it only if the payment
+		// is still open (at most one cancel reaches a cancelled payment).
+		r.cancelChecked = true
+		r.poll(ctx)
+		r.nextPoll = now
 	case r.cancelDue:
 		r.cancel(ctx)
 	case !now.Before(r.nextPoll):
