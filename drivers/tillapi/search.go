@@ -141,14 +141,18 @@ func parseTime(name, v string, loc *time.Location, end bool) (time.Time, error) 
 	if v == "" {
 		return time.Time{}, nil
 	}
+	// A time at or before the zero instant cannot be told from "no
+	// bound": to=0000-12-31 would match every payment, not none.
 	if t, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
 		if end {
 			t = t.AddDate(0, 0, 1)
 		}
-		return t, nil
+		if t.After(time.Time{}) {
+			return t, nil
+		}
 	}
 	// An unescaped "+03:00" in a URL arrives as " 03:00".
-	if t, err := time.Parse(time.RFC3339, strings.ReplaceAll(v, " ", "+")); err == nil {
+	if t, err := time.Parse(time.RFC3339, strings.ReplaceAll(v, " ", "+")); err == nil && t.After(time.Time{}) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%s must be a day like 2024-05-01 or an RFC 3339 time like 2024-05-01T10:00:00+03:00; got %q", name, v)
