@@ -4,7 +4,7 @@
 # under the package's testdata/fuzz/FuzzXxx/ and from then on runs as a
 # regular test in `go test ./...`.
 #
-#   scripts/fuzz.sh            # 10s per target, as CI does
+#   scripts/fuzz.sh            # 10s per target (CI runs only the seed corpora, through go test)
 #   scripts/fuzz.sh 5m         # longer: any go test -fuzztime, e.g. 5m or 1000000x
 #
 # One target alone, for as long as you like (Ctrl-C stops it):
