@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/viper"
 )
@@ -84,5 +85,24 @@ func yamlValue(k Key, v string) string {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.Encode(v)
-	return strings.TrimSuffix(b.String(), "\n")
+	return yamlEscape(strings.TrimSuffix(b.String(), "\n"))
+}
+
+// yamlEscape escapes what JSON leaves raw but YAML does not allow in a
+// stream (DEL, the C1 controls, other non-printable runes), so that every
+// value written reads back unchanged. JSON's own escapes are valid in a
+// YAML double-quoted string.
+func yamlEscape(quoted string) string {
+	var b strings.Builder
+	for _, r := range quoted {
+		switch {
+		case r < 0x7f || unicode.IsPrint(r):
+			b.WriteRune(r)
+		case r > 0xffff:
+			fmt.Fprintf(&b, "\\U%08X", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04X", r)
+		}
+	}
+	return b.String()
 }

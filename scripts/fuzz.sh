@@ -4,14 +4,19 @@
 # under the package's testdata/fuzz/FuzzXxx/ and from then on runs as a
 # regular test in `go test ./...`.
 #
-#   scripts/fuzz.sh            # 10s per target (CI runs only the seed corpora, through go test)
+#   scripts/fuzz.sh            # 5000 inputs per target (about 25 s for all)
 #   scripts/fuzz.sh 5m         # longer: any go test -fuzztime, e.g. 5m or 1000000x
+#
+# The default budget is a count, not a time: a time budget ends on a
+# deadline, and Go's fuzzing engine can miss it while it minimises an input
+# ("context deadline exceeded" with no failing input). A count has no
+# deadline; minimising is bounded by a count too.
 #
 # One target alone, for as long as you like (Ctrl-C stops it):
 #   go test -run '^$' -fuzz '^FuzzStartBody$' ./drivers/tillapi
 set -u
 
-duration=${1:-10s}
+duration=${1:-5000x}
 cd "$(dirname "$0")/.." || exit 2
 
 targets="
@@ -36,7 +41,7 @@ echo "$targets" | {
 		[ -n "$pkg" ] || continue
 		n=$((n + 1))
 		echo "=== $target ($pkg, $duration)"
-		if ! go test -run '^$' -fuzz "^$target\$" -fuzztime "$duration" "$pkg"; then
+		if ! go test -run '^$' -fuzz "^$target\$" -fuzztime "$duration" -fuzzminimizetime 200x "$pkg"; then
 			failed="$failed $pkg:$target"
 		fi
 	done
