@@ -46,7 +46,6 @@ const (
 	EvFinal           = "final"            // paid or not paid
 	EvAttention       = "needs_attention"  // a person must decide
 	EvReconciled      = "reconciled"       // checked with PayMaster at start
-	EvResumed         = "resumed"          // picked up again after a restart
 	EvSlipPrinted     = "slip_printed"     // mode 0: the QR is on the receipt tape
 	EvPrinterFallback = "printer_fallback" // mode 0: the printer could not print; the QR goes to the screen
 )

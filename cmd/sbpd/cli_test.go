@@ -91,6 +91,21 @@ func newSandbox(t *testing.T) *sandbox.Server {
 
 var listenRe = regexp.MustCompile(`"msg":"sbpd ready","listen":"([^"]+)"`)
 
+// serveCLI runs `sbpd serve --config path` until ctx ends and returns the
+// till API's address once sbpd logs that it is ready.
+func serveCLI(t *testing.T, ctx context.Context, path string) (addr string, stderr *syncBuffer, done chan error) {
+	t.Helper()
+	_, stderr, done = runCLI(ctx, "serve", "--config", path)
+	waitFor(t, "sbpd ready", func() bool {
+		m := listenRe.FindStringSubmatch(stderr.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	})
+	return addr, stderr, done
+}
+
 // TestCLI_Serve runs `sbpd serve --config FILE` with an SBPD_ override and
 // takes a payment through it with the wall clock, as a till would.
 func TestCLI_Serve(t *testing.T) {
@@ -99,15 +114,7 @@ func TestCLI_Serve(t *testing.T) {
 	t.Setenv("SBPD_TILL_ID", "K99")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, stderr, done := runCLI(ctx, "serve", "--config", path)
-	var addr string
-	waitFor(t, "sbpd ready", func() bool {
-		m := listenRe.FindStringSubmatch(stderr.String())
-		if m != nil {
-			addr = m[1]
-		}
-		return m != nil
-	})
+	addr, stderr, done := serveCLI(t, ctx, path)
 	resp, err := http.Post("http://"+addr+"/api/v1/payments", "application/json", strings.NewReader(`{"check_id":"000153","amount":25990}`))
 	if err != nil {
 		t.Fatal(err)

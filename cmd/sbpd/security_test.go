@@ -291,15 +291,7 @@ func TestSecurity_SecretsNeverShown(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	_, stderr, done := runCLI(ctx, "serve", "--config", path)
-	var addr string
-	waitFor(t, "sbpd ready", func() bool {
-		m := listenRe.FindStringSubmatch(stderr.String())
-		if m != nil {
-			addr = m[1]
-		}
-		return m != nil
-	})
+	addr, stderr, done := serveCLI(t, ctx, path)
 	call := func(method, p, token, body string) (int, []byte) {
 		req, _ := http.NewRequest(method, "http://"+addr+p, strings.NewReader(body))
 		if token != "" {

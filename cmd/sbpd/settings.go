@@ -142,6 +142,18 @@ func (s *settingsStore) rows(ctx context.Context) ([]sqlite.Setting, error) {
 	return s.db.Settings().All(ctx)
 }
 
+// resolved reads the till settings and resolves every layer with them. The
+// Config comes back with its validation error when the settings are not
+// valid (so they can be shown), and nil when they cannot be read at all.
+func (s *settingsStore) resolved(ctx context.Context) ([]sqlite.Setting, *config.Config, error) {
+	rows, err := s.rows(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := s.load(ctx, rowValues(rows))
+	return rows, cfg, err
+}
+
 func rowValues(rows []sqlite.Setting) map[string]string {
 	m := make(map[string]string, len(rows))
 	for _, r := range rows {
@@ -302,11 +314,7 @@ whether they are set. Problems with the settings follow on standard error.`,
 				return err
 			}
 			defer s.Close()
-			rows, err := s.rows(ctx)
-			if err != nil {
-				return err
-			}
-			cfg, err := s.load(ctx, rowValues(rows))
+			rows, cfg, err := s.resolved(ctx)
 			if cfg == nil {
 				return err
 			}
@@ -369,11 +377,7 @@ func newSettingsGetCmd() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			rows, err := s.rows(ctx)
-			if err != nil {
-				return err
-			}
-			cfg, err := s.load(ctx, rowValues(rows))
+			rows, cfg, err := s.resolved(ctx)
 			if cfg == nil {
 				return err
 			}

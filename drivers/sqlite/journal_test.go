@@ -159,7 +159,7 @@ func TestJournal_RoundTrip(t *testing.T) {
 			p.PayMasterID, p.PayMasterStatus, p.ResultCode, p.Reason, p.QRPayload = "", "", "", "", ""
 			p.ExpiresAt, p.Error = time.Time{}, nil
 			p.CancelRequested, p.CancelSent, p.LateSettle, p.Offline = false, false, false, false
-			mustUpdate(t, j, p, plugin.Event{Kind: plugin.EvResumed, At: p.UpdatedAt})
+			mustUpdate(t, j, p, plugin.Event{Kind: plugin.EvRemoteStatus, At: p.UpdatedAt})
 			assertSamePayment(t, mustGet(t, j, p.ID), p)
 		})
 	}
