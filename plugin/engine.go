@@ -22,8 +22,11 @@ type Engine struct {
 	Screen  Screen       // optional
 	Printer Printer      // mode 0; optional
 	Logger  *slog.Logger // optional
-	NewID   func() string
-	NewKey  func() string // idempotency keys
+	// Observer, if set, hears of every change the engine committed to the
+	// journal, in order (metrics). It must not block.
+	Observer Observer
+	NewID    func() string
+	NewKey   func() string // idempotency keys
 
 	mu       sync.Mutex
 	settings Settings
@@ -98,7 +101,7 @@ func (e *Engine) Open(ctx context.Context) error {
 	}
 	for _, p := range rows {
 		r := e.newRunner(*p, e.Settings(), true)
-		r.step(ctx)
+		r.step(WithPayment(ctx, p.ID, p.CheckID))
 		e.mu.Lock()
 		e.runners[p.ID] = r
 		if r.snapshot().State.Active() {
@@ -242,6 +245,7 @@ func (e *Engine) startLocked(ctx context.Context, req StartRequest) (*runner, *P
 	if err := e.Journal.Create(ctx, &p, ev); err != nil {
 		return nil, nil, &Error{Code: EStorage, Reason: "journal_unavailable", Message: "the payment journal cannot record a new payment; no payment was started", Err: err}
 	}
+	e.observe(ev, p)
 	r := e.newRunner(p, s, false)
 	e.runners[p.ID] = r
 	e.active = r
@@ -360,6 +364,19 @@ func offer(ch chan Payment, p Payment) {
 }
 
 // publish tells the screen and subscribers about a committed change.
+// Observer hears of the journal's changes as the engine commits them.
+type Observer interface {
+	// Observe is called with each event after it and the payment as it
+	// now is were committed.
+	Observe(ev Event, p Payment)
+}
+
+func (e *Engine) observe(ev Event, p Payment) {
+	if e.Observer != nil {
+		e.Observer.Observe(ev, p)
+	}
+}
+
 func (e *Engine) publish(p Payment) {
 	p.Decorate()
 	if e.Screen != nil {

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -28,10 +29,11 @@ type runner struct {
 	statusDeadline time.Time
 	createDue      bool
 	cancelDue      bool
-	unsaved        *Remote // created at PayMaster but the id is not yet on disk
-	cancelChecked  bool    // a recovered canceling payment was polled before its cancel is re-sent
-	printDue       bool    // mode 0: the QR is stored, the slip is not printed yet
-	afterPrint     *error  // mode 0: printed (or failed), but the outcome is not yet on disk
+	log            *slog.Logger // carries payment_id and check_id
+	unsaved        *Remote      // created at PayMaster but the id is not yet on disk
+	cancelChecked  bool         // a recovered canceling payment was polled before its cancel is re-sent
+	printDue       bool         // mode 0: the QR is stored, the slip is not printed yet
+	afterPrint     *error       // mode 0: printed (or failed), but the outcome is not yet on disk
 }
 
 type command struct {
@@ -48,6 +50,7 @@ func (e *Engine) newRunner(p Payment, s Settings, recovered bool) *runner {
 	now := e.Clock.Now()
 	r := &runner{
 		e: e, id: p.ID, settings: s, p: p, recovered: recovered,
+		log:  e.log().With("payment_id", p.ID, "check_id", p.CheckID),
 		cmds: make(chan command), done: make(chan struct{}),
 		nextPoll:       now,
 		statusDeadline: now.Add(s.StatusTimeout),
@@ -74,6 +77,7 @@ func (r *runner) lifetimeEnd() time.Time {
 
 func (r *runner) run(ctx context.Context) {
 	defer close(r.done)
+	ctx = WithPayment(ctx, r.id, r.p.CheckID) // the drivers' log lines carry the ids too
 	for {
 		wait, more := r.step(ctx)
 		if !more {
@@ -231,7 +235,7 @@ func (r *runner) stickerID() string {
 }
 
 func (r *runner) createFailed(ctx context.Context, err error) {
-	r.e.log().Warn("create payment failed", "payment_id", r.id, "check_id", r.p.CheckID, "err", err)
+	r.log.Warn("create payment failed", "err", err)
 	if ErrorCode(err) == ERejected {
 		// PayMaster refused: nothing was created, nothing can be paid.
 		r.commit(ctx, func(p *Payment) {
@@ -313,7 +317,7 @@ func (r *runner) printSlip(ctx context.Context) {
 	}
 	ev := Event{Kind: EvSlipPrinted}
 	if err != nil {
-		r.e.log().Warn("receipt printer cannot print: showing the QR on screen", "payment_id", r.id, "check_id", r.p.CheckID,
+		r.log.Warn("receipt printer cannot print: showing the QR on screen",
 			"reason", ErrorReason(err), "err", err)
 		change = func(p *Payment) {
 			p.Mode = ModeScreen
@@ -342,14 +346,14 @@ func (r *runner) poll(ctx context.Context) {
 		err = &Error{Code: EUnavailable, Reason: "id_mismatch", Message: fmt.Sprintf("asked for PayMaster payment %s, got %s", p.PayMasterID, remote.ID)}
 	}
 	if err != nil {
-		r.e.log().Warn("poll failed", "payment_id", r.id, "check_id", p.CheckID, "paymaster_id", p.PayMasterID, "err", err)
+		r.log.Warn("poll failed", "paymaster_id", p.PayMasterID, "err", err)
 		if !p.Offline {
 			r.commit(ctx, func(p *Payment) { p.Offline = true }, Event{Kind: EvRemoteStatus, Detail: "no answer from PayMaster: " + err.Error()})
 		}
 		return
 	}
 	if !remote.Status.Known() {
-		r.e.log().Warn("unknown PayMaster status, treated as pending", "payment_id", r.id, "status", string(remote.Status))
+		r.log.Warn("unknown PayMaster status, treated as pending", "status", string(remote.Status))
 	}
 	if remote.Status.Final() {
 		r.conclude(ctx, remote)
@@ -415,7 +419,7 @@ func (r *runner) finish(ctx context.Context, remote Remote, reason Reason, kind,
 		}
 	}, Event{Kind: kind, Detail: detail})
 	if r.p.State == StatePaid && r.p.LateSettle {
-		r.e.log().Warn("payment settled after cancel was requested", "payment_id", r.id, "check_id", r.p.CheckID)
+		r.log.Warn("payment settled after cancel was requested")
 	}
 }
 
@@ -424,7 +428,7 @@ func (r *runner) attention(ctx context.Context, reason Reason, detail string) {
 		p.State = StateNeedsAttention
 		p.Reason = reason
 	}, Event{Kind: EvAttention, Detail: detail})
-	r.e.log().Error("payment needs attention", "payment_id", r.id, "check_id", r.p.CheckID, "reason", string(reason), "detail", detail)
+	r.log.Error("payment needs attention", "reason", string(reason), "detail", detail)
 }
 
 // cancel sends the one cancel call.
@@ -436,7 +440,7 @@ func (r *runner) cancel(ctx context.Context) {
 		r.commit(ctx, func(p *Payment) { p.CancelSent = true }, Event{Kind: EvCancelSent, Actor: "sbpd"})
 		return
 	}
-	r.e.log().Warn("cancel failed", "payment_id", r.id, "check_id", r.p.CheckID, "err", err)
+	r.log.Warn("cancel failed", "err", err)
 	r.commit(ctx, func(p *Payment) {}, Event{Kind: EvCancelFailed, Detail: err.Error()})
 	// The payment may have become final meanwhile (paid a moment ago).
 	r.poll(ctx)
@@ -546,16 +550,17 @@ func (r *runner) commit(ctx context.Context, change func(*Payment), ev Event) bo
 				r.p = *rec
 				r.mu.Unlock()
 				r.e.publish(*rec)
-				r.e.log().Info("payment was resolved outside the flow", "payment_id", r.id, "check_id", rec.CheckID, "state", string(rec.State))
+				r.log.Info("payment was resolved outside the flow", "state", string(rec.State))
 				return false
 			}
 		}
-		r.e.log().Error("journal write failed; change not applied", "payment_id", r.id, "event", ev.Kind, "err", err)
+		r.log.Error("journal write failed; change not applied", "event", ev.Kind, "err", err)
 		return false
 	}
 	r.mu.Lock()
 	r.p = next
 	r.mu.Unlock()
+	r.e.observe(ev, next)
 	r.e.publish(next)
 	return true
 }

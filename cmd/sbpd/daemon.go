@@ -20,6 +20,7 @@ import (
 
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/display"
+	"github.com/sbpd/sbpd/drivers/metrics"
 	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/drivers/serial"
 	"github.com/sbpd/sbpd/drivers/sqlite"
@@ -64,6 +65,7 @@ type Daemon struct {
 	// terminal of --screen terminal.
 	Screens []plugin.Screen
 	Printer *printer.Printer
+	Metrics *metrics.Metrics
 	port    interface{ Close() error }
 
 	watch       *settingsWatch
@@ -158,6 +160,16 @@ func (d *Daemon) Open(ctx context.Context) error {
 		eng.Printer = d.Printer
 	}
 	d.Engine = eng
+	d.Metrics = metrics.New(metrics.Sources{
+		Printer: func(ctx context.Context) string {
+			s, _ := printerReport(ctx, d.Printer, d.printerPort)["status"].(string)
+			return s
+		},
+		Outbox: db.Outbox().Counts,
+		Active: func() bool { _, ok := eng.Active(); return ok },
+	}, map[string]string{"version": version, "till_id": cfg.TillID})
+	eng.Observer = d.Metrics
+	d.Gateway.metrics = d.Metrics
 
 	ln, err := tillapi.Listen(cfg.Listen, cfg.APIToken)
 	if err != nil {
@@ -176,6 +188,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 		Token:    cfg.APIToken,
 		Logger:   d.Logger,
 		Extra:    routes,
+		Metrics:  d.Metrics.Handler(),
 	}
 	baseCtx, cancelStreams := context.WithCancel(context.Background())
 	d.cancelStreams = cancelStreams
@@ -310,10 +323,12 @@ func (d *Daemon) health(ctx context.Context) (map[string]any, bool) {
 	return report, ok
 }
 
-// watchedGateway remembers PayMaster's last answer for /healthz.
+// watchedGateway remembers PayMaster's last answer for /healthz and counts
+// the calls for /metrics.
 type watchedGateway struct {
 	*paymaster.Gateway
-	clock plugin.Clock
+	clock   plugin.Clock
+	metrics *metrics.Metrics // nil: not counted
 
 	mu      sync.Mutex
 	lastOK  time.Time
@@ -321,7 +336,10 @@ type watchedGateway struct {
 	errMsg  string
 }
 
-func (w *watchedGateway) note(err error) {
+func (w *watchedGateway) note(endpoint string, start time.Time, err error) {
+	if w.metrics != nil {
+		w.metrics.PayMasterCall(endpoint, err, time.Since(start))
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err == nil || plugin.ErrorCode(err) == plugin.ERejected || plugin.ErrorCode(err) == plugin.ENotFound {
@@ -346,25 +364,29 @@ func (w *watchedGateway) status() map[string]any {
 }
 
 func (w *watchedGateway) CreatePayment(ctx context.Context, req plugin.CreateRequest) (plugin.Remote, error) {
+	start := time.Now()
 	r, err := w.Gateway.CreatePayment(ctx, req)
-	w.note(err)
+	w.note("create", start, err)
 	return r, err
 }
 
 func (w *watchedGateway) GetPayment(ctx context.Context, id string) (plugin.Remote, error) {
+	start := time.Now()
 	r, err := w.Gateway.GetPayment(ctx, id)
-	w.note(err)
+	w.note("get", start, err)
 	return r, err
 }
 
 func (w *watchedGateway) CancelPayment(ctx context.Context, id string) error {
+	start := time.Now()
 	err := w.Gateway.CancelPayment(ctx, id)
-	w.note(err)
+	w.note("cancel", start, err)
 	return err
 }
 
 func (w *watchedGateway) FindPayment(ctx context.Context, orderNo string, around time.Time) (plugin.Remote, bool, error) {
+	start := time.Now()
 	r, ok, err := w.Gateway.FindPayment(ctx, orderNo, around)
-	w.note(err)
+	w.note("find", start, err)
 	return r, ok, err
 }

@@ -32,6 +32,7 @@ type e2e struct {
 	dataDir string
 	serial  func(*serial.Options)   // tunes the printer port, if any
 	pm      func(*paymaster.Config) // tunes the PayMaster client further, if set
+	logs    io.Writer               // the daemon's JSON log at debug level, if set
 }
 
 func newE2E(t *testing.T, mutate ...func(*config.Config)) *e2e {
@@ -85,6 +86,9 @@ func (h *e2e) open() {
 			h.pm(c)
 		}
 	}, SerialTune: h.serial}
+	if h.logs != nil {
+		h.d.Logger = newLogger(h.logs, "debug")
+	}
 	if err := h.d.Open(context.Background()); err != nil {
 		h.t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -78,6 +80,7 @@ func newVersionCmd() *cobra.Command {
 }
 
 // newLogger logs text on a terminal and JSON otherwise (journald, files).
+// A line logged about a payment carries its payment_id and check_id.
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -85,7 +88,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(plugin.LogHandler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(plugin.LogHandler(slog.NewJSONHandler(w, opts)))
 }

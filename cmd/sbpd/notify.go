@@ -54,6 +54,9 @@ func (d *Daemon) startDeliveryTo(ctx context.Context, url, secret string, maxAtt
 		URL: url, Secret: secret, MaxAttempts: maxAttempts,
 		Queue: outboxQueue{d.DB.Outbox()}, Clock: d.Clock, Logger: d.Logger,
 	}
+	if d.Metrics != nil {
+		dl.Outcome = d.Metrics.Delivery
+	}
 	if secret == "" {
 		d.Logger.Warn("notify.secret is empty: notifications to the accounting system are not signed")
 	}

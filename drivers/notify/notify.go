@@ -72,6 +72,9 @@ type Deliverer struct {
 	// notice deliveries queued by another process (a resync from the CLI).
 	// Kick wakes the loop at once. Default DefaultPoll.
 	Poll time.Duration
+	// Outcome, if set, hears of every attempt's outcome: "delivered",
+	// "failed" (to be retried) or "gave_up" (metrics). It must not block.
+	Outcome func(outcome string)
 
 	kickOnce sync.Once
 	kick     chan struct{}
@@ -200,7 +203,7 @@ func (d *Deliverer) Flush(ctx context.Context) int {
 
 // deliver makes one attempt and records its outcome.
 func (d *Deliverer) deliver(ctx context.Context, dl Delivery) bool {
-	log := d.log().With("delivery_id", dl.ID, "payment_id", dl.Payment.ID, "state", string(dl.Payment.State))
+	log := d.log().With("delivery_id", dl.ID, "payment_id", dl.Payment.ID, "check_id", dl.Payment.CheckID, "state", string(dl.Payment.State))
 	err := d.send(ctx, dl)
 	if ctx.Err() != nil {
 		return false // shutting down: the attempt does not count, it is retried at the next start
@@ -212,6 +215,7 @@ func (d *Deliverer) deliver(ctx context.Context, dl Delivery) bool {
 			return true
 		}
 		log.Info("notify: delivered", "attempt", dl.Attempts+1)
+		d.outcome("delivered")
 		return true
 	}
 	attempt := dl.Attempts + 1
@@ -229,6 +233,11 @@ func (d *Deliverer) deliver(ctx context.Context, dl Delivery) bool {
 		log.Error("notify: cannot record a failed delivery", "error", err)
 		return false
 	}
+	if exhausted {
+		d.outcome("gave_up")
+	} else {
+		d.outcome("failed")
+	}
 	switch {
 	case exhausted && dl.Payment.State == plugin.StatePaid:
 		log.Error("notify: giving up: the payment is paid but the accounting system was not notified; fix the receiver, then run sbpd journal resync",
@@ -240,6 +249,12 @@ func (d *Deliverer) deliver(ctx context.Context, dl Delivery) bool {
 			"next_at", next.UTC(), "error", reason)
 	}
 	return false
+}
+
+func (d *Deliverer) outcome(o string) {
+	if d.Outcome != nil {
+		d.Outcome(o)
+	}
 }
 
 // Body returns the request body of a delivery: the till API's payment

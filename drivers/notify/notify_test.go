@@ -172,6 +172,8 @@ type harness struct {
 	logs  *bytes.Buffer
 	logMu *sync.Mutex
 	stop  func()
+
+	outcomes []string // what Outcome heard, under logMu
 }
 
 type lockedWriter struct {
@@ -194,7 +196,12 @@ func newHarness(t *testing.T, r *receiver, maxAttempts int, ps ...plugin.Payment
 	h.q = newQueue(h.clock.Now(), ps...)
 	h.d = &notify.Deliverer{URL: h.srv.URL + "/hook", Secret: secret, MaxAttempts: maxAttempts, Queue: h.q,
 		Clock: h.clock, HTTP: h.srv.Client(), Poll: time.Hour,
-		Logger: slog.New(slog.NewTextHandler(lockedWriter{h.logMu, h.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		Logger: slog.New(slog.NewTextHandler(lockedWriter{h.logMu, h.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Outcome: func(o string) {
+			h.logMu.Lock()
+			h.outcomes = append(h.outcomes, o)
+			h.logMu.Unlock()
+		}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.d.Run(ctx) }()
@@ -225,6 +232,12 @@ func (h *harness) waitAttempts(id string, n int) {
 	h.clock.WaitForTimers(h.t, 1)
 }
 
+func (h *harness) outcomeList() string {
+	h.logMu.Lock()
+	defer h.logMu.Unlock()
+	return strings.Join(h.outcomes, " ")
+}
+
 func (h *harness) logText() string {
 	h.logMu.Lock()
 	defer h.logMu.Unlock()
@@ -253,6 +266,9 @@ func TestDeliverRetriesUntilAccepted(t *testing.T) {
 	h.waitAttempts(id, fails+1)
 	if it := h.q.get(id); it.status != "delivered" {
 		t.Fatalf("status %s, want delivered: %+v", it.status, it)
+	}
+	if got := h.outcomeList(); got != "failed failed failed delivered" {
+		t.Errorf("outcomes %q, want three failures and a delivery", got)
 	}
 	h.clock.Advance(24 * time.Hour) // nothing more is sent
 	h.clock.WaitForTimers(t, 1)
@@ -291,6 +307,9 @@ func TestDeliverExhausted(t *testing.T) {
 	h.clock.WaitForTimers(t, 1)
 	if n, _, _ := r.counts(); n != 3 {
 		t.Errorf("%d requests, want 3", n)
+	}
+	if got := h.outcomeList(); got != "failed failed gave_up" {
+		t.Errorf("outcomes %q, want two failures and giving up", got)
 	}
 	logs := h.logText()
 	if !strings.Contains(logs, "paid but the accounting system was not notified") {

@@ -184,7 +184,7 @@ func (g *Gateway) call(ctx context.Context, method, path string, query url.Value
 			tries = attempt + 1
 			got = nil
 			if attempt > 0 {
-				g.log.Debug("paymaster: retrying", "method", method, "path", path, "attempt", attempt+1)
+				g.log.DebugContext(r.Context(), "paymaster: retrying", "method", method, "path", path, "attempt", attempt+1)
 			}
 		},
 	}
@@ -210,7 +210,7 @@ func (g *Gateway) call(ctx context.Context, method, path string, query url.Value
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%v)", ctxErr, err)
 		}
-		g.log.Warn("paymaster: request failed", "method", method, "path", path, "tries", tries, "elapsed", elapsed, "error", err)
+		g.log.WarnContext(ctx, "paymaster: request failed", "method", method, "path", path, "tries", tries, "elapsed", elapsed, "error", err)
 		return reply{}, fmt.Errorf("paymaster: %s %s: no answer after %s: %w", method, path, plural(tries, "try", "tries"), err)
 	}
 	if got == nil || resp.StatusCode != got.status {

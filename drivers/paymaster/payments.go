@@ -60,8 +60,8 @@ func (g *Gateway) CreatePayment(ctx context.Context, req plugin.CreateRequest) (
 			if remote.OrderNo == "" {
 				remote.OrderNo = req.OrderNo
 			}
-			g.checkStatus(remote)
-			g.log.Info("paymaster: payment created", "id", remote.ID, "order_no", remote.OrderNo, "status", string(remote.Status))
+			g.checkStatus(ctx, remote)
+			g.log.InfoContext(ctx, "paymaster: payment created", "id", remote.ID, "order_no", remote.OrderNo, "status", string(remote.Status))
 			return remote, nil
 		}
 		unknown = fmt.Errorf("paymaster: create answered HTTP %d but the payment did not decode: %w", r.status, derr)
@@ -69,7 +69,7 @@ func (g *Gateway) CreatePayment(ctx context.Context, req plugin.CreateRequest) (
 		herr := g.httpError(op, r, false)
 		switch {
 		case herr.Reason == "idempotency_key_violation":
-			g.log.Warn("paymaster: idempotency key already used; looking the payment up", "order_no", req.OrderNo)
+			g.log.WarnContext(ctx, "paymaster: idempotency key already used; looking the payment up", "order_no", req.OrderNo)
 			return g.recoverCreate(ctx, req, herr.Err, false)
 		case herr.Code == plugin.EUnavailable:
 			unknown = herr.Err
@@ -77,7 +77,7 @@ func (g *Gateway) CreatePayment(ctx context.Context, req plugin.CreateRequest) (
 			return plugin.Remote{}, herr
 		}
 	}
-	g.log.Warn("paymaster: create outcome unknown; looking the payment up", "order_no", req.OrderNo, "error", unknown)
+	g.log.WarnContext(ctx, "paymaster: create outcome unknown; looking the payment up", "order_no", req.OrderNo, "error", unknown)
 	return g.recoverCreate(ctx, req, unknown, true)
 }
 
@@ -93,9 +93,9 @@ func (g *Gateway) recoverCreate(ctx context.Context, req plugin.CreateRequest, c
 	}
 	if found {
 		if remote.Amount != req.Amount {
-			g.log.Warn("paymaster: recovered payment has another amount", "id", remote.ID, "want", req.Amount, "got", remote.Amount)
+			g.log.WarnContext(ctx, "paymaster: recovered payment has another amount", "id", remote.ID, "want", req.Amount, "got", remote.Amount)
 		}
-		g.log.Info("paymaster: payment recovered by order number", "id", remote.ID, "order_no", remote.OrderNo, "status", string(remote.Status))
+		g.log.InfoContext(ctx, "paymaster: payment recovered by order number", "id", remote.ID, "order_no", remote.OrderNo, "status", string(remote.Status))
 		return remote, nil
 	}
 	reason := "outcome_unknown"
@@ -147,7 +147,7 @@ func (g *Gateway) GetPayment(ctx context.Context, id string) (plugin.Remote, err
 	if remote.ID != id {
 		return plugin.Remote{}, unavailable(op, "bad_answer", fmt.Errorf("paymaster: asked for payment %s, got %s", id, remote.ID))
 	}
-	g.checkStatus(remote)
+	g.checkStatus(ctx, remote)
 	return remote, nil
 }
 
@@ -169,13 +169,13 @@ func (g *Gateway) CancelPayment(ctx context.Context, id string) error {
 			// reaching us. If the payment is final now, the cancel did its
 			// job or was moot; the caller reads the outcome anyway.
 			if remote, gerr := g.GetPayment(ctx, id); gerr == nil && remote.Status.Final() {
-				g.log.Warn("paymaster: retried cancel refused, but the payment is final", "id", id, "status", string(remote.Status))
+				g.log.WarnContext(ctx, "paymaster: retried cancel refused, but the payment is final", "id", id, "status", string(remote.Status))
 				return nil
 			}
 		}
 		return herr
 	}
-	g.log.Info("paymaster: cancel accepted", "id", id, "tries", r.tries)
+	g.log.InfoContext(ctx, "paymaster: cancel accepted", "id", id, "tries", r.tries)
 	return nil
 }
 
@@ -204,7 +204,7 @@ func (g *Gateway) FindPayment(ctx context.Context, orderNo string, around time.T
 		for i, m := range match {
 			ids[i] = m.ID
 		}
-		g.log.Warn("paymaster: several payments share an order number", "order_no", orderNo, "ids", strings.Join(ids, ","))
+		g.log.WarnContext(ctx, "paymaster: several payments share an order number", "order_no", orderNo, "ids", strings.Join(ids, ","))
 	}
 	return best(match), true, nil
 }
@@ -255,7 +255,7 @@ func (g *Gateway) List(ctx context.Context, from, to time.Time) ([]plugin.Remote
 			if err != nil {
 				return nil, unavailable(op, "bad_answer", fmt.Errorf("paymaster: list page %d item %d: %w", page, i, err))
 			}
-			g.checkStatus(remote)
+			g.checkStatus(ctx, remote)
 			out = append(out, remote)
 		}
 		if l.Cursor == "" {
@@ -271,8 +271,8 @@ func (g *Gateway) List(ctx context.Context, from, to time.Time) ([]plugin.Remote
 
 // checkStatus logs a status string the API documentation does not list.
 // The status is kept as it is; the flow treats it as pending.
-func (g *Gateway) checkStatus(r plugin.Remote) {
+func (g *Gateway) checkStatus(ctx context.Context, r plugin.Remote) {
 	if !r.Status.Known() {
-		g.log.Warn("paymaster: unknown payment status", "id", r.ID, "status", string(r.Status), "result_code", r.ResultCode)
+		g.log.WarnContext(ctx, "paymaster: unknown payment status", "id", r.ID, "status", string(r.Status), "result_code", r.ResultCode)
 	}
 }

@@ -136,6 +136,29 @@ func (o *Outbox) NextDue(ctx context.Context) (at time.Time, ok bool, err error)
 	return decodeTime(n.Int64), true, nil
 }
 
+// Counts returns how many deliveries are in each status (pending,
+// delivered, exhausted, cancelled): the backlog for monitoring.
+func (o *Outbox) Counts(ctx context.Context) (map[string]int64, error) {
+	rows, err := o.db.read.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: outbox: counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{"pending": 0, "delivered": 0, "exhausted": 0, "cancelled": 0}
+	for rows.Next() {
+		var status string
+		var n int64
+		if err := rows.Scan(&status, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: outbox: counts: %w", err)
+		}
+		out[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: outbox: counts: %w", err)
+	}
+	return out, nil
+}
+
 // MarkDelivered records that the receiver accepted delivery id at at. A
 // delivery no longer pending (cancelled meanwhile) is left as it is.
 func (o *Outbox) MarkDelivered(ctx context.Context, id string, at time.Time) error {

@@ -56,7 +56,7 @@ func (h *handler) start(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	notePayment(w, p.ID)
+	notePayment(w, p.ID, p.CheckID)
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated
@@ -264,11 +264,12 @@ func (h *handler) cancel(w http.ResponseWriter, r *http.Request) {
 // payment. A request body, if any, is ignored.
 func (h *handler) act(w http.ResponseWriter, r *http.Request, call func(ctx context.Context, id string) (plugin.Payment, error)) {
 	id := r.PathValue("id")
-	notePayment(w, id)
+	notePayment(w, id, "")
 	p, err := call(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	notePayment(w, id, p.CheckID)
 	writeJSON(w, http.StatusOK, decorated(p))
 }

@@ -63,6 +63,9 @@ type Server struct {
 	// the kiosk screen or "GET /metrics", keyed by net/http pattern. They are
 	// served as given: no token check, no JSON error rewriting.
 	Extra map[string]http.Handler
+	// Metrics, if set, serves GET /metrics (Prometheus), behind the token
+	// like the API: the counts tell a store's sales.
+	Metrics http.Handler
 }
 
 // Handler returns the HTTP handler of the API and the Extra routes. It
@@ -103,6 +106,9 @@ func (s *Server) Handler() http.Handler {
 	h.api.Handle("POST /api/v1/payments/{id}/retry", h.auth(h.retry))
 	h.api.Handle("POST /api/v1/payments/{id}/cancel", h.auth(h.cancel))
 	h.api.Handle("GET /healthz", h.auth(h.healthz))
+	if s.Metrics != nil {
+		h.api.Handle("GET /metrics", h.auth(s.Metrics.ServeHTTP))
+	}
 
 	for pattern, eh := range s.Extra {
 		if inAPI(patternPath(pattern)) {
@@ -130,7 +136,7 @@ type handler struct {
 // inAPI reports whether a path belongs to the API's space, where unknown
 // routes get JSON errors and the token is checked.
 func inAPI(path string) bool {
-	return path == "/healthz" || path == "/api" || strings.HasPrefix(path, "/api/")
+	return path == "/healthz" || path == "/metrics" || path == "/api" || strings.HasPrefix(path, "/api/")
 }
 
 // patternPath returns the path part of a ServeMux pattern
@@ -265,6 +271,9 @@ func (h *handler) logRequest(r *http.Request, rec *recorder, d time.Duration) {
 	if id != "" {
 		attrs = append(attrs, slog.String("payment_id", id))
 	}
+	if rec.checkID != "" {
+		attrs = append(attrs, slog.String("check_id", rec.checkID))
+	}
 	if rec.errCode != "" {
 		attrs = append(attrs, slog.String("error", rec.errCode))
 	}
@@ -307,6 +316,7 @@ type recorder struct {
 	http.ResponseWriter
 	status    int
 	paymentID string
+	checkID   string
 	errCode   string
 }
 
@@ -335,10 +345,11 @@ func (r *recorder) Flush() {
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// notePayment records the payment a request is about, for the request log.
-func notePayment(w http.ResponseWriter, id string) {
+// notePayment records the payment a request is about, for the request log;
+// checkID may be empty while the payment is not yet found.
+func notePayment(w http.ResponseWriter, id, checkID string) {
 	if rec, ok := w.(*recorder); ok {
-		rec.paymentID = id
+		rec.paymentID, rec.checkID = id, checkID
 	}
 }
 

@@ -49,6 +49,21 @@ func TestServer_MethodNotAllowed(t *testing.T) {
 	}
 }
 
+// /metrics is behind the token like the API: the counts tell a store's sales.
+func TestServer_MetricsBehindToken(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "sbpd_payments_started_total 1") })
+	ts := newTestServer(t, &Server{Payments: &fakePayments{}, Token: "s3cret", Metrics: metrics})
+	do(t, "GET", ts.URL+"/metrics", "").wantError(t, http.StatusUnauthorized, "unauthorized")
+	res := do(t, "GET", ts.URL+"/metrics", "", "Authorization", "Bearer s3cret")
+	if res.Status != http.StatusOK || string(res.Body) != "sbpd_payments_started_total 1" {
+		t.Fatalf("GET /metrics with the token = %d %q", res.Status, res.Body)
+	}
+	open := newTestServer(t, &Server{Payments: &fakePayments{}, Metrics: metrics}) // loopback, no token
+	if res := do(t, "GET", open.URL+"/metrics", ""); res.Status != http.StatusOK {
+		t.Fatalf("GET /metrics without a token configured = %d", res.Status)
+	}
+}
+
 func TestServer_Extra(t *testing.T) {
 	text := func(s string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, s) })
@@ -59,21 +74,21 @@ func TestServer_Extra(t *testing.T) {
 		Token:    "s3cret",
 		Extra: map[string]http.Handler{
 			"GET /":             text("kiosk screen"),
-			"GET /metrics":      text("sbpd_payments_total 1"),
+			"GET /favicon.ico":  text("icon"),
 			"GET /api/v1/debug": text("debug"),
 		},
 	})
 
 	// Extra routes are served as given, without the token.
 	for path, want := range map[string]string{"/": "kiosk screen", "/screen/x": "kiosk screen",
-		"/metrics": "sbpd_payments_total 1", "/api/v1/debug": "debug"} {
+		"/favicon.ico": "icon", "/api/v1/debug": "debug"} {
 		res := do(t, "GET", ts.URL+path, "")
 		if res.Status != http.StatusOK || string(res.Body) != want {
 			t.Errorf("GET %s = %d %q, want %q", path, res.Status, res.Body, want)
 		}
 	}
 	// Outside the API the Extra routes decide, and unknown methods get JSON.
-	res := do(t, "POST", ts.URL+"/metrics", "")
+	res := do(t, "POST", ts.URL+"/favicon.ico", "")
 	res.wantError(t, http.StatusMethodNotAllowed, "method_not_allowed")
 
 	// "GET /" does not swallow the API: unknown API routes stay JSON errors.

@@ -19,7 +19,7 @@ import (
 // closes the subscription, or when the client goes away.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	notePayment(w, id)
+	notePayment(w, id, "")
 	ctx := r.Context()
 
 	// Subscribe before reading the payment so no change falls in between.
@@ -30,6 +30,7 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	notePayment(w, id, p.CheckID)
 
 	rc := http.NewResponseController(w)
 	// The stream outlives any write timeout the http.Server has.
