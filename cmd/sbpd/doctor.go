@@ -628,6 +628,10 @@ func (d *doctor) checkJournal(ctx context.Context) checkResult {
 	switch {
 	case errors.Is(err, sqlite.ErrSchemaNewer):
 		return checkFail(fmt.Sprintf("the journal %s was written by a newer sbpd (%s)", path, version), "install the sbpd version this kiosk ran before")
+	case errors.Is(err, sqlite.ErrDirNotWritable):
+		dir := filepath.Dir(path)
+		return checkFail(fmt.Sprintf("the journal's directory %s is not writable, so the journal cannot be opened and no payment can be recorded", dir),
+			fmt.Sprintf("make it writable by the user sbpd runs as (chown -R sbpd:sbpd %s && chmod 750 %s); if the file system is read-only (findmnt -no OPTIONS --target %s), check the disk (dmesg) and remount it read-write", dir, dir, dir))
 	case err != nil:
 		return checkFail("the journal cannot be opened: "+innermostError(err), fix)
 	}

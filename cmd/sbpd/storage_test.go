@@ -298,3 +298,43 @@ func TestStorage_LockedJournal(t *testing.T) {
 		t.Fatalf("after the lock: %s", p.State)
 	}
 }
+
+// TestStorage_ReadOnlyDataDirAtStart: the journal exists but its directory
+// cannot be written (chattr +i; root ignores chmod). serve refuses to start
+// with one line naming the directory and the fix, and doctor fails the
+// Journal check with the same cause; the journal is left as it was.
+func TestStorage_ReadOnlyDataDirAtStart(t *testing.T) {
+	k := newDoctorKiosk(t, nil)
+	os.MkdirAll(k.dataDir, 0o750)
+	db, err := sqlite.Open(filepath.Join(k.dataDir, "sbpd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before, _ := os.ReadFile(filepath.Join(k.dataDir, "sbpd.db"))
+	if !immutable(t, true, k.dataDir) {
+		t.Skip("chattr +i is not available here (needs root and a file system with attributes)")
+	}
+	t.Cleanup(func() { immutable(t, false, k.dataDir) })
+
+	_, stderr, done := runCLI(context.Background(), "serve", "--config", k.write(t))
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve started on a read-only data directory")
+	}
+	if err == nil || !strings.Contains(err.Error(), "the directory "+k.dataDir+" is not writable") ||
+		!strings.Contains(err.Error(), "make it writable by the user sbpd runs as") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("serve: %v; want one line naming %s as not writable, with the fix", err, k.dataDir)
+	}
+	if strings.Contains(stderr.String(), "sbpd ready") {
+		t.Fatal("serve said it was ready")
+	}
+
+	out, r := k.doctorJSON(t)
+	wantDoctorFailed(t, r, "Journal")
+	out.wantCheck(t, "Journal", statusFail, "the journal's directory "+k.dataDir+" is not writable", "chown -R sbpd:sbpd "+k.dataDir)
+	if after, _ := os.ReadFile(filepath.Join(k.dataDir, "sbpd.db")); string(after) != string(before) {
+		t.Error("the journal changed")
+	}
+}

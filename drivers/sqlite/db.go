@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -63,7 +64,7 @@ func Open(path string) (*DB, error) {
 	ctx := context.Background()
 	if err := db.checkWAL(ctx); err != nil {
 		write.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, explainOpen(path, err))
 	}
 	if err := migrate(ctx, write, migrationFS(), db.now); err != nil {
 		write.Close()
@@ -81,10 +82,51 @@ func Open(path string) (*DB, error) {
 	if err := read.PingContext(ctx); err != nil {
 		read.Close()
 		write.Close()
-		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, explainOpen(path, err))
 	}
 	db.read = read
 	return db, nil
+}
+
+// ErrDirNotWritable is in the error of Open when the journal's directory
+// cannot be written: SQLite needs to create the -wal and -shm files there.
+var ErrDirNotWritable = errors.New("the journal's directory is not writable")
+
+// dirError says which directory and why; errors.Is(err, ErrDirNotWritable).
+type dirError struct {
+	dir   string
+	cause error
+}
+
+func (e *dirError) Error() string {
+	return fmt.Sprintf("the directory %s is not writable (%v): sbpd writes the journal and its -wal and -shm files there, so make it writable by the user sbpd runs as and check the file system is not read-only", e.dir, e.cause)
+}
+
+func (e *dirError) Is(target error) bool { return target == ErrDirNotWritable }
+
+// explainOpen adds the likely cause to SQLite's "unable to open database
+// file", which does not say that the journal's directory is missing or
+// cannot be written.
+func explainOpen(path string, err error) error {
+	dir := filepath.Dir(path)
+	st, serr := os.Stat(dir)
+	switch {
+	case serr != nil:
+		return fmt.Errorf("%w; the directory %s cannot be used: %v", err, dir, serr)
+	case !st.IsDir():
+		return fmt.Errorf("%w; %s is not a directory", err, dir)
+	}
+	probe, perr := os.CreateTemp(dir, ".sbpd-write-probe-*")
+	if perr != nil {
+		cause := errors.Unwrap(perr)
+		if cause == nil {
+			cause = perr
+		}
+		return fmt.Errorf("%w; %w", err, &dirError{dir: dir, cause: cause})
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return err
 }
 
 // dsn builds a go-sqlite3 data source name. The path goes in as a file: URI
