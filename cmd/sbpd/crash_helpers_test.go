@@ -95,6 +95,9 @@ type crashRig struct {
 	// seen is the journal as read after the last kill: every row and
 	// every event must still be there, in order, at the next look.
 	seen map[string]journalSnap
+	// env is added to the environment of every sbpd started (e.g. a
+	// NOTIFY_SOCKET); systemd's own variables are never inherited.
+	env []string
 }
 
 type journalSnap struct {
@@ -145,11 +148,11 @@ func (r *crashRig) start() {
 	cmd := exec.Command(r.bin, "serve", "--config", r.cfg)
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "SBPD_") {
+		if !strings.HasPrefix(kv, "SBPD_") && !strings.HasPrefix(kv, "NOTIFY_SOCKET=") && !strings.HasPrefix(kv, "WATCHDOG_") {
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = env
+	cmd.Env = append(env, r.env...)
 	p := &sbpdProc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = io.Discard, p.stderr
 	if err := cmd.Start(); err != nil {

@@ -33,11 +33,18 @@ func newServeCmd() *cobra.Command {
 				return err
 			}
 			defer closeScreen()
+			// Under systemd (Type=notify) READY=1 follows Open: the journal
+			// is open and unfinished payments are reconciled. See systemd.go.
+			systemd := newSystemdLink(d.Logger)
+			systemd.starting()
 			if err := d.Open(cmd.Context()); err != nil {
 				return err
 			}
-			defer d.Close()
-			err = d.Wait(cmd.Context())
+			defer d.Close() // waits for the payment flow to stop writing, then closes the journal
+			stopWatchdog := systemd.ready(d)
+			err = d.Wait(cmd.Context()) // until SIGTERM/SIGINT (main) or the till API fails
+			systemd.stopping(err)
+			stopWatchdog()
 			d.Logger.Info("sbpd stopping; payments in progress resume at the next start")
 			return err
 		},

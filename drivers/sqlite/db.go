@@ -168,6 +168,19 @@ func (db *DB) Path() string { return db.path }
 // Journal returns the payment journal stored in db.
 func (db *DB) Journal() *Journal { return db.journal }
 
+// Ping reads one row through the writer's connection: cheap enough for a
+// watchdog every few seconds, whatever the journal's size, and it blocks
+// while a transaction holds the writer, so a wedged writer shows as a hung
+// Ping. Check reads the whole file.
+func (db *DB) Ping(ctx context.Context) error {
+	var n int
+	err := db.write.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM payments LIMIT 1)").Scan(&n)
+	if err != nil {
+		return fmt.Errorf("sqlite: ping %s: %w", db.path, err)
+	}
+	return nil
+}
+
 // Check runs SQLite's quick integrity check for a health check. It returns
 // nil when the file is sound.
 func (db *DB) Check(ctx context.Context) error {

@@ -280,6 +280,36 @@ func TestDB_Close(t *testing.T) {
 	}
 }
 
+func TestDB_Ping(t *testing.T) {
+	db := mustOpen(t)
+	if err := db.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping of an empty journal: %v", err)
+	}
+	mustCreate(t, db.Journal(), newPayment("p1", "c1", 100, base))
+	if err := db.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	// A transaction holding the writer makes Ping wait: it fails when its
+	// context ends, as the watchdog's bounded check would.
+	conn, err := db.write.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := db.Ping(ctx); err == nil {
+		t.Error("Ping answered while the writer's only connection was taken")
+	}
+	conn.Close()
+	if err := db.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping after the writer is free: %v", err)
+	}
+	db.Close()
+	if err := db.Ping(context.Background()); err == nil {
+		t.Error("Ping of a closed journal")
+	}
+}
+
 func TestDB_Check(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		db := mustOpen(t)
