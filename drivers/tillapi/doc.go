@@ -14,6 +14,9 @@
 //	GET  /api/v1/payments?state=&check_id=&from=&to=&q=&limit=&offset=
 //	                                   journal search: {"payments":[...],"limit":50,"offset":0}
 //	GET  /healthz                      {"status":"ok"|"degraded", ...component reports}, 200 or 503
+//	GET  /api/v1/openapi.json          the OpenAPI 3.0 document of all of the above (openapi.json,
+//	                                   checked against the running API by the tests)
+//	GET  /metrics                      Prometheus metrics, when Server.Metrics is set
 //
 // Amounts are integer kopecks; a fractional, quoted or exponent amount is
 // refused rather than rounded. Every error is
@@ -23,7 +26,7 @@
 //
 // Server holds the engine (Payments), the journal search (Searcher) and the
 // health report (HealthFunc) as small interfaces; cmd/sbpd wires the real
-// ones. When Token is set every API route and /healthz need
+// ones. When Token is set every API route, /healthz and /metrics need
 // "Authorization: Bearer <token>"; Listen refuses to listen beyond loopback
 // without a token.
 //

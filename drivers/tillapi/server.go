@@ -106,6 +106,7 @@ func (s *Server) Handler() http.Handler {
 	h.api.Handle("POST /api/v1/payments/{id}/retry", h.auth(h.retry))
 	h.api.Handle("POST /api/v1/payments/{id}/cancel", h.auth(h.cancel))
 	h.api.Handle("GET /healthz", h.auth(h.healthz))
+	h.api.Handle("GET /api/v1/openapi.json", h.auth(h.openapi))
 	if s.Metrics != nil {
 		h.api.Handle("GET /metrics", h.auth(s.Metrics.ServeHTTP))
 	}
