@@ -47,6 +47,7 @@ type Config struct {
 	}
 
 	template string             // the template file read, "" if none
+	envFile  string             // the environment file read, "" if none
 	layers   map[string][]Layer // every layer that sets a key, lowest first
 	bad      map[string]bool    // keys whose winning value could not be parsed
 	// misplaced are template-only keys found in the till settings (shown
@@ -68,8 +69,9 @@ const (
 	SourceDefault  = "default"
 	SourceTemplate = "template" // "template /etc/sbpd/sbpd.yaml"
 	SourceTill     = "till settings"
-	SourceEnv      = "env"  // "env SBPD_SBP_QR_MODE"
-	SourceFlag     = "flag" // "flag --listen"
+	SourceEnvFile  = "env file" // "env file /etc/sbpd/sbpd.env (SBPD_PAYMASTER_TOKEN)"
+	SourceEnv      = "env"      // "env SBPD_SBP_QR_MODE"
+	SourceFlag     = "flag"     // "flag --listen"
 )
 
 // ref points at the field that holds key.

@@ -45,6 +45,11 @@ type Options struct {
 	// Flags whose names are keys (--listen, --data_dir) override everything
 	// when they are given on the command line.
 	Flags *pflag.FlagSet
+	// EnvFile is a file of SBPD_…=value lines (systemd's EnvironmentFile
+	// syntax) read above the till settings and below the real environment;
+	// default sbpd.env beside the template file (EnvFileName). A missing
+	// file is no file.
+	EnvFile string
 }
 
 // Load reads the template file at path (none if path is ""), then the
@@ -60,8 +65,10 @@ func Parse(r io.Reader) (*Config, error) {
 }
 
 // LoadWith resolves every layer, lowest to highest: defaults, the template,
-// the per-till settings, SBPD_… environment variables (an empty variable
-// counts as unset) and flags. Every value is then validated.
+// the per-till settings, the environment file beside the template (the
+// package's /etc/sbpd/sbpd.env, for secrets), SBPD_… environment variables
+// (an empty variable counts as unset) and flags. Every value is then
+// validated.
 //
 // When the layers can be read but the result is not valid, LoadWith returns
 // the Config together with a *ValidationError listing every problem, so
@@ -80,6 +87,7 @@ func LoadWith(ctx context.Context, o Options) (*Config, error) {
 			return nil, fmt.Errorf("till settings: %w", err)
 		}
 	}
+	envFile := c.readEnvFile(envFilePath(o))
 	for _, k := range Keys {
 		ls := []Layer{newLayer(k, SourceDefault, k.Default)}
 		if v, ok := tmpl[k.Name]; ok {
@@ -91,6 +99,9 @@ func LoadWith(ctx context.Context, o Options) (*Config, error) {
 			} else {
 				ls = append(ls, newLayer(k, SourceTill, v))
 			}
+		}
+		if v := envFile[EnvName(k.Name)]; v != "" {
+			ls = append(ls, newLayer(k, fmt.Sprintf("%s %s (%s)", SourceEnvFile, c.envFile, EnvName(k.Name)), v))
 		}
 		if env := EnvName(k.Name); os.Getenv(env) != "" {
 			ls = append(ls, newLayer(k, SourceEnv+" "+env, os.Getenv(env)))
@@ -115,7 +126,18 @@ func LoadWith(ctx context.Context, o Options) (*Config, error) {
 				secrets = append(secrets, k.Name)
 			}
 		}
-		if w := permsWarning(c.template, secrets); w != "" {
+		if w := permsWarning("template", c.template, secrets); w != "" {
+			c.warnings = append(c.warnings, w)
+		}
+	}
+	if c.envFile != "" {
+		var secrets []string
+		for _, k := range Keys {
+			if k.Secret && envFile[EnvName(k.Name)] != "" {
+				secrets = append(secrets, k.Name)
+			}
+		}
+		if w := permsWarning("environment file", c.envFile, secrets); w != "" {
 			c.warnings = append(c.warnings, w)
 		}
 	}

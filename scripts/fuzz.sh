@@ -31,6 +31,7 @@ targets="
 ./config FuzzNormalize
 ./config FuzzReadTillFile
 ./config FuzzLoadTemplate
+./config FuzzParseEnvFile
 ./printer FuzzParseStatus
 "
 

@@ -615,3 +615,24 @@ func TestSettings_Watch(t *testing.T) {
 		t.Fatalf("%v %v", d, err)
 	}
 }
+
+// The package's secrets file beside the template is read by the commands
+// too: `settings list` shows the token as set (masked) and where from, and
+// never prints it.
+func TestSettings_EnvFileBesideTemplate(t *testing.T) {
+	k := newSettingsKiosk(t, "")
+	env := filepath.Join(filepath.Dir(k.template), "sbpd.env")
+	if err := os.WriteFile(env, []byte("# secrets\nSBPD_PAYMASTER_TOKEN="+settingsSecret+"\nSBPD_SBP_QR_MODE=2\nSBPD_PAYMASTER_STICKER_ID=a1b2c3d4e5f6\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(k.dataDir, 0o750)
+	out := k.mustRun("list")
+	for _, want := range []string{"env file " + env + " (SBPD_PAYMASTER_TOKEN)", "env file " + env + " (SBPD_SBP_QR_MODE)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("settings list lacks %q:\n%s", want, out)
+		}
+	}
+	if got := k.mustRun("get", "sbp.qr_mode"); strings.TrimSpace(got) != "2" {
+		t.Errorf("settings get sbp.qr_mode = %q, want 2 from the env file", got)
+	}
+}
