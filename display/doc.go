@@ -10,10 +10,12 @@
 // Screen.Routes serves, with nothing from the network (kiosks are often
 // offline):
 //
-//	GET /                      the page (web/index.html, screen.css, screen.js)
-//	GET /screen/events         text/event-stream of the payment on show
-//	GET /screen/qr/{id}        the QR of the payment on show as a PNG; ?ppm=N pixels a module
-//	GET /screen/current.json   the payment on show, or null
+//	GET /                                the page (web/index.html, screen.css, screen.js)
+//	GET /screen/events                   text/event-stream of the payment on show
+//	GET /screen/qr/{id}                  the QR of the payment on show as a PNG; ?ppm=N pixels a module
+//	GET /screen/current.json             the payment on show, or null
+//	POST /screen/payments/{id}/retry     the shopper tapped Повторить (see below)
+//	POST /screen/payments/{id}/cancel    the shopper tapped Отменить
 //
 // The stream starts with "retry: 500" (the browser reconnects half a second
 // after losing the daemon, e.g. across a restart) and the state on show,
@@ -49,13 +51,30 @@
 //
 // # Повторить and Отменить
 //
-// The dialog's buttons POST to the till API, /api/v1/payments/{id}/retry
-// and /cancel, on the page's own origin, and are disabled while the request
-// is on its way. The page carries no credentials: when sbpd listens beyond
-// loopback with api.token set, the till API refuses those calls (401) and
-// the till software must relay the shopper's choice, or show its own
-// buttons. The page keeps working for everything else. Letting the screen's
-// buttons act on their own there (e.g. screen-only routes limited to the
-// payment on show in status_unknown, from the kiosk's own browser) is open
-// work.
+// The dialog's buttons POST to the screen's own routes,
+// /screen/payments/{id}/retry and /cancel, on the page's own origin, and
+// are disabled while the request is on its way (15 s at most). The page
+// carries no credentials, and needs none: those routes act only on the
+// payment on show, and only while it waits for the shopper's choice
+// (status_unknown); any other id is a 409 "not_on_screen", any other state
+// a 409 "no_dialog", and nothing reaches the engine. They call
+// Screen.Actions (the flow engine's Retry and Cancel, the same as the till
+// API's retry and cancel) and answer with the payment as the till API does,
+// or with its error mapped the same way; the page takes the new state from
+// the event stream. Without Actions they answer 501 and the till software
+// must relay the shopper's choice to the till API.
+//
+// # Beyond loopback
+//
+// With Screen.LocalOnly (the daemon sets it with api.token, which a till
+// API beyond loopback requires) every screen route, the page, its stream,
+// the QR and the buttons, answers only the kiosk's own browser: a peer
+// outside 127.0.0.0/8 and ::1 gets 403 "the kiosk screen is served only to
+// this kiosk's own browser (loopback)", so nobody else on the store network
+// sees the amount and QR in progress or taps the buttons. The peer is the
+// connection's address; X-Forwarded-For is not trusted. The kiosk's browser
+// opens the page at a loopback address (http://127.0.0.1:8765/ when sbpd
+// listens on 0.0.0.0), or, when sbpd listens on one LAN address only, at
+// that address: a peer whose address is the one its connection reached is
+// this machine too.
 package display

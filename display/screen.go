@@ -27,6 +27,20 @@ type Screen struct {
 	// Retry is the EventSource reconnection delay sent to the page: how
 	// soon a page finds the daemon again after a restart. Default 500ms.
 	Retry time.Duration
+	// Actions takes the shopper's Повторить and Отменить from the page's
+	// buttons (POST /screen/payments/{id}/retry and /cancel), for the
+	// payment on show while its dialog is. Nil: those routes answer 501
+	// and the till software must relay the choice to the till API. The
+	// daemon sets it to the flow engine. Read at every request, so it may
+	// be set after Routes, before the page's first tap.
+	Actions Actions
+	// LocalOnly serves every screen route only to the kiosk's own
+	// browser: a loopback peer (127.0.0.0/8, ::1), or one whose address is
+	// the address its connection reached; others get 403. The daemon sets
+	// it with api.token, when the till API may listen beyond loopback. The
+	// peer is the connection's address: X-Forwarded-For is not trusted.
+	// Read at every request, like Actions.
+	LocalOnly bool
 
 	mu      sync.Mutex
 	current *plugin.Payment
@@ -97,8 +111,9 @@ func (s *Screen) Current() (plugin.Payment, bool) {
 }
 
 // Routes returns the screen's handlers by pattern, for the daemon's mux.
+// Each reads LocalOnly and Actions at request time.
 func (s *Screen) Routes() map[string]http.Handler {
-	return map[string]http.Handler{
+	page := map[string]http.Handler{
 		"GET /{$}":                 s.file("web/index.html", "text/html; charset=utf-8"),
 		"GET /screen/screen.js":    s.file("web/screen.js", "text/javascript; charset=utf-8"),
 		"GET /screen/screen.css":   s.file("web/screen.css", "text/css; charset=utf-8"),
@@ -106,6 +121,14 @@ func (s *Screen) Routes() map[string]http.Handler {
 		"GET /screen/qr/{id}":      http.HandlerFunc(s.qr),
 		"GET /screen/current.json": http.HandlerFunc(s.currentJSON),
 	}
+	routes := make(map[string]http.Handler, len(page)+2)
+	for p, h := range page {
+		routes[p] = s.localOnly(h, false)
+	}
+	for _, action := range []string{actionRetry, actionCancel} {
+		routes["POST /screen/payments/{id}/"+action] = s.localOnly(s.act(action), true)
+	}
+	return routes
 }
 
 func (s *Screen) file(name, contentType string) http.Handler {

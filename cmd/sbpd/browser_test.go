@@ -546,16 +546,33 @@ func checkShown(t *testing.T, k *kioskPage, p plugin.Payment, want screenWant, s
 }
 
 // TestBrowser_DialogButtons taps Повторить and Отменить on the touch screen:
-// each tap reaches the till API and changes the payment; the buttons are
-// disabled while the request is on its way; one cancel reaches PayMaster.
+// each tap reaches the engine through the screen's own routes and changes
+// the payment; the buttons are disabled while the request is on its way;
+// one cancel reaches PayMaster.
 func TestBrowser_DialogButtons(t *testing.T) {
 	browser := startBrowser(t)
 	h := newE2E(t)
+	wireScreen(t, h)
+	tapDialogButtons(t, browser, h, h)
+}
+
+// tillClient is the till's side of a test: starting and reading payments
+// through the till API, with whatever credentials the daemon wants.
+type tillClient interface {
+	start(check string, amount int64, mixed bool) plugin.Payment
+	get(id string) plugin.Payment
+	until(id string, want plugin.State, step time.Duration, maxSteps int) plugin.Payment
+}
+
+// tapDialogButtons brings a payment to the dialog twice and taps
+// Повторить, then Отменить, on a kiosk page of h's daemon; the till reads
+// the payment through till.
+func tapDialogButtons(t *testing.T, browser context.Context, h *e2e, till tillClient) {
 	h.sb.SetCancelMode(sandbox.CancelAcceptPending) // canceling lasts until PayMaster says Cancelled
 	k := openKioskPage(t, browser, h.d.URL(), screen43)
-	p := h.start("000153", 25990, false)
+	p := till.start("000153", 25990, false)
 	k.waitFor(wantQR(p))
-	h.until(p.ID, plugin.StateStatusUnknown, poll, 41)
+	till.until(p.ID, plugin.StateStatusUnknown, poll, 41)
 	k.waitFor(wantDialog(p, plugin.TextNotCompleted))
 
 	// Watch the buttons: both must go disabled as soon as one is tapped.
@@ -570,14 +587,14 @@ func TestBrowser_DialogButtons(t *testing.T) {
 	k.eval(watch, nil)
 	k.do(chromedp.Tap(chromedp.ID("retry")))
 	k.waitFor(wantQR(p))
-	if got := h.get(p.ID); got.State != plugin.StateAwaitingPayment {
+	if got := till.get(p.ID); got.State != plugin.StateAwaitingPayment {
 		t.Fatalf("after tapping Повторить the payment is %s", got.State)
 	}
 	if !sawDisabled() {
 		t.Error("the buttons were not disabled while Повторить was on its way")
 	}
 
-	h.until(p.ID, plugin.StateStatusUnknown, poll, 41)
+	till.until(p.ID, plugin.StateStatusUnknown, poll, 41)
 	k.waitFor(wantDialog(p, plugin.TextNotCompleted))
 	k.eval(watch, nil)
 	k.do(chromedp.Tap(chromedp.ID("cancel")))
@@ -591,11 +608,11 @@ func TestBrowser_DialogButtons(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if got := h.get(p.ID); got.State != plugin.StateCanceling {
+	if got := till.get(p.ID); got.State != plugin.StateCanceling {
 		t.Fatalf("after tapping Отменить the payment is %s", got.State)
 	}
 	h.sb.SetStatus(p.PayMasterID, sandbox.StatusCancelled)
-	got := h.until(p.ID, plugin.StateNotPaid, poll, 2)
+	got := till.until(p.ID, plugin.StateNotPaid, poll, 2)
 	if got.Reason != plugin.ReasonCancelled || got.Message != plugin.TextCancelled {
 		t.Fatalf("reason %s, message %q", got.Reason, got.Message)
 	}

@@ -146,6 +146,8 @@ func (d *Daemon) Open(ctx context.Context) error {
 	}
 	eng.NewKey = func() string { return uuid.NewString() }
 	d.Screen = display.New()
+	d.Screen.Actions = eng                  // the page's Повторить/Отменить, limited to the dialog on show
+	d.Screen.LocalOnly = cfg.APIToken != "" // with a token, the screen answers only this kiosk
 	eng.Screen = append(display.Screens{d.Screen}, d.Screens...)
 	if cfg.Printer.Port != "" {
 		port := d.PrinterPort

@@ -154,8 +154,10 @@
     var done = function () { busy = false; updateButtons(); };
     var ctl = window.AbortController ? new AbortController() : null;
     var timer = setTimeout(function () { if (ctl) ctl.abort(); }, ACTION_TIMEOUT_MS);
-    // The new state comes over the event stream; the answer only ends the wait.
-    fetch("/api/v1/payments/" + encodeURIComponent(current.id) + "/" + action,
+    // The screen's own route, which acts only on the payment on show while
+    // its dialog is (no till API token needed). The new state comes over
+    // the event stream; the answer only ends the wait.
+    fetch("/screen/payments/" + encodeURIComponent(current.id) + "/" + action,
       { method: "POST", signal: ctl ? ctl.signal : undefined })
       .then(function (r) { return r.text(); })
       .catch(function () {})
