@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures `sbpd serve` as a process: start to ready (from just before exec
 # to the timestamp of its "sbpd ready" log line, after which /healthz is
-# checked to answer 200) and idle RSS two seconds after ready. Runs against `sbpd sandbox` on loopback.
+# checked to answer 200) and idle RSS two seconds after ready, with its
+# anonymous part (heap, stacks: what sbpd itself allocates). Runs against `sbpd sandbox` on loopback.
 # Usage: scripts/bench-serve.sh [runs]   (default 20)
 set -euo pipefail
 runs=${1:-20}
@@ -19,7 +20,7 @@ paymaster:
   merchant_id: 0b7c2f9e-3a51-4c1d-9e8a-5f2d6c7b8a90
   token: bench-token
 YAML
-ready_ms=() rss_kb=()
+ready_ms=() rss_kb=() anon_kb=()
 for i in $(seq "$runs"); do
   t0=$(date +%s%N)
   "$work/sbpd" serve --config "$work/sbpd.yaml" 2>"$work/log" &
@@ -33,9 +34,13 @@ for i in $(seq "$runs"); do
   ready_ms+=($(( (t1 - t0) / 1000000 )))
   sleep 2
   rss_kb+=($(awk '/VmRSS/ {print $2}' /proc/$pid/status))
+  # RssAnon: the heap, stacks and runtime, private to the process; the rest
+  # of RSS is the binary's pages, shared with the page cache.
+  anon_kb+=($(awk '/RssAnon/ {print $2}' /proc/$pid/status))
   kill -TERM $pid; wait $pid || true
 done
 stats() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {printf "min %s  median %s  max %s", a[1], a[int((NR+1)/2)], a[NR]}'; }
 echo "runs: $runs"
 echo "start to ready, ms: $(stats "${ready_ms[@]}")"
 echo "idle RSS, KiB:      $(stats "${rss_kb[@]}")"
+echo "  of it anonymous:  $(stats "${anon_kb[@]}")"
