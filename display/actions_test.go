@@ -319,3 +319,44 @@ func TestScreen_LocalOnlyOverTheNetwork(t *testing.T) {
 		t.Fatalf("GET / from 127.0.0.1: %d", resp.StatusCode)
 	}
 }
+
+// TestScreen_ButtonsRefuseOtherWebPages: a page from elsewhere open in the
+// kiosk's browser cannot tap the buttons for the shopper (CSRF). The
+// kiosk page itself (same origin) and clients that are not browsers can.
+func TestScreen_ButtonsRefuseOtherWebPages(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		headers map[string]string
+		ok      bool
+	}{
+		{"the kiosk page", map[string]string{"Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"}, true}, // httptest's Host is example.com
+		{"not a browser", nil, true},
+		{"typed in the address bar", map[string]string{"Sec-Fetch-Site": "none"}, true},
+		{"another site", map[string]string{"Origin": "http://evil.test", "Sec-Fetch-Site": "cross-site"}, false},
+		{"another port of the same host", map[string]string{"Origin": "http://example.com:8080", "Sec-Fetch-Site": "same-site"}, false},
+		{"an old browser: Origin only", map[string]string{"Origin": "http://evil.test"}, false},
+		{"an opaque origin", map[string]string{"Origin": "null"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, fake := display.New(), &fakeActions{}
+			s.Actions = fake
+			s.Show(payment("P1", plugin.StateStatusUnknown))
+			req := httptest.NewRequest("POST", "/screen/payments/P1/cancel", nil)
+			req.RemoteAddr = "127.0.0.1:40000"
+			for k, v := range c.headers {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			handler(s).ServeHTTP(rec, req)
+			if c.ok {
+				if rec.Code != http.StatusOK || len(fake.Calls()) != 1 {
+					t.Fatalf("%d %s, engine calls %q: want it accepted", rec.Code, rec.Body, fake.Calls())
+				}
+				return
+			}
+			if rec.Code != http.StatusForbidden || apiError(t, rec).Code != "cross_origin" || len(fake.Calls()) != 0 {
+				t.Fatalf("%d %s, engine calls %q: want 403 cross_origin and no call", rec.Code, rec.Body, fake.Calls())
+			}
+		})
+	}
+}

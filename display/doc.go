@@ -62,7 +62,10 @@
 // API's retry and cancel) and answer with the payment as the till API does,
 // or with its error mapped the same way; the page takes the new state from
 // the event stream. Without Actions they answer 501 and the till software
-// must relay the shopper's choice to the till API.
+// must relay the shopper's choice to the till API. A request another web
+// page makes (an Origin other than the page's own, or Sec-Fetch-Site
+// same-site or cross-site) is refused with 403 "cross_origin", so no other
+// page open in the kiosk's browser can tap for the shopper.
 //
 // # Beyond loopback
 //
