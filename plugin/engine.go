@@ -363,7 +363,6 @@ func offer(ch chan Payment, p Payment) {
 	}
 }
 
-// publish tells the screen and subscribers about a committed change.
 // Observer hears of the journal's changes as the engine commits them.
 type Observer interface {
 	// Observe is called with each event after it and the payment as it
@@ -377,6 +376,7 @@ func (e *Engine) observe(ev Event, p Payment) {
 	}
 }
 
+// publish tells the screen and subscribers about a committed change.
 func (e *Engine) publish(p Payment) {
 	p.Decorate()
 	if e.Screen != nil {
