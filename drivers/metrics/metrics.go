@@ -30,8 +30,8 @@ type Sources struct {
 	// "paper_near_end", "paper_end", "cover_open", "offline", "no_answer",
 	// … or "not_configured".
 	Printer func(ctx context.Context) string
-	// Outbox is the number of notifications to the accounting system in
-	// each status (pending, delivered, exhausted, cancelled).
+	// Outbox is the number of notifications to the accounting system
+	// pending (the backlog) and exhausted (given up).
 	Outbox func(ctx context.Context) (map[string]int64, error)
 	// Active is whether a payment holds the kiosk now.
 	Active func() bool
@@ -286,7 +286,7 @@ var (
 	printerUpDesc = prometheus.NewDesc("sbpd_printer_up",
 		"1 if the receipt printer can print (ok or paper near end), 0 if not; absent without a printer.", nil, nil)
 	outboxDesc = prometheus.NewDesc("sbpd_notify_outbox",
-		"Notifications to the accounting system by status: pending is the backlog, exhausted were given up.",
+		"Notifications to the accounting system not delivered: pending (the backlog) and exhausted (given up).",
 		[]string{"status"}, nil)
 	activeDesc = prometheus.NewDesc("sbpd_payment_active",
 		"1 while a payment holds the kiosk.", nil, nil)
