@@ -45,6 +45,13 @@ func (c *Config) readEnvFile(path string) map[string]string {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
+	if err == nil {
+		if st, serr := f.Stat(); serr == nil && !st.Mode().IsRegular() {
+			f.Close()
+			c.warnings = append(c.warnings, fmt.Sprintf("environment file %s is not a regular file (%s); the settings in it are not used", path, st.Mode().Type()))
+			return nil
+		}
+	}
 	if err != nil {
 		c.warnings = append(c.warnings, fmt.Sprintf("environment file %s cannot be read (%v); the settings in it are not used here (run as root, or as the sbpd user)", path, errors.Unwrap(err)))
 		return nil

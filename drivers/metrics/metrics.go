@@ -14,6 +14,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -230,19 +231,11 @@ const maxTracked = 1000
 // fallbackReason is the reason word of a printer_fallback event's detail
 // ("paper_end: …"), kept to a short known set.
 func fallbackReason(detail string) string {
-	for i := 0; i < len(detail); i++ {
-		c := detail[i]
-		if !(c >= 'a' && c <= 'z' || c == '_') {
-			if i == 0 {
-				return "other"
-			}
-			return detail[:i]
-		}
-	}
-	if detail == "" {
+	reason, _, _ := strings.Cut(detail, ":")
+	if reason == "" || strings.Trim(reason, "abcdefghijklmnopqrstuvwxyz_") != "" {
 		return "other"
 	}
-	return detail
+	return reason
 }
 
 // PayMasterCall counts one call to PayMaster: endpoint is create, get,
