@@ -33,6 +33,7 @@ targets="
 ./config FuzzLoadTemplate
 ./config FuzzParseEnvFile
 ./printer FuzzParseStatus
+./plugin FuzzPrintable
 "
 
 failed=""

@@ -1,0 +1,76 @@
+package plugin
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Printable returns s with every character that could act on a terminal,
+// a spreadsheet or a reader's eye written out visibly instead, so that text
+// from the outside (a check id, PayMaster's result code or message, an
+// order number, an event's detail) can be shown or exported without
+// moving the cursor, changing the window title, forging a line or
+// reversing the text around it. The journal keeps the raw value; only
+// what is shown is escaped.
+//
+// Escaped are the C0 controls and DEL (tab, CR and newline too: a value is
+// one cell on one line) as \x1b, \x0a…; the C1 controls U+0080–U+009F, the
+// Unicode format characters (bidi embeddings and overrides U+202A–U+202E,
+// isolates U+2066–U+2069, marks U+200E, U+200F, U+061C, zero-width and
+// tag characters) and the line and paragraph separators U+2028, U+2029 as
+// \u202e or \U000e0041; a byte that is not UTF-8 as \xNN. Everything else,
+// Cyrillic included, is returned as it is, and s itself when nothing needs
+// escaping. A backslash is not escaped, so \x1b in the output may also be
+// those four characters in the value: the JSON output is exact.
+func Printable(s string) string {
+	i := 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n == 1) || !SafeRune(r) {
+			break
+		}
+		i += n
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case SafeRune(r):
+			b.WriteString(s[i : i+n])
+		case r < utf8.RuneSelf:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r <= 0xFFFF:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// SafeRune reports whether r may be shown as it is: false for what
+// Printable escapes (controls, format characters, line and paragraph
+// separators).
+func SafeRune(r rune) bool {
+	switch {
+	case r >= 0x20 && r < 0x7F:
+		return true
+	case r < 0x20 || r == 0x7F:
+		return false
+	case r >= 0x80 && r <= 0x9F:
+		return false
+	case r == '\u2028' || r == '\u2029':
+		return false
+	}
+	return !unicode.Is(unicode.Cf, r) && !unicode.IsControl(r)
+}
