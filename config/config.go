@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
@@ -12,6 +13,12 @@ type Config struct {
 	Listen   string
 	DataDir  string
 	APIToken string
+	// APIHosts are the extra names (api.hosts) the till API and the kiosk
+	// screen answer to besides localhost, loopback addresses and the listen
+	// address: lower-case host names (no trailing dot) and IP addresses in
+	// their canonical form without brackets (fe80::1, 192.168.10.7); no
+	// port. nil when none.
+	APIHosts []string
 	TillID   string
 	LogLevel string
 
@@ -83,6 +90,8 @@ func (c *Config) ref(key string) any {
 		return &c.DataDir
 	case "api.token":
 		return &c.APIToken
+	case "api.hosts":
+		return &c.APIHosts
 	case "till.id":
 		return &c.TillID
 	case "log.level":
@@ -135,11 +144,14 @@ func (c *Config) ref(key string) any {
 	return nil
 }
 
-// get is key's typed value.
+// get is key's typed value; a list (api.hosts) as its comma-separated text,
+// so that values compare with ==.
 func (c *Config) get(key string) any {
 	switch p := c.ref(key).(type) {
 	case *string:
 		return *p
+	case *[]string:
+		return strings.Join(*p, ",")
 	case *int:
 		return *p
 	case *bool:
@@ -154,6 +166,8 @@ func (c *Config) set(key string, v any) {
 	switch p := c.ref(key).(type) {
 	case *string:
 		*p = v.(string)
+	case *[]string:
+		*p = splitHostList(v.(string))
 	case *int:
 		*p = v.(int)
 	case *bool:
@@ -172,8 +186,9 @@ func (c *Config) Source(key string) string {
 	return SourceDefault
 }
 
-// Value is key's effective value as people may see it: secrets masked,
-// durations as 3s or 2m, and a value that could not be read as written.
+// Value is key's effective value as people may see it: secrets masked, the
+// user and password of a URL masked (Key.Masked), durations as 3s or 2m,
+// and a value that could not be read as written.
 func (c *Config) Value(key string) string {
 	k, ok := Lookup(key)
 	if !ok {
@@ -183,11 +198,7 @@ func (c *Config) Value(key string) string {
 		ls := c.layers[key]
 		return ls[len(ls)-1].Value
 	}
-	v := format(c.get(key))
-	if k.Secret {
-		return Mask(v)
-	}
-	return v
+	return k.Masked(format(c.get(key)))
 }
 
 // Layers lists every layer that sets key, lowest first, starting with the

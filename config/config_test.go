@@ -75,7 +75,7 @@ func TestErrorsNameKeyValueSourceAndAllowed(t *testing.T) {
 		{"sbp: {enabled: maybe}", []string{"sbp.enabled = maybe", "true or false"}},
 		{"listen: 8765", []string{"listen = 8765", "host:port"}},
 		{"till: {id: 'K 07'}", []string{"till.id = K 07", "letters, digits"}},
-		{"paymaster: {base_url: 'ftp://x'}", []string{"paymaster.base_url = ftp://x", "http(s)"}},
+		{"paymaster: {base_url: 'ftp://x'}", []string{"paymaster.base_url = ftp://x", "https://"}},
 		{"log: {level: loud}", []string{"log.level = loud"}},
 		{"notify: {max_attempts: 0}", []string{"notify.max_attempts = 0", "between 1 and 1000"}},
 	}

@@ -3,17 +3,24 @@ package config
 import "strings"
 
 // Diff lists the keys whose values differ between old and new, in the
-// order of Keys, as "key: old → new" with secrets masked. A daemon that
+// order of Keys, as "key: old → new" with secrets masked (and the user and
+// password of a URL, Key.Credentials). A daemon that
 // reloads its settings logs these lines.
 func Diff(old, new *Config) []string {
 	var out []string
 	for _, key := range Changed(old, new) {
 		k, _ := Lookup(key)
 		a, b := format(old.get(key)), format(new.get(key))
-		if k.Secret {
+		switch {
+		case k.Secret:
 			a, b = Mask(a), Mask(b)
 			if a == b {
 				b = strings.TrimSuffix(b, ")") + ", changed)"
+			}
+		case k.Credentials:
+			a, b = MaskURL(a), MaskURL(b)
+			if a == b {
+				b += " (credentials changed)"
 			}
 		}
 		out = append(out, key+": "+orEmpty(a)+" → "+orEmpty(b))

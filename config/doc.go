@@ -19,7 +19,13 @@
 //
 // Rules between keys name the other key's value and source too. Secrets
 // (api.token, paymaster.token, notify.secret) are shown only as Mask(value)
-// in errors, listings and Diff.
+// in errors, listings and Diff; the user and password inside notify.url
+// (Key.Credentials) only as MaskURL(value): https://***@host/path. Key.Masked
+// shows any key's value that way, and Key.IsSecretValue says whether a value
+// must stay off the command line. api.token and notify.secret need at least
+// MinSecretLen characters; paymaster.base_url must be https:// except to
+// this machine (the sandbox); an http:// notify.url to another host is a
+// warning (Config.Warnings).
 //
 // LoadWith reads every layer; Load is LoadWith without the till layer.
 // Diff and Changed compare two Configs for a daemon that reloads its

@@ -83,7 +83,7 @@ func TestConfig_Diff(t *testing.T) {
 	}
 	const secret = "pm-7f3Kq9ZxW2"
 	old := load(config.MapStore{"sbp.poll_interval": "3s", "paymaster.token": secret, "till.id": "K07"})
-	new := load(config.MapStore{"sbp.poll_interval": "2s", "paymaster.token": secret + "x", "printer.qr": "raster", "till.id": "K07", "api.token": "a"})
+	new := load(config.MapStore{"sbp.poll_interval": "2s", "paymaster.token": secret + "x", "printer.qr": "raster", "till.id": "K07", "api.token": "api-token-0123456789"})
 	got := config.Diff(old, new)
 	want := []string{
 		"api.token: (not set) → ****** (set)",

@@ -25,6 +25,8 @@ func FuzzNormalize(f *testing.F) {
 		"9600", "115200", "115201", "9223372036854775807", "99999999999999999999", "17", "256", "-1",
 		"native", "raster", "384", "577",
 		"pm_live_4f9c2b7e1a8d3c5b", "secret with space", "tab\there", "line\nbreak", "\x00", "\xff",
+		"0123456789abcdef", "http://paymaster.ru", "http://localhost:8766", "https://u:p@h/x", "u:p@h",
+		"kiosk.lan,10.0.0.7", "Kiosk.LAN:80", "[::1],fe80::1%eth0",
 	}
 	// Each value once, against keys in turn: key x value would be 1800
 	// seeds, which a 10s run spends only replaying.

@@ -36,6 +36,10 @@ type Key struct {
 	Rule    string
 	Choices []Choice // Enum only
 	Secret  bool     // never printed, logged or exported: shown as Mask(value)
+	// Credentials keys hold a URL whose user and password (user:pass@) are
+	// a secret: shown, logged and exported as MaskURL(value). The rest of
+	// the URL shows as written.
+	Credentials bool
 	// TemplateOnly keys are the integrator's: they cannot be set in the
 	// per-till settings. Why says where they belong.
 	TemplateOnly bool
@@ -45,7 +49,8 @@ type Key struct {
 	// another database).
 	Restart bool
 
-	ok func(v any) bool // the value rule on the typed value; nil: any value
+	ok   func(v any) bool      // the value rule on the typed value; nil: any value
+	norm func(s string) string // a String key's canonical text (parse applies it); nil: as written
 }
 
 // Keys lists every setting sbpd reads, in the order `sbpd settings list`
@@ -60,7 +65,12 @@ var Keys = []Key{
 		TemplateOnly: true, Why: "it says where the till's database is, so it cannot be stored in that database; set it in the template, SBPD_DATA_DIR or --data_dir"},
 	{Name: "api.token", Type: String, Default: "", Secret: true,
 		Description: "Bearer token the till must send; required when listen is not loopback",
-		Rule:        "must not contain spaces or line breaks (check what was pasted)", ok: noSpace},
+		Rule:        secretRule, ok: emptyOr(isLongSecret)},
+	{Name: "api.hosts", Type: String, Default: "", Restart: true,
+		Description: "extra names the till API and kiosk screen answer to besides localhost, loopback addresses and the listen address; requests naming any other Host get 421 (DNS-rebinding protection)",
+		Rule:        "must be empty or at most 16 host names or IP addresses separated by commas, without scheme, port or path (e.g. kiosk-07.shop.lan,192.168.10.7)",
+		ok:          isHostList, norm: normHostList,
+		TemplateOnly: true, Why: "it says which names on the store network may reach the till API, a decision of whoever runs that network for the template's kiosks; set it in the template or SBPD_API_HOSTS"},
 	{Name: "till.id", Type: String, Default: "K01",
 		Description: "this kiosk's id; prefix of every PayMaster order number, so every kiosk needs its own",
 		Rule:        "must be 1 to 32 letters, digits, - or _", ok: isTillID},
@@ -87,7 +97,8 @@ var Keys = []Key{
 		Rule:        "must be between 1m and 24h", ok: durationIn(time.Minute, 24*time.Hour)},
 	{Name: "paymaster.base_url", Type: String, Default: "https://paymaster.ru",
 		Description: "PayMaster API base URL",
-		Rule:        "must be an absolute http(s) URL such as https://paymaster.ru", ok: isHTTPURL},
+		Rule:        "must be an https:// URL such as https://paymaster.ru, or http:// only to this machine (127.0.0.1, ::1 or localhost: the sandbox), as the token travels with every request",
+		ok:          isPayMasterURL},
 	{Name: "paymaster.merchant_id", Type: String, Default: "",
 		Description: "PayMaster merchant (site) id, a GUID from the merchant cabinet",
 		Rule:        "must be the merchant id from the PayMaster cabinet: no spaces, at most 64 characters", ok: isID},
@@ -119,15 +130,25 @@ var Keys = []Key{
 		Choices: []Choice{{"384", "58 mm paper"}, {"512", "Epson TM-T88"}, {"576", "80 mm paper"}}},
 	{Name: "printer.cancel_chinese_mode", Type: Bool, Default: false,
 		Description: "send FS . after initialising, for clones that boot in a Chinese mode and swallow Cyrillic"},
-	{Name: "notify.url", Type: String, Default: "",
-		Description: "accounting system URL that receives final payments",
+	{Name: "notify.url", Type: String, Default: "", Credentials: true,
+		Description: "accounting system URL that receives final payments; a user and password in it (https://user:pass@host/…) are a secret and never shown",
 		Rule:        "must be empty or an absolute http(s) URL", ok: emptyOr(isHTTPURL)},
 	{Name: "notify.secret", Type: String, Default: "", Secret: true,
 		Description: "HMAC-SHA256 secret for notifications",
-		Rule:        "must not contain spaces or line breaks (check what was pasted)", ok: noSpace},
+		Rule:        secretRule, ok: emptyOr(isLongSecret)},
 	{Name: "notify.max_attempts", Type: Int, Default: 50, Description: "how many times a notification is tried",
 		Rule: "must be between 1 and 1000", ok: intIn(1, 1000)},
 }
+
+// MinSecretLen is the shortest api.token or notify.secret accepted, in
+// characters: the secrets sbpd's integrator chooses must not be guessable.
+const MinSecretLen = 16
+
+// MaxAPIHosts is how many names api.hosts may list.
+const MaxAPIHosts = 16
+
+// secretRule is the rule of the secrets the integrator chooses.
+const secretRule = "must be at least 16 characters (a random string, e.g. from `openssl rand -hex 16`) without spaces or line breaks (check what was pasted); empty means not set"
 
 var keyIndex = func() map[string]int {
 	m := make(map[string]int, len(Keys))

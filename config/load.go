@@ -119,10 +119,14 @@ func LoadWith(ctx context.Context, o Options) (*Config, error) {
 		}
 		c.set(k.Name, v)
 	}
+	if !c.bad["notify.url"] && plainHTTPElsewhere(c.Notify.URL) {
+		c.warnings = append(c.warnings, fmt.Sprintf("notify.url = %s (%s): the notifications, signed and with the payment data, travel in clear to a host that is not this machine; use an https:// URL",
+			c.shownValue("notify.url"), c.Source("notify.url")))
+	}
 	if o.Template == nil && c.template != "" {
 		var secrets []string
 		for _, k := range Keys {
-			if v, ok := tmpl[k.Name]; ok && k.Secret && format(v) != "" {
+			if v, ok := tmpl[k.Name]; ok && format(v) != "" && k.IsSecretValue(format(v)) {
 				secrets = append(secrets, k.Name)
 			}
 		}
@@ -133,7 +137,7 @@ func LoadWith(ctx context.Context, o Options) (*Config, error) {
 	if c.envFile != "" {
 		var secrets []string
 		for _, k := range Keys {
-			if k.Secret && envFile[EnvName(k.Name)] != "" {
+			if v := envFile[EnvName(k.Name)]; v != "" && k.IsSecretValue(v) {
 				secrets = append(secrets, k.Name)
 			}
 		}

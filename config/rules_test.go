@@ -8,6 +8,12 @@ import (
 	"github.com/sbpd/sbpd/config"
 )
 
+// The rules of the secrets sbpd chooses itself, and of the PayMaster URL.
+const (
+	secretRule       = "must be at least 16 characters (a random string, e.g. from `openssl rand -hex 16`) without spaces or line breaks (check what was pasted); empty means not set"
+	payMasterURLRule = "must be an https:// URL such as https://paymaster.ru, or http:// only to this machine (127.0.0.1, ::1 or localhost: the sandbox), as the token travels with every request"
+)
+
 // TestConfig_EveryRule breaks each rule once, in the layer a technician or
 // an integrator would, and checks the whole error, message by message.
 func TestConfig_EveryRule(t *testing.T) {
@@ -24,7 +30,11 @@ func TestConfig_EveryRule(t *testing.T) {
 		{name: "data_dir", template: `data_dir: ""`,
 			want: []string{`data_dir = "" (template -): must name a directory, e.g. /var/lib/sbpd`}},
 		{name: "api.token", till: map[string]string{"api.token": "tok en"},
-			want: []string{"api.token = ****** (set) " + tillSrc + ": must not contain spaces or line breaks (check what was pasted)"}},
+			want: []string{"api.token = ****** (set) " + tillSrc + ": " + secretRule}},
+		{name: "api.token short", till: map[string]string{"api.token": "a"},
+			want: []string{"api.token = ****** (set) " + tillSrc + ": " + secretRule}},
+		{name: "api.hosts", template: "api: {hosts: 'kiosk.lan:8765'}",
+			want: []string{"api.hosts = kiosk.lan:8765 (template -): must be empty or at most 16 host names or IP addresses separated by commas, without scheme, port or path (e.g. kiosk-07.shop.lan,192.168.10.7)"}},
 		{name: "till.id", till: map[string]string{"till.id": "K 07"},
 			want: []string{"till.id = K 07 " + tillSrc + ": must be 1 to 32 letters, digits, - or _"}},
 		{name: "log.level", till: map[string]string{"log.level": "loud"},
@@ -49,7 +59,9 @@ func TestConfig_EveryRule(t *testing.T) {
 		{name: "sbp.invoice_ttl", till: map[string]string{"sbp.invoice_ttl": "25h"},
 			want: []string{"sbp.invoice_ttl = 25h " + tillSrc + ": must be between 1m and 24h"}},
 		{name: "paymaster.base_url", till: map[string]string{"paymaster.base_url": "ftp://x"},
-			want: []string{"paymaster.base_url = ftp://x " + tillSrc + ": must be an absolute http(s) URL such as https://paymaster.ru"}},
+			want: []string{"paymaster.base_url = ftp://x " + tillSrc + ": " + payMasterURLRule}},
+		{name: "paymaster.base_url plain http", template: "paymaster: {base_url: 'http://paymaster.ru'}",
+			want: []string{"paymaster.base_url = http://paymaster.ru (template -): " + payMasterURLRule}},
 		{name: "paymaster.merchant_id", till: map[string]string{"paymaster.merchant_id": "0b7c 2f9e"},
 			want: []string{"paymaster.merchant_id = 0b7c 2f9e " + tillSrc + ": must be the merchant id from the PayMaster cabinet: no spaces, at most 64 characters"}},
 		{name: "paymaster.token", till: map[string]string{"paymaster.token": "pm-token\n"},
@@ -79,7 +91,9 @@ func TestConfig_EveryRule(t *testing.T) {
 		{name: "notify.url", till: map[string]string{"notify.url": "accounting.local/hook"},
 			want: []string{"notify.url = accounting.local/hook " + tillSrc + ": must be empty or an absolute http(s) URL"}},
 		{name: "notify.secret", till: map[string]string{"notify.secret": "s e c r e t"},
-			want: []string{"notify.secret = ****** (set) " + tillSrc + ": must not contain spaces or line breaks (check what was pasted)"}},
+			want: []string{"notify.secret = ****** (set) " + tillSrc + ": " + secretRule}},
+		{name: "notify.secret short", till: map[string]string{"notify.secret": "s3cr3t"},
+			want: []string{"notify.secret = ****** (set) " + tillSrc + ": " + secretRule}},
 		{name: "notify.max_attempts", till: map[string]string{"notify.max_attempts": "0"},
 			want: []string{"notify.max_attempts = 0 " + tillSrc + ": must be between 1 and 1000"}},
 

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // parse turns a raw value from any layer (a typed YAML/TOML value or the
@@ -24,6 +26,9 @@ func parse(k Key, raw any) (any, string) {
 	case String:
 		if raw == nil {
 			return "", ""
+		}
+		if k.norm != nil {
+			return k.norm(fmt.Sprint(raw)), ""
 		}
 		return fmt.Sprint(raw), ""
 	case Int:
@@ -144,10 +149,92 @@ func shown(k Key, v string) string {
 	if k.Secret {
 		return Mask(v)
 	}
+	v = k.Masked(v)
 	if v == "" || strings.TrimSpace(v) != v {
 		return strconv.Quote(v)
 	}
 	return v
+}
+
+// Masked is value as people may see it, as listings, errors, diffs and
+// exports show it: a secret key's value as Mask(value), a Credentials key's
+// URL with its user and password as MaskURL does, anything else as it is.
+func (k Key) Masked(value string) string {
+	switch {
+	case k.Secret:
+		return Mask(value)
+	case k.Credentials:
+		return MaskURL(value)
+	}
+	return value
+}
+
+// IsSecretValue reports whether value, as k's, holds a secret: any value of
+// a secret key, and a Credentials key's URL with a user or password in it.
+// Such a value is never taken on the command line.
+func (k Key) IsSecretValue(value string) bool {
+	switch {
+	case k.Secret:
+		return true
+	case k.Credentials:
+		_, _, ok := userinfoSpan(value)
+		return ok
+	}
+	return false
+}
+
+// MaskURL hides the user and password of a URL: https://user:pass@host/p
+// becomes https://***@host/p. A URL without them comes back unchanged. A
+// value that does not parse as a URL (an invalid setting, about to be shown
+// in an error) is masked up to its last @, so that nothing that may be a
+// password shows.
+func MaskURL(s string) string {
+	i, j, ok := userinfoSpan(s)
+	if !ok {
+		return s
+	}
+	return s[:i] + "***" + s[j:]
+}
+
+// IsMaskedURL reports whether s is a URL whose user and password were
+// masked by MaskURL, as `sbpd settings export` writes one: importing it
+// must not replace the real URL.
+func IsMaskedURL(s string) bool {
+	i, j, ok := userinfoSpan(s)
+	return ok && s[i:j] == "***"
+}
+
+// userinfoSpan finds the user[:password] of the URL s: s[i:j], before the
+// "@" at s[j]. For an absolute URL that parses it is the userinfo Go's
+// url.Parse finds (the authority ends at the first /, ? or #); for anything
+// else with an @ in it, it is all that precedes the last @ (after the
+// scheme's "://", if there is one).
+func userinfoSpan(s string) (i, j int, ok bool) {
+	if !strings.Contains(s, "@") {
+		return 0, 0, false
+	}
+	if k := strings.Index(s, "://"); k >= 0 {
+		i = k + 3
+	} else if strings.HasPrefix(s, "//") {
+		i = 2
+	}
+	if u, err := url.Parse(s); err == nil && u.Host != "" && i > 0 {
+		if u.User == nil {
+			return 0, 0, false // an @ in the path, query or fragment
+		}
+		end := len(s)
+		if k := strings.IndexAny(s[i:], "/?#"); k >= 0 {
+			end = i + k
+		}
+		if j := strings.LastIndex(s[i:end], "@"); j >= 0 {
+			return i, i + j, true
+		}
+	}
+	j = strings.LastIndex(s, "@")
+	if j < i {
+		i = 0
+	}
+	return i, j, true
 }
 
 // Mask hides a secret completely; it only tells whether one is set.
@@ -184,6 +271,90 @@ func isHostPort(v any) bool {
 func isHTTPURL(v any) bool {
 	u, err := url.Parse(v.(string))
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
+
+// isPayMasterURL: https, or plain http only to this machine (the sandbox):
+// the bearer token goes with every request.
+func isPayMasterURL(v any) bool {
+	u, err := url.Parse(v.(string))
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return u.Scheme == "https" || (u.Scheme == "http" && isLoopbackHost(u.Hostname()))
+}
+
+// plainHTTPElsewhere reports whether raw is an http:// URL to a host that
+// is not this machine: what is sent there crosses the network in clear.
+func plainHTTPElsewhere(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == "http" && u.Host != "" && !isLoopbackHost(u.Hostname())
+}
+
+// isLoopbackHost: localhost, 127.0.0.0/8 or ::1.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// isLongSecret: a secret sbpd's integrator chooses, MinSecretLen
+// characters or more, without spaces or control characters.
+func isLongSecret(v any) bool {
+	return noSpace(v) && utf8.RuneCountInString(v.(string)) >= MinSecretLen
+}
+
+// hostLabelRe is one label of a host name: letters, digits and hyphens,
+// not starting or ending with a hyphen.
+var hostLabelRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// normHostList is api.hosts as the HTTP layer compares it: entries trimmed
+// and lower-cased, empty ones dropped, IP addresses in their canonical form
+// without brackets ([FE80::1] -> fe80::1), joined with commas.
+func normHostList(s string) string {
+	return strings.Join(splitHostList(s), ",")
+}
+
+func splitHostList(s string) []string {
+	var out []string
+	for _, h := range strings.Split(s, ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" {
+			continue
+		}
+		if ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")); err == nil && ip.Zone() == "" {
+			h = ip.String()
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// isHostList: at most MaxAPIHosts host names or IP addresses (no zone),
+// comma-separated; no scheme, port, path or wildcard.
+func isHostList(v any) bool {
+	hosts := splitHostList(v.(string))
+	if len(hosts) > MaxAPIHosts {
+		return false
+	}
+	for _, h := range hosts {
+		if ip, err := netip.ParseAddr(h); err == nil {
+			if ip.Zone() != "" {
+				return false
+			}
+			continue
+		}
+		if len(h) > 253 {
+			return false
+		}
+		for _, label := range strings.Split(h, ".") {
+			if !hostLabelRe.MatchString(label) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 var comPortRe = regexp.MustCompile(`^(?i:COM)[0-9]{1,3}$`)

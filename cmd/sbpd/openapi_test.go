@@ -461,7 +461,7 @@ func TestOpenAPI_Daemon(t *testing.T) {
 // a daemon with api.token set: every documented operation refuses a
 // request without it or with a wrong one, and takes the right one.
 func TestOpenAPI_DaemonToken(t *testing.T) {
-	const token = "till-token-5c1e"
+	const token = "till-token-5c1e-7a90"
 	h := newE2E(t, func(c *config.Config) { c.APIToken = token })
 	auth := []string{"Authorization", "Bearer " + token}
 	v := newAPIChecker(t, h.d.URL(), auth...)

@@ -1,0 +1,292 @@
+package config_test
+
+// Issue 12, "Secrets and files": the rules that keep secrets long enough,
+// the PayMaster token off plain HTTP, the credentials inside notify.url out
+// of every listing, and the names the till API answers to (api.hosts).
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sbpd/sbpd/config"
+)
+
+// TestHardening_ShortSecretsRefused: api.token and notify.secret need at
+// least 16 characters; empty still means "not set". A one-character
+// api.token used to be accepted.
+func TestHardening_ShortSecretsRefused(t *testing.T) {
+	for _, key := range []string{"api.token", "notify.secret"} {
+		k, _ := config.Lookup(key)
+		if !strings.Contains(k.Rule, "at least 16 characters") {
+			t.Errorf("%s: the rule %q does not say 16 characters", key, k.Rule)
+		}
+		for _, v := range []string{"a", "tok", strings.Repeat("x", 15)} {
+			_, err := config.LoadWith(context.Background(), config.Options{Till: config.MapStore{key: v}})
+			want := key + " = ****** (set) (till settings): " + k.Rule
+			if err == nil || err.Error() != want {
+				t.Errorf("%s = %d characters: got %v, want %s", key, len(v), err, want)
+			}
+			if _, err := config.Normalize(key, v); err == nil {
+				t.Errorf("Normalize(%s, %d characters) accepted", key, len(v))
+			}
+		}
+		for _, v := range []string{"", strings.Repeat("x", 16), "0123456789abcdef0123456789abcdef"} {
+			if _, err := config.LoadWith(context.Background(), config.Options{Till: config.MapStore{key: v}}); err != nil {
+				t.Errorf("%s = %d characters refused: %v", key, len(v), err)
+			}
+		}
+	}
+	// Sixteen characters, not bytes: a Cyrillic letter is two bytes.
+	if _, err := config.Normalize("api.token", strings.Repeat("ж", 8)); err == nil {
+		t.Error("8 Cyrillic letters (16 bytes) accepted as 16 characters")
+	}
+	// paymaster.token is PayMaster's, whatever its length.
+	if _, err := config.Normalize("paymaster.token", "pm1"); err != nil {
+		t.Errorf("paymaster.token: %v", err)
+	}
+}
+
+// TestHardening_PayMasterURL: the bearer token travels with every request,
+// so paymaster.base_url must be https://, or http:// to this machine (the
+// sandbox).
+func TestHardening_PayMasterURL(t *testing.T) {
+	k, _ := config.Lookup("paymaster.base_url")
+	for _, want := range []string{"https://", "127.0.0.1", "::1", "localhost", "sandbox"} {
+		if !strings.Contains(k.Rule, want) {
+			t.Errorf("the rule %q does not mention %s", k.Rule, want)
+		}
+	}
+	refused := []string{
+		"http://paymaster.ru", "http://paymaster.ru:80/", "HTTP://paymaster.ru", "http://10.0.0.5:8766",
+		"http://192.168.1.10", "http://127.0.0.1.nip.io", "http://localhost.evil.example", "http://[::2]:80",
+		"ftp://x", "paymaster.ru", "https://",
+	}
+	for _, v := range refused {
+		_, err := config.LoadWith(context.Background(), config.Options{Template: strings.NewReader("paymaster:\n  base_url: '" + v + "'\n")})
+		if err == nil || !strings.Contains(err.Error(), "paymaster.base_url = "+v+" (template -): "+k.Rule) {
+			t.Errorf("%s: got %v", v, err)
+		}
+	}
+	for _, v := range []string{
+		"https://paymaster.ru", "https://10.0.0.5:8443/", "http://127.0.0.1:8766", "http://127.8.9.1:1",
+		"http://localhost:8766", "http://LOCALHOST", "http://[::1]:8766", "HTTPS://paymaster.ru",
+	} {
+		if _, err := config.Normalize("paymaster.base_url", v); err != nil {
+			t.Errorf("%s refused: %v", v, err)
+		}
+	}
+}
+
+const (
+	credURL    = "https://acct:p4ssw0rd-Zq81@accounting.example:8443/hooks/sbpd?x=1"
+	credMasked = "https://***@accounting.example:8443/hooks/sbpd?x=1"
+	credPass   = "p4ssw0rd-Zq81"
+)
+
+func TestHardening_MaskURL(t *testing.T) {
+	cases := map[string]string{
+		"":                                 "",
+		"https://accounting.example/hook":  "https://accounting.example/hook",
+		credURL:                            credMasked,
+		"http://user@h/p":                  "http://***@h/p",
+		"http://u:p@h":                     "http://***@h",
+		"http://h/path/@me":                "http://h/path/@me", // an @ in the path is not a user
+		"http://a:b@c@h/x":                 "http://***@h/x",
+		"https://u:p/ss@h/":                "https://***@h/", // not a valid URL: hide up to the last @
+		"u:pass@h/hook":                    "***@h/hook",
+		"https://u:p%40ss@h/?next=a@b#x@y": "https://***@h/?next=a@b#x@y",
+		"mailto:someone@example.com":       "***@example.com",
+	}
+	for in, want := range cases {
+		if got := config.MaskURL(in); got != want {
+			t.Errorf("MaskURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if !config.IsMaskedURL(credMasked) || config.IsMaskedURL(credURL) || config.IsMaskedURL("https://h/") {
+		t.Error("IsMaskedURL")
+	}
+}
+
+// TestHardening_NotifyURLCredentials: a user and password inside notify.url
+// were shown in clear by `settings list`, `get` and in errors and diffs.
+// The Config keeps the real value for use.
+func TestHardening_NotifyURLCredentials(t *testing.T) {
+	k, _ := config.Lookup("notify.url")
+	if !k.Credentials || k.Secret {
+		t.Fatalf("notify.url: Credentials %v Secret %v", k.Credentials, k.Secret)
+	}
+	if !k.IsSecretValue(credURL) || k.IsSecretValue("https://accounting.example/hook") {
+		t.Error("IsSecretValue")
+	}
+	if got := k.Masked(credURL); got != credMasked {
+		t.Errorf("Masked = %q", got)
+	}
+	tmpl := "notify:\n  url: '" + credURL + "'\n"
+	c, err := config.LoadWith(context.Background(), config.Options{Template: strings.NewReader(tmpl)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Notify.URL != credURL {
+		t.Fatalf("the real URL is not kept for use: %q", c.Notify.URL)
+	}
+	var seen []string
+	seen = append(seen, c.Value("notify.url"))
+	if c.Value("notify.url") != credMasked {
+		t.Errorf("Value = %q, want %q", c.Value("notify.url"), credMasked)
+	}
+	for _, l := range c.Layers("notify.url") {
+		seen = append(seen, l.Value)
+	}
+	// A reload that changes the URL or only the password.
+	other, err := config.LoadWith(context.Background(), config.Options{Template: strings.NewReader(tmpl),
+		Till: config.MapStore{"notify.url": strings.Replace(credURL, credPass, "n3w-pass", 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff := config.Diff(c, other)
+	seen = append(seen, diff...)
+	if len(diff) != 1 || diff[0] != "notify.url: "+credMasked+" → "+credMasked+" (credentials changed)" {
+		t.Errorf("Diff = %q", diff)
+	}
+	// Errors: a bad URL with credentials, and a rule between keys.
+	_, err = config.LoadWith(context.Background(), config.Options{Till: config.MapStore{"notify.url": "acct:" + credPass + "@accounting.example/hook"}})
+	if err == nil || err.Error() != "notify.url = ***@accounting.example/hook (till settings): "+k.Rule {
+		t.Errorf("error %v", err)
+	} else {
+		seen = append(seen, err.Error())
+	}
+	if _, err := config.Normalize("notify.url", "ftp://acct:"+credPass+"@h/"); err == nil {
+		t.Error("ftp accepted")
+	} else {
+		seen = append(seen, err.Error())
+	}
+	if all := strings.Join(seen, "\n"); strings.Contains(all, credPass) || strings.Contains(all, "acct") {
+		t.Errorf("the credentials show:\n%s", all)
+	}
+	// A template that holds them and that others can read is warned about.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sbpd.yaml")
+	os.WriteFile(path, []byte(tmpl), 0o600)
+	os.Chmod(path, 0o644)
+	c, err = config.Load(path, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(c.Warnings(), "\n"); !strings.Contains(w, "holds secrets (notify.url)") || strings.Contains(w, credPass) {
+		t.Errorf("warnings %q", w)
+	}
+}
+
+// TestHardening_NotifyOverHTTPWarns: an http:// notify.url to another host
+// sends the signed notification and payment data in clear: a warning (not
+// an error), which serve logs and doctor shows.
+func TestHardening_NotifyOverHTTPWarns(t *testing.T) {
+	cases := []struct {
+		url  string
+		warn bool
+	}{
+		{"http://accounting.example/hook", true},
+		{"http://acct:" + credPass + "@10.1.2.3:8080/hook", true},
+		{"https://accounting.example/hook", false},
+		{"http://127.0.0.1:9000/hook", false},
+		{"http://localhost/hook", false},
+		{"http://[::1]/hook", false},
+		{"", false},
+	}
+	for _, tc := range cases {
+		c, err := config.LoadWith(context.Background(), config.Options{Till: config.MapStore{"notify.url": tc.url}})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.url, err)
+		}
+		w := strings.Join(c.Warnings(), "\n")
+		if got := strings.Contains(w, "in clear"); got != tc.warn {
+			t.Errorf("%s: warnings %q, want a warning: %v", tc.url, w, tc.warn)
+		}
+		if tc.warn && (!strings.Contains(w, "notify.url = "+config.MaskURL(tc.url)+" (till settings)") || !strings.Contains(w, "https://")) {
+			t.Errorf("%s: the warning does not name the key, its value and the fix: %q", tc.url, w)
+		}
+		if strings.Contains(w, credPass) {
+			t.Errorf("the password shows: %q", w)
+		}
+	}
+}
+
+// TestHardening_APIHosts: the extra names the till API answers to, parsed
+// and normalised for the HTTP layer.
+func TestHardening_APIHosts(t *testing.T) {
+	k, ok := config.Lookup("api.hosts")
+	if !ok || k.Type != config.String || !k.TemplateOnly || k.Default != "" || k.Secret {
+		t.Fatalf("api.hosts: %+v", k)
+	}
+	for _, want := range []string{"421", "localhost", "listen"} {
+		if !strings.Contains(k.Description, want) {
+			t.Errorf("description %q lacks %q", k.Description, want)
+		}
+	}
+	c, err := config.Parse(strings.NewReader(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.APIHosts != nil || c.Value("api.hosts") != "" {
+		t.Fatalf("default %q %q", c.APIHosts, c.Value("api.hosts"))
+	}
+	good := map[string][]string{
+		"kiosk-07.shop.lan":                                      {"kiosk-07.shop.lan"},
+		" Kiosk-07.Shop.LAN , 192.168.10.7 ,":                    {"kiosk-07.shop.lan", "192.168.10.7"},
+		"[FE80::1],::FFFF:7F00:1,2001:DB8::A":                    {"fe80::1", "::ffff:127.0.0.1", "2001:db8::a"},
+		"k1,k2,k3,k4,k5,k6,k7,k8,k9,k10,k11,k12,k13,k14,k15,k16": {"k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11", "k12", "k13", "k14", "k15", "k16"},
+		"xn--80ak6aa92e.xn--p1ai":                                {"xn--80ak6aa92e.xn--p1ai"},
+	}
+	for in, want := range good {
+		c, err := config.LoadWith(context.Background(), config.Options{Template: strings.NewReader("api:\n  hosts: '" + in + "'\n")})
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		if !slices.Equal(c.APIHosts, want) {
+			t.Errorf("%q: APIHosts = %q, want %q", in, c.APIHosts, want)
+		}
+		if c.Value("api.hosts") != strings.Join(want, ",") {
+			t.Errorf("%q: Value = %q", in, c.Value("api.hosts"))
+		}
+	}
+	bad := []string{
+		"http://kiosk.lan", "kiosk.lan:8765", "kiosk.lan/path", "*.shop.lan", "kiosk lan", "kiosk_07.lan",
+		"-kiosk.lan", "kiosk-.lan", ".kiosk.lan", "kiosk..lan", "kiosk.lan.", "[::1]:80", "fe80::1%eth0",
+		"касса.lan", strings.Repeat("a", 64) + ".lan", strings.Repeat("abcdefgh.", 29) + "lan",
+		"k1,k2,k3,k4,k5,k6,k7,k8,k9,k10,k11,k12,k13,k14,k15,k16,k17", "user@kiosk.lan",
+	}
+	for _, in := range bad {
+		_, err := config.LoadWith(context.Background(), config.Options{Template: strings.NewReader("api:\n  hosts: '" + in + "'\n")})
+		if err == nil || !strings.Contains(err.Error(), "api.hosts = "+in+" (template -): "+k.Rule) {
+			t.Errorf("%q: got %v", in, err)
+		}
+	}
+	// From the environment, like every key; never from the till settings.
+	t.Setenv("SBPD_API_HOSTS", "Kiosk.LAN,10.0.0.7")
+	c, err = config.Parse(strings.NewReader(""))
+	if err != nil || !slices.Equal(c.APIHosts, []string{"kiosk.lan", "10.0.0.7"}) || c.Source("api.hosts") != "env SBPD_API_HOSTS" {
+		t.Fatalf("%v %q %s", err, c.APIHosts, c.Source("api.hosts"))
+	}
+	t.Setenv("SBPD_API_HOSTS", "")
+	if _, err := config.TillKey("api.hosts"); err == nil || !strings.Contains(err.Error(), "belongs in the cash-desk template") {
+		t.Fatalf("TillKey: %v", err)
+	}
+	_, err = config.LoadWith(context.Background(), config.Options{Till: config.MapStore{"api.hosts": "kiosk.lan"}})
+	if err == nil || !strings.Contains(err.Error(), "api.hosts = kiosk.lan (till settings): belongs in the cash-desk template") {
+		t.Fatalf("till settings: %v", err)
+	}
+	// A change is a change: Diff and Changed see it.
+	a, _ := config.Parse(strings.NewReader("api: {hosts: 'a.lan'}\n"))
+	b, _ := config.Parse(strings.NewReader("api: {hosts: 'a.lan,b.lan'}\n"))
+	if d := config.Diff(a, b); len(d) != 1 || d[0] != "api.hosts: a.lan → a.lan,b.lan" {
+		t.Fatalf("Diff %q", d)
+	}
+	if d := config.Diff(a, a); len(d) != 0 {
+		t.Fatalf("Diff %q", d)
+	}
+}
