@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -83,10 +84,11 @@ func (a *acct) snapshot() (requests, stored []string, dups int, bad []string) {
 // notifyE2E is the end-to-end harness with delivery to a test receiver.
 type notifyE2E struct {
 	*e2e
-	acct *acct
-	url  string
-	logs *syncBuffer
-	stop func()
+	acct    *acct
+	acctURL string // the accounting system's address
+	url     string // notify.url given to startNotify
+	logs    *syncBuffer
+	stop    func()
 }
 
 func newNotifyE2E(t *testing.T, maxAttempts int) *notifyE2E {
@@ -100,7 +102,7 @@ func newNotifyE2E(t *testing.T, maxAttempts int) *notifyE2E {
 		// so that its timer does not confuse e2e.until.
 		c.Notify.Secret, c.Notify.MaxAttempts = notifySecret, maxAttempts
 	})
-	return &notifyE2E{e2e: h, acct: a, url: srv.URL + "/sbp/hook", logs: &syncBuffer{}}
+	return &notifyE2E{e2e: h, acct: a, acctURL: srv.URL + "/sbp/hook", url: srv.URL + "/sbp/hook", logs: &syncBuffer{}}
 }
 
 // startNotify starts delivery to the test receiver as Daemon.Open does.
@@ -358,4 +360,97 @@ func TestNotifyDisabledWithoutURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop()
+}
+
+// elsewhere is a server a redirect points to: it must get nothing.
+type elsewhere struct {
+	mu   sync.Mutex
+	reqs []string
+}
+
+func (e *elsewhere) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	e.mu.Lock()
+	e.reqs = append(e.reqs, r.Method+" "+r.URL.Path+" "+r.Header.Get(notify.HeaderSignature)+" "+string(body))
+	e.mu.Unlock()
+	w.WriteHeader(http.StatusOK) // what would have marked the payment delivered
+}
+
+func (e *elsewhere) got() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.reqs...)
+}
+
+// An accounting endpoint answering with a redirect: sbpd does not follow
+// it, so the other address gets neither the body nor the signature and its
+// 200 does not mark the paid payment delivered; the attempt fails, its
+// reason is in the journal, and it is retried like any other failure until
+// notify.url is set to the final address.
+func TestNotifyRedirectNotFollowed(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		code int
+		host string // the redirect target's host name
+	}{
+		{"302 to another port", http.StatusFound, "127.0.0.1"},
+		{"307 to another host", http.StatusTemporaryRedirect, "localhost"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newNotifyE2E(t, 50)
+			other := &elsewhere{}
+			otherSrv := httptest.NewServer(other)
+			t.Cleanup(otherSrv.Close)
+			_, port, _ := strings.Cut(strings.TrimPrefix(otherSrv.URL, "http://"), ":")
+			target := "http://" + c.host + ":" + port
+			redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.Header().Set("Location", strings.Replace(target, "://", "://acct:pa55@", 1)+"/sbp/hook?key=k3y")
+				w.WriteHeader(c.code)
+			}))
+			t.Cleanup(redirector.Close)
+			h.url = redirector.URL + "/sbp/hook"
+
+			p := h.paid("000153", 25990)
+			h.startNotify()
+			waitFor(t, "the first attempt", func() bool { return h.delivery(p.ID).Attempts == 1 })
+			if d := h.delivery(p.ID); d.Status != sqlite.DeliveryPending {
+				t.Fatalf("after a %d: %+v, want pending (the redirect target got %q)", c.code, d, other.got())
+			}
+			h.advanceUntil("the second attempt", func() bool { return h.delivery(p.ID).Attempts == 2 })
+			d := h.delivery(p.ID)
+			want := fmt.Sprintf("redirect %d to %s refused: sbpd does not follow redirects; set notify.url to the final address", c.code, target)
+			if d.Status != sqlite.DeliveryPending || d.LastError != want {
+				t.Fatalf("after two redirects: status %s, last error %q; want pending and %q", d.Status, d.LastError, want)
+			}
+			if got := other.got(); len(got) != 0 {
+				t.Fatalf("the redirect target got %q", got)
+			}
+			if requests, _, _, _ := h.acct.snapshot(); len(requests) != 0 {
+				t.Fatalf("the accounting system got %v", requests)
+			}
+			out, err := h.cli("show", p.ID)
+			if err != nil || !strings.Contains(out, "retrying: 2 attempt(s) failed ("+want+")") {
+				t.Fatalf("journal show does not give the reason: %v\n%s", err, out)
+			}
+			for _, leak := range []string{"pa55", "k3y"} {
+				if strings.Contains(out, leak) || strings.Contains(h.logs.String(), leak) {
+					t.Errorf("%q from the Location is in the journal or the log", leak)
+				}
+			}
+
+			// The technician sets notify.url to the final address.
+			h.stop()
+			h.url = h.acctURL
+			h.startNotify()
+			h.advanceUntil("delivery to the final address", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+			if _, stored, _, bad := h.acct.snapshot(); len(stored) != 1 || stored[0] != p.ID+":paid" || len(bad) != 0 {
+				t.Fatalf("stored %v, problems %v", stored, bad)
+			}
+			if got := other.got(); len(got) != 0 {
+				t.Fatalf("the redirect target got %q", got)
+			}
+			h.checkNoSecretInLogs()
+		})
+	}
 }

@@ -284,11 +284,7 @@ func (d *Deliverer) send(ctx context.Context, dl Delivery) error {
 	if d.Secret != "" {
 		req.Header.Set(HeaderSignature, Sign(d.Secret, body))
 	}
-	client := d.HTTP
-	if client == nil {
-		client = &http.Client{Timeout: DefaultTimeout}
-	}
-	resp, err := client.Do(req)
+	resp, err := d.client().Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -302,11 +298,42 @@ func (d *Deliverer) send(ctx context.Context, dl Delivery) error {
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}
+	if resp.StatusCode/100 == 3 {
+		return redirectRefused(resp)
+	}
 	msg := fmt.Sprintf("POST %s: HTTP %d", redact(d.URL), resp.StatusCode)
 	if s := strings.TrimSpace(string(snippet)); s != "" {
 		msg += ": " + strings.Join(strings.Fields(s), " ")
 	}
 	return errors.New(msg)
+}
+
+// client is the HTTP client of an attempt: d.HTTP or a default one, made
+// never to follow a redirect. A followed redirect would send the signed
+// body and its signature to wherever the receiver points (307, 308), or
+// turn the POST into a bodiless GET (301, 302, 303) whose 2xx would count
+// as delivery though the accounting system never got the payment.
+func (d *Deliverer) client() *http.Client {
+	c := http.Client{Timeout: DefaultTimeout}
+	if d.HTTP != nil {
+		c = *d.HTTP
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// redirectRefused is the failed attempt of a 3xx answer. It names only the
+// scheme and host of the Location: its user, password, path and query may
+// hold secrets.
+func redirectRefused(resp *http.Response) error {
+	to := "(no Location)"
+	if u, err := resp.Location(); err == nil && u.Host != "" {
+		to = "to " + u.Scheme + "://" + u.Host
+	} else if resp.Header.Get("Location") != "" {
+		to = "(unparsable Location)"
+	}
+	return fmt.Errorf("redirect %d %s refused: sbpd does not follow redirects; set notify.url to the final address",
+		resp.StatusCode, to)
 }
 
 // scrub removes the secret from a message, should a receiver echo it.

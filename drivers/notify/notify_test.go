@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -399,5 +400,108 @@ func TestBackoff(t *testing.T) {
 	}
 	if got := notify.Backoff(50); got != time.Hour {
 		t.Errorf("Backoff(50) = %s, want 1h", got)
+	}
+}
+
+// seen records every request a server gets: it must get none.
+type seen struct {
+	mu   sync.Mutex
+	reqs []string
+}
+
+func (s *seen) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	s.mu.Lock()
+	s.reqs = append(s.reqs, req.Method+" "+req.URL.String()+" signature="+req.Header.Get(notify.HeaderSignature)+
+		" body="+string(body))
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *seen) list() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.reqs...)
+}
+
+// A receiver that answers with a redirect is a failed attempt: the
+// redirect is not followed (so neither the body nor the signature reach
+// the other address, and a 200 from there cannot count as delivery), and
+// the reason, naming only the target's scheme and host, is recorded.
+func TestDeliverRefusesRedirects(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		code   int
+		host   func(port string) string // the redirect target's host
+		client func() *http.Client      // the deliverer's HTTP client
+	}{
+		// A 302 to another port: a following client would GET there,
+		// bodiless, and count its 200 as delivery.
+		{"302 to another port", http.StatusFound, func(p string) string { return "127.0.0.1:" + p }, nil},
+		// A 307 to another host: a following client would POST the signed
+		// body and its signature there.
+		{"307 to another host", http.StatusTemporaryRedirect, func(p string) string { return "localhost:" + p }, nil},
+		{"308 with a client that follows", http.StatusPermanentRedirect, func(p string) string { return "localhost:" + p },
+			func() *http.Client { return &http.Client{} }},
+		{"301 to https", http.StatusMovedPermanently, func(p string) string { return "localhost:" + p }, nil},
+		{"303", http.StatusSeeOther, func(p string) string { return "127.0.0.1:" + p }, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			other := &seen{}
+			otherSrv := httptest.NewServer(other)
+			t.Cleanup(otherSrv.Close)
+			_, port, _ := strings.Cut(strings.TrimPrefix(otherSrv.URL, "http://"), ":")
+			target := "http://" + c.host(port)
+			if c.code == http.StatusMovedPermanently {
+				target = "https://" + c.host(port)
+			}
+			location := strings.Replace(target, "://", "://acct:pa55word@", 1) + "/steal/path?token=leak-me#frag"
+			redirector := &seen{}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				io.Copy(io.Discard, req.Body)
+				redirector.mu.Lock()
+				redirector.reqs = append(redirector.reqs, req.Method)
+				redirector.mu.Unlock()
+				w.Header().Set("Location", location)
+				w.WriteHeader(c.code)
+			}))
+			t.Cleanup(srv.Close)
+
+			clock := plugintest.NewClock()
+			q := newQueue(clock.Now(), paid("P1", clock.Now()))
+			var outcomes []string
+			d := &notify.Deliverer{URL: srv.URL + "/hook", Secret: secret, Queue: q, Clock: clock, MaxAttempts: 5,
+				Outcome: func(o string) { outcomes = append(outcomes, o) }}
+			if c.client != nil {
+				d.HTTP = c.client()
+			}
+			if n := d.Flush(context.Background()); n != 0 {
+				t.Errorf("Flush accepted %d deliveries, want 0", n)
+			}
+			if got := other.list(); len(got) != 0 {
+				t.Errorf("the redirect target got %d request(s): %q", len(got), got)
+			}
+			if got := redirector.list(); len(got) != 1 || got[0] != http.MethodPost {
+				t.Errorf("the receiver got %q, want one POST", got)
+			}
+			it := q.get("P1:paid")
+			if it.status != "pending" || it.attempts != 1 || !it.nextAt.Equal(clock.Now().Add(notify.Backoff(1))) {
+				t.Errorf("after a %d: status %s, attempts %d, next at %s; want pending, 1, a retry after the backoff",
+					c.code, it.status, it.attempts, it.nextAt)
+			}
+			if strings.Join(outcomes, " ") != "failed" {
+				t.Errorf("outcomes %q, want failed", outcomes)
+			}
+			want := fmt.Sprintf("redirect %d to %s refused: sbpd does not follow redirects; set notify.url to the final address",
+				c.code, target)
+			if !strings.Contains(it.lastError, want) {
+				t.Errorf("reason %q, want it to contain %q", it.lastError, want)
+			}
+			for _, leak := range []string{"acct", "pa55word", "steal", "token", "leak-me", "frag"} {
+				if strings.Contains(it.lastError, leak) {
+					t.Errorf("reason %q holds %q from the Location", it.lastError, leak)
+				}
+			}
+		})
 	}
 }
