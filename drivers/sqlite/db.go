@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" database/sql driver
@@ -33,6 +35,8 @@ type DB struct {
 	read    *sql.DB // read-only connections
 	journal *Journal
 
+	modeFixes []ModeFix
+
 	mu     sync.Mutex
 	closed bool
 }
@@ -41,6 +45,12 @@ type DB struct {
 // and brings its schema up to date. The directory must exist. A file whose
 // schema version is newer than this binary knows is refused with an error
 // wrapping ErrSchemaNewer.
+//
+// The journal and its -wal and -shm files hold the till settings, which may
+// hold secrets: Open creates the file with FileMode (0600) whatever the
+// umask (SQLite gives the -wal and -shm it creates the database file's
+// mode), and tightens a looser mode it finds on any of the three; ModeFixes
+// says what it found and did.
 func Open(path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlite: open: empty path")
@@ -50,6 +60,7 @@ func Open(path string) (*DB, error) {
 	}
 	db := &DB{Now: time.Now, path: path}
 	db.journal = &Journal{db: db}
+	db.modeFixes = secureFiles(path)
 
 	write, err := sql.Open("sqlite3", dsn(path, false))
 	if err != nil {
@@ -86,6 +97,102 @@ func Open(path string) (*DB, error) {
 	}
 	db.read = read
 	return db, nil
+}
+
+// FileMode is the mode of the journal and its -wal and -shm files: the
+// owner's alone. A file whose group is its directory's group, in a
+// directory that lets nobody else in (the Debian package's /var/lib/sbpd is
+// sbpd:sbpd 0750, and its unit's UMask=0027 made journals 0640 before), may
+// also be read by that group: GroupFileMode. Nothing else is allowed.
+const (
+	FileMode      fs.FileMode = 0o600
+	GroupFileMode fs.FileMode = 0o640
+)
+
+// ModeFix is a journal file Open found with a mode looser than allowed.
+type ModeFix struct {
+	Path string      // the journal, or its -wal or -shm file
+	Old  fs.FileMode // the permission bits found
+	New  fs.FileMode // the permission bits it gets (has, when Err is nil)
+	Err  error       // why the mode could not be changed; nil when it was
+}
+
+// String says what was found and done, for a log line or doctor:
+// "/var/lib/sbpd/sbpd.db had mode 0644 (other users could read it); now 0600".
+func (f ModeFix) String() string {
+	extra := f.Old &^ f.New
+	verb := func(class fs.FileMode) string {
+		if f.Old&class&0o222 != 0 {
+			return "change"
+		}
+		return "read"
+	}
+	why := "it was executable"
+	switch {
+	case extra&0o007 != 0:
+		why = "other users could " + verb(0o007) + " it"
+	case extra&0o070 != 0:
+		why = "its group could " + verb(0o070) + " it"
+	}
+	s := fmt.Sprintf("%s had mode %04o (%s)", f.Path, f.Old, why)
+	if f.Err != nil {
+		return fmt.Sprintf("%s and could not be changed to %04o: %v", s, f.New, f.Err)
+	}
+	return fmt.Sprintf("%s; now %04o", s, f.New)
+}
+
+// ModeFixes lists the journal files whose mode Open found looser than
+// allowed (FileMode, or GroupFileMode for the directory's own group), each
+// tightened or with the reason it could not be; nil when all were right.
+// serve logs them and doctor reports them.
+func (db *DB) ModeFixes() []ModeFix { return append([]ModeFix(nil), db.modeFixes...) }
+
+// chmod changes a file's mode; tests make it fail.
+var chmod = os.Chmod
+
+// secureFiles creates the journal file with FileMode if it does not exist
+// yet, so that SQLite, which gives its -wal and -shm files the database
+// file's mode, makes them private too; and tightens whichever of the three
+// exists with a looser mode. Errors creating the file are left for SQLite
+// to report.
+func secureFiles(path string) []ModeFix {
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, FileMode); err == nil {
+		f.Chmod(FileMode) // the umask may have taken the owner's bits too
+		f.Close()
+	}
+	dir, _ := os.Stat(filepath.Dir(path))
+	var fixes []ModeFix
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		old := fi.Mode().Perm()
+		allowed := FileMode
+		if sameGroupPrivateDir(fi, dir) {
+			allowed = GroupFileMode
+		}
+		if old&^allowed == 0 {
+			continue
+		}
+		fix := ModeFix{Path: p, Old: old, New: old & allowed}
+		fix.Err = chmod(p, fix.New)
+		fixes = append(fixes, fix)
+	}
+	return fixes
+}
+
+// sameGroupPrivateDir reports whether the file fi belongs to the group of
+// its directory dir, and that directory lets nobody but its owner and group
+// in: then the group was chosen for it (the package's sbpd group) and may
+// read the journal.
+func sameGroupPrivateDir(fi, dir fs.FileInfo) bool {
+	if dir == nil || dir.Mode().Perm()&0o007 != 0 {
+		return false
+	}
+	f, ok1 := fi.Sys().(*syscall.Stat_t)
+	d, ok2 := dir.Sys().(*syscall.Stat_t)
+	return ok1 && ok2 && f.Gid == d.Gid
 }
 
 // ErrDirNotWritable is in the error of Open when the journal's directory
