@@ -45,7 +45,10 @@ whether the daemon runs or not; a running daemon applies a change from its
 next payment on. Every change is checked with all the other settings before it
 is written, and refused with the reason if the result would not work.
 Secrets (api.token, paymaster.token, notify.secret) are never shown, only
-whether they are set, and never exported.
+whether they are set, and never exported; nor is the user and password inside
+notify.url (shown as https://***@host/…). Secrets are never taken on the
+command line, where they would stay in the shell history: give them on
+standard input (-) or from a file (--from-file FILE).
 
 sbp.enabled and sbp.mixed_payment are the integrator's: they belong in the
 cash-desk template, not in the till settings.
@@ -55,7 +58,8 @@ it creates stays writable by the daemon.`,
 		Example: `  sbpd settings list
   sbpd settings get sbp.qr_mode -v
   sbpd settings set sbp.qr_mode 2
-  sbpd settings set paymaster.token -     # the token from standard input
+  sbpd settings set paymaster.token -     # the token from standard input, never as an argument
+  sbpd settings set api.token --from-file /root/api-token
   sbpd settings unset sbp.poll_interval
   sbpd settings export -o k07.yaml        # on the kiosk to copy
   sbpd settings import k07.yaml           # on the new kiosk`,
@@ -437,21 +441,71 @@ func readValue(cmd *cobra.Command, key string) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
+// maxValueFile bounds what `set --from-file` reads.
+const maxValueFile = 64 << 10
+
+// readValueFile reads a value from a file for `set KEY --from-file FILE`:
+// the file's text with its one trailing line break trimmed. A second line
+// stays in the value, which the key's rule then refuses (no setting takes
+// a line break), rather than being dropped unseen.
+func readValueFile(key, path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("read the value of %s: %w", key, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxValueFile+1))
+	if err != nil {
+		return "", fmt.Errorf("read the value of %s: %w", key, err)
+	}
+	if len(b) > maxValueFile {
+		return "", fmt.Errorf("read the value of %s: %s is larger than %d KB: it is not a setting's value", key, path, maxValueFile>>10)
+	}
+	v := strings.TrimSuffix(string(b), "\n")
+	return strings.TrimSuffix(v, "\r"), nil
+}
+
+// secretArgError refuses a secret given on the command line and says how
+// to give it.
+func secretArgError(k config.Key) error {
+	what := "is a secret"
+	if !k.Secret {
+		what = "holds a user and password"
+	}
+	return fmt.Errorf("%s %s: it is not taken on the command line, where it would stay in the shell history and show in the process list; "+
+		"give it on standard input (sbpd settings set %s -) or from a file (sbpd settings set %s --from-file FILE)", k.Name, what, k.Name, k.Name)
+}
+
 func newSettingsSetCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "set KEY VALUE",
+	cmd := &cobra.Command{
+		Use:   "set KEY {VALUE | - | --from-file FILE}",
 		Short: "Set a per-till setting, after checking it with all the other settings",
 		Long: `set stores VALUE for KEY in the till settings. The value is checked, and so
 is every rule between keys with it in place (sbp.qr_mode 2 needs
 paymaster.sticker_id, 0 needs printer.port, ...): a value that would not work is
-refused with the reason and nothing is written. A VALUE of - is read from
-standard input, without echo on a terminal: use it for secrets, so that they
-stay out of the shell history.`,
+refused with the reason and nothing is written.
+
+Secrets (api.token, paymaster.token, notify.secret, and a notify.url with a
+user and password in it) are never on the command line, where they would stay
+in the shell history and show in the process list: a VALUE of - reads the
+value from standard input (one line, without echo on a terminal), and
+--from-file FILE reads it from a file (its line break trimmed). Both work for
+any key.`,
 		Example: `  sbpd settings set sbp.qr_mode 2
   sbpd settings set paymaster.sticker_id a1b2c3d4e5f6
-  sbpd settings set paymaster.token -
-  printf '%s\n' "$TOKEN" | sbpd settings set paymaster.token -`,
-		Args:              cobra.ExactArgs(2),
+  sbpd settings set paymaster.token -                       # asks for it, without echo
+  printf '%s\n' "$TOKEN" | sbpd settings set paymaster.token -
+  sbpd settings set api.token --from-file /root/api-token   # e.g. made with: openssl rand -hex 16 > /root/api-token`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			want := 2
+			if cmd.Flags().Changed("from-file") {
+				want = 1
+			}
+			if len(args) != want {
+				return errors.New("give KEY and its value as VALUE, - or --from-file FILE: sbpd settings set KEY VALUE")
+			}
+			return nil
+		},
 		ValidArgsFunction: completeKeys(true),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -459,11 +513,23 @@ stay out of the shell history.`,
 			if err != nil {
 				return err
 			}
-			value := args[1]
-			if value == "-" {
+			var value string
+			switch from, _ := cmd.Flags().GetString("from-file"); {
+			case cmd.Flags().Changed("from-file"):
+				if value, err = readValueFile(k.Name, from); err != nil {
+					return err
+				}
+			case args[1] == "-":
 				if value, err = readValue(cmd, k.Name); err != nil {
 					return err
 				}
+			case k.IsSecretValue(args[1]):
+				return secretArgError(k)
+			default:
+				value = args[1]
+			}
+			if k.Credentials && config.IsMaskedURL(value) {
+				return fmt.Errorf("%s: the user and password in %s are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set %s -)", k.Name, value, k.Name)
 			}
 			value, err = config.Normalize(k.Name, value)
 			if err != nil {
@@ -491,11 +557,7 @@ stay out of the shell history.`,
 			if err := store.Set(ctx, k.Name, value, settingsWho("set")); err != nil {
 				return err
 			}
-			shown := value
-			if k.Secret {
-				shown = config.Mask(value)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s = %s (%s)\n", k.Name, displayValue(shown), config.SourceTill)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s = %s (%s)\n", k.Name, displayValue(k.Masked(value)), config.SourceTill)
 			if src := cfg.Source(k.Name); src != config.SourceTill {
 				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s overrides the till settings here: the value in use is %s\n", src, displayValue(cfg.Value(k.Name)))
 			}
@@ -506,6 +568,8 @@ stay out of the shell history.`,
 			return nil
 		},
 	}
+	cmd.Flags().String("from-file", "", "read the value from `FILE` (its line break trimmed) instead of the command line: for secrets")
+	return cmd
 }
 
 func newSettingsUnsetCmd() *cobra.Command {
@@ -565,7 +629,8 @@ func newSettingsExportCmd() *cobra.Command {
 		Long: `export writes the till settings (not the template, the environment or the
 defaults) as YAML for "sbpd settings import" on another kiosk. Secrets are not
 exported: they are written as "` + config.SecretMarker + `",
-which import skips, so set them on the new kiosk. till.id is left out too,
+and a notify.url with a user and password as https://***@host/…; import skips
+both, so set them on the new kiosk. till.id is left out too,
 because every kiosk needs its own (--keep-till-id keeps it, for a backup of
 this kiosk).`,
 		Example: `  sbpd settings export -o k07.yaml
@@ -599,6 +664,9 @@ this kiosk).`,
 				case k.Secret:
 					values[k.Name] = config.SecretMarker
 					comments = append(comments, fmt.Sprintf("%s is a secret and is not exported: set it there with `sbpd settings set %s -`", k.Name, k.Name))
+				case k.IsSecretValue(r.Value):
+					values[k.Name] = k.Masked(r.Value)
+					comments = append(comments, fmt.Sprintf("%s holds a user and password, which are not exported (import skips it): set it there with `sbpd settings set %s -`", k.Name, k.Name))
 				case k.Name == "till.id" && !keepID:
 					comments = append(comments, fmt.Sprintf("till.id (%s) is not exported: every kiosk needs its own; set it there with `sbpd settings set till.id …`", r.Value))
 				default:
@@ -634,8 +702,9 @@ func newSettingsImportCmd() *cobra.Command {
 		Short: "Set the till settings from a YAML file made by export: all of them or none",
 		Long: `import checks every value in FILE and the settings that result, then writes
 them all in one transaction; if anything is wrong it writes nothing and says
-what. Secrets written as "` + config.SecretMarker + `"
-are skipped: set them with "sbpd settings set KEY -". Till settings that FILE
+what. Secrets written as "` + config.SecretMarker + `",
+and a notify.url whose user and password are masked (https://***@host/…), are
+skipped and the values in place stay: set them with "sbpd settings set KEY -". Till settings that FILE
 does not mention stay, unless --replace is given. FILE - reads standard input.`,
 		Example: `  sbpd settings import k07.yaml
   sbpd settings import --replace k07.yaml
@@ -657,11 +726,18 @@ does not mention stay, unless --replace is given. FILE - reads standard input.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			var errs, skipped []string
+			var errs, skipped, skippedNotes []string
 			for _, key := range slices.Sorted(maps.Keys(values)) {
 				if values[key] == config.SecretMarker {
 					delete(values, key)
 					skipped = append(skipped, key)
+					skippedNotes = append(skippedNotes, fmt.Sprintf("%s was skipped: secrets are not exported; set it with `sbpd settings set %s -`", key, key))
+					continue
+				}
+				if k, ok := config.Lookup(key); ok && k.Credentials && config.IsMaskedURL(values[key]) {
+					delete(values, key) // the masked URL must not replace the real one
+					skipped = append(skipped, key)
+					skippedNotes = append(skippedNotes, fmt.Sprintf("%s was skipped: its user and password are not exported; set it with `sbpd settings set %s -`", key, key))
 					continue
 				}
 				if _, err := config.TillKey(key); err != nil {
@@ -721,8 +797,8 @@ does not mention stay, unless --replace is given. FILE - reads standard input.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "imported %s into %s: %d settings, %d changed, %d removed\n",
 				args[0], s.dbPath, len(values), len(set), len(unset))
-			for _, key := range skipped {
-				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s was skipped: secrets are not exported; set it with `sbpd settings set %s -`\n", key, key)
+			for _, n := range skippedNotes {
+				fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n)
 			}
 			reportProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
 			return nil

@@ -61,6 +61,16 @@ func (k *settingsKiosk) run(stdin string, args ...string) (stdout, stderr string
 	return out.String(), errb.String(), err
 }
 
+// setSecret sets a secret as a technician must: on standard input.
+func (k *settingsKiosk) setSecret(key, value string) string {
+	k.t.Helper()
+	out, errOut, err := k.run(value+"\n", "set", key, "-")
+	if err != nil {
+		k.t.Fatalf("settings set %s -: %v\n%s", key, err, errOut)
+	}
+	return out
+}
+
 func (k *settingsKiosk) mustRun(args ...string) string {
 	k.t.Helper()
 	out, errOut, err := k.run("", args...)
@@ -160,7 +170,7 @@ func TestSettings_ListShowsValueAndSource(t *testing.T) {
 	if !strings.Contains(got["printer.qr"].UpdatedBy, "via sbpd settings set") {
 		t.Errorf("updated_by %q", got["printer.qr"].UpdatedBy)
 	}
-	if len(problems) != 0 || len(got) != 27 {
+	if len(problems) != 0 || len(got) != len(config.Keys) {
 		t.Errorf("%d keys, problems %v", len(got), problems)
 	}
 
@@ -221,7 +231,6 @@ func TestSettings_SetRefused(t *testing.T) {
 		{[]string{"sbp.poll_interval", "2m"}, "sbp.poll_interval = 2m (till settings): must be between 500ms and 1m (3s is the processor's own pace)"},
 		{[]string{"listen", "0.0.0.0:8765"}, "listen = 0.0.0.0:8765 (till settings): needs api.token (the Bearer token the till must send, as the address is not loopback), which is not set (default)"},
 		{[]string{"printer.width", "400"}, "printer.width = 400 (till settings): must be 384 (58 mm paper), 512 (Epson TM-T88) or 576 (80 mm paper)"},
-		{[]string{"paymaster.token", settingsSecret + " x"}, "paymaster.token = ****** (set) (till settings): must not contain spaces or line breaks (check what was pasted)"},
 		{[]string{"sbp.mixed_payment", "true"}, "sbp.mixed_payment belongs in the cash-desk template, not in the per-till settings: only the integrator knows whether the template's kiosks have the SetSCO 4:3 layout that mixed payment needs; change it in the template file"},
 		{[]string{"sbp.enabled", "false"}, "sbp.enabled belongs in the cash-desk template, not in the per-till settings: the integrator turns the SBP payment type on or off for all kiosks of the template; change it in the template file"},
 		{[]string{"data_dir", "/tmp"}, "data_dir belongs in the cash-desk template, not in the per-till settings: it says where the till's database is, so it cannot be stored in that database; set it in the template, SBPD_DATA_DIR or --data_dir"},
@@ -236,6 +245,14 @@ func TestSettings_SetRefused(t *testing.T) {
 		if after, nv := k.state(db); !maps.Equal(after, before) || nv != v {
 			t.Fatalf("set %v wrote: %v (version %d -> %d)", c.args, after, v, nv)
 		}
+	}
+	// A secret is checked the same way, given on standard input.
+	_, _, err := k.run(settingsSecret+" x\n", "set", "paymaster.token", "-")
+	if want := "paymaster.token = ****** (set) (till settings): must not contain spaces or line breaks (check what was pasted)"; err == nil || err.Error() != want {
+		t.Errorf("set paymaster.token - (with a space):\n got %v\nwant %s", err, want)
+	}
+	if after, nv := k.state(db); !maps.Equal(after, before) || nv != v {
+		t.Fatalf("a refused secret was written: %v (version %d -> %d)", after, v, nv)
 	}
 	// In order, the same change works.
 	k.mustRun("set", "paymaster.sticker_id", "a1b2c3")
@@ -326,7 +343,7 @@ func TestSettings_SecretsNeverShown(t *testing.T) {
 	if out, _, err := k.run(settingsSecret+"\n", "set", "paymaster.token", "-"); err != nil || out != "paymaster.token = ****** (set) (till settings)\n" {
 		t.Fatalf("%v %q", err, out)
 	}
-	k.mustRun("set", "notify.secret", settingsSecret+"-notify")
+	k.setSecret("notify.secret", settingsSecret+"-notify")
 	db := k.open()
 	if m, _ := k.state(db); m["paymaster.token"] != settingsSecret {
 		t.Fatalf("stdin value stored as %q", m["paymaster.token"])
@@ -348,7 +365,8 @@ func TestSettings_SecretsNeverShown(t *testing.T) {
 	b, _ := os.ReadFile(file)
 	k.outputs = append(k.outputs, string(b))
 	// Errors about secrets.
-	k.run("", "set", "notify.secret", settingsSecret+" \t")
+	k.run(settingsSecret+" \t\n", "set", "notify.secret", "-")
+	k.run("", "set", "notify.secret", settingsSecret)
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("paymaster:\n  token: \""+settingsSecret+" \"\n"), 0o600)
 	if _, _, err := k.run("", "import", bad); err == nil || !strings.Contains(err.Error(), "paymaster.token = ****** (set) (till settings)") {
@@ -374,7 +392,7 @@ func TestSettings_ExportImportClone(t *testing.T) {
 	a.mustRun("set", "paymaster.sticker_id", "a1b2")
 	a.mustRun("set", "sbp.invoice_ttl", "10m")
 	a.mustRun("set", "paymaster.test_mode", "yes")
-	a.mustRun("set", "paymaster.token", settingsSecret)
+	a.setSecret("paymaster.token", settingsSecret)
 	file := filepath.Join(t.TempDir(), "k07.yaml")
 	_, stderr, err := a.run("", "export", "-o", file)
 	if err != nil || !strings.Contains(stderr, "exported 7 settings to "+file) {
@@ -423,7 +441,7 @@ func TestSettings_ExportImportClone(t *testing.T) {
 
 	// --replace removes what the file does not mention, but keeps the secret it skipped.
 	c.mustRun("set", "notify.max_attempts", "7")
-	c.mustRun("set", "paymaster.token", settingsSecret)
+	c.setSecret("paymaster.token", settingsSecret)
 	c.mustRun("import", "--replace", file)
 	m, _ := c.state(c.open())
 	_, attempts := m["notify.max_attempts"]
@@ -580,7 +598,7 @@ func TestSettings_Watch(t *testing.T) {
 		t.Fatalf("nothing changed: %v %v", d, err)
 	}
 	k.mustRun("set", "sbp.poll_interval", "2s")
-	k.mustRun("set", "paymaster.token", settingsSecret+"-new")
+	k.setSecret("paymaster.token", settingsSecret+"-new")
 	if d, err := poll(); err != nil || strings.Join(d, "\n") != "sbp.poll_interval: 3s → 2s\npaymaster.token: ****** (set) → ****** (set, changed)" {
 		t.Fatalf("%q %v", d, err)
 	}
@@ -634,5 +652,159 @@ func TestSettings_EnvFileBesideTemplate(t *testing.T) {
 	}
 	if got := k.mustRun("get", "sbp.qr_mode"); strings.TrimSpace(got) != "2" {
 		t.Errorf("settings get sbp.qr_mode = %q, want 2 from the env file", got)
+	}
+}
+
+// TestSettings_SecretNotOnCommandLine: `sbpd settings set paymaster.token
+// VALUE` used to store the token, leaving it in the shell history and the
+// process list. A secret given as an argument is refused, with how to give
+// it; standard input and --from-file work; other keys work as before.
+func TestSettings_SecretNotOnCommandLine(t *testing.T) {
+	k := newSettingsKiosk(t, "")
+	db := k.open()
+	before, v := k.state(db)
+	for _, key := range []string{"paymaster.token", "api.token", "notify.secret"} {
+		_, _, err := k.run("", "set", key, settingsSecret+"-long-enough")
+		want := key + " is a secret: it is not taken on the command line, where it would stay in the shell history and show in the process list; " +
+			"give it on standard input (sbpd settings set " + key + " -) or from a file (sbpd settings set " + key + " --from-file FILE)"
+		if err == nil || err.Error() != want {
+			t.Errorf("set %s VALUE:\n got %v\nwant %s", key, err, want)
+		}
+	}
+	// The user and password inside notify.url are a secret too.
+	_, _, err := k.run("", "set", "notify.url", "https://acct:"+settingsSecret+"@accounting.example/hook")
+	if err == nil || !strings.HasPrefix(err.Error(), "notify.url holds a user and password: it is not taken on the command line") ||
+		!strings.Contains(err.Error(), "sbpd settings set notify.url -") {
+		t.Errorf("set notify.url with credentials: %v", err)
+	}
+	if after, nv := k.state(db); !maps.Equal(after, before) || nv != v {
+		t.Fatalf("a refused secret was written: %v (version %d -> %d)", after, v, nv)
+	}
+
+	// Standard input: one line, the line break trimmed.
+	if out, _, err := k.run(settingsSecret+"\r\nsecond line\n", "set", "paymaster.token", "-"); err != nil || out != "paymaster.token = ****** (set) (till settings)\n" {
+		t.Fatalf("%v %q", err, out)
+	}
+	if m, _ := k.state(db); m["paymaster.token"] != settingsSecret {
+		t.Fatalf("stored %q", m["paymaster.token"])
+	}
+	// A file: its one line, the line break trimmed.
+	dir := t.TempDir()
+	file := filepath.Join(dir, "api-token")
+	os.WriteFile(file, []byte(settingsSecret+"-api-token\n"), 0o600)
+	if out, _, err := k.run("", "set", "api.token", "--from-file", file); err != nil || out != "api.token = ****** (set) (till settings)\n" {
+		t.Fatalf("--from-file: %v %q", err, out)
+	}
+	if m, _ := k.state(db); m["api.token"] != settingsSecret+"-api-token" {
+		t.Fatalf("stored %q", m["api.token"])
+	}
+	// More than one line in the file is refused (a key file, a note), and
+	// the value is not shown.
+	os.WriteFile(file, []byte(settingsSecret+"-api-token\n"+settingsSecret+"\n"), 0o600)
+	if _, _, err := k.run("", "set", "api.token", "--from-file", file); err == nil || !strings.Contains(err.Error(), "api.token = ****** (set) (till settings): must be at least 16 characters") {
+		t.Fatalf("two lines: %v", err)
+	}
+	if _, _, err := k.run("", "set", "api.token", "--from-file", filepath.Join(dir, "none")); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Fatalf("missing file: %v", err)
+	}
+	for _, args := range [][]string{{"api.token", "x", "--from-file", file}, {"api.token"}} {
+		if _, _, err := k.run("", append([]string{"set"}, args...)...); err == nil || !strings.Contains(err.Error(), "VALUE, - or --from-file FILE") {
+			t.Errorf("set %v: %v", args, err)
+		}
+	}
+	// Other keys as before, from a file too.
+	if out := k.mustRun("set", "printer.qr", "raster"); out != "printer.qr = raster (till settings)\n" {
+		t.Fatalf("%q", out)
+	}
+	os.WriteFile(file, []byte("K12\n"), 0o600)
+	if out := k.mustRun("set", "till.id", "--from-file", file); out != "till.id = K12 (till settings)\n" {
+		t.Fatalf("%q", out)
+	}
+	if out := k.mustRun("set", "notify.url", "https://accounting.example/hook"); out != "notify.url = https://accounting.example/hook (till settings)\n" {
+		t.Fatalf("%q", out)
+	}
+	// The help says how.
+	var help bytes.Buffer
+	root := newRoot(&help, &help)
+	root.SetArgs([]string{"settings", "set", "--help"})
+	root.Execute()
+	for _, want := range []string{"--from-file", "sbpd settings set paymaster.token -", "never on the command line"} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("set --help lacks %q:\n%s", want, help.String())
+		}
+	}
+}
+
+// TestSettings_NotifyURLCredentials: a user and password inside notify.url
+// used to be shown by list, get and export. They are masked everywhere, the
+// real URL stays in use, and importing the masked URL never replaces it.
+func TestSettings_NotifyURLCredentials(t *testing.T) {
+	const (
+		real   = "https://acct:" + settingsSecret + "@accounting.example/hooks/sbpd"
+		masked = "https://***@accounting.example/hooks/sbpd"
+	)
+	k := newSettingsKiosk(t, "")
+	if out, _, err := k.run(real+"\n", "set", "notify.url", "-"); err != nil || out != "notify.url = "+masked+" (till settings)\n" {
+		t.Fatalf("%v %q", err, out)
+	}
+	db := k.open()
+	if m, _ := k.state(db); m["notify.url"] != real {
+		t.Fatalf("stored %q", m["notify.url"])
+	}
+	if out := k.mustRun("list"); !strings.Contains(out, masked) {
+		t.Errorf("list:\n%s", out)
+	}
+	if got, _ := k.list(); got["notify.url"].Value != masked {
+		t.Errorf("list --json: %+v", got["notify.url"])
+	}
+	if out := k.mustRun("get", "notify.url"); out != masked+"\n" {
+		t.Errorf("get %q", out)
+	}
+	if out := k.mustRun("get", "notify.url", "-v"); !strings.Contains(out, "till settings: "+masked) {
+		t.Errorf("get -v:\n%s", out)
+	}
+	exported := k.mustRun("export")
+	if !strings.Contains(exported, `url: "`+masked+`"`) || !strings.Contains(exported, "notify.url holds a user and password") {
+		t.Fatalf("export:\n%s", exported)
+	}
+	file := filepath.Join(t.TempDir(), "k07.yaml")
+	os.WriteFile(file, []byte(exported), 0o600)
+
+	// Imported where the real URL is set: it stays.
+	_, stderr, err := k.run("", "import", file)
+	if err != nil || !strings.Contains(stderr, "note: notify.url was skipped: its user and password are not exported; set it with `sbpd settings set notify.url -`") {
+		t.Fatalf("%v %q", err, stderr)
+	}
+	if m, _ := k.state(db); m["notify.url"] != real {
+		t.Fatalf("the import replaced the real URL: %q", m["notify.url"])
+	}
+	// Imported on a new kiosk: not set, not "***".
+	b := newSettingsKiosk(t, "")
+	b.mustRun("import", file)
+	if m, _ := b.state(b.open()); m["notify.url"] != "" {
+		t.Fatalf("the masked URL was imported: %q", m["notify.url"])
+	}
+	// Given by hand, the masked URL is refused: it would send "***".
+	_, _, err = b.run(masked+"\n", "set", "notify.url", "-")
+	if err == nil || !strings.Contains(err.Error(), "the user and password in "+masked+" are masked") {
+		t.Fatalf("%v", err)
+	}
+	// The errors about it do not show the password either.
+	if _, _, err := k.run("acct:"+settingsSecret+"@accounting.example\n", "set", "notify.url", "-"); err == nil ||
+		err.Error() != "notify.url = ***@accounting.example (till settings): must be empty or an absolute http(s) URL" {
+		t.Errorf("%v", err)
+	}
+	// A reload logs the change masked.
+	k.setSecret("paymaster.token", settingsSecret)
+	w := newSettingsWatch(config.Options{Path: k.template, MustExist: true}, db.Settings())
+	cur, err := w.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.setSecret("notify.url", strings.Replace(real, settingsSecret, settingsSecret+"-2", 1))
+	_, diff, err := w.Poll(context.Background(), cur)
+	k.outputs = append(k.outputs, diff...)
+	if err != nil || strings.Join(diff, "\n") != "notify.url: "+masked+" → "+masked+" (credentials changed)" {
+		t.Fatalf("%q %v", diff, err)
 	}
 }
