@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -283,7 +284,7 @@ func runMark(cmd *cobra.Command, spec markSpec, id string) error {
 	forced := false
 	if why != "" {
 		if !force {
-			return fmt.Errorf("payment %s not marked %s: %s; %s. Check the PayMaster cabinet; if you are sure, repeat with --force", p.ID, spec.verb, said, why)
+			return fmt.Errorf("payment %s not marked %s: %s; %s. Check the PayMaster cabinet; if you are sure, repeat with --force", plugin.Printable(p.ID), spec.verb, plugin.Printable(said), why)
 		}
 		forced = true
 	}
@@ -309,10 +310,11 @@ func runMark(cmd *cobra.Command, spec markSpec, id string) error {
 		return err
 	}
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "payment %s (check %s, order %s, %s ₽) marked %s by %s\n", got.ID, got.CheckID, got.OrderNo, plugin.FormatRoubles(got.Amount), spec.verb, by)
-	fmt.Fprintf(w, "  %s\n", said)
+	fmt.Fprintf(w, "payment %s (check %s, order %s, %s ₽) marked %s by %s\n", plugin.Printable(got.ID), plugin.Printable(got.CheckID),
+		plugin.Printable(got.OrderNo), plugin.FormatRoubles(got.Amount), spec.verb, plugin.Printable(by))
+	fmt.Fprintf(w, "  %s\n", plugin.Printable(said))
 	if forced {
-		fmt.Fprintf(w, "  forced: %s\n", why)
+		fmt.Fprintf(w, "  forced: %s\n", plugin.Printable(why))
 	}
 	return nil
 }
@@ -472,7 +474,7 @@ func runReconcile(cmd *cobra.Command, args []string) error {
 
 	remotes, err := e.gw.List(ctx, from.Add(-reconMargin), to.Add(reconMargin))
 	if err != nil {
-		return fmt.Errorf("reconcile: PayMaster's payment list could not be read: %s", e.scrub(err.Error()))
+		return fmt.Errorf("reconcile: PayMaster's payment list could not be read: %s", plugin.Printable(e.scrub(err.Error())))
 	}
 	var rows []*plugin.Payment
 	for off := 0; ; off += sqlite.MaxLimit {
@@ -505,9 +507,13 @@ func runReconcile(cmd *cobra.Command, args []string) error {
 
 	w := cmd.OutOrStdout()
 	if asJSON {
-		enc := json.NewEncoder(w)
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+		if _, err := w.Write(printableJSON(buf.Bytes())); err != nil {
 			return err
 		}
 	} else {
@@ -740,7 +746,8 @@ func printReconcile(w io.Writer, rep reconReport, apply bool) {
 		case d.apply != "" && !apply:
 			detail += "; --apply makes it " + string(d.apply)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Kind, payment, d.OrderNo, here, there, detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", plugin.Printable(d.Kind), plugin.Printable(payment), plugin.Printable(d.OrderNo),
+			plugin.Printable(here), plugin.Printable(there), plugin.Printable(detail))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%s, %d resolved, %d remain\n", countNoun(len(rep.Differences), "difference", "differences"), rep.Resolved, rep.Remaining)

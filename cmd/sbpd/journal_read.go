@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -220,34 +222,68 @@ id, our id, or an amount in kopecks (25990) or roubles (259,90 or 259.90).`,
 }
 
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(printableJSON(buf.Bytes()))
+	return err
+}
+
+// printableJSON writes every character of a JSON document that
+// plugin.Printable would escape as a \u escape: the document still decodes
+// to exactly the recorded values, but its bytes hold no DEL, C1 control,
+// bidi or other format character for a terminal to act on. encoding/json
+// escapes the C0 controls and U+2028, U+2029 itself and writes the rest
+// raw; outside strings it writes only spaces and newlines, which stay.
+func printableJSON(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		switch {
+		case r == '\n' || r == '\t' || r == '\r' || (r != utf8.RuneError || n > 1) && plugin.SafeRune(r):
+			out = append(out, b[i:i+n]...)
+		case r == utf8.RuneError && n == 1:
+			out = append(out, `\ufffd`...) // encoding/json writes none: it replaces them itself
+		default:
+			for _, u := range utf16.AppendRune(nil, r) {
+				out = fmt.Appendf(out, `\u%04x`, u)
+			}
+		}
+		i += n
+	}
+	return out
 }
 
 const tableTime = "2006-01-02 15:04:05"
 
+// writeTable prints the payments one line each. Every text column goes
+// through plugin.Printable: a check id, order number, PayMaster id or
+// reason came from outside and may hold terminal escapes or a tab.
 func writeTable(w io.Writer, ps []*plugin.Payment) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CREATED\tCHECK\tORDER NO\tAMOUNT\tMODE\tSTATE\tPAYMASTER ID\tREASON")
 	for _, p := range ps {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d %s\t%s\t%s\t%s\n",
 			p.CreatedAt.In(journalZone()).Format(tableTime), dash(p.CheckID), dash(p.OrderNo), plugin.FormatRoubles(p.Amount),
-			int(p.Mode), p.Mode, p.State, dash(p.PayMasterID), shortReason(p))
+			int(p.Mode), plugin.Printable(p.Mode.String()), dash(string(p.State)), dash(p.PayMasterID), shortReason(p))
 	}
 	return tw.Flush()
 }
 
+// dash is s made printable, or "-" when it is empty.
 func dash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return plugin.Printable(s)
 }
 
 // shortReason is the reason column: the reason code, else the error
-// message, cut to 40 characters.
+// message, made printable and cut to 40 characters.
 func shortReason(p *plugin.Payment) string {
 	s := string(p.Reason)
 	if s == "" && p.Error != nil {
@@ -256,6 +292,7 @@ func shortReason(p *plugin.Payment) string {
 	if s == "" {
 		return "-"
 	}
+	s = plugin.Printable(s)
 	if utf8.RuneCountInString(s) > 40 {
 		s = string([]rune(s)[:39]) + "…"
 	}
@@ -329,7 +366,7 @@ func findOne(ctx context.Context, j *sqlite.Journal, ref string) (*plugin.Paymen
 	for i, p := range ps {
 		ids[i] = p.ID
 	}
-	return nil, fmt.Errorf("%q matches %d payments (%s): give our id", ref, len(ps), strings.Join(ids, ", "))
+	return nil, fmt.Errorf("%q matches %d payments (%s): give our id", ref, len(ps), plugin.Printable(strings.Join(ids, ", ")))
 }
 
 // notificationText says whether the accounting system was told.
@@ -362,6 +399,9 @@ func notificationText(ns sqlite.NotifyStatus) string {
 	return d.Status + " (" + d.ID + ")"
 }
 
+// writeShow prints every field of p and its events. Every value goes
+// through plugin.Printable: most came from the till, PayMaster or the
+// accounting system and may hold terminal escapes.
 func writeShow(w io.Writer, p *plugin.Payment, notification string, evs []plugin.Event) error {
 	z := journalZone()
 	when := func(t time.Time) string {
@@ -399,7 +439,7 @@ func writeShow(w io.Writer, p *plugin.Payment, notification string, evs []plugin
 		{"updated", when(p.UpdatedAt)},
 		{"expires", when(p.ExpiresAt)},
 	} {
-		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], kv[1])
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], plugin.Printable(kv[1]))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -408,7 +448,7 @@ func writeShow(w io.Writer, p *plugin.Payment, notification string, evs []plugin
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tKIND\tSTATE\tACTOR\tDETAIL")
 	for _, ev := range evs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ev.At.In(z).Format(tableTime+".000"), ev.Kind, ev.State, dash(ev.Actor), dash(ev.Detail))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ev.At.In(z).Format(tableTime+".000"), dash(ev.Kind), plugin.Printable(string(ev.State)), dash(ev.Actor), dash(ev.Detail))
 	}
 	return tw.Flush()
 }
@@ -463,7 +503,8 @@ func roubles(kopecks int64) string {
 }
 
 // exportRow is p as strings, one per exportHeader column. Times are local,
-// RFC3339 with the offset.
+// RFC3339 with the offset. Every cell goes through plugin.Printable, so no
+// control or bidi character from outside reaches the file raw.
 func exportRow(p *plugin.Payment) []string {
 	z := journalZone()
 	errText := ""
@@ -473,13 +514,44 @@ func exportRow(p *plugin.Payment) []string {
 			errText += ": " + p.Error.Message
 		}
 	}
-	return []string{
+	rec := []string{
 		p.CreatedAt.In(z).Format(time.RFC3339), p.UpdatedAt.In(z).Format(time.RFC3339), p.ID, tillOf(p),
 		p.CheckID, p.OrderNo, p.PayMasterID, roubles(p.Amount), strconv.FormatInt(p.Amount, 10),
 		strconv.Itoa(int(p.Mode)), strconv.FormatBool(p.Mixed), string(p.State), strconv.Itoa(p.State.Code()),
 		p.PayMasterStatus, p.ResultCode, string(p.Reason), errText,
 		strconv.FormatBool(p.CancelRequested), strconv.FormatBool(p.CancelSent), strconv.FormatBool(p.LateSettle),
 	}
+	for i, v := range rec {
+		rec[i] = plugin.Printable(v)
+	}
+	return rec
+}
+
+// csvCell neutralises a cell a spreadsheet would take for a formula, as
+// OWASP recommends against CSV injection: text that starts with =, +, -,
+// @, tab or carriage return gets a leading single quote, and the csv
+// writer quotes the cell if it holds quotes or commas. A plain number such
+// as an amount (a negative one too) cannot be a formula and stays a
+// number. Printable has already escaped a leading tab or CR; they are kept
+// here so that csvCell holds on its own.
+func csvCell(s string) string {
+	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) || plainNumber(s) {
+		return s
+	}
+	return "'" + s
+}
+
+// plainNumber reports whether s is an optional sign, digits, and an
+// optional fraction after a point or a comma: -150, -1.50, +7.
+func plainNumber(s string) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	whole, frac, found := strings.Cut(s, ".")
+	if !found {
+		whole, frac, found = strings.Cut(s, ",")
+	}
+	return isDigits(whole) && (!found || isDigits(frac))
 }
 
 // rowSink receives the export one row at a time.
@@ -495,8 +567,15 @@ func newCSVSink(w io.Writer) (*csvSink, error) {
 	return s, s.w.Write(exportHeader)
 }
 
-func (s *csvSink) row(p *plugin.Payment) error { return s.w.Write(exportRow(p)) }
-func (s *csvSink) close() error                { s.w.Flush(); return s.w.Error() }
+func (s *csvSink) row(p *plugin.Payment) error {
+	rec := exportRow(p)
+	for i, v := range rec {
+		rec[i] = csvCell(v)
+	}
+	return s.w.Write(rec)
+}
+
+func (s *csvSink) close() error { s.w.Flush(); return s.w.Error() }
 
 // xlsxSink streams rows into one sheet: excelize's StreamWriter keeps
 // written rows in a temporary file, not in memory.
@@ -670,7 +749,16 @@ amount in roubles with two decimals, mode, mixed, state, PayMaster's status
 and result code, reason, the shopper's cancel. Rows are streamed from the
 journal, so a year's export does not sit in memory. A progress bar shows on
 standard error when it is a terminal. Without -o it writes to standard
-output (XLSX only when that is not a terminal).`,
+output (XLSX only when that is not a terminal).
+
+Text that came from outside (a check id, an order number, PayMaster's ids,
+status and result code, a reason, an error) is written safely. In CSV a
+cell that starts with =, +, -, @, a tab or a carriage return gets a leading
+single quote (') so that a spreadsheet shows it as text and never runs it
+as a formula; a plain number, such as the amounts or a negative amount, is
+left as it is. In both formats control and bidi characters are written out
+visibly, e.g. ESC as \x1b and U+202E as \u202e. The journal keeps the
+values as recorded: sbpd journal show --json prints them exactly.`,
 		Example: `  sbpd journal export --format csv --from 2025-03-01 --to 2025-03-31 -o march.csv
   sbpd journal export --format xlsx --state paid -o paid.xlsx
   sbpd journal export --format csv --mixed true | less`,

