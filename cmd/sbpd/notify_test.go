@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -28,11 +29,13 @@ const notifySecret = "n0tify-s3cret-9c2d"
 // drops duplicates by delivery id, as the contract asks.
 type acct struct {
 	mu       sync.Mutex
+	now      func() time.Time // the receiver's clock: the test's fake clock
 	down     bool
 	requests []string // delivery id of every request
 	stored   []string // delivery ids accepted the first time
 	dups     int
 	bad      []string
+	captured []*http.Request // every request as received, body included, to replay
 }
 
 func (a *acct) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -41,12 +44,16 @@ func (a *acct) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer a.mu.Unlock()
 	id := r.Header.Get(notify.HeaderDeliveryID)
 	a.requests = append(a.requests, id)
+	c := r.Clone(context.Background())
+	c.Body = io.NopCloser(bytes.NewReader(body))
+	a.captured = append(a.captured, c)
 	if a.down {
 		http.Error(w, "accounting is down for maintenance", http.StatusServiceUnavailable)
 		return
 	}
-	if !notify.Verify(notifySecret, body, r.Header.Get(notify.HeaderSignature)) {
-		a.bad = append(a.bad, "bad signature on "+id)
+	if err := notify.Verify(notifySecret, body, r.Header.Get(notify.HeaderTimestamp), r.Header.Get(notify.HeaderSignature),
+		a.now(), notify.DefaultTolerance); err != nil {
+		a.bad = append(a.bad, id+": "+err.Error())
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
@@ -67,6 +74,12 @@ func (a *acct) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a.stored = append(a.stored, id)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *acct) setClock(now func() time.Time) {
+	a.mu.Lock()
+	a.now = now
+	a.mu.Unlock()
 }
 
 func (a *acct) setDown(down bool) {
@@ -102,6 +115,7 @@ func newNotifyE2E(t *testing.T, maxAttempts int) *notifyE2E {
 		// so that its timer does not confuse e2e.until.
 		c.Notify.Secret, c.Notify.MaxAttempts = notifySecret, maxAttempts
 	})
+	a.setClock(h.clock.Now)
 	return &notifyE2E{e2e: h, acct: a, acctURL: srv.URL + "/sbp/hook", url: srv.URL + "/sbp/hook", logs: &syncBuffer{}}
 }
 
@@ -341,6 +355,7 @@ func TestNotifyDaemonWiring(t *testing.T) {
 	h := newE2E(t, func(c *config.Config) {
 		c.Notify.URL, c.Notify.Secret = srv.URL+"/hook", notifySecret
 	})
+	a.setClock(h.clock.Now)
 	p := h.start("000153", 25990, false)
 	h.sb.Pay(p.PayMasterID)
 	h.until(p.ID, plugin.StatePaid, poll, 50) // the deliverer's timer is pending too
@@ -452,5 +467,52 @@ func TestNotifyRedirectNotFollowed(t *testing.T) {
 			}
 			h.checkNoSecretInLogs()
 		})
+	}
+}
+
+// A notification captured on the way (from a log, a proxy, an open
+// network) and sent again later is refused by a receiver that checks as
+// the docs say, whether its timestamp is left as it was or made fresh: the
+// signature covers the timestamp, which comes from the daemon's clock.
+func TestNotifyReplayRefused(t *testing.T) {
+	h := newNotifyE2E(t, 50)
+	p := h.paid("000153", 25990)
+	h.startNotify()
+	waitFor(t, "delivery", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+	h.acct.mu.Lock()
+	orig := h.acct.captured[0]
+	h.acct.mu.Unlock()
+	if ts := orig.Header.Get(notify.HeaderTimestamp); ts != strconv.FormatInt(h.clock.Now().Unix(), 10) {
+		t.Fatalf("X-Sbpd-Timestamp %q, want the daemon's clock %d", ts, h.clock.Now().Unix())
+	}
+
+	h.stop()
+	h.clock.Advance(notify.DefaultTolerance + time.Minute)
+	replay := func(fresh bool) (int, string) {
+		t.Helper()
+		body, _ := io.ReadAll(orig.Body)
+		orig.Body = io.NopCloser(bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, h.acctURL, bytes.NewReader(body))
+		req.Header = orig.Header.Clone()
+		if fresh {
+			req.Header.Set(notify.HeaderTimestamp, strconv.FormatInt(h.clock.Now().Unix(), 10))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, fresh := range []bool{false, true} {
+		if code, body := replay(fresh); code != http.StatusUnauthorized {
+			t.Errorf("replay (fresh timestamp %v): HTTP %d %s, want 401", fresh, code, body)
+		}
+	}
+	_, stored, dups, bad := h.acct.snapshot()
+	if len(stored) != 1 || dups != 0 || len(bad) != 2 ||
+		!strings.Contains(bad[0], "outside the tolerance") || !strings.Contains(bad[1], "does not match") {
+		t.Fatalf("stored %v, duplicates %d, refusals %q: want the two replays refused, as stale, then as forged", stored, dups, bad)
 	}
 }

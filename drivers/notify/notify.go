@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,10 @@ const (
 	backoffFirst       = 5 * time.Second
 	backoffMax         = time.Hour
 )
+
+// DefaultTolerance is how far X-Sbpd-Timestamp may be from the receiver's
+// clock, either way, for Verify to accept a request.
+const DefaultTolerance = 5 * time.Minute
 
 // Delivery is one notification to send: a final payment and its stable
 // delivery id.
@@ -280,9 +285,13 @@ func (d *Deliverer) send(ctx context.Context, dl Delivery) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "sbpd-notify")
 	req.Header.Set(HeaderDeliveryID, dl.ID)
-	req.Header.Set(HeaderTimestamp, d.clock().Now().UTC().Format(time.RFC3339))
+	// The timestamp is signed with the body, so a captured request is
+	// refused once it is older than the receiver's tolerance; each
+	// attempt is signed afresh.
+	ts, sig := Sign(d.Secret, d.clock().Now(), body)
+	req.Header.Set(HeaderTimestamp, ts)
 	if d.Secret != "" {
-		req.Header.Set(HeaderSignature, Sign(d.Secret, body))
+		req.Header.Set(HeaderSignature, sig)
 	}
 	resp, err := d.client().Do(req)
 	if err != nil {
@@ -353,27 +362,57 @@ func redact(raw string) string {
 	return u.Redacted()
 }
 
-// Sign returns the X-Sbpd-Signature value of body: "sha256=" and the hex
-// HMAC-SHA256 of body keyed with secret.
-func Sign(secret string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+// Sign returns the X-Sbpd-Timestamp and X-Sbpd-Signature values of a
+// request made at at with body: timestamp is at in Unix seconds (decimal),
+// signature is "v1=" and the lower-case hex HMAC-SHA256, keyed with secret,
+// of timestamp, a dot and the exact body bytes.
+func Sign(secret string, at time.Time, body []byte) (timestamp, signature string) {
+	timestamp = strconv.FormatInt(at.Unix(), 10)
+	return timestamp, signaturePrefix + hex.EncodeToString(mac(secret, timestamp, body))
 }
 
-// Verify reports whether signature (the X-Sbpd-Signature header) is the
-// signature of the exact body with secret. It compares in constant time.
-// Receivers call it on the raw body before parsing it.
-func Verify(secret string, body []byte, signature string) bool {
-	hexSig, ok := strings.CutPrefix(strings.TrimSpace(signature), "sha256=")
+// Verify checks a request as a receiver should, on the raw body before
+// parsing it: signature (X-Sbpd-Signature) must be Sign's for timestamp
+// (X-Sbpd-Timestamp) and body with secret, compared in constant time, and
+// timestamp must lie within tolerance of now, before or after (a
+// tolerance of 0 or less means DefaultTolerance). It returns nil if the
+// request is genuine and fresh, else an error saying why not.
+func Verify(secret string, body []byte, timestamp, signature string, now time.Time, tolerance time.Duration) error {
+	if secret == "" {
+		return errors.New("notify: no secret to verify with")
+	}
+	hexSig, ok := strings.CutPrefix(strings.TrimSpace(signature), signaturePrefix)
 	if !ok {
-		return false
+		return fmt.Errorf("notify: signature must start with %q", signaturePrefix)
 	}
 	got, err := hex.DecodeString(hexSig)
-	if err != nil {
-		return false
+	if err != nil || len(got) != sha256.Size {
+		return errors.New("notify: signature is not 64 hex digits")
 	}
+	if timestamp == "" || len(timestamp) > 18 || strings.Trim(timestamp, "0123456789") != "" {
+		return errors.New("notify: timestamp is not Unix seconds")
+	}
+	if !hmac.Equal(got, mac(secret, timestamp, body)) {
+		return errors.New("notify: signature does not match the timestamp and body")
+	}
+	if tolerance <= 0 {
+		tolerance = DefaultTolerance
+	}
+	sec, _ := strconv.ParseInt(timestamp, 10, 64) // at most 18 digits: fits
+	if at := time.Unix(sec, 0); at.Before(now.Add(-tolerance)) || at.After(now.Add(tolerance)) {
+		return fmt.Errorf("notify: timestamp %s (%s) is outside the tolerance of %s around now (%s): a replay, or a clock is wrong",
+			timestamp, at.UTC().Format(time.RFC3339), tolerance, now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+const signaturePrefix = "v1="
+
+// mac is the HMAC-SHA256 of timestamp "." body keyed with secret.
+func mac(secret, timestamp string, body []byte) []byte {
 	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(timestamp))
+	m.Write([]byte{'.'})
 	m.Write(body)
-	return hmac.Equal(got, m.Sum(nil))
+	return m.Sum(nil)
 }

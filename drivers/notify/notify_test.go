@@ -3,12 +3,18 @@ package notify_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -103,6 +109,7 @@ func (q *memQueue) get(id string) item {
 // receiver is an accounting system that fails its first fail requests.
 type receiver struct {
 	t    *testing.T
+	now  func() time.Time // the receiver's clock
 	fail int
 	code int
 	echo string // written in failed answers
@@ -123,10 +130,11 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	switch {
 	case req.Method != http.MethodPost || req.Header.Get("Content-Type") != "application/json":
 		r.bad = append(r.bad, "method or content type: "+req.Method+" "+req.Header.Get("Content-Type"))
-	case !notify.Verify(secret, body, req.Header.Get(notify.HeaderSignature)):
-		r.bad = append(r.bad, "signature does not verify: "+req.Header.Get(notify.HeaderSignature))
-	case req.Header.Get(notify.HeaderTimestamp) == "":
-		r.bad = append(r.bad, "no timestamp")
+	default:
+		if err := notify.Verify(secret, body, req.Header.Get(notify.HeaderTimestamp), req.Header.Get(notify.HeaderSignature),
+			r.now(), notify.DefaultTolerance); err != nil {
+			r.bad = append(r.bad, err.Error())
+		}
 	}
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil || m["delivery_id"] != id {
@@ -191,7 +199,7 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 func newHarness(t *testing.T, r *receiver, maxAttempts int, ps ...plugin.Payment) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: plugintest.NewClock(), r: r, logs: &bytes.Buffer{}, logMu: &sync.Mutex{}}
-	r.t = t
+	r.t, r.now = t, h.clock.Now
 	h.srv = httptest.NewServer(r)
 	t.Cleanup(h.srv.Close)
 	h.q = newQueue(h.clock.Now(), ps...)
@@ -361,30 +369,116 @@ func TestRunRefusesBadURL(t *testing.T) {
 	}
 }
 
+// The signature covers the timestamp and the body; Verify refuses a
+// timestamp outside the window either way, and anything tampered with.
 func TestVerify(t *testing.T) {
+	at := plugintest.NewClock().Now()
 	body := []byte(`{"delivery_id":"P1:paid","id":"P1"}`)
-	sig := notify.Sign(secret, body)
-	if !strings.HasPrefix(sig, "sha256=") || len(sig) != len("sha256=")+64 {
-		t.Fatalf("signature %q", sig)
+	ts, sig := notify.Sign(secret, at, body)
+	if ts != "1780308000" {
+		t.Fatalf("timestamp %q, want Unix seconds 1780308000", ts)
 	}
-	// Computed independently: printf '%s' body | openssl dgst -sha256 -hmac key
-	if !notify.Verify(secret, body, sig) {
-		t.Error("own signature does not verify")
+	// Computed independently, as the docs tell a receiver to:
+	// python3 -c 'import hmac,hashlib; print(hmac.new(b"s3cr3t-hmac-key-7f1e",
+	//   b"1780308000." + b"{\"delivery_id\":\"P1:paid\",\"id\":\"P1\"}", hashlib.sha256).hexdigest())'
+	if want := "v1=" + knownMAC; sig != want {
+		t.Fatalf("signature %q, want %q", sig, want)
 	}
-	for name, c := range map[string]struct {
-		secret string
-		body   []byte
-		sig    string
-	}{
-		"tampered body": {secret, []byte(`{"delivery_id":"P1:paid","id":"P2"}`), sig},
-		"wrong secret":  {"other", body, sig},
-		"no prefix":     {secret, body, strings.TrimPrefix(sig, "sha256=")},
-		"not hex":       {secret, body, "sha256=zz"},
-		"empty":         {secret, body, ""},
+	tol := notify.DefaultTolerance
+	for name, now := range map[string]time.Time{
+		"at once":                at,
+		"at the window's end":    at.Add(tol),
+		"receiver's clock slow":  at.Add(-tol),
+		"a little later":         at.Add(90 * time.Second),
+		"tolerance 0 is default": at.Add(tol - time.Second),
 	} {
-		if notify.Verify(c.secret, c.body, c.sig) {
-			t.Errorf("%s: verifies", name)
+		if err := notify.Verify(secret, body, ts, sig, now, 0); err != nil {
+			t.Errorf("%s: %v", name, err)
 		}
+	}
+	farTS := "999999999999999999"
+	_, farSig := notify.Sign(secret, time.Unix(999999999999999999, 0), body)
+	tsPlus := strconv.FormatInt(at.Unix()+1, 10)
+	tsNow := strconv.FormatInt(at.Add(time.Hour).Unix(), 10)
+	for name, c := range map[string]struct {
+		secret, ts, sig string
+		body            []byte
+		now             time.Time
+		want            string
+	}{
+		"tampered body":      {secret, ts, sig, []byte(`{"delivery_id":"P1:paid","id":"P2"}`), at, "does not match"},
+		"tampered timestamp": {secret, tsPlus, sig, body, at, "does not match"},
+		// A captured request replayed an hour later, with its timestamp
+		// as captured, then with a fresh one.
+		"replayed later":                 {secret, ts, sig, body, at.Add(time.Hour), "outside the tolerance"},
+		"replayed, timestamp made fresh": {secret, tsNow, sig, body, at.Add(time.Hour), "does not match"},
+		"old, just outside":              {secret, ts, sig, body, at.Add(tol + time.Second), "outside the tolerance"},
+		"from the future":                {secret, ts, sig, body, at.Add(-tol - time.Second), "outside the tolerance"},
+		"wrong secret":                   {"other", ts, sig, body, at, "does not match"},
+		"no secret":                      {"", ts, sig, body, at, "no secret"},
+		"body-only signature":            {secret, ts, "sha256=" + bodyOnlyMAC(secret, body), body, at, "must start with"},
+		"no prefix":                      {secret, ts, strings.TrimPrefix(sig, "v1="), body, at, "must start with"},
+		"not hex":                        {secret, ts, "v1=zz", body, at, "hex"},
+		"short":                          {secret, ts, sig[:len(sig)-2], body, at, "hex"},
+		"empty signature":                {secret, ts, "", body, at, "must start with"},
+		"no timestamp":                   {secret, "", sig, body, at, "Unix seconds"},
+		"RFC 3339 timestamp":             {secret, at.Format(time.RFC3339), sig, body, at, "Unix seconds"},
+		"signed timestamp":               {secret, "+" + ts, sig, body, at, "Unix seconds"},
+		"negative":                       {secret, "-1", sig, body, at, "Unix seconds"},
+		"huge":                           {secret, "99999999999999999999", sig, body, at, "Unix seconds"},
+		"year 3e10, signed":              {secret, farTS, farSig, body, at, "outside the tolerance"},
+	} {
+		err := notify.Verify(c.secret, c.body, c.ts, c.sig, c.now, tol)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error saying %q", name, err, c.want)
+		}
+	}
+}
+
+const knownMAC = "965a0c8ea67c32b0b8e56e32221308d1ebd816204220d98ed86c852f625622f2"
+
+func bodyOnlyMAC(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// What the deliverer sends: the timestamp from its clock, signed with the
+// body, so that a request captured on the way is refused by the receiver
+// once older than the tolerance, and cannot be refreshed.
+func TestDeliverSignsTimestamp(t *testing.T) {
+	clock := plugintest.NewClock()
+	clock.Advance(42 * time.Second)
+	type captured struct {
+		body    []byte
+		ts, sig string
+	}
+	got := make(chan captured, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		got <- captured{body, req.Header.Get(notify.HeaderTimestamp), req.Header.Get(notify.HeaderSignature)}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	q := newQueue(clock.Now(), paid("P1", clock.Now()))
+	d := &notify.Deliverer{URL: srv.URL, Secret: secret, Queue: q, Clock: clock}
+	if n := d.Flush(context.Background()); n != 1 {
+		t.Fatalf("accepted %d", n)
+	}
+	c := <-got
+	if want := strconv.FormatInt(clock.Now().Unix(), 10); c.ts != want {
+		t.Fatalf("X-Sbpd-Timestamp %q, want %q: the deliverer's clock in Unix seconds", c.ts, want)
+	}
+	if err := notify.Verify(secret, c.body, c.ts, c.sig, clock.Now(), notify.DefaultTolerance); err != nil {
+		t.Fatalf("the request as sent: %v", err)
+	}
+	later := clock.Now().Add(notify.DefaultTolerance + time.Second)
+	if err := notify.Verify(secret, c.body, c.ts, c.sig, later, notify.DefaultTolerance); err == nil {
+		t.Error("the captured request still verifies after the tolerance")
+	}
+	fresh := strconv.FormatInt(later.Unix(), 10)
+	if err := notify.Verify(secret, c.body, fresh, c.sig, later, notify.DefaultTolerance); err == nil {
+		t.Error("the captured request with a fresh timestamp verifies")
 	}
 }
 
@@ -503,5 +597,130 @@ func TestDeliverRefusesRedirects(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// genuine is the Go check of doc.go for receivers that do not import this
+// module, verbatim (TestDocSnippets holds them equal).
+func genuine(secret string, body []byte, ts, sig string, now time.Time) bool {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || now.Sub(time.Unix(sec, 0)).Abs() > 5*time.Minute {
+		return false
+	}
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(ts + "."))
+	m.Write(body)
+	return hmac.Equal([]byte(sig), []byte("v1="+hex.EncodeToString(m.Sum(nil))))
+}
+
+// docBlock returns the code block of src that starts with the line holding
+// first, without prefix, until the next line of prose or the end of a
+// function.
+func docBlock(t *testing.T, src, first string, prefix string) string {
+	t.Helper()
+	var out []string
+	in := false
+	for _, line := range strings.Split(src, "\n") {
+		if !in && strings.Contains(line, first) {
+			in = true
+		}
+		if !in {
+			continue
+		}
+		code, ok := strings.CutPrefix(line, prefix)
+		if !ok {
+			if strings.TrimSpace(strings.TrimPrefix(line, "//")) != "" {
+				break
+			}
+			code = "" // a blank line inside the block
+		}
+		out = append(out, code)
+		if code == "}" { // the end of a Go function
+			break
+		}
+	}
+	if !in {
+		t.Fatalf("no block starting with %q", first)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
+}
+
+// The receiver's checks shown in doc.go (Go and Python) accept what the
+// deliverer signs and refuse a tampered, stale or future request, as
+// Verify does.
+func TestDocSnippets(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.ReadFile("notify_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := docBlock(t, string(doc), "func genuine(", "//\t"), docBlock(t, string(self), "func genuine(", ""); got != want {
+		t.Fatalf("the Go check in doc.go is not the one tested here:\n%s\n---\n%s", got, want)
+	}
+
+	now := plugintest.NewClock().Now()
+	body := []byte(`{"delivery_id":"P1:paid","id":"P1","amount":25990}`)
+	ts, sig := notify.Sign(secret, now, body)
+	staleTS, staleSig := notify.Sign(secret, now.Add(-6*time.Minute), body)
+	aheadTS, aheadSig := notify.Sign(secret, now.Add(6*time.Minute), body)
+	cases := []struct {
+		name    string
+		body    string
+		ts, sig string
+		want    bool
+	}{
+		{"valid", string(body), ts, sig, true},
+		{"tampered body", strings.Replace(string(body), "25990", "2599", 1), ts, sig, false},
+		{"tampered timestamp", string(body), strconv.FormatInt(now.Unix()+1, 10), sig, false},
+		{"stale", string(body), staleTS, staleSig, false},
+		{"ahead", string(body), aheadTS, aheadSig, false},
+		{"not a number", string(body), "x" + ts, sig, false},
+		{"empty signature", string(body), ts, "", false},
+	}
+	for _, c := range cases {
+		if got := genuine(secret, []byte(c.body), c.ts, c.sig, now); got != c.want {
+			t.Errorf("Go check, %s: %v, want %v", c.name, got, c.want)
+		}
+		if got := notify.Verify(secret, []byte(c.body), c.ts, c.sig, now, 0) == nil; got != c.want {
+			t.Errorf("Verify, %s: %v, want %v", c.name, got, c.want)
+		}
+	}
+
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 for the Python check")
+	}
+	py := docBlock(t, string(doc), "import hashlib, hmac, time", "//\t")
+	// The snippet reads the wall clock: it is run with time.time at the
+	// test's fake now.
+	var in []map[string]any
+	for _, c := range cases {
+		in = append(in, map[string]any{"body": c.body, "ts": c.ts, "sig": c.sig})
+	}
+	input, _ := json.Marshal(map[string]any{"secret": secret, "now": now.Unix(), "cases": in})
+	script := py + `
+
+import json, sys
+data = json.load(sys.stdin)
+time.time = lambda: float(data["now"])
+print(json.dumps([genuine(data["secret"].encode(), c["body"].encode(), c["ts"], c["sig"]) for c in data["cases"]]))
+`
+	cmd := exec.Command(python, "-c", script)
+	cmd.Stdin = bytes.NewReader(input)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("python3: %v\n%s\n%s", err, out, script)
+	}
+	var got []bool
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(cases) {
+		t.Fatalf("python3 printed %s", out)
+	}
+	for i, c := range cases {
+		if got[i] != c.want {
+			t.Errorf("Python check, %s: %v, want %v", c.name, got[i], c.want)
+		}
 	}
 }
