@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -645,8 +646,8 @@ func docBlock(t *testing.T, src, first string, prefix string) string {
 	return strings.TrimSpace(strings.Join(out, "\n"))
 }
 
-// The receiver's checks shown in doc.go (Go and Python) accept what the
-// deliverer signs and refuse a tampered, stale or future request, as
+// The receiver's checks shown in doc.go and README.md (Go and Python)
+// accept what the deliverer signs and refuse a tampered, stale or future request, as
 // Verify does.
 func TestDocSnippets(t *testing.T) {
 	doc, err := os.ReadFile("doc.go")
@@ -657,8 +658,19 @@ func TestDocSnippets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := docBlock(t, string(doc), "func genuine(", "//\t"), docBlock(t, string(self), "func genuine(", ""); got != want {
-		t.Fatalf("the Go check in doc.go is not the one tested here:\n%s\n---\n%s", got, want)
+	goCheck, pyCheck := docBlock(t, string(doc), "func genuine(", "//\t"), docBlock(t, string(doc), "import hashlib, hmac, time", "//\t")
+	if want := docBlock(t, string(self), "func genuine(", ""); goCheck != want {
+		t.Fatalf("the Go check in doc.go is not the one tested here:\n%s\n---\n%s", goCheck, want)
+	}
+	// README.md's section on the delivery shows the same two checks.
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ fence, code string }{{"```go\n", goCheck}, {"```python\n", pyCheck}} {
+		if !strings.Contains(string(readme), c.fence+c.code+"\n```\n") {
+			t.Errorf("README.md does not show the check of doc.go:\n%s%s\n```", c.fence, c.code)
+		}
 	}
 
 	now := plugintest.NewClock().Now()
@@ -693,7 +705,7 @@ func TestDocSnippets(t *testing.T) {
 	if err != nil {
 		t.Skip("no python3 for the Python check")
 	}
-	py := docBlock(t, string(doc), "import hashlib, hmac, time", "//\t")
+	py := pyCheck
 	// The snippet reads the wall clock: it is run with time.time at the
 	// test's fake now.
 	var in []map[string]any
