@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 
 	"github.com/sbpd/sbpd/plugin"
@@ -80,24 +79,6 @@ func fromThisKiosk(r *http.Request) bool {
 	return err == nil && !ip.IsUnspecified() && local.Addr().Unmap() == ip
 }
 
-// sameOrigin refuses what another web page in the kiosk's browser could
-// send (cross-site request forgery): a browser marks such a request with
-// Sec-Fetch-Site and with an Origin that is not sbpd's own. Requests
-// without either header (curl, tests) are not from a web page.
-func sameOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-	default: // same-site, cross-site
-		return false
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host == r.Host
-}
-
 // act handles POST /screen/payments/{id}/{action}: the shopper tapped
 // Повторить or Отменить. It acts only on the payment on show and only
 // while its dialog is (status_unknown), so the screen's routes cannot start
@@ -105,11 +86,6 @@ func sameOrigin(r *http.Request) bool {
 // returns it; the page takes the new state from the event stream.
 func (s *Screen) act(action string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !sameOrigin(r) {
-			writeError(w, http.StatusForbidden, "cross_origin",
-				"the screen's buttons answer only the kiosk page itself; a request from another web page is refused")
-			return
-		}
 		actions := s.Actions // read now: the daemon may set it after Routes
 		if actions == nil {
 			writeError(w, http.StatusNotImplemented, "not_implemented",

@@ -63,9 +63,12 @@
 // or with its error mapped the same way; the page takes the new state from
 // the event stream. Without Actions they answer 501 and the till software
 // must relay the shopper's choice to the till API. A request another web
-// page makes (an Origin other than the page's own, or Sec-Fetch-Site
-// same-site or cross-site) is refused with 403 "cross_origin", so no other
-// page open in the kiosk's browser can tap for the shopper.
+// page makes is refused before it reaches these routes: the till API's
+// server (drivers/tillapi) serves every route, the screen's included, and
+// answers 421 to a Host that does not name sbpd, 403 to an Origin that is
+// not sbpd's own or a Sec-Fetch-Site of same-site or cross-site, and 415 to
+// a body that is not JSON, so no other page open in the kiosk's browser can
+// tap for the shopper, not even through DNS rebinding.
 //
 // # Beyond loopback
 //

@@ -41,6 +41,9 @@ type Screen struct {
 	// peer is the connection's address: X-Forwarded-For is not trusted.
 	// Read at every request, like Actions.
 	LocalOnly bool
+	// Embeddable lets a page of sbpd's own origin show the kiosk page in a
+	// frame (the demo page does); otherwise no page may frame it.
+	Embeddable bool
 
 	mu      sync.Mutex
 	current *plugin.Payment
@@ -110,14 +113,18 @@ func (s *Screen) Current() (plugin.Payment, bool) {
 	return *s.current, true
 }
 
+// EventsPattern is the route of the page's event stream, which the server
+// caps and times as a stream.
+const EventsPattern = "GET /screen/events"
+
 // Routes returns the screen's handlers by pattern, for the daemon's mux.
 // Each reads LocalOnly and Actions at request time.
 func (s *Screen) Routes() map[string]http.Handler {
 	page := map[string]http.Handler{
-		"GET /{$}":                 s.file("web/index.html", "text/html; charset=utf-8"),
+		"GET /{$}":                 s.page(s.file("web/index.html", "text/html; charset=utf-8")),
 		"GET /screen/screen.js":    s.file("web/screen.js", "text/javascript; charset=utf-8"),
 		"GET /screen/screen.css":   s.file("web/screen.css", "text/css; charset=utf-8"),
-		"GET /screen/events":       http.HandlerFunc(s.events),
+		EventsPattern:              http.HandlerFunc(s.events),
 		"GET /screen/qr/{id}":      http.HandlerFunc(s.qr),
 		"GET /screen/current.json": http.HandlerFunc(s.currentJSON),
 	}
@@ -129,6 +136,29 @@ func (s *Screen) Routes() map[string]http.Handler {
 		routes["POST /screen/payments/{id}/"+action] = s.localOnly(s.act(action), true)
 	}
 	return routes
+}
+
+// PageCSP is the kiosk page's Content-Security-Policy: its own script,
+// style, QR images (data: URIs from the stream) and event stream, nothing
+// inline, no framing unless Embeddable.
+const PageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors "
+
+// page adds the kiosk page's security headers.
+func (s *Screen) page(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr := w.Header()
+		if s.Embeddable {
+			hdr.Set("Content-Security-Policy", PageCSP+"'self'")
+			hdr.Set("X-Frame-Options", "SAMEORIGIN")
+		} else {
+			hdr.Set("Content-Security-Policy", PageCSP+"'none'")
+			hdr.Set("X-Frame-Options", "DENY")
+		}
+		hdr.Set("X-Content-Type-Options", "nosniff")
+		hdr.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (s *Screen) file(name, contentType string) http.Handler {

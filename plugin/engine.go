@@ -201,7 +201,8 @@ func (e *Engine) startLocked(ctx context.Context, req StartRequest) (*runner, *P
 		}
 		if a.Amount != req.Amount || a.Mixed != req.Mixed {
 			return nil, nil, &Error{Code: EConflict, Reason: "check_in_progress",
-				Message: fmt.Sprintf("payment %s for check %s is in progress for %s ₽: cancel it before asking for %s ₽", a.ID, a.CheckID, FormatRoubles(a.Amount), FormatRoubles(req.Amount))}
+				Message: fmt.Sprintf("payment %s for check %s is in progress for %s: cancel it before asking for %s",
+					a.ID, a.CheckID, describeAsk(a.Amount, a.Mixed, req.Mixed != a.Mixed), describeAsk(req.Amount, req.Mixed, req.Mixed != a.Mixed))}
 		}
 		return nil, &a, nil
 	}
@@ -401,4 +402,14 @@ func (e *Engine) Active() (Payment, bool) {
 		return Payment{}, false
 	}
 	return r.snapshot(), true
+}
+
+// describeAsk names what a start request asks for in a conflict message:
+// the amount, and whether it is mixed when that is what differs.
+func describeAsk(amount int64, mixed, sayMixed bool) string {
+	s := FormatRoubles(amount) + " ₽"
+	if sayMixed {
+		s += fmt.Sprintf(" with mixed = %t", mixed)
+	}
+	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -528,5 +529,22 @@ func TestEngine_ResolvedOutsideTheFlow(t *testing.T) {
 	got := h.until(p.ID, plugin.StatePaid, 3*time.Second, 3)
 	if got.Reason != plugin.ReasonManual {
 		t.Fatalf("the manual resolution was overwritten: %+v", got)
+	}
+}
+
+// TestEngine_ConflictNamesWhatChanged: asking again for the active check
+// with only mixed changed says so, rather than quoting the same amount
+// twice.
+func TestEngine_ConflictNamesWhatChanged(t *testing.T) {
+	h := newHarness(t, func(s *plugin.Settings) { s.MixedAllowed = true })
+	h.start("A", 100)
+	_, _, err := h.engine.Start(context.Background(), plugin.StartRequest{CheckID: "A", Amount: 100, Mixed: true})
+	if plugin.ErrorReason(err) != "check_in_progress" || !strings.Contains(err.Error(), "mixed = false") ||
+		!strings.Contains(err.Error(), "mixed = true") {
+		t.Fatalf("only mixed changed: %v", err)
+	}
+	_, _, err = h.engine.Start(context.Background(), plugin.StartRequest{CheckID: "A", Amount: 200})
+	if !strings.Contains(err.Error(), "1,00 ₽") || !strings.Contains(err.Error(), "2,00 ₽") || strings.Contains(err.Error(), "mixed") {
+		t.Fatalf("only the amount changed: %v", err)
 	}
 }

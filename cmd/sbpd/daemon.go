@@ -56,6 +56,11 @@ type Daemon struct {
 	// PrinterPort, when set, is the receipt printer's link instead of the
 	// serial port named by printer.port (the demo's virtual printer).
 	PrinterPort printer.Port
+	// Limits bound the till API's connections, streams and timeouts; zero
+	// fields take tillapi.DefaultLimits (tests make them small).
+	Limits tillapi.Limits
+	// Embeddable lets the demo page show the kiosk page in a frame.
+	Embeddable bool
 
 	DB      *sqlite.DB
 	Gateway *watchedGateway
@@ -148,6 +153,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 	d.Screen = display.New()
 	d.Screen.Actions = eng                  // the page's Повторить/Отменить, limited to the dialog on show
 	d.Screen.LocalOnly = cfg.APIToken != "" // with a token, the screen answers only this kiosk
+	d.Screen.Embeddable = d.Embeddable
 	eng.Screen = append(display.Screens{d.Screen}, d.Screens...)
 	if cfg.Printer.Port != "" {
 		port := d.PrinterPort
@@ -190,14 +196,17 @@ func (d *Daemon) Open(ctx context.Context) error {
 		Token:    cfg.APIToken,
 		Logger:   d.Logger,
 		Extra:    routes,
+		Streams:  []string{display.EventsPattern},
 		Metrics:  d.Metrics.Handler(),
+		Listen:   cfg.Listen,
+		Limits:   d.Limits,
 	}
 	baseCtx, cancelStreams := context.WithCancel(context.Background())
 	d.cancelStreams = cancelStreams
-	d.server = &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		BaseContext: func(net.Listener) context.Context { return baseCtx }}
+	d.server = api.HTTPServer()
+	d.server.BaseContext = func(net.Listener) context.Context { return baseCtx }
 	d.served = make(chan error, 1)
-	go func() { d.served <- d.server.Serve(ln) }()
+	go func() { d.served <- d.server.Serve(api.Listener(ln)) }()
 
 	start := time.Now()
 	if err := eng.Open(ctx); err != nil {

@@ -18,9 +18,10 @@ import (
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/display"
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
+	"github.com/sbpd/sbpd/drivers/tillapi"
 )
 
-//go:embed demo/index.html
+//go:embed demo/index.html demo/demo.js demo/demo.css
 var demoFS embed.FS
 
 // demoSticker is the cash-link sticker the demo's sandbox knows (mode 2).
@@ -88,15 +89,28 @@ func runDemo(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	page, _ := demoFS.ReadFile("demo/index.html")
+	script, _ := demoFS.ReadFile("demo/demo.js")
+	style, _ := demoFS.ReadFile("demo/demo.css")
+	asset := func(body []byte, contentType string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", contentType)
+			w.Write(body)
+		})
+	}
 	d := &Daemon{
-		Config: cfg,
-		Logger: newLogger(cmd.ErrOrStderr(), "info"),
+		Config:     cfg,
+		Embeddable: true, // the demo page shows the kiosk page in a frame
+		Logger:     newLogger(cmd.ErrOrStderr(), "info"),
 		Routes: map[string]http.Handler{
 			"GET /demo": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				// The page frames the kiosk screen; nothing else of the default policy changes.
+				w.Header().Set("Content-Security-Policy", tillapi.DefaultCSP+"; frame-src 'self'")
 				w.Write(page)
 			}),
-			"/sandbox/": sb.Handler(), // the bank's buttons, same origin as the page
+			"GET /demo/demo.js":  asset(script, "text/javascript; charset=utf-8"),
+			"GET /demo/demo.css": asset(style, "text/css; charset=utf-8"),
+			"/sandbox/":          sb.Handler(), // the bank's buttons, same origin as the page
 			"GET /demo/printer": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				if tape == nil {

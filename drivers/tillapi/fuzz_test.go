@@ -72,7 +72,7 @@ func FuzzStartBody(f *testing.F) {
 		}}
 		h := (&Server{Payments: fake, MaxBodyBytes: fuzzMaxBody}).Handler()
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, "/api/v1/payments", bytes.NewReader(body))
+		req := httptest.NewRequest(http.MethodPost, "http://localhost/api/v1/payments", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		h.ServeHTTP(rec, req)
 		status, answer := rec.Code, rec.Body.Bytes()
@@ -191,7 +191,7 @@ func FuzzSearchQuery(f *testing.F) {
 			}},
 		}
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodGet, "/api/v1/payments", nil)
+		req := httptest.NewRequest(http.MethodGet, "http://localhost/api/v1/payments", nil)
 		req.URL.RawQuery = rawQuery
 		s.Handler().ServeHTTP(rec, req)
 		switch rec.Code {

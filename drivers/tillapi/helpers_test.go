@@ -56,6 +56,7 @@ type response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	Close  bool // the server closes the connection after this answer
 }
 
 // do sends a request and reads the answer. header is name, value pairs.
@@ -68,6 +69,9 @@ func do(t *testing.T, method, url, body string, header ...string) response {
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json") // as the till sends it; a header below may change it
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
@@ -87,7 +91,7 @@ func send(t *testing.T, req *http.Request) response {
 	if err != nil {
 		t.Fatalf("%s %s: read body: %v", req.Method, req.URL, err)
 	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return response{Status: res.StatusCode, Header: res.Header, Body: b, Close: res.Close}
 }
 
 // object decodes a JSON object answer, checking its Content-Type.

@@ -351,6 +351,10 @@ func (cf *conformance) do(base string, c call) []byte {
 			req.Header.Set("Content-Type", "application/json")
 		}
 		for i := 0; i+1 < len(c.header); i += 2 {
+			if c.header[i] == "Host" {
+				req.Host = c.header[i+1]
+				continue
+			}
 			req.Header.Set(c.header[i], c.header[i+1])
 		}
 		return req
@@ -717,6 +721,7 @@ func TestOpenAPI_Conformance(t *testing.T) {
 		bad("POST", pay, `{"check_id":"000153","amount":100,"mixed":"no"}`, 422, "invalid_mixed"),
 		bad("POST", pay, `{"check_id":"000153","amount":100,"mixed":null}`, 422, "invalid_mixed"),
 		bad("POST", pay, `{"check_id":"000153","amount":100,"sum":100}`, 422, "unknown_field"),
+		refused("POST", pay, `{"check_id":"000153","amount":100,"amount":200}`, 422, "duplicate_field"), // the document cannot say "each field once"
 		refused("POST", pay, start("c-mixed-off", 100, true), 422, "mixed_not_enabled"),
 		refused("POST", pay, start("c-another", 100, false), 409, "another_payment_active"),
 		refused("POST", pay, start("c-progress", 100, false), 409, "check_in_progress"),
@@ -786,6 +791,30 @@ func TestOpenAPI_Conformance(t *testing.T) {
 			call{method: method, path: path, body: body, status: 401, code: "unauthorized", header: []string{"Authorization", "Bearer wrong"}})
 	}
 	calls = append(calls, ok("GET", "/healthz", "", 200), ok("GET", "/metrics", "", 200), ok("GET", "/api/v1/openapi.json", "", 200))
+	// The browser rules on every route: a Host that is not sbpd's (DNS
+	// rebinding), another web page, a body that is not JSON.
+	for key, op := range documented(cf.doc) {
+		method, path, _ := strings.Cut(key, " ")
+		path = strings.ReplaceAll(path, "{id}", "p-paid")
+		body := ""
+		if key == "POST /api/v1/payments" {
+			body = start("000153", 100, false)
+		}
+		with := func(status int, code string, invalid bool, header ...string) call {
+			return call{method: method, path: path, body: body, header: append(slices.Clone(auth), header...),
+				status: status, code: code, invalid: invalid}
+		}
+		calls = append(calls,
+			with(421, "unknown_host", false, "Host", "evil.example:8765"),
+			with(403, "cross_origin", false, "Origin", "http://evil.example"),
+			with(403, "cross_origin", false, "Sec-Fetch-Site", "cross-site"))
+		if method == "POST" {
+			if body == "" {
+				body = `{"check_id":"000153","amount":100}`
+			}
+			calls = append(calls, with(415, "unsupported_media_type", op.RequestBody != nil, "Content-Type", "text/plain"))
+		}
+	}
 
 	for _, c := range calls {
 		body := cf.do(main.URL, c)
@@ -813,6 +842,16 @@ func TestOpenAPI_Conformance(t *testing.T) {
 	cf.do(degraded.URL, ok("GET", "/healthz", "", 503))
 	cf.do(broken.URL, refused("GET", "/healthz", "", 500, "internal"))
 	cf.do(noSearch.URL, call{method: "GET", path: pay, status: 501, code: "not_implemented"})
+
+	// Over the cap of event streams from one address: the first stays open
+	// (the payment is never final), the second is refused.
+	capped := conformanceServer(t, &Server{Limits: Limits{StreamsPerPeer: 1}})
+	first, err := http.Get(capped.URL + pay + "/p-dialog/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Body.Close()
+	cf.do(capped.URL, call{method: "GET", path: pay + "/p-dialog/events", status: 429, code: "too_many_streams"})
 
 	cf.checkCovered()
 }

@@ -178,9 +178,33 @@ func decodeObject(body []byte) (map[string]json.RawMessage, *inputError) {
 	if v[0] != '{' {
 		return nil, bad("request body must be a JSON object like %s, not %s", startExample, jsonKind(v))
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(v, &fields); err != nil {
-		return nil, bad("request body is not valid JSON: %s", err.Error())
+	return objectFields(v)
+}
+
+// objectFields splits a JSON object into its fields, refusing a field
+// named twice: which of the two values counts would be a guess, and with
+// "amount" a guess about money.
+func objectFields(obj json.RawMessage) (map[string]json.RawMessage, *inputError) {
+	fields := map[string]json.RawMessage{}
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if _, err := dec.Token(); err != nil { // the opening brace
+		return nil, &inputError{http.StatusBadRequest, "invalid_json", "request body is not valid JSON: " + err.Error()}
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, &inputError{http.StatusBadRequest, "invalid_json", "request body is not valid JSON: " + err.Error()}
+		}
+		name, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, &inputError{http.StatusBadRequest, "invalid_json", "request body is not valid JSON: " + err.Error()}
+		}
+		if _, dup := fields[name]; dup {
+			return nil, invalid("duplicate_field", "field %q appears more than once: send each of %s at most once",
+				name, strings.Join(startFields, ", "))
+		}
+		fields[name] = value
 	}
 	return fields, nil
 }
@@ -207,6 +231,9 @@ func amountHint(raw json.RawMessage) string {
 	case "a string":
 		return " (a string: send the number without quotes)"
 	case "a number":
+		if bytes.ContainsAny(raw, "eE") {
+			return " (written with an exponent: send whole kopecks as plain digits, 1e6 is 1000000)"
+		}
 		return " (not a whole number: send kopecks, 259,90 ₽ is 25990)"
 	default:
 		return " (" + kind + ")"

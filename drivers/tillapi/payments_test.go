@@ -69,8 +69,8 @@ func TestStart_Active(t *testing.T) {
 	}}
 	ts := newTestServer(t, &Server{Payments: pay})
 
-	// No Content-Type, and a wrong one: both are tolerated.
-	for _, ct := range []string{"", "text/plain"} {
+	// A Content-Type with parameters is still JSON.
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"} {
 		res := do(t, "POST", ts.URL+"/api/v1/payments", `{"check_id":"000153","amount":25990}`, "Content-Type", ct)
 		p := res.payment(t, http.StatusOK)
 		if p["id"] != "01JDACTIVE" || p["state_code"] != 3.0 || p["message"] != plugin.TextNotCompleted {
@@ -161,6 +161,7 @@ func TestStart_MaxBodyBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.ContentLength = -1
+	req.Header.Set("Content-Type", "application/json")
 	send(t, req).wantError(t, http.StatusRequestEntityTooLarge, "body_too_large")
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -66,6 +67,20 @@ type Server struct {
 	// Metrics, if set, serves GET /metrics (Prometheus), behind the token
 	// like the API: the counts tell a store's sales.
 	Metrics http.Handler
+	// Listen is the configured listen address; its host is a name the
+	// Host header may carry (see guard.go for the browser rules).
+	Listen string
+	// Hosts are more names the Host header may carry (the setting
+	// api.hosts), besides localhost, loopback addresses, the listen host
+	// and the address the connection reached.
+	Hosts []string
+	// Streams are the Extra patterns that are event streams, capped and
+	// timed like the API's own (Limits).
+	Streams []string
+	// Limits bound connections, event streams and how long a request may
+	// take to arrive and its answer to leave; zero fields take
+	// DefaultLimits.
+	Limits Limits
 }
 
 // Handler returns the HTTP handler of the API and the Extra routes. It
@@ -76,15 +91,28 @@ func (s *Server) Handler() http.Handler {
 		panic("tillapi: Server.Payments is nil")
 	}
 	h := &handler{
-		payments:  s.Payments,
-		search:    s.Search,
-		health:    s.Health,
-		log:       s.Logger,
-		maxBody:   s.MaxBodyBytes,
-		heartbeat: s.Heartbeat,
-		api:       http.NewServeMux(),
-		extra:     http.NewServeMux(),
+		payments:   s.Payments,
+		search:     s.Search,
+		health:     s.Health,
+		log:        s.Logger,
+		maxBody:    s.MaxBodyBytes,
+		heartbeat:  s.Heartbeat,
+		api:        http.NewServeMux(),
+		extra:      http.NewServeMux(),
+		hosts:      map[string]struct{}{},
+		listenHost: NormalizeHost(s.Listen),
+		limits:     s.Limits.withDefaults(),
+		streams:    map[string]bool{"GET /api/v1/payments/{id}/events": true},
 	}
+	for _, name := range s.Hosts {
+		if n := NormalizeHost(name); n != "" {
+			h.hosts[n] = struct{}{}
+		}
+	}
+	for _, p := range s.Streams {
+		h.streams[p] = true
+	}
+	h.slots = &streamSlots{total: h.limits.Streams, perPeer: h.limits.StreamsPerPeer, peers: map[netip.Addr]int{}}
 	if s.Token != "" {
 		sum := sha256.Sum256([]byte(s.Token))
 		h.tokenSum = &sum
@@ -132,6 +160,12 @@ type handler struct {
 	heartbeat time.Duration
 	api       *http.ServeMux // the API and any Extra route under it
 	extra     *http.ServeMux // everything else
+
+	hosts      map[string]struct{} // Server.Hosts, normalised
+	listenHost string              // the host of Server.Listen, normalised
+	limits     Limits
+	streams    map[string]bool // patterns of event streams
+	slots      *streamSlots
 }
 
 // inAPI reports whether a path belongs to the API's space, where unknown
@@ -153,7 +187,7 @@ func patternPath(pattern string) string {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec := &recorder{ResponseWriter: w}
+	rec := &recorder{ResponseWriter: w, write: h.limits.Write}
 	begin := time.Now()
 	defer func() {
 		if v := recover(); v != nil {
@@ -169,12 +203,35 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logRequest(r, rec, time.Since(begin))
 	}()
 
+	if gerr := h.guard(r); gerr != nil {
+		// The connection of a refused request is not kept for another.
+		rec.Header().Set("Connection", "close")
+		writeError(rec, gerr.status, gerr.code, gerr.message)
+		return
+	}
+	if hasBody(r) {
+		r.Body = h.bodyDeadline(rec, r.Body)
+	}
+
 	mux := h.extra
 	if inAPI(r.URL.Path) {
 		mux = h.api
 	}
-	if _, pattern := mux.Handler(r); pattern == "" && h.unrouted(mux, rec, r) {
+	_, pattern := mux.Handler(r)
+	if pattern == "" && h.unrouted(mux, rec, r) {
 		return
+	}
+	if h.streams[pattern] {
+		peer := peerOf(r.RemoteAddr)
+		if !h.slots.take(peer) {
+			rec.Header().Set("Retry-After", "5")
+			writeError(rec, http.StatusTooManyRequests, "too_many_streams", fmt.Sprintf(
+				"too many event streams are open (at most %d in all, %d from one address): close one before opening another",
+				h.limits.Streams, h.limits.StreamsPerPeer))
+			return
+		}
+		defer h.slots.give(peer)
+		rec.stream = true
 	}
 	mux.ServeHTTP(rec, r)
 }
@@ -312,16 +369,42 @@ func decorated(p plugin.Payment) plugin.Payment {
 	return p
 }
 
-// recorder notes what a handler answered, for the request log.
+// recorder notes what a handler answered, for the request log; it adds the
+// security headers every answer carries and sets the write deadlines.
 type recorder struct {
 	http.ResponseWriter
 	status    int
 	paymentID string
 	checkID   string
 	errCode   string
+
+	write   time.Duration // Limits.Write
+	stream  bool          // an event stream: every write gets its own deadline
+	started bool
+}
+
+// start runs once, before the first byte of the answer: the security
+// headers, and the write deadline of an answer that is not a stream.
+func (r *recorder) start() {
+	if r.started {
+		return
+	}
+	r.started = true
+	secureHeaders(r.Header())
+	if !r.stream {
+		r.deadline()
+	}
+}
+
+// deadline gives the next writes Limits.Write to complete.
+func (r *recorder) deadline() {
+	if r.write > 0 {
+		_ = http.NewResponseController(r.ResponseWriter).SetWriteDeadline(time.Now().Add(r.write))
+	}
 }
 
 func (r *recorder) WriteHeader(code int) {
+	r.start()
 	if r.status == 0 && code >= 200 {
 		r.status = code
 	}
@@ -329,6 +412,10 @@ func (r *recorder) WriteHeader(code int) {
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
+	r.start()
+	if r.stream {
+		r.deadline()
+	}
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
@@ -337,10 +424,26 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 // Flush makes the recorder an http.Flusher for the event stream.
 func (r *recorder) Flush() {
+	r.start()
+	if r.stream {
+		r.deadline()
+	}
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
 	http.NewResponseController(r.ResponseWriter).Flush()
+}
+
+// FlushError is Flush for http.ResponseController, with the error.
+func (r *recorder) FlushError() error {
+	r.start()
+	if r.stream {
+		r.deadline()
+	}
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return http.NewResponseController(r.ResponseWriter).Flush()
 }
 
 // Unwrap lets http.ResponseController reach the connection's writer.

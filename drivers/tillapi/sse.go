@@ -33,8 +33,6 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	notePayment(w, id, p.CheckID)
 
 	rc := http.NewResponseController(w)
-	// The stream outlives any write timeout the http.Server has.
-	_ = rc.SetWriteDeadline(time.Time{})
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream; charset=utf-8")
 	hdr.Set("Cache-Control", "no-store")
