@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -96,17 +97,21 @@ fail or will fail) or SKIP (not used here, or waits for another fix), with
 what was found and how to fix it.
 
   Settings             the template file and SBPD_ variables load and validate
+                       (WARN: e.g. an http:// notify.url to another host)
   PayMaster reachable  PayMaster answers at paymaster.base_url (DNS, TLS, timeout, refused)
   PayMaster token      PayMaster accepts paymaster.token and paymaster.merchant_id
                        (a read-only call: the last minute's payments; never a payment)
   Cash-link sticker    sbp.qr_mode 2: paymaster.sticker_id exists, is a cash link and is Active
   Printer              printer.port is set: the printer answers status (via the running
                        daemon when it holds the port)
-  Journal              data_dir/sbpd.db passes SQLite's integrity check
+  Journal              data_dir/sbpd.db passes SQLite's integrity check, and it and
+                       its -wal and -shm are not open to other users (a looser mode
+                       is tightened and reported)
   Disk space           free space in data_dir (WARN under 100 MB, FAIL under 10 MB)
   Clock                the local clock against PayMaster's (WARN over 1 min, FAIL over 5 min)
 
-Secrets (paymaster.token, api.token, notify.secret) are never printed.
+Secrets (paymaster.token, api.token, notify.secret, the user and password in
+notify.url) are never printed.
 The exit status is 1 when any check FAILs, 0 otherwise (WARN included).`,
 		Example: `  sbpd doctor
   sbpd doctor --config /etc/sbpd/sbpd.yaml
@@ -131,6 +136,9 @@ type doctor struct {
 	cfgErr   error
 	bad      map[string]bool // keys the settings errors name
 	secrets  []string
+	// modeFixes are the journal files whose loose mode opening the
+	// database for the till settings found (and tightened).
+	modeFixes []sqlite.ModeFix
 
 	pmCtx    context.Context
 	pingOnce sync.Once
@@ -148,6 +156,7 @@ func newDoctor(path string, mustExist bool) *doctor {
 	if d.cfg != nil {
 		if _, err := os.Stat(filepath.Join(d.cfg.DataDir, "sbpd.db")); err == nil {
 			if db, err := sqlite.Open(filepath.Join(d.cfg.DataDir, "sbpd.db")); err == nil {
+				d.modeFixes = db.ModeFixes()
 				layers.Till = db.Settings()
 				if cfg, err := config.LoadWith(ctx, layers); cfg != nil {
 					d.cfg, d.cfgErr, d.withTill = cfg, err, true
@@ -162,8 +171,22 @@ func newDoctor(path string, mustExist bool) *doctor {
 	d.bad = settingsBadKeys(d.cfgErr)
 	if d.cfg != nil {
 		d.secrets = []string{d.cfg.PayMaster.Token, d.cfg.APIToken, d.cfg.Notify.Secret}
+		d.secrets = append(d.secrets, urlCredentials(d.cfg.Notify.URL)...)
 	}
 	return d
+}
+
+// urlCredentials are the password in raw, or its user when there is no
+// password (a token as the user), as they may appear in a message.
+func urlCredentials(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return nil
+	}
+	if p, ok := u.User.Password(); ok {
+		return []string{p, url.QueryEscape(p)}
+	}
+	return []string{u.User.Username()}
 }
 
 func (d *doctor) checks() []check {
@@ -639,7 +662,31 @@ func (d *doctor) checkJournal(ctx context.Context) checkResult {
 	if err := db.Check(ctx); err != nil {
 		return checkFail("the journal fails the integrity check: "+strings.TrimPrefix(err.Error(), "sqlite: "), fix)
 	}
-	return checkOK("the journal " + path + " passes the integrity check")
+	return journalModeCheck(path, append(append([]sqlite.ModeFix(nil), d.modeFixes...), db.ModeFixes()...))
+}
+
+// journalModeCheck is the Journal line for a sound journal: OK, or a
+// warning naming each file that was open to other users, the mode it had
+// and, when it could not be tightened, the command that does it.
+func journalModeCheck(path string, fixes []sqlite.ModeFix) checkResult {
+	if len(fixes) == 0 {
+		return checkOK("the journal " + path + " passes the integrity check")
+	}
+	lines := make([]string, len(fixes))
+	var failed []string
+	var mode fs.FileMode
+	for i, f := range fixes {
+		lines[i] = f.String()
+		if f.Err != nil {
+			failed, mode = append(failed, f.Path), max(mode, f.New)
+		}
+	}
+	msg := "the journal " + path + " passes the integrity check, but its files were open to other users:\n" + strings.Join(lines, "\n")
+	if len(failed) == 0 {
+		return checkWarn(msg, "nothing more to do here: find what loosened them (a copy or restore made with umask 022?); sbpd creates them 0600")
+	}
+	return checkWarn(msg, fmt.Sprintf("chmod %o %s (as root or the files' owner); sbpd keeps the journal 0600 (0640 for the group of a data_dir closed to others)",
+		mode, strings.Join(failed, " ")))
 }
 
 func (d *doctor) checkDisk(context.Context) checkResult {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -606,4 +607,95 @@ func TestDoctor_TokenInTillSettings(t *testing.T) {
 	}
 	out.wantCheck(t, "Settings", statusOK, "the till settings", "")
 	out.wantCheck(t, "PayMaster token", statusOK, "", "")
+}
+
+// TestDoctor_PayMasterOverHTTP: paymaster.base_url http:// to a host that
+// is not this machine sends the bearer token in clear; doctor used to say
+// OK. It fails the settings now, and the PayMaster checks wait for the fix.
+func TestDoctor_PayMasterOverHTTP(t *testing.T) {
+	k := newDoctorKiosk(t, nil)
+	k.baseURL = "http://paymaster.ru"
+	out, r := k.doctorJSON(t)
+	wantDoctorFailed(t, r, "Settings")
+	out.wantCheck(t, "Settings", statusFail, "paymaster.base_url = http://paymaster.ru (template "+filepath.Join(k.dir, "sbpd.yaml")+"): must be an https:// URL", "")
+	for _, name := range []string{"PayMaster reachable", "PayMaster token", "Clock"} {
+		out.wantCheck(t, name, statusSkip, "skipped: paymaster.base_url must be fixed first (see Settings)", "")
+	}
+	if n := k.sb.Calls(sandbox.KindList); n != 0 {
+		t.Errorf("doctor sent the token over plain HTTP %d times", n)
+	}
+	// The sandbox on this machine is fine over http.
+	k.baseURL = strings.Replace(k.sb.URL(), "127.0.0.1", "localhost", 1)
+	out, _ = k.doctorJSON(t)
+	out.wantCheck(t, "Settings", statusOK, "", "")
+	out.wantCheck(t, "PayMaster token", statusOK, "", "")
+}
+
+// TestDoctor_NotifyOverHTTP: an http:// notify.url to another host sends
+// the signed notifications and the payment data in clear: a warning, not a
+// failure. Its user and password are never printed.
+func TestDoctor_NotifyOverHTTP(t *testing.T) {
+	const pass = "n0tify-PASSWORD-4417"
+	k := newDoctorKiosk(t, nil)
+	t.Setenv("SBPD_NOTIFY_URL", "http://acct:"+pass+"@accounting.example:8080/hook")
+	out, r := k.doctorJSON(t)
+	if r.err != nil {
+		t.Fatalf("a warning failed doctor: %v\n%s", r.err, r.stdout)
+	}
+	out.wantCheck(t, "Settings", statusWarn,
+		"notify.url = http://***@accounting.example:8080/hook (env SBPD_NOTIFY_URL): the notifications, signed and with the payment data, travel in clear", "act on each warning")
+	text := k.doctor(t)
+	if all := text.stdout + text.stderr + r.stdout; strings.Contains(all, pass) || strings.Contains(all, "acct") {
+		t.Errorf("the notify.url credentials are in the output:\n%s", all)
+	}
+	if !strings.Contains(text.stdout, "WARN  Settings: ") {
+		t.Errorf("%s", text.stdout)
+	}
+	// https, or http to this machine: no warning.
+	for _, u := range []string{"https://acct:" + pass + "@accounting.example/hook", "http://127.0.0.1:9/hook"} {
+		t.Setenv("SBPD_NOTIFY_URL", u)
+		out, _ := k.doctorJSON(t)
+		out.wantCheck(t, "Settings", statusOK, "", "")
+	}
+}
+
+// TestDoctor_JournalReadableByOthers: under umask 022 the journal used to be
+// created 0644 and doctor said OK. A loose mode is tightened when the
+// journal is opened, and doctor reports the file and the mode it had.
+func TestDoctor_JournalReadableByOthers(t *testing.T) {
+	k := newDoctorKiosk(t, nil)
+	k.makeJournal(t)
+	path := filepath.Join(k.dataDir, "sbpd.db")
+	if err := os.Chmod(path, 0o604); err != nil {
+		t.Fatal(err)
+	}
+	out, r := k.doctorJSON(t)
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stdout)
+	}
+	out.wantCheck(t, "Journal", statusWarn, "passes the integrity check, but its files were open to other users:\n"+path+" had mode 0604 (other users could read it); now 0600",
+		"find what loosened them")
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode after doctor: %v %v", fi.Mode(), err)
+	}
+	// Tightened: the next run is clean.
+	out, _ = k.doctorJSON(t)
+	out.wantCheck(t, "Journal", statusOK, "passes the integrity check", "")
+}
+
+// TestDoctor_JournalModeCannotChange: when the mode cannot be changed (the
+// file is another user's, the file system is read-only), the warning gives
+// the command.
+func TestDoctor_JournalModeCannotChange(t *testing.T) {
+	r := journalModeCheck("/var/lib/sbpd/sbpd.db", []sqlite.ModeFix{
+		{Path: "/var/lib/sbpd/sbpd.db", Old: 0o644, New: 0o600, Err: syscall.EPERM},
+		{Path: "/var/lib/sbpd/sbpd.db-wal", Old: 0o644, New: 0o600, Err: syscall.EPERM},
+		{Path: "/var/lib/sbpd/sbpd.db-shm", Old: 0o660, New: 0o640},
+	})
+	if r.Status != statusWarn ||
+		!strings.Contains(r.Message, "/var/lib/sbpd/sbpd.db had mode 0644 (other users could read it) and could not be changed to 0600: operation not permitted\n") ||
+		!strings.Contains(r.Message, "/var/lib/sbpd/sbpd.db-shm had mode 0660 (its group could change it); now 0640") ||
+		r.Fix != "chmod 600 /var/lib/sbpd/sbpd.db /var/lib/sbpd/sbpd.db-wal (as root or the files' owner); sbpd keeps the journal 0600 (0640 for the group of a data_dir closed to others)" {
+		t.Errorf("%+v", r)
+	}
 }
