@@ -338,3 +338,42 @@ func TestStorage_ReadOnlyDataDirAtStart(t *testing.T) {
 		t.Error("the journal changed")
 	}
 }
+
+// TestStorage_JournalPrivateUnderUmask: under umask 022 the daemon used to
+// create sbpd.db (the journal and the till settings, secrets included) and
+// its -wal and -shm 0644, readable by every user of the kiosk. They are
+// 0600 whatever the umask, and a journal made readable by others (a copy,
+// a restore) is tightened at the next start. umask is the process's: this
+// test must not run in parallel.
+func TestStorage_JournalPrivateUnderUmask(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	h := newE2E(t)
+	os.Chmod(h.dataDir, 0o755) // a data_dir other users may enter
+	if p := h.start("UM-1", 100, false); p.State != plugin.StateAwaitingPayment {
+		t.Fatalf("state %s", p.State)
+	}
+	files := []string{h.dbPath(), h.dbPath() + "-wal", h.dbPath() + "-shm"}
+	wantMode := func(when string) {
+		t.Helper()
+		for i, p := range files {
+			fi, err := os.Stat(p)
+			if err != nil {
+				if i == 0 || !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("%s: %v", when, err)
+				}
+			} else if fi.Mode().Perm() != sqlite.FileMode {
+				t.Errorf("%s: %s has mode %04o, want %04o", when, filepath.Base(p), fi.Mode().Perm(), sqlite.FileMode)
+			}
+		}
+	}
+	wantMode("created")
+	for _, p := range files {
+		os.Chmod(p, 0o644)
+	}
+	h.restart()
+	wantMode("after a restart")
+	if fixes := h.d.DB.ModeFixes(); len(fixes) == 0 || fixes[0].Path != h.dbPath() || fixes[0].Old != 0o644 {
+		t.Errorf("ModeFixes %v", fixes)
+	}
+}
