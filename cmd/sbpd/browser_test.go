@@ -77,6 +77,8 @@ func startBrowser(tb testing.TB) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("hide-scrollbars", true),
+		// A rebinding DNS server, for TestBrowser_AttackerPageChangesNothing.
+		chromedp.Flag("host-resolver-rules", "MAP evil.example 127.0.0.1"),
 		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(int(screen43[0]), int(screen43[1])),
 	)

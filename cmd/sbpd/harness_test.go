@@ -112,6 +112,9 @@ func (h *e2e) do(method, path, body string) (int, []byte) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json") // as the till sends it
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		h.t.Fatal(err)

@@ -96,6 +96,9 @@ func (c tokenTill) do(method, path, body string) (int, []byte) {
 		c.h.t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.h.t.Fatal(err)

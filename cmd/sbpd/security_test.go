@@ -157,6 +157,7 @@ func TestSecurity_BodyLimit(t *testing.T) {
 	// Chunked: no Content-Length, the limit applies while reading.
 	req, _ := http.NewRequest("POST", h.d.URL()+"/api/v1/payments", io.MultiReader(strings.NewReader(big)))
 	req.ContentLength = -1
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

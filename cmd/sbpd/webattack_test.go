@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// The attacks of a web page open in the kiosk's browser, against the
+// packaged defaults (till API on loopback, no api.token). Each is what a
+// security review did to the daemon before the browser rules; the tests
+// hold that none of them reaches the journal or PayMaster now.
+
+// journalAndBank is what an attack must not change: the journal's
+// payments and their states, and the payments at PayMaster.
+func journalAndBank(t *testing.T, h *e2e) string {
+	t.Helper()
+	ps, err := h.d.DB.Journal().Search(context.Background(), plugin.Filter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "%s %s %s %d; ", p.ID, p.CheckID, p.State, p.Amount)
+	}
+	fmt.Fprintf(&b, "bank: %d payments, %d creates, %d cancels", len(h.sb.Payments()), h.sb.Calls("create"), h.sb.Calls("cancel"))
+	return b.String()
+}
+
+// rawDo sends one request to the daemon with the headers given as pairs;
+// "Host" sets the Host header.
+func rawDo(t *testing.T, base, method, path, body string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body == "" {
+		req.Body = http.NoBody
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+			continue
+		}
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestSecurity_BrowserRequestsRefused: the reproductions of the review
+// with curl's eyes: simple cross-site POSTs, a cross-site JSON POST, a
+// cross-site cancel, and DNS-rebinding requests naming another Host on
+// every route. All 4xx; nothing reaches the journal or PayMaster.
+func TestSecurity_BrowserRequestsRefused(t *testing.T) {
+	h := newE2E(t)
+	p := statusUnknown(false)(t, h)
+	h.d.Screen.Show(p)
+	before := journalAndBank(t, h)
+	_, port, _ := net.SplitHostPort(h.d.Addr())
+	evil := "evil.example:" + port
+	start := `{"check_id":"X","amount":100}`
+	for _, c := range []struct {
+		method, path, body string
+		header             []string
+	}{
+		{"POST", "/api/v1/payments", start, []string{"Content-Type", "text/plain", "Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}},
+		{"POST", "/api/v1/payments", start, []string{"Content-Type", "text/plain"}},
+		{"POST", "/api/v1/payments", "check_id=X&amount=100", []string{"Content-Type", "application/x-www-form-urlencoded"}},
+		{"POST", "/api/v1/payments", start, []string{"Content-Type", "application/json", "Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}},
+		{"POST", "/api/v1/payments/" + p.ID + "/cancel", "", []string{"Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}},
+		{"POST", "/screen/payments/" + p.ID + "/cancel", "", []string{"Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}},
+		{"POST", "/screen/payments/" + p.ID + "/retry", "", []string{"Origin", "http://localhost:1", "Sec-Fetch-Site", "same-site"}},
+		// DNS rebinding: the page's own name, same-origin to the browser.
+		{"POST", "/api/v1/payments", start, []string{"Content-Type", "application/json", "Host", evil, "Origin", "http://" + evil, "Sec-Fetch-Site", "same-origin"}},
+		{"POST", "/api/v1/payments/" + p.ID + "/cancel", "", []string{"Host", evil}},
+		{"POST", "/api/v1/payments/" + p.ID + "/retry", "", []string{"Host", evil}},
+		{"POST", "/screen/payments/" + p.ID + "/cancel", "", []string{"Host", evil, "Origin", "http://" + evil, "Sec-Fetch-Site", "same-origin"}},
+		{"GET", "/api/v1/payments", "", []string{"Host", evil}},
+		{"GET", "/api/v1/payments/" + p.ID, "", []string{"Host", evil}},
+		{"GET", "/healthz", "", []string{"Host", evil}},
+		{"GET", "/metrics", "", []string{"Host", evil}},
+		{"GET", "/", "", []string{"Host", evil}},
+		{"GET", "/screen/current.json", "", []string{"Host", evil}},
+		{"GET", "/api/v1/openapi.json", "", []string{"Host", evil}},
+	} {
+		st, body := rawDo(t, h.d.URL(), c.method, c.path, c.body, c.header...)
+		if st < 400 || st >= 500 {
+			t.Errorf("%s %s %v: %d, want 4xx: %.300s", c.method, c.path, c.header, st, body)
+		}
+		if strings.Contains(body, p.ID) || strings.Contains(body, p.QRPayload) {
+			t.Errorf("%s %s %v: the answer shows the payment: %.300s", c.method, c.path, c.header, body)
+		}
+	}
+	if after := journalAndBank(t, h); after != before {
+		t.Fatalf("the attacks changed the journal or PayMaster:\nbefore %s\nafter  %s", before, after)
+	}
+	// The till itself, as before.
+	if st, b := rawDo(t, h.d.URL(), "POST", "/api/v1/payments/"+p.ID+"/cancel", ""); st != 200 {
+		t.Fatalf("the till's cancel: %d %s", st, b)
+	}
+}
+
+// rebinder is a server that first serves the attacker's page and then,
+// once rebound, hands every new connection to the daemon, as a DNS name
+// that changes to 127.0.0.1 does: the browser keeps the page's origin and
+// sends its own name as Host.
+type rebinder struct {
+	ln      net.Listener
+	page    string
+	target  string
+	rebound atomic.Bool
+}
+
+func newRebinder(t *testing.T, target, page string) *rebinder {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rebinder{ln: ln, page: page, target: target}
+	t.Cleanup(func() { ln.Close() })
+	go r.serve()
+	return r
+}
+
+func (r *rebinder) serve() {
+	for {
+		c, err := r.ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			if !r.rebound.Load() {
+				// The page, and the connection closed so no request of the
+				// page goes down it after the rebinding.
+				srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+					w.Header().Set("Content-Type", "text/html; charset=utf-8")
+					w.Header().Set("Connection", "close")
+					io.WriteString(w, r.page)
+				})}
+				srv.Serve(&oneConn{c: c})
+				return
+			}
+			d, err := net.Dial("tcp", r.target)
+			if err != nil {
+				return
+			}
+			defer d.Close()
+			go io.Copy(d, c)
+			io.Copy(c, d)
+		}()
+	}
+}
+
+// oneConn is a listener that hands out one connection.
+type oneConn struct {
+	c    net.Conn
+	done atomic.Bool
+}
+
+func (l *oneConn) Accept() (net.Conn, error) {
+	if l.done.Swap(true) {
+		return nil, net.ErrClosed
+	}
+	return l.c, nil
+}
+func (l *oneConn) Close() error   { return nil }
+func (l *oneConn) Addr() net.Addr { return l.c.LocalAddr() }
+
+// TestBrowser_AttackerPageChangesNothing: in real headless Chromium, a
+// page from another origin tries a form POST, no-cors fetches (start and
+// cancel, on the API and on the screen's button), a CORS read of the
+// journal, and, rebound to 127.0.0.1, same-origin requests naming its own
+// Host. Neither the journal nor PayMaster changes; the till and the kiosk
+// page still work.
+func TestBrowser_AttackerPageChangesNothing(t *testing.T) {
+	browser := startBrowser(t)
+	h := newE2E(t)
+	wireScreen(t, h)
+	p := statusUnknown(false)(t, h) // the dialog is up: the screen's buttons would act now
+	h.d.Screen.Show(p)
+	kiosk := openKioskPage(t, browser, h.d.URL(), screen43)
+	kiosk.waitFor(wantDialog(p, plugin.TextNotCompleted))
+	before := journalAndBank(t, h)
+	daemon := h.d.URL()
+
+	// 1. Another origin (localhost vs 127.0.0.1: another site).
+	attack := fmt.Sprintf(`<!doctype html><meta charset="utf-8"><title>attack</title>
+<iframe name="sink"></iframe>
+<form id="f" method="POST" action="%[1]s/api/v1/payments" enctype="text/plain" target="sink">
+<input name='{"check_id":"FORM","amount":100,"x":"' value='"}'></form>
+<script>
+window.results = [];
+async function hit(name, url, init) {
+  try { const r = await fetch(url, init); window.results.push(name + ":" + r.status + ":" + r.type); }
+  catch (e) { window.results.push(name + ":error"); }
+}
+window.run = async function () {
+  document.getElementById("f").submit();
+  await hit("no-cors start", "%[1]s/api/v1/payments", {method: "POST", mode: "no-cors", body: '{"check_id":"CSRF","amount":31337}'});
+  await hit("no-cors blob", "%[1]s/api/v1/payments", {method: "POST", mode: "no-cors", body: new Blob(['{"check_id":"BLOB","amount":31337}'])});
+  await hit("no-cors cancel", "%[1]s/api/v1/payments/%[2]s/cancel", {method: "POST", mode: "no-cors"});
+  await hit("no-cors screen cancel", "%[1]s/screen/payments/%[2]s/cancel", {method: "POST", mode: "no-cors"});
+  await hit("cors journal", "%[1]s/api/v1/payments", {mode: "cors"});
+  await new Promise(r => setTimeout(r, 300)); // the form's navigation
+  return window.results.length;
+};
+</script>`, daemon, p.ID)
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, attack)
+	}))
+	t.Cleanup(page.Close)
+	_, pagePort, _ := net.SplitHostPort(page.Listener.Addr().String())
+	tab, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	tab, cancelT := context.WithTimeout(tab, time.Minute)
+	defer cancelT()
+	if err := chromedp.Do(tab, chromedp.Navigate("http://localhost:"+pagePort+"/")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[int](`window.run()`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatal(err)
+	}
+	results, _ := chromedp.Run(tab, chromedp.Evaluate[[]string](`window.results`))
+	t.Logf("cross-origin page: %v", results)
+	if after := journalAndBank(t, h); after != before {
+		t.Fatalf("a page from another origin changed the journal or PayMaster:\nbefore %s\nafter  %s", before, after)
+	}
+
+	// 2. DNS rebinding: the page's own name now points at the daemon.
+	rebindPage := fmt.Sprintf(`<!doctype html><meta charset="utf-8"><title>rebind</title><script>
+window.run = async function () {
+  const out = [];
+  async function hit(name, path, init) {
+    try { const r = await fetch(path, init); out.push(name + ":" + r.status + ":" + (await r.text()).slice(0, 60)); }
+    catch (e) { out.push(name + ":error " + e); }
+  }
+  await hit("journal", "/api/v1/payments");
+  await hit("healthz", "/healthz");
+  await hit("metrics", "/metrics");
+  await hit("start", "/api/v1/payments", {method: "POST", headers: {"Content-Type": "application/json"}, body: '{"check_id":"REBIND","amount":31337}'});
+  await hit("cancel", "/api/v1/payments/%[1]s/cancel", {method: "POST"});
+  await hit("screen cancel", "/screen/payments/%[1]s/cancel", {method: "POST"});
+  return out;
+};
+</script>`, p.ID)
+	rb := newRebinder(t, h.d.Addr(), rebindPage)
+	_, rbPort, _ := net.SplitHostPort(rb.ln.Addr().String())
+	rebTab, cancel2 := chromedp.NewContext(browser)
+	defer cancel2()
+	rebTab, cancelT2 := context.WithTimeout(rebTab, time.Minute)
+	defer cancelT2()
+	// evil.example is sent to 127.0.0.1 by the browser's resolver rules
+	// (startBrowser), as a rebinding DNS server would.
+	if err := chromedp.Do(rebTab, chromedp.Navigate("http://evil.example:"+rbPort+"/")); err != nil {
+		t.Fatal(err)
+	}
+	rb.rebound.Store(true)
+	out, err := chromedp.Run(rebTab, chromedp.Evaluate[[]string](`window.run()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("rebound page: %v", out)
+	if len(out) != 6 {
+		t.Fatalf("rebound page: %v", out)
+	}
+	for _, r := range out {
+		if !strings.Contains(r, ":421:") {
+			t.Errorf("rebound request not refused with 421: %s", r)
+		}
+		if strings.Contains(r, p.ID) {
+			t.Errorf("rebound request read the payment: %s", r)
+		}
+	}
+	if after := journalAndBank(t, h); after != before {
+		t.Fatalf("a rebound page changed the journal or PayMaster:\nbefore %s\nafter  %s", before, after)
+	}
+
+	// The kiosk page and the till work as before: the shopper's Отменить.
+	h.sb.SetCancelMode(sandbox.CancelAccept)
+	kiosk.do(chromedp.Tap(chromedp.ID("cancel")))
+	got := h.until(p.ID, plugin.StateNotPaid, poll, 3)
+	if got.State != plugin.StateNotPaid || h.sb.Calls("cancel") != 1 {
+		t.Fatalf("the kiosk's own Отменить: %s, %d cancels", got.State, h.sb.Calls("cancel"))
+	}
+}
