@@ -336,7 +336,7 @@ func (d *doctor) checkSettings(context.Context) checkResult {
 			"check that --config or SBPD_CONFIG names the template file (default /etc/sbpd/sbpd.yaml) and that it is valid YAML")
 	}
 	msg := countNoun(len(lines), "problem", "problems") + " in " + d.settingsSource() + ":\n" + strings.Join(lines, "\n")
-	return checkFail(msg, fmt.Sprintf("correct each key named above: per-till values with `sbpd settings set KEY VALUE`, template values in %s, or the SBPD_ variable named", d.path))
+	return checkFail(msg, fmt.Sprintf("correct each key named above: per-till values with `sbpd settings set KEY VALUE` (a secret: `sbpd settings set KEY -`), template values in %s, or the SBPD_ variable named", d.path))
 }
 
 func (d *doctor) settingsSource() string {
@@ -481,7 +481,7 @@ func (d *doctor) checkToken(context.Context) checkResult {
 		return checkOK("PayMaster accepts the token for merchant " + merchant)
 	case reason == paymaster.ReasonNotAuthorized:
 		return checkFail("PayMaster refused the token (not_authorized)",
-			"set paymaster.token to the API token from the merchant cabinet (sbpd settings set paymaster.token …) and check that it belongs to merchant "+merchant+" (paymaster.merchant_id)")
+			"set paymaster.token to the API token from the merchant cabinet (sbpd settings set paymaster.token -, which reads it from standard input) and check that it belongs to merchant "+merchant+" (paymaster.merchant_id)")
 	case reason == "validation_error":
 		return checkFail(fmt.Sprintf("PayMaster refused the request for merchant %s (%s)", merchant, payMasterText(p.err)),
 			"set paymaster.merchant_id to the site's GUID from the PayMaster cabinet (sbpd settings set paymaster.merchant_id …)")

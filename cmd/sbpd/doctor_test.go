@@ -294,7 +294,7 @@ func TestDoctor_BadToken(t *testing.T) {
 	wantDoctorFailed(t, r, "PayMaster token")
 	out.wantCheck(t, "PayMaster reachable", statusOK, "answered", "")
 	out.wantCheck(t, "PayMaster token", statusFail, "PayMaster refused the token (not_authorized)",
-		"set paymaster.token to the API token from the merchant cabinet (sbpd settings set paymaster.token …)")
+		"set paymaster.token to the API token from the merchant cabinet (sbpd settings set paymaster.token -, which reads it from standard input)")
 	out.wantCheck(t, "Clock", statusOK, "within", "")
 
 	text := k.doctor(t)
