@@ -199,6 +199,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 		Streams:  []string{display.EventsPattern},
 		Metrics:  d.Metrics.Handler(),
 		Listen:   cfg.Listen,
+		Hosts:    cfg.APIHosts,
 		Limits:   d.Limits,
 	}
 	baseCtx, cancelStreams := context.WithCancel(context.Background())
