@@ -105,6 +105,9 @@ func (d *Daemon) Open(ctx context.Context) error {
 		return err
 	}
 	d.DB = db
+	for _, f := range db.ModeFixes() {
+		d.Logger.Warn("journal file was open to other users", "fix", f.String())
+	}
 	if d.Layers != nil {
 		d.watch = newSettingsWatch(*d.Layers, db.Settings())
 		full, err := d.watch.Load(ctx)
@@ -254,7 +257,17 @@ func (d *Daemon) Addr() string {
 }
 
 // URL is the base URL of the till API and the screen.
-func (d *Daemon) URL() string { return "http://" + d.Addr() }
+// An address on every interface (0.0.0.0, [::]) is reached at loopback:
+// it is no address to send a request to, and not a Host sbpd answers.
+func (d *Daemon) URL() string {
+	addr := d.Addr()
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			addr = net.JoinHostPort("127.0.0.1", port) // [::] takes IPv4 too
+		}
+	}
+	return "http://" + addr
+}
 
 // Wait blocks until the server stops or ctx is done.
 func (d *Daemon) Wait(ctx context.Context) error {

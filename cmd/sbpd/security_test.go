@@ -83,6 +83,9 @@ func TestSecurity_TokenOnEveryRoute(t *testing.T) {
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -298,6 +301,9 @@ func TestSecurity_SecretsNeverShown(t *testing.T) {
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -394,7 +400,11 @@ func TestSecurity_SecretsNeverShown(t *testing.T) {
 	cli("journal", "stuck")
 	cli("journal", "resync", p.ID)
 	// A secret set as a till setting: never echoed, never exported.
-	cli("settings", "set", "notify.secret", secNotifySec)
+	secretFile := filepath.Join(t.TempDir(), "notify.secret")
+	if err := os.WriteFile(secretFile, []byte(secNotifySec+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cli("settings", "set", "notify.secret", "--from-file", secretFile)
 	if exp := cli("settings", "export"); !strings.Contains(exp, config.SecretMarker) {
 		t.Errorf("settings export does not stand the secret in with the marker:\n%s", exp)
 	}

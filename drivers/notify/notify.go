@@ -359,7 +359,13 @@ func redact(raw string) string {
 	if err != nil {
 		return "(unparsable URL)"
 	}
-	return u.Redacted()
+	if u.User != nil {
+		// Neither the password nor the user name: both are the accounting
+		// system's credentials, shown as the settings show them.
+		u.User = nil
+		return u.Scheme + "://***@" + strings.TrimPrefix(u.String(), u.Scheme+"://")
+	}
+	return u.String()
 }
 
 // Sign returns the X-Sbpd-Timestamp and X-Sbpd-Signature values of a
