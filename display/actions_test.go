@@ -319,4 +319,3 @@ func TestScreen_LocalOnlyOverTheNetwork(t *testing.T) {
 		t.Fatalf("GET / from 127.0.0.1: %d", resp.StatusCode)
 	}
 }
-
