@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -121,9 +120,7 @@ entered the payment there by hand, 'sbpd journal mark-entered ID --reason …'.`
 			}
 			w := cmd.OutOrStdout()
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(stuckJSON(stuck))
+				return writeJSON(w, stuckJSON(stuck))
 			}
 			if len(stuck) == 0 {
 				fmt.Fprintln(w, "no stuck payments: every paid payment was delivered, is still being retried, or was entered by hand")
@@ -133,8 +130,10 @@ entered the payment there by hand, 'sbpd journal mark-entered ID --reason …'.`
 			fmt.Fprintln(tw, "ID\tCHECK\tORDER\tAMOUNT\tPAID AT\tATTEMPTS\tLAST ERROR")
 			for _, s := range stuck {
 				p := s.Payment
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p.ID, p.CheckID, p.OrderNo, plugin.FormatRoubles(p.Amount),
-					p.UpdatedAt.In(time.Local).Format("2006-01-02 15:04:05"), s.Delivery.Attempts, oneLine(s.Delivery.LastError, 80))
+				// What the till and the accounting system sent is shown, never obeyed, by the terminal.
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p.ID, plugin.Printable(p.CheckID), plugin.Printable(p.OrderNo),
+					plugin.FormatRoubles(p.Amount), p.UpdatedAt.In(time.Local).Format("2006-01-02 15:04:05"), s.Delivery.Attempts,
+					plugin.Printable(oneLine(s.Delivery.LastError, 160)))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
