@@ -256,3 +256,34 @@ func scaleUp(img image.Image, k int) image.Image {
 	}
 	return out
 }
+
+// TestScreen_PageHeaders: the kiosk page says what it may load (its own
+// script, style, images and stream; nothing inline) and that no page may
+// frame it, except sbpd's own demo page when Embeddable.
+func TestScreen_PageHeaders(t *testing.T) {
+	for _, embeddable := range []bool{false, true} {
+		s := display.New()
+		s.Embeddable = embeddable
+		rec := request(handler(s), "GET", "/", "127.0.0.1:40000", "")
+		h := rec.Header()
+		frame, xfo := "frame-ancestors 'none'", "DENY"
+		if embeddable {
+			frame, xfo = "frame-ancestors 'self'", "SAMEORIGIN"
+		}
+		csp := h.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", frame} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("embeddable %t: CSP %q lacks %q", embeddable, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe") {
+			t.Errorf("CSP %q allows unsafe sources", csp)
+		}
+		if h.Get("X-Frame-Options") != xfo || h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("embeddable %t: headers %v", embeddable, h)
+		}
+		if strings.Contains(rec.Body.String(), "<script>") || strings.Contains(rec.Body.String(), "style=") {
+			t.Errorf("the page has inline script or style its policy would block")
+		}
+	}
+}

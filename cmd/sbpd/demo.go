@@ -88,38 +88,11 @@ func runDemo(cmd *cobra.Command, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	page, _ := demoFS.ReadFile("demo/index.html")
-	script, _ := demoFS.ReadFile("demo/demo.js")
-	style, _ := demoFS.ReadFile("demo/demo.css")
-	asset := func(body []byte, contentType string) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", contentType)
-			w.Write(body)
-		})
-	}
 	d := &Daemon{
 		Config:     cfg,
 		Embeddable: true, // the demo page shows the kiosk page in a frame
 		Logger:     newLogger(cmd.ErrOrStderr(), "info"),
-		Routes: map[string]http.Handler{
-			"GET /demo": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				// The page frames the kiosk screen; nothing else of the default policy changes.
-				w.Header().Set("Content-Security-Policy", tillapi.DefaultCSP+"; frame-src 'self'")
-				w.Write(page)
-			}),
-			"GET /demo/demo.js":  asset(script, "text/javascript; charset=utf-8"),
-			"GET /demo/demo.css": asset(style, "text/css; charset=utf-8"),
-			"/sandbox/":          sb.Handler(), // the bank's buttons, same origin as the page
-			"GET /demo/printer": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				if tape == nil {
-					w.Write([]byte(`{"status":"not_configured"}`))
-					return
-				}
-				json.NewEncoder(w).Encode(tape.stats())
-			}),
-		},
+		Routes:     demoRoutes(sb, tape),
 	}
 	if tape != nil {
 		d.PrinterPort = tape
@@ -150,4 +123,37 @@ Press Ctrl+C to stop.
 		exec.Command("xdg-open", url).Start()
 	}
 	return d.Wait(cmd.Context())
+}
+
+// demoRoutes are the demo page, its script and style, the bank's buttons
+// (the sandbox's control routes) and the virtual printer's tape, if any.
+func demoRoutes(sb *sandbox.Server, tape *virtualPrinter) map[string]http.Handler {
+	page, _ := demoFS.ReadFile("demo/index.html")
+	script, _ := demoFS.ReadFile("demo/demo.js")
+	style, _ := demoFS.ReadFile("demo/demo.css")
+	asset := func(body []byte, contentType string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", contentType)
+			w.Write(body)
+		})
+	}
+	return map[string]http.Handler{
+		"GET /demo": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			// The page frames the kiosk screen; nothing else of the default policy changes.
+			w.Header().Set("Content-Security-Policy", tillapi.DefaultCSP+"; frame-src 'self'")
+			w.Write(page)
+		}),
+		"GET /demo/demo.js":  asset(script, "text/javascript; charset=utf-8"),
+		"GET /demo/demo.css": asset(style, "text/css; charset=utf-8"),
+		"/sandbox/":          sb.Handler(), // the bank's buttons, same origin as the page
+		"GET /demo/printer": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if tape == nil {
+				w.Write([]byte(`{"status":"not_configured"}`))
+				return
+			}
+			json.NewEncoder(w).Encode(tape.stats())
+		}),
+	}
 }

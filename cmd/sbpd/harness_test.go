@@ -33,6 +33,10 @@ type e2e struct {
 	serial  func(*serial.Options)   // tunes the printer port, if any
 	pm      func(*paymaster.Config) // tunes the PayMaster client further, if set
 	logs    io.Writer               // the daemon's JSON log at debug level, if set
+	// routes and embeddable are the daemon's extra routes and whether its
+	// kiosk page may be framed (the demo's), set before a restart.
+	routes     map[string]http.Handler
+	embeddable bool
 }
 
 func newE2E(t *testing.T, mutate ...func(*config.Config)) *e2e {
@@ -85,7 +89,7 @@ func (h *e2e) open() {
 		if h.pm != nil {
 			h.pm(c)
 		}
-	}, SerialTune: h.serial}
+	}, SerialTune: h.serial, Routes: h.routes, Embeddable: h.embeddable}
 	if h.logs != nil {
 		h.d.Logger = newLogger(h.logs, "debug")
 	}

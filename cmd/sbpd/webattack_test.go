@@ -319,3 +319,76 @@ func TestSecurity_APIHosts(t *testing.T) {
 		t.Errorf("a name not in api.hosts: %d %s", st, b)
 	}
 }
+
+// TestBrowser_DemoPageUnderItsPolicy: the demo page works under its
+// Content-Security-Policy in real Chromium: its script runs, its style
+// applies, the kiosk page shows in its frame, Start reaches the till API
+// (application/json) and the bank's Pay the sandbox.
+func TestBrowser_DemoPageUnderItsPolicy(t *testing.T) {
+	browser := startBrowser(t)
+	h := newE2E(t)
+	h.routes, h.embeddable = demoRoutes(h.sb, nil), true
+	h.restart()
+	tab, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	tab, cancelT := context.WithTimeout(tab, time.Minute)
+	defer cancelT()
+	if err := chromedp.Do(tab, chromedp.Navigate(h.d.URL()+"/demo"), chromedp.WaitReady(chromedp.ID("start"))); err != nil {
+		t.Fatal(err)
+	}
+	eval := func(js string) string {
+		t.Helper()
+		v, err := chromedp.Run(tab, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+	waitJS := func(what, js string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); eval(js) != "yes"; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: never", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if v := eval(`document.getElementById("check").value`); v == "" {
+		t.Fatal("the demo's script did not run (no check number)")
+	}
+	if v := eval(`getComputedStyle(document.querySelector("header")).backgroundColor`); v != "rgb(31, 41, 55)" {
+		t.Errorf("the demo's style is not applied: header background %q", v)
+	}
+	waitJS("the kiosk page in the frame",
+		`(() => { const d = document.getElementById("kiosk").contentDocument; return d && d.getElementById("screen") ? "yes" : "no"; })()`)
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.ID("start"))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS("a payment started from the demo page", `document.getElementById("state").textContent.includes("(") ? "yes" : "no"`)
+	var p plugin.Payment
+	for deadline := time.Now().Add(10 * time.Second); p.PayMasterID == ""; time.Sleep(20 * time.Millisecond) {
+		ps, _ := h.d.DB.Journal().Search(context.Background(), plugin.Filter{Limit: 1})
+		if len(ps) == 1 {
+			p = *ps[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no payment with a PayMaster id in the journal")
+		}
+	}
+	waitJS("the QR state on the demo page", `document.getElementById("json").textContent.includes("paymaster_id") ? "yes" : "no"`)
+	if err := chromedp.Do(tab, chromedp.Click(`button[data-bank="pay"]`)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if bank, _ := h.sb.Payment(p.PayMasterID); bank.Status == sandbox.StatusSettled {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the demo page's Pay did not reach the sandbox")
+		}
+	}
+	got := h.until(p.ID, plugin.StatePaid, poll, 2)
+	if got.State != plugin.StatePaid {
+		t.Fatalf("after the bank's Pay: %s", got.State)
+	}
+}
