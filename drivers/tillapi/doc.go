@@ -19,7 +19,7 @@
 //	GET  /metrics                      Prometheus metrics, when Server.Metrics is set
 //
 // Amounts are integer kopecks; a fractional, quoted or exponent amount is
-// refused rather than rounded. Every error is
+// refused rather than rounded, and a field named twice is refused. Every error is
 // {"error":{"code":"...","message":"..."}}: the code is stable and machine
 // readable (invalid_json, unknown_field, invalid_amount, conflict, ...), the
 // message says what was wrong and what is allowed.
@@ -29,6 +29,16 @@
 // ones. When Token is set every API route, /healthz and /metrics need
 // "Authorization: Bearer <token>"; Listen refuses to listen beyond loopback
 // without a token.
+//
+// Every route, the Extra ones included, obeys the browser rules of guard.go
+// first: a Host that does not name sbpd (Server.Listen, Server.Hosts,
+// localhost, loopback, the address the connection reached) gets 421, a
+// request a browser marks as from another web page (Origin, Sec-Fetch-Site)
+// 403, a body not sent as application/json 415; HTML pages get a
+// Content-Security-Policy unless they set their own. Limits caps
+// connections (serve on Server.Listener) and event streams per peer and in
+// all, and sets the header, body, idle and write deadlines (serve with
+// Server.HTTPServer).
 //
 // Event streams stay open until the payment is final or the client goes away.
 // To end them at shutdown, give http.Server a BaseContext that is cancelled
