@@ -115,6 +115,17 @@ func (d *Daemon) Open(ctx context.Context) error {
 			d.Close()
 			return err
 		}
+		// serve logged the warnings of the layers it read; the till
+		// settings may add some (an http:// notify.url).
+		told := map[string]bool{}
+		for _, w := range cfg.Warnings() {
+			told[w] = true
+		}
+		for _, w := range full.Warnings() {
+			if !told[w] {
+				d.Logger.Warn("settings warning", "warning", w)
+			}
+		}
 		d.Config, cfg = full, full
 	}
 	if d.Remote {

@@ -392,3 +392,21 @@ func TestBrowser_DemoPageUnderItsPolicy(t *testing.T) {
 		t.Fatalf("after the bank's Pay: %s", got.State)
 	}
 }
+
+// TestCLI_ServeWarnsNotifyOverHTTP: an http:// notify.url to another host
+// set in the till settings (not the template) is warned about in serve's
+// log too: the signed notifications would travel in clear.
+func TestCLI_ServeWarnsNotifyOverHTTP(t *testing.T) {
+	sb := newSandbox(t)
+	path := writeConfig(t, sb, "")
+	_, errOut, done := runCLI(context.Background(), "settings", "set", "notify.url", "http://accounting.example/hook", "--config", path)
+	if err := <-done; err != nil {
+		t.Fatalf("settings set: %v\n%s", err, errOut)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, stderr, _ := serveCLI(t, ctx, path)
+	if log := stderr.String(); !strings.Contains(log, "settings warning") || !strings.Contains(log, "travel in clear") {
+		t.Fatalf("serve's log does not warn about the http:// notify.url:\n%s", log)
+	}
+}
