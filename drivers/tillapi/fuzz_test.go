@@ -48,6 +48,9 @@ func FuzzStartBody(f *testing.F) {
 		`{"check_id":"000153","amount":25990,"mixed":null}`,
 		`{"check_id":"000153","amount":25990,"Amount":1}`,
 		`{"check_id":"000153","amount":1,"amount":25990}`,
+		`{"check_id":"1","check_id":"2","amount":25990}`,
+		`{"check_id":"000153","amount":25990,"mixed":false,"mixed":true}`,
+		`{"check_id":"000153","amount":1e6}`,
 		`{"check_id":"000153","amount":25990,"tip":100}`,
 		`{"check_id":"000153","amount":25990} {"check_id":"2","amount":1}`,
 		`{"check_id":"000153","amount":25990}garbage`,
@@ -123,6 +126,23 @@ func checkAccepted(t *testing.T, body []byte, req plugin.StartRequest) {
 	for name := range fields {
 		if !slices.Contains(startFields, name) {
 			t.Fatalf("accepted unknown field %q", name)
+		}
+	}
+	// No field twice: json.Unmarshal above keeps the last of two.
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))))
+	if tok, err := dec.Token(); err == nil && tok == json.Delim('{') {
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			name, _ := tok.(string)
+			if err != nil || seen[name] {
+				t.Fatalf("accepted a body that names %q twice: %q", name, body)
+			}
+			seen[name] = true
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				break
+			}
 		}
 	}
 	var checkID string
