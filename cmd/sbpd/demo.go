@@ -59,7 +59,10 @@ func runDemo(cmd *cobra.Command, args []string) error {
 
 	tok := make([]byte, 16)
 	rand.Read(tok)
-	sb := sandbox.New(sandbox.Options{Token: hex.EncodeToString(tok), MerchantID: uuid.NewString(), Stickers: []string{demoSticker}})
+	// The bank's controls are served on the demo's own address, behind the
+	// till API's browser rules; the sandbox's port serves only PayMaster's API.
+	sb := sandbox.New(sandbox.Options{Token: hex.EncodeToString(tok), MerchantID: uuid.NewString(), Stickers: []string{demoSticker},
+		APIOnly: true})
 	base, err := sb.Start("127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("start the PayMaster sandbox: %w", err)

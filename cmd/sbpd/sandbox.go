@@ -4,11 +4,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
+	"github.com/sbpd/sbpd/drivers/tillapi"
 )
 
 func newSandboxCmd() *cobra.Command {
@@ -21,7 +23,7 @@ control endpoints under /sandbox/ to pay, decline or expire a payment and to
 inject faults (latency, 5xx, 429, dropped connections, malformed bodies).`,
 		Example: `  sbpd sandbox --listen 127.0.0.1:8766 --token secret
   curl -X POST localhost:8766/sandbox/payments/40211873/pay
-  curl -X POST localhost:8766/sandbox/faults -d '{"method":"GET","status":503,"times":3}'`,
+  curl -X POST localhost:8766/sandbox/faults -H 'Content-Type: application/json' -d '{"method":"GET","status":503,"times":3}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
@@ -37,7 +39,9 @@ inject faults (latency, 5xx, 429, dropped connections, malformed bodies).`,
 			if merchant == "" {
 				merchant = uuid.NewString()
 			}
-			sb := sandbox.New(sandbox.Options{Token: token, MerchantID: merchant, Stickers: []string{sticker}})
+			sb := sandbox.New(sandbox.Options{Token: token, MerchantID: merchant, Stickers: []string{sticker},
+				// No web page drives the bank: the till API's browser rules.
+				Wrap: func(h http.Handler) http.Handler { return tillapi.Guard(h, listen, nil) }})
 			base, err := sb.Start(listen)
 			if err != nil {
 				return err

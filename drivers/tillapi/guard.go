@@ -33,22 +33,46 @@ type guardError struct {
 	message string
 }
 
+// rules are the names this daemon answers to, for the browser rules.
+type rules struct {
+	hosts      map[string]struct{} // Server.Hosts, normalised
+	listenHost string              // the host of Server.Listen, normalised; "" for every interface
+}
+
+func newRules(listen string, hosts []string) rules {
+	r := rules{hosts: map[string]struct{}{}, listenHost: NormalizeHost(listen)}
+	if ip, err := netip.ParseAddr(r.listenHost); err == nil && ip.IsUnspecified() {
+		r.listenHost = "" // 0.0.0.0 and :: are no names: the connection's address stands in
+	}
+	for _, name := range hosts {
+		if n := NormalizeHost(name); n != "" {
+			r.hosts[n] = struct{}{}
+		}
+	}
+	return r
+}
+
 // guard applies the browser rules to r and returns the refusal, or nil.
-func (h *handler) guard(r *http.Request) *guardError {
-	host := hostOnly(r.Host)
-	if !h.hostAllowed(host, r) {
+// page tells whether the route serves an HTML page (not the API, not an
+// event stream): only a page may be opened from another site, as a
+// top-level document.
+func (ru rules) guard(r *http.Request, page bool) *guardError {
+	if r.Host != "" && !ru.hostAllowed(hostOnly(r.Host), r) {
+		// An empty Host is no browser's (HTTP/1.0 clients): it cannot be a
+		// rebound name.
 		return &guardError{http.StatusMisdirectedRequest, "unknown_host", fmt.Sprintf(
 			"Host %q does not name this sbpd: send localhost, a loopback address or the listen address; "+
 				"another name the till uses must be listed in the setting api.hosts", printable(r.Host))}
 	}
 	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
-		if !(safeMethod(r.Method) && r.Header.Get("Sec-Fetch-Mode") == "navigate") {
+		topLevel := r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document"
+		if !(page && safeMethod(r.Method) && topLevel) {
 			return &guardError{http.StatusForbidden, "cross_origin", fmt.Sprintf(
 				"the browser marks this request as coming from another web site (Sec-Fetch-Site: %s): "+
 					"sbpd answers only the till and its own pages", site)}
 		}
 	}
-	if origin := r.Header.Get("Origin"); origin != "" && !h.originAllowed(origin, r) {
+	if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(origin, r) {
 		return &guardError{http.StatusForbidden, "cross_origin", fmt.Sprintf(
 			"the request comes from the web page %q, not from sbpd's own pages: sbpd answers only the till and its own pages",
 			printable(origin))}
@@ -70,14 +94,14 @@ func (h *handler) guard(r *http.Request) *guardError {
 // hostAllowed reports whether host (without port, lower case) names this
 // daemon: localhost, a loopback address, the configured listen host, the
 // address the connection reached, or a name in api.hosts.
-func (h *handler) hostAllowed(host string, r *http.Request) bool {
+func (ru rules) hostAllowed(host string, r *http.Request) bool {
 	if host == "" {
 		return false
 	}
-	if host == "localhost" || host == h.listenHost {
+	if host == "localhost" || host == ru.listenHost {
 		return true
 	}
-	if _, ok := h.hosts[host]; ok {
+	if _, ok := ru.hosts[host]; ok {
 		return true
 	}
 	ip, err := netip.ParseAddr(host)
@@ -92,28 +116,47 @@ func (h *handler) hostAllowed(host string, r *http.Request) bool {
 	return ok && !ip.IsUnspecified() && local.Addr() == ip
 }
 
-// originAllowed reports whether an Origin header is this daemon's own:
-// http(s), a host hostAllowed accepts, and the port the connection reached.
-func (h *handler) originAllowed(origin string, r *http.Request) bool {
+// originAllowed reports whether an Origin header is the page's own: sbpd
+// serves plain http, so "http://" and exactly the Host the request names
+// (which hostAllowed has accepted), the default port written or not.
+func originAllowed(origin string, r *http.Request) bool {
 	u, err := url.Parse(origin)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+	if err != nil || u.Scheme != "http" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Opaque != "" {
 		return false
 	}
-	if !h.hostAllowed(strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), r) {
-		return false
+	return sameHostPort(u.Host, r.Host)
+}
+
+// sameHostPort compares two "host[:port]" as HTTP names them: the host
+// without case or a trailing dot, a missing port as 80.
+func sameHostPort(a, b string) bool {
+	norm := func(hp string) string {
+		host, port, err := net.SplitHostPort(hp)
+		if err != nil {
+			host, port = hp, "80"
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if ip, err := netip.ParseAddr(host); err == nil {
+			host = ip.Unmap().String()
+		}
+		return strings.TrimSuffix(strings.ToLower(host), ".") + " " + port
 	}
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
-	}
-	want := ""
-	if local, ok := localAddr(r); ok {
-		want = fmt.Sprint(local.Port())
-	} else if _, p, err := net.SplitHostPort(r.Host); err == nil {
-		want = p
-	}
-	return port == want
+	return a != "" && norm(a) == norm(b)
+}
+
+// Guard serves next behind the browser rules, for a server other than the
+// till API's own (the development sandbox's): listen and hosts as in
+// Server.Listen and Server.Hosts. Every route counts as API, not page.
+func Guard(next http.Handler, listen string, hosts []string) http.Handler {
+	ru := newRules(listen, hosts)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if gerr := ru.guard(r, false); gerr != nil {
+			w.Header().Set("Connection", "close")
+			writeError(w, gerr.status, gerr.code, gerr.message)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // localAddr is the address the request's connection reached.

@@ -38,6 +38,10 @@ func guarded(t *testing.T, s *Server) (*httptest.Server, *atomic.Int32) {
 			w.WriteHeader(http.StatusOK)
 		}),
 	}
+	s.Extra["GET /screen/events"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "event: idle\ndata: {}\n\n")
+	})
 	s.Metrics = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "sbpd_up 1") })
 	return newTestServer(t, s), &calls
 }
@@ -148,24 +152,20 @@ func TestGuard_DNSRebinding(t *testing.T) {
 		{"POST", "/screen/payments/p-1/cancel"}, {"GET", "/no/such/route"},
 	}
 	for _, host := range []string{"evil.example:" + port, "evil.example", "127.0.0.1.evil.example:" + port, "localhost.evil.example",
-		"", "kiosk-07.store.local.evil.example", "0.0.0.0:" + port} {
+		"kiosk-07.store.local.evil.example", "0.0.0.0:" + port, "[::]:" + port, "127.1", "evil.example:" + port + "."} {
 		for _, r := range routes {
 			req, _ := http.NewRequest(r.method, ts.URL+r.path, nil)
 			req.Host = host
-			if host == "" {
-				// net/http's client fills an empty Host from the URL; send it by hand.
-				res := rawRequest(t, ts.Listener.Addr().String(), r.method+" "+r.path+" HTTP/1.0\r\n\r\n")
-				if !strings.HasPrefix(res, "HTTP/1.0 421") {
-					t.Errorf("%s %s without Host: %q", r.method, r.path, res)
-				}
-				continue
-			}
 			res := send(t, req)
 			res.wantError(t, http.StatusMisdirectedRequest, "unknown_host")
 		}
 	}
 	if calls.Load() != 0 {
 		t.Errorf("the engine got %d call(s)", calls.Load())
+	}
+	// An HTTP/1.0 client without Host is no browser, so no rebound page.
+	if res := rawRequest(t, ts.Listener.Addr().String(), "GET /healthz HTTP/1.0\r\n\r\n"); !strings.HasPrefix(res, "HTTP/1.0 200") {
+		t.Errorf("HTTP/1.0 without Host: %q", res)
 	}
 	for _, host := range []string{"localhost:" + port, "LOCALHOST", "127.0.0.1:" + port, "127.1.2.3", "[::1]:" + port,
 		"kiosk-07.store.local:" + port, "KIOSK-07.store.local.", "kiosk-listen.lan:" + port} {
@@ -267,5 +267,76 @@ func TestStart_DuplicateAndExponent(t *testing.T) {
 	}
 	if calls.Load() != 0 {
 		t.Errorf("the engine got %d call(s)", calls.Load())
+	}
+}
+
+// TestGuard_StreamsAndFrames: another site may open the kiosk page as a
+// top-level document (a link), but not frame it, and may not open an event
+// stream in any way (to hold the places the kiosk page needs); the page's
+// stream answers only an EventSource (Accept: text/event-stream), which a
+// frame on sbpd's LAN address, where a browser sends no Sec-Fetch-*, is not.
+func TestGuard_StreamsAndFrames(t *testing.T) {
+	s := &Server{Streams: []string{"GET /screen/events"}}
+	ts, _ := guarded(t, s)
+	nav := func(dest string) []string {
+		return []string{"Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Dest", dest}
+	}
+	for _, c := range []struct {
+		path   string
+		header []string
+		status int
+	}{
+		{"/", nav("document"), 200},
+		{"/", nav("iframe"), 403},
+		{"/", nav("embed"), 403},
+		{"/screen/events", nav("document"), 403},
+		{"/screen/events", nav("iframe"), 403},
+		{"/screen/events", append(nav("document"), "Accept", "text/event-stream"), 403},
+		{"/api/v1/payments/p-1/events", nav("document"), 403},
+		{"/api/v1/payments", nav("document"), 403},
+		{"/screen/events", []string{"Accept", "text/html,application/xhtml+xml"}, http.StatusNotAcceptable},
+		{"/screen/events", nil, http.StatusNotAcceptable},
+	} {
+		res := do(t, "GET", ts.URL+c.path, "", c.header...)
+		if res.Status != c.status {
+			t.Errorf("GET %s %v: %d, want %d: %s", c.path, c.header, res.Status, c.status, res.Body)
+		}
+	}
+	// The page's own EventSource.
+	req, _ := http.NewRequest("GET", ts.URL+"/screen/events", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("the page's EventSource: %d", res.StatusCode)
+	}
+}
+
+// TestGuard_OriginIsTheRequestsOwn: an Origin passes only when it is
+// exactly http:// and the Host the request names; another loopback form,
+// https, or another port of the same address does not.
+func TestGuard_OriginIsTheRequestsOwn(t *testing.T) {
+	ts, _ := guarded(t, &Server{})
+	_, port, _ := net.SplitHostPort(ts.Listener.Addr().String())
+	for origin, ok := range map[string]bool{
+		"http://127.0.0.1:" + port:          true,
+		"http://127.0.0.1:" + port + "/":    true,
+		"http://[::1]:" + port:              false,
+		"http://127.0.0.2:" + port:          false,
+		"https://127.0.0.1:" + port:         false,
+		"http://localhost:" + port:          false, // the request names 127.0.0.1
+		"http://user@127.0.0.1:" + port:     false,
+		"http://127.0.0.1:" + port + "/x":   false,
+		"http://127.0.0.1":                  false,
+		"http://127.0.0.1:" + port + "?q=1": false,
+	} {
+		res := do(t, "POST", ts.URL+"/api/v1/payments", `{"check_id":"1","amount":1}`, "Origin", origin)
+		if (res.Status < 300) != ok {
+			t.Errorf("Origin %q: %d %s", origin, res.Status, res.Body)
+		}
 	}
 }

@@ -1,12 +1,15 @@
 package tillapi
 
 import (
+	"container/list"
+	"context"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -84,36 +87,60 @@ func (s *Server) HTTPServer() *http.Server {
 		ReadHeaderTimeout: l.Header,
 		IdleTimeout:       l.Idle,
 		MaxHeaderBytes:    l.HeaderBytes,
+		ConnContext:       connContext,
 	}
 }
 
-// Listener wraps ln so that it holds at most s.Limits' connections: a
-// connection over a cap is closed as soon as it is accepted, before it
-// costs more than its file descriptor for a moment. The first refusal of a
-// peer since it was last under its cap is logged.
+// Listener wraps ln so that it holds at most s.Limits' connections. A
+// connection over its address's cap is closed as soon as it is accepted,
+// before it costs more than its file descriptor for a moment. When the
+// pool of all other machines, or the whole, is full, the oldest connection
+// of another machine that has not shown the api.token is closed to make
+// room, and only when there is none is the new one refused: a till that
+// authenticates keeps its place however many others connect. Refusals are
+// logged at most once a second, with the count of those not logged.
 func (s *Server) Listener(ln net.Listener) net.Listener {
 	l := s.Limits.withDefaults()
 	log := s.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &limitListener{Listener: ln, lim: l, log: log, peers: map[netip.Addr]int{}, warned: map[netip.Addr]bool{}}
+	return &limitListener{Listener: ln, lim: l, log: log, peers: map[netip.Addr]int{}, conns: list.New(), now: time.Now}
 }
 
-// maxWarnedPeers bounds the memory of which refused peers were logged.
-const maxWarnedPeers = 256
+// connKey carries the *limitedConn of a request in its context.
+type connKey struct{}
+
+// connContext puts the listener's connection into the request's context,
+// for trust.
+func connContext(ctx context.Context, c net.Conn) context.Context {
+	if lc, ok := c.(*limitedConn); ok {
+		return context.WithValue(ctx, connKey{}, lc)
+	}
+	return ctx
+}
+
+// trust marks the connection of r as the till's: it sent the right token.
+func trust(r *http.Request) {
+	if lc, ok := r.Context().Value(connKey{}).(*limitedConn); ok {
+		lc.trusted.Store(true)
+	}
+}
 
 // limitListener is Server.Listener's listener.
 type limitListener struct {
 	net.Listener
 	lim Limits
 	log *slog.Logger
+	now func() time.Time
 
-	mu     sync.Mutex
-	total  int // every open connection
-	remote int // those from non-loopback peers
-	peers  map[netip.Addr]int
-	warned map[netip.Addr]bool
+	mu         sync.Mutex
+	total      int                // every open connection
+	remote     int                // those from other machines
+	peers      map[netip.Addr]int // by peerKey
+	conns      *list.List         // of *limitedConn, oldest first
+	lastLog    time.Time
+	suppressed int
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -123,12 +150,19 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		ip := peerOf(c.RemoteAddr().String())
-		local := thisMachine(ip, peerOf(c.LocalAddr().String()))
-		if why := l.take(ip, local); why != "" {
-			c.Close()
-			continue
+		lc := &limitedConn{Conn: c, key: peerKey(ip), remote: !thisMachine(ip, peerOf(c.LocalAddr().String())), l: l}
+		for tries := 0; ; tries++ {
+			why, victim := l.take(lc)
+			if why == "" {
+				return lc, nil
+			}
+			if victim == nil || tries == 3 {
+				l.refused(ip, why)
+				c.Close()
+				break
+			}
+			victim.Close() // frees a place; take again
 		}
-		return &limitedConn{Conn: c, release: func() { l.give(ip, local) }}, nil
 	}
 }
 
@@ -142,65 +176,104 @@ func thisMachine(peer, local netip.Addr) bool {
 		(peer.IsValid() && !peer.IsUnspecified() && peer == local)
 }
 
-// take counts a new connection from ip, or says which cap it is over;
-// loop says the peer is this machine (thisMachine).
-func (l *limitListener) take(ip netip.Addr, loop bool) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	why := ""
-	switch {
-	case l.total >= l.lim.Conns:
-		why = "the daemon's connection cap"
-	case !loop && l.remote >= l.lim.Conns-l.lim.LoopbackReserve:
-		why = "the cap for all other machines (the rest is kept for this kiosk's till)"
-	case !loop && l.peers[ip] >= l.lim.PerPeer:
-		why = "the cap for one address"
+// peerKey is what the per-address cap counts: an IPv4 address, or an IPv6
+// address's /64, which one machine can fill with addresses of its own.
+func peerKey(ip netip.Addr) netip.Addr {
+	if ip.Is6() && !ip.IsLoopback() {
+		return netip.PrefixFrom(ip, 64).Masked().Addr()
 	}
-	if why != "" {
-		if !l.warned[ip] {
-			if len(l.warned) >= maxWarnedPeers {
-				clear(l.warned)
-			}
-			l.warned[ip] = true
-			l.log.Warn("till api: refusing connections", "peer", ip.String(), "reason", why,
-				"open_from_peer", l.peers[ip], "open", l.total,
-				"caps", map[string]int{"conns": l.lim.Conns, "per_peer": l.lim.PerPeer, "loopback_reserve": l.lim.LoopbackReserve})
-		}
-		return why
-	}
-	l.total++
-	if !loop {
-		l.remote++
-	}
-	l.peers[ip]++
-	return ""
+	return ip
 }
 
-// give forgets a closed connection from ip.
-func (l *limitListener) give(ip netip.Addr, loop bool) {
+// take counts c in, or says which cap it is over and, for a pool cap, which
+// connection could be closed to make room.
+func (l *limitListener) take(c *limitedConn) (why string, victim *limitedConn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case c.remote && l.peers[c.key] >= l.lim.PerPeer:
+		return "the cap for one address", nil
+	case l.total >= l.lim.Conns:
+		return "the daemon's connection cap", l.oldestUntrusted()
+	case c.remote && l.remote >= l.lim.Conns-l.lim.LoopbackReserve:
+		return "the cap for all other machines (the rest is kept for this kiosk's till)", l.oldestUntrusted()
+	}
+	l.total++
+	if c.remote {
+		l.remote++
+	}
+	l.peers[c.key]++
+	c.elem = l.conns.PushBack(c)
+	return "", nil
+}
+
+// oldestUntrusted is the oldest connection of another machine that has
+// not shown the token, or nil.
+func (l *limitListener) oldestUntrusted() *limitedConn {
+	for e := l.conns.Front(); e != nil; e = e.Next() {
+		if c := e.Value.(*limitedConn); c.remote && !c.trusted.Load() {
+			return c
+		}
+	}
+	return nil
+}
+
+// give forgets a closed connection.
+func (l *limitListener) give(c *limitedConn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.total--
-	if !loop {
+	if c.remote {
 		l.remote--
 	}
-	if l.peers[ip]--; l.peers[ip] <= 0 {
-		delete(l.peers, ip)
-		delete(l.warned, ip)
+	if l.peers[c.key]--; l.peers[c.key] <= 0 {
+		delete(l.peers, c.key)
 	}
+	l.conns.Remove(c.elem)
 }
 
-// limitedConn gives its place back once, when closed.
+// refused logs a refused connection, at most one line a second.
+func (l *limitListener) refused(ip netip.Addr, why string) {
+	l.mu.Lock()
+	now := l.now()
+	if now.Sub(l.lastLog) < time.Second {
+		l.suppressed++
+		l.mu.Unlock()
+		return
+	}
+	suppressed, open, fromPeer := l.suppressed, l.total, l.peers[peerKey(ip)]
+	l.lastLog, l.suppressed = now, 0
+	l.mu.Unlock()
+	l.log.Warn("till api: refusing connections", "peer", ip.String(), "reason", why,
+		"open_from_peer", fromPeer, "open", open, "not_logged_since_last", suppressed,
+		"caps", map[string]int{"conns": l.lim.Conns, "per_peer": l.lim.PerPeer, "loopback_reserve": l.lim.LoopbackReserve})
+}
+
+// limitedConn is a counted connection; it gives its place back once, when
+// closed.
 type limitedConn struct {
 	net.Conn
+	key     netip.Addr // peerKey of its peer
+	remote  bool       // from another machine
+	trusted atomic.Bool
+	elem    *list.Element
+	l       *limitListener
 	once    sync.Once
-	release func()
 }
 
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.release)
+	c.once.Do(func() { c.l.give(c) })
 	return err
+}
+
+// CloseWrite lets net/http half-close before it closes a connection with
+// an unread body, so the client reads the answer rather than a reset.
+func (c *limitedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 // peerOf is the address of a "host:port" remote address, unmapped; the

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,22 +92,93 @@ func TestLimits_IdleConnectionsFromOnePeer(t *testing.T) {
 	if got := tillRequest(t, addr); got != http.StatusCreated {
 		t.Errorf("the till got %d while 127.0.0.2 held its connections", got)
 	}
-	// Three more machines: together the others hold at most 40-10.
-	kept := open("127.0.0.3", 10) + open("127.0.0.4", 10) + open("127.0.0.5", 10)
-	if kept != 30-8 {
-		t.Errorf("three more machines hold %d connections, want %d (40 - the 10 kept for this kiosk - the 8 of 127.0.0.2)", kept, 30-8)
+	// Three more machines: together the others hold at most 40-10; the
+	// newest are kept, the oldest (127.0.0.2's, which never showed a
+	// token) closed to make room.
+	kept := open("127.0.0.3", 8) + open("127.0.0.4", 8) + open("127.0.0.5", 8)
+	if kept != 24 {
+		t.Errorf("three more machines hold %d connections, want 24", kept)
+	}
+	if all := countKept(held); all != 30 {
+		t.Errorf("other machines hold %d connections in all, want 40 - the 10 kept for this kiosk", all)
 	}
 	for i := range 5 {
 		if got := tillRequest(t, addr); got != http.StatusCreated {
 			t.Fatalf("the till's request %d got %d with the other machines at their cap", i, got)
 		}
 	}
-	// A closed connection gives its place back.
-	for _, c := range held[:8] {
+	// A closed connection gives its place back, without closing another.
+	for _, c := range held[100:108] {
 		c.Close()
 	}
+	time.Sleep(200 * time.Millisecond) // for the server to read the closes
 	if kept := waitKept(t, addr, "127.0.0.6", 1); kept != 1 {
 		t.Errorf("after 8 connections closed, a new machine holds %d, want 1", kept)
+	}
+	if all := countKept(held); all != 22 {
+		t.Errorf("a new connection in a freed place closed another: %d of the 22 left", all)
+	}
+}
+
+// TestLimits_TillWithTokenKeepsItsPlace: sbpd listens on the store network
+// with api.token and the till is another machine. Many machines fill the
+// pool with connections that never show the token; the till's kept-alive
+// connection is not the one closed, and a new connection of the till gets
+// a place by closing the oldest of theirs.
+func TestLimits_TillWithTokenKeepsItsPlace(t *testing.T) {
+	const token = "till-api-token-4c1d9e8a5f2d"
+	addr := limitedServer(t, &Server{Token: token, Limits: Limits{Conns: 40, PerPeer: 4, LoopbackReserve: 10}})
+	till, err := dialFrom("127.0.9.9", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer till.Close()
+	tillBR := bufio.NewReader(till)
+	ask := func() int {
+		t.Helper()
+		till.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(till, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n", token)
+		res, err := http.ReadResponse(tillBR, nil)
+		if err != nil {
+			t.Fatalf("the till's kept-alive connection: %v", err)
+		}
+		io.Copy(io.Discard, res.Body)
+		return res.StatusCode
+	}
+	if ask() != 200 {
+		t.Fatal("the till's first request")
+	}
+	var flood []net.Conn
+	t.Cleanup(func() {
+		for _, c := range flood {
+			c.Close()
+		}
+	})
+	for i := range 20 { // 20 machines × 4: far more than the 30 places of other machines
+		for range 4 {
+			c, err := dialFrom(fmt.Sprintf("127.0.3.%d", i+1), addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			flood = append(flood, c)
+		}
+	}
+	if got := countKept(flood); got != 29 {
+		t.Errorf("the flood holds %d connections, want 29 (30 for other machines, one the till's)", got)
+	}
+	if ask() != 200 {
+		t.Error("the till's connection was closed by the flood")
+	}
+	// A second connection of the till, opened after the flood.
+	c, err := dialFrom("127.0.9.9", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n", token)
+	if res, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || res.StatusCode != 200 {
+		t.Errorf("a new connection of the till with the flood at its cap: %v", err)
 	}
 }
 
@@ -268,4 +341,46 @@ func TestLimits_Streams(t *testing.T) {
 	if pings < 5 {
 		t.Errorf("%d pings in 350ms at a 20ms heartbeat", pings)
 	}
+}
+
+// TestLimits_RefusalsLoggedOncePerSecond: a flood of refused connections
+// from ever new addresses writes one log line, not one each, so it cannot
+// drown the daemon's own messages.
+func TestLimits_RefusalsLoggedOncePerSecond(t *testing.T) {
+	var log syncBuffer
+	addr := limitedServer(t, &Server{Logger: slog.New(slog.NewTextHandler(&log, nil)),
+		Limits: Limits{Conns: 1000, PerPeer: 1, LoopbackReserve: 1}})
+	var conns []net.Conn
+	for i := range 300 { // 150 addresses, each over its cap once
+		c, err := dialFrom(fmt.Sprintf("127.0.5.%d", 1+i%150), addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	countKept(conns) // every refusal has happened
+	for _, c := range conns {
+		c.Close()
+	}
+	if n := strings.Count(log.String(), "refusing connections"); n < 1 || n > 2 {
+		t.Errorf("%d log lines for the refusals, want one a second:\n%s", n, log.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -99,18 +99,13 @@ func (s *Server) Handler() http.Handler {
 		heartbeat:  s.Heartbeat,
 		api:        http.NewServeMux(),
 		extra:      http.NewServeMux(),
-		hosts:      map[string]struct{}{},
-		listenHost: NormalizeHost(s.Listen),
+		rules:      newRules(s.Listen, s.Hosts),
 		limits:     s.Limits.withDefaults(),
 		streams:    map[string]bool{"GET /api/v1/payments/{id}/events": true},
-	}
-	for _, name := range s.Hosts {
-		if n := NormalizeHost(name); n != "" {
-			h.hosts[n] = struct{}{}
-		}
+		pageStream: map[string]bool{},
 	}
 	for _, p := range s.Streams {
-		h.streams[p] = true
+		h.streams[p], h.pageStream[p] = true, true
 	}
 	h.slots = &streamSlots{total: h.limits.Streams, perPeer: h.limits.StreamsPerPeer, peers: map[netip.Addr]int{}}
 	if s.Token != "" {
@@ -161,10 +156,10 @@ type handler struct {
 	api       *http.ServeMux // the API and any Extra route under it
 	extra     *http.ServeMux // everything else
 
-	hosts      map[string]struct{} // Server.Hosts, normalised
-	listenHost string              // the host of Server.Listen, normalised
+	rules      rules
 	limits     Limits
 	streams    map[string]bool // patterns of event streams
+	pageStream map[string]bool // those of them only a page's EventSource opens (Server.Streams)
 	slots      *streamSlots
 }
 
@@ -203,7 +198,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logRequest(r, rec, time.Since(begin))
 	}()
 
-	if gerr := h.guard(r); gerr != nil {
+	mux := h.extra
+	if inAPI(r.URL.Path) {
+		mux = h.api
+	}
+	_, pattern := mux.Handler(r)
+	if gerr := h.rules.guard(r, mux == h.extra && !h.streams[pattern]); gerr != nil {
 		// The connection of a refused request is not kept for another.
 		rec.Header().Set("Connection", "close")
 		writeError(rec, gerr.status, gerr.code, gerr.message)
@@ -212,13 +212,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hasBody(r) {
 		r.Body = h.bodyDeadline(rec, r.Body)
 	}
-
-	mux := h.extra
-	if inAPI(r.URL.Path) {
-		mux = h.api
-	}
-	_, pattern := mux.Handler(r)
 	if pattern == "" && h.unrouted(mux, rec, r) {
+		return
+	}
+	if h.pageStream[pattern] && !strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+		// The page's EventSource says so; a frame or a window another page
+		// opens on the stream (to hold a place) does not.
+		rec.Header().Set("Connection", "close")
+		writeError(rec, http.StatusNotAcceptable, "not_an_event_stream",
+			"this route is the kiosk page's event stream: open it with EventSource (Accept: text/event-stream)")
 		return
 	}
 	if h.streams[pattern] {
@@ -248,6 +250,7 @@ func (h *handler) unrouted(mux *http.ServeMux, w http.ResponseWriter, r *http.Re
 		if mux == h.api && !h.authorized(w, r) {
 			return true
 		}
+		w.Header().Set("Connection", "close") // a wrong URL does not keep a connection
 		writeError(w, http.StatusNotFound, "not_found",
 			fmt.Sprintf("no such route: %s %s; the till API is under /api/v1/payments", r.Method, r.URL.Path))
 		return true
@@ -257,6 +260,7 @@ func (h *handler) unrouted(mux *http.ServeMux, w http.ResponseWriter, r *http.Re
 		}
 		allow := probe.header.Get("Allow")
 		w.Header().Set("Allow", allow)
+		w.Header().Set("Connection", "close")
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed",
 			fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow))
 		return true
@@ -284,10 +288,12 @@ func (h *handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if ok {
 		sum := sha256.Sum256([]byte(got))
 		if subtle.ConstantTimeCompare(sum[:], h.tokenSum[:]) == 1 {
+			trust(r) // the till's connection: kept before others when the caps are reached
 			return true
 		}
 	}
 	w.Header().Set("WWW-Authenticate", "Bearer")
+	w.Header().Set("Connection", "close") // no token, no connection kept for the next try
 	msg := "this API requires the header Authorization: Bearer <api.token>"
 	if ok {
 		msg = "the bearer token is wrong: send the api.token configured for this sbpd"

@@ -36,6 +36,12 @@ type Options struct {
 	PlainStickers []string
 	PageSize      int          // list page size; default 50
 	Logger        *slog.Logger // nil discards
+	// APIOnly makes Start serve only /api/v2/: the controls (/sandbox/)
+	// are mounted behind another server's guard through Handler (the demo).
+	APIOnly bool
+	// Wrap, if set, wraps what Start serves, e.g. with the till API's
+	// browser rules (sbpd sandbox), so that no web page drives the bank.
+	Wrap func(http.Handler) http.Handler
 }
 
 // Server is the emulator. Its methods are safe for concurrent use.
@@ -161,7 +167,19 @@ func (s *Server) Start(addr string) (baseURL string, err error) {
 	if err != nil {
 		return "", fmt.Errorf("sandbox: listen on %s: %w", addr, err)
 	}
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	h := s.handler
+	if s.opts.APIOnly {
+		api := http.NewServeMux()
+		api.HandleFunc("/api/v2/", s.serveAPI)
+		api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "PayMaster sandbox: the API is under /api/v2/; the controls are served by sbpd demo", http.StatusNotFound)
+		})
+		h = api
+	}
+	if s.opts.Wrap != nil {
+		h = s.opts.Wrap(h)
+	}
+	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	s.url = "http://" + ln.Addr().String()
 	s.started = true
 	go func() {
