@@ -22,8 +22,8 @@ type apiError struct {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"code":"internal_error","message":"sandbox: encode answer"}`)
+		noBody(w, http.StatusInternalServerError)
+		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
@@ -61,8 +61,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request, kind, id stri
 	case KindSticker:
 		s.sticker(w, id)
 	default:
-		writeJSON(w, http.StatusNotFound, apiError{Code: "not_found",
-			Message: fmt.Sprintf("No such endpoint: %s %s", r.Method, r.URL.Path)})
+		notFound(w)
 	}
 }
 
@@ -132,7 +131,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		p.Status = StatusConfirmation
-		p.PaymentURL = dynamicQR(p.Amount)
+		p.PaymentURL = qrLink(p)
 		p.qrAfter = s.qrAfterGets
 	}
 	s.payments[p.ID] = p
@@ -209,8 +208,16 @@ func (s *Server) validate(in createIn) (*payment, []string) {
 	return p, errs
 }
 
-func notFound(w http.ResponseWriter, what, id string) {
-	writeJSON(w, http.StatusNotFound, apiError{Code: "not_found", Message: fmt.Sprintf("%s %s not found", what, id)})
+// notFound answers a call about a payment, sticker or endpoint the sandbox
+// does not know. None of the six documented error codes names a missing
+// resource and the status is undocumented, so the answer is invented: HTTP
+// 404 with no body, no code.
+func notFound(w http.ResponseWriter) { noBody(w, http.StatusNotFound) }
+
+// noBody answers status with an empty body.
+func noBody(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(status)
 }
 
 func (s *Server) get(w http.ResponseWriter, id string) {
@@ -218,7 +225,7 @@ func (s *Server) get(w http.ResponseWriter, id string) {
 	defer s.mu.Unlock()
 	p, ok := s.payments[id]
 	if !ok {
-		notFound(w, "Payment", id)
+		notFound(w)
 		return
 	}
 	p.refresh(s.clock.Now())
@@ -284,7 +291,7 @@ func (s *Server) cancel(w http.ResponseWriter, id string) {
 	defer s.mu.Unlock()
 	p, ok := s.payments[id]
 	if !ok {
-		notFound(w, "Payment", id)
+		notFound(w)
 		return
 	}
 	p.refresh(s.clock.Now())
@@ -334,7 +341,7 @@ func (s *Server) sticker(w http.ResponseWriter, id string) {
 	}
 	s.mu.Unlock()
 	if p == nil {
-		notFound(w, "Sticker", id)
+		notFound(w)
 		return
 	}
 	status := "Active"

@@ -1,7 +1,8 @@
 // Package sandbox emulates the PayMaster REST API v2 over real HTTP, for
 // tests, `sbpd demo` and `sbpd sandbox`. It implements the calls sbpd
-// uses, answering like the real API as described in
-// shared/reference/paymaster-api.md:
+// uses, answering like the real API as PayMaster's public API v2
+// documentation describes it (what it documents and what the sandbox models
+// or invents is listed at the end):
 //
 //	POST /api/v2/payments              create an SBP payment (dynamic QR, or a cash-link sticker activation)
 //	GET  /api/v2/payments/{id}         read a payment
@@ -16,15 +17,23 @@
 // Date header is Options.Clock's time, so a clock check can be tested.
 //
 // Every /api/v2/ request needs "Authorization: Bearer <Options.Token>",
-// otherwise it is answered 401 not_authorized. Errors have the API's shape
-// {"code", "message", "errors"}: 400 validation_error, 400
-// invalid_operation, 401 not_authorized, 404 not_found and 409
-// idempotency_key_violation (a reused Idempotency-Key creates nothing).
+// otherwise it is answered 401 not_authorized. Error bodies have the
+// documented shape {"code", "message", "errors"} and carry only documented
+// codes: 400 validation_error (a create or list the sandbox finds invalid),
+// 400 invalid_operation (a cancel it refuses), 401 not_authorized and 409
+// idempotency_key_violation (a reused Idempotency-Key creates nothing). The
+// HTTP statuses are the sandbox's choice: PayMaster documents none for
+// errors. A payment, sticker or endpoint the sandbox does not know is
+// answered 404 with no body: no documented code names a missing resource,
+// so the sandbox sends none rather than invent one.
 //
 // Payment life in the sandbox:
 //
 //   - A new QR payment is "Confirmation" with an External confirmation whose
-//     paymentUrl is a dynamic NSPK link; with SetQRAfterGets(n) the first n
+//     paymentUrl is, in test mode (the create's testMode: true), a PayMaster
+//     mock page https://paymaster.ru/cpay/mock/sbp/<32 hex>, and otherwise a
+//     dynamic NSPK link https://qr.nspk.ru/AD<30>?type=02&bank=…&sum=<kopecks>&cur=RUB&crc=…
+//     whose id (AD…) is 32 characters in all; with SetQRAfterGets(n) the first n
 //     GETs of it answer "Pending" without a confirmation. A sticker payment is
 //     "Pending" with no confirmation; activating a sticker again cancels its
 //     older pending payment (Cancelled, resultCode "OperationNotAllowed").
@@ -60,4 +69,36 @@
 //	POST   /sandbox/faults                 a Fault as JSON, durations as strings: {"method":"GET","status":503,"retry_after":"1","times":2,"latency":"1.5s"}
 //	DELETE /sandbox/faults
 //	POST   /sandbox/config                 {"cancel": "accept|accept_pending|reject", "qr_after_gets": N}
+//
+// # Documented, modelled, invented
+//
+// Documented by PayMaster (API v2 reference and its copies): the paths and
+// methods above, Bearer auth, Idempotency-Key on POST, the request fields,
+// amounts echoed as JSON numbers with four decimals (259.9000), the status
+// strings and result codes, a fresh payment answering Confirmation/Success,
+// the External confirmation type with paymentUrl, cancel's empty 200, list
+// rows in "items" paged by a cursor, the error body {code, message, errors}
+// and its six codes: validation_error, not_authorized,
+// idempotency_key_violation, invalid_operation, payment_token_revoked,
+// payment_token_blocked (the sandbox never sends the last two).
+//
+// Modelled on scarce evidence:
+//   - The test-mode mock page: the one public example (an SBP payment token
+//     in test mode) shows only a …/cpay/mock/sbp/… path; the 32 hex digits
+//     after it follow PayMaster's invoice pages (cpay/<32 hex>).
+//   - The NSPK links: real ones seen in the wild (qr.nspk.ru/AD… dynamic,
+//     AS… static, ids of 32 characters); the bank, sum and crc parameters
+//     are filled in, but no bank app would accept the link.
+//   - An SBP create answering the link in confirmation.paymentUrl, and the
+//     list echoing invoice.orderNo in its rows: no public source shows either.
+//
+// Invented, as no source says: every HTTP status of an error (400, 401,
+// 404, 409), the empty-bodied 404 for an unknown payment, sticker or
+// endpoint, refusing a reused Idempotency-Key rather than replaying the
+// first answer, accepting a cancel of an unpaid SBP payment, invoice.expires
+// ending the payment as Cancelled/PaymentExpired, the list cursor's form
+// and page size, the payment ids (40211873 and up), the sticker
+// superseding rule, and the bodies of injected faults (codes internal_error,
+// too_many_requests and sandbox_fault: they stand for a failing server or
+// proxy, not for an answer of the API).
 package sandbox

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -187,9 +188,32 @@ func digits(s string) bool {
 
 const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-// dynamicQR makes an NSPK dynamic link: https://qr.nspk.ru/AD<32>?type=02&...
+// nspkIDLen is the length of an NSPK QR id, the link's path: 32 characters
+// in all, type prefix included (AD100004BAL7227F9BNP6KNE007J9B3K).
+const nspkIDLen = 32
+
+// qrLink is the link a new QR payment answers in confirmation.paymentUrl:
+// in test mode a PayMaster mock page, otherwise an NSPK dynamic link.
+func qrLink(p *payment) string {
+	if p.TestMode {
+		return mockPage()
+	}
+	return dynamicQR(p.Amount)
+}
+
+// mockPage is a test-mode payment's link:
+// https://paymaster.ru/cpay/mock/sbp/<32 hex>. Modelled on the one public
+// example, which shows only the …/cpay/mock/sbp/… path; the id after it is
+// invented, in the form of PayMaster's invoice pages (cpay/<32 hex>).
+func mockPage() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return "https://paymaster.ru/cpay/mock/sbp/" + hex.EncodeToString(b)
+}
+
+// dynamicQR makes an NSPK dynamic link: https://qr.nspk.ru/AD<30>?type=02&...
 func dynamicQR(kopecks int64) string {
-	b := make([]byte, 32)
+	b := make([]byte, nspkIDLen-2)
 	rand.Read(b)
 	for i := range b {
 		b[i] = alnum[int(b[i])%len(alnum)]
@@ -198,10 +222,11 @@ func dynamicQR(kopecks int64) string {
 	return withCRC(link)
 }
 
-// stickerQR is the sticker's fixed static link, derived from its id.
+// stickerQR is the sticker's fixed static link, https://qr.nspk.ru/AS<30>?type=01&...,
+// derived from its id.
 func stickerQR(id string) string {
 	sum := sha256.Sum256([]byte(id))
-	b := make([]byte, 32)
+	b := make([]byte, nspkIDLen-2)
 	for i := range b {
 		b[i] = alnum[int(sum[i])%len(alnum)]
 	}
