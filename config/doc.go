@@ -1,7 +1,7 @@
 // Package config resolves sbpd's settings into one typed, validated Config.
 // It is the only package that imports viper.
 //
-// Settings come in layers, lowest to highest (design.md section 5):
+// Settings come in layers, lowest to highest:
 //
 //	default          Keys
 //	template         the cash-desk template file, YAML or TOML, shared by

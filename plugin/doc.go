@@ -5,5 +5,5 @@
 // kiosk display, Clock for every wait).
 //
 // It imports only the standard library. Drivers implement its interfaces;
-// cmd/sbpd wires them together. See design.md sections 2 and 4.
+// cmd/sbpd wires them together. See docs/architecture.md.
 package plugin

@@ -22,9 +22,8 @@
 //
 // The byte values come from Epson's ESC/POS command reference,
 // https://download4.epson.biz/sec_pubs/pos/reference_en/escpos/index.html,
-// and from the project's notes in shared/reference/escpos.md, which also
-// list the vendors' ESC t numbers for CP866 (17 on Epson and most clones,
-// 59 on some Xprinter firmware, 7 on Rongta). printer.codepage selects it;
+// and from the vendors' own manuals for their ESC t numbers for CP866 (17 on
+// Epson and most clones, 59 on some Xprinter firmware, 7 on Rongta). printer.codepage selects it;
 // the test page prints the Russian alphabet under every candidate so that a
 // technician can see which one reads.
 //

@@ -3,7 +3,7 @@ package main
 import "github.com/spf13/cobra"
 
 // newJournalCmd is the back office: search, export, manual resolution,
-// notification delivery and reconciliation (design.md section 7).
+// notification delivery and reconciliation (docs/architecture.md).
 func newJournalCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "journal",

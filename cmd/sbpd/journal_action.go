@@ -36,7 +36,7 @@ const (
 var actTune func(*paymaster.Config)
 
 // journalActionCmds are the commands that change the journal: manual
-// resolution and reconciliation with PayMaster (design.md section 7).
+// resolution and reconciliation with PayMaster (README's back-office section).
 func journalActionCmds() []*cobra.Command {
 	return []*cobra.Command{newMarkPaidCmd(), newMarkNotPaidCmd(), newReconcileCmd()}
 }

@@ -28,7 +28,7 @@ import (
 )
 
 // journalReadCmds are the read-only back-office commands: list, show,
-// export (design.md section 7). None of them creates or changes the journal.
+// export (README's back-office section). None of them creates or changes the journal.
 func journalReadCmds() []*cobra.Command {
 	return []*cobra.Command{newJournalListCmd(), newJournalShowCmd(), newJournalExportCmd()}
 }

@@ -1,6 +1,6 @@
 // Command sbpd takes SBP QR payments through PayMaster at a self-checkout
 // kiosk. It is the only package that wires sbpd's parts together; see
-// design.md and README.md.
+// README.md and docs/architecture.md.
 package main
 
 import (

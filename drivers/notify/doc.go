@@ -19,7 +19,7 @@
 //	{"delivery_id":"01J0Y3V6Q6Z7…:paid","id":"01J0Y3V6Q6Z7…","check_id":"4711",
 //	 "order_no":"K07-4711-1","amount":25990,"state":"paid","state_code":5, …}
 //
-// The body is the payment object of the till API (design.md section 4),
+// The body is the payment object of the till API (docs/integrator.md),
 // with delivery_id added. Amount is in kopecks.
 //
 //   - Answer any 2xx once the payment is stored; anything else (or no

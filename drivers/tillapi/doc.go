@@ -1,6 +1,6 @@
 // Package tillapi is sbpd's local HTTP JSON API: the calls the kiosk's till
 // software makes to start an SBP payment, follow it, and pass on the
-// shopper's Повторить/Отменить choice (design.md section 4).
+// shopper's Повторить/Отменить choice (docs/integrator.md).
 //
 // The API, all under Content-Type application/json; charset=utf-8:
 //

@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// goBuild builds a package of this module into shared/name.
+// goBuild builds a package of this module into the test run's build directory as name.
 func goBuild(name, pkg string, args ...string) (string, error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {

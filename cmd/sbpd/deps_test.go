@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The dependency rule of the layout (docs/architecture.md), checked on
+// the import graph as `go list` sees it, the way tailscale's deps test
+// does: the core, plugin, imports only the standard library; every other
+// package imports plugin or its own parent and nothing else of this
+// module; only cmd/... wires everything. Some libraries belong to one
+// package only.
+
+const module = "github.com/sbpd/sbpd"
+
+// onlyIn names the one package of this module that may import a library
+// (a prefix of its import path).
+var onlyIn = map[string]string{
+	"github.com/spf13/viper":      module + "/config",
+	"github.com/xuri/excelize/v2": module + "/cmd/sbpd",
+}
+
+// listedPackage is what the test needs of `go list -json`.
+type listedPackage struct {
+	ImportPath string
+	Imports    []string
+	Standard   bool
+}
+
+// listPackages runs `go list -json` on the module's packages (tests'
+// imports not included: a test may use what it needs).
+func listPackages(t *testing.T) []listedPackage {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go toolchain: %v", err)
+	}
+	cmd := exec.Command(goTool, "list", "-json", "./...")
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []listedPackage
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p listedPackage
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+// importProblems lists the imports of p that break the rule.
+func importProblems(p listedPackage) []string {
+	var bad []string
+	own := strings.HasPrefix(p.ImportPath, module+"/cmd/")
+	for _, imp := range p.Imports {
+		if owner, ok := onlyIn[imp]; ok && !strings.HasPrefix(p.ImportPath, owner) {
+			bad = append(bad, fmt.Sprintf("%s imports %s, which only %s may", p.ImportPath, imp, owner))
+		}
+		if !strings.HasPrefix(imp, module+"/") || own {
+			continue
+		}
+		switch {
+		case p.ImportPath == module+"/plugin":
+			bad = append(bad, fmt.Sprintf("plugin imports %s: the core imports only the standard library", imp))
+		case imp == module+"/plugin", strings.HasPrefix(p.ImportPath, imp+"/"):
+			// the core, or its own parent
+		default:
+			bad = append(bad, fmt.Sprintf("%s imports %s: a package imports plugin or its own parent, nothing else of ours", p.ImportPath, imp))
+		}
+	}
+	if p.ImportPath == module+"/plugin" {
+		for _, imp := range p.Imports {
+			if strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
+				bad = append(bad, fmt.Sprintf("plugin imports %s: the core imports only the standard library", imp))
+			}
+		}
+	}
+	return bad
+}
+
+// TestDeps_LayoutRule: every package of the module keeps the rule.
+func TestDeps_LayoutRule(t *testing.T) {
+	pkgs := listPackages(t)
+	if len(pkgs) < 10 {
+		t.Fatalf("go list found %d packages", len(pkgs))
+	}
+	for _, p := range pkgs {
+		for _, problem := range importProblems(p) {
+			t.Error(problem)
+		}
+	}
+}
+
+// TestDeps_RuleCatchesForbiddenImports: the check itself fails on each
+// kind of forbidden import, so a passing TestDeps_LayoutRule means
+// something.
+func TestDeps_RuleCatchesForbiddenImports(t *testing.T) {
+	for _, p := range []listedPackage{
+		{ImportPath: module + "/plugin", Imports: []string{"github.com/google/uuid"}},
+		{ImportPath: module + "/plugin", Imports: []string{module + "/config"}},
+		{ImportPath: module + "/display", Imports: []string{module + "/drivers/tillapi"}},
+		{ImportPath: module + "/drivers/tillapi", Imports: []string{module + "/drivers/sqlite"}},
+		{ImportPath: module + "/drivers/paymaster/sandbox", Imports: []string{module + "/drivers/notify"}},
+		{ImportPath: module + "/display", Imports: []string{"github.com/spf13/viper"}},
+		{ImportPath: module + "/drivers/sqlite", Imports: []string{"github.com/xuri/excelize/v2"}},
+	} {
+		if len(importProblems(p)) == 0 {
+			t.Errorf("%s importing %v passes the rule", p.ImportPath, p.Imports)
+		}
+	}
+	for _, p := range []listedPackage{
+		{ImportPath: module + "/plugin", Imports: []string{"context", "net/http"}},
+		{ImportPath: module + "/drivers/paymaster/sandbox", Imports: []string{module + "/plugin", module + "/drivers/paymaster"}},
+		{ImportPath: module + "/cmd/sbpd", Imports: []string{module + "/drivers/tillapi", "github.com/xuri/excelize/v2"}},
+	} {
+		if bad := importProblems(p); len(bad) != 0 {
+			t.Errorf("an allowed import refused: %v", bad)
+		}
+	}
+}
