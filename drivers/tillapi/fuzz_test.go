@@ -44,6 +44,14 @@ func FuzzStartBody(f *testing.F) {
 		`{"check_id":"a\u0000b","amount":25990}`,
 		`{"check_id":"\ud800","amount":25990}`,
 		`{"check_id":"` + strings.Repeat("я", 65) + `","amount":25990}`,
+		`{"check_id":"A-1_2.3/4","amount":25990}`,
+		`{"check_id":"` + strings.Repeat("z", 64) + `","amount":25990}`,
+		`{"check_id":"` + strings.Repeat("z", 65) + `","amount":25990}`,
+		`{"check_id":"Чек №15","amount":25990}`,
+		`{"check_id":"000 153","amount":25990}`,
+		`{"check_id":"15\"","amount":25990}`,
+		`{"check_id":"a\u002fb","amount":25990}`,
+		`{"check_id":"\u0041","amount":25990}`,
 		`{"check_id":"000153","amount":25990,"mixed":"true"}`,
 		`{"check_id":"000153","amount":25990,"mixed":null}`,
 		`{"check_id":"000153","amount":25990,"Amount":1}`,
@@ -149,8 +157,16 @@ func checkAccepted(t *testing.T, body []byte, req plugin.StartRequest) {
 	if err := json.Unmarshal(fields["check_id"], &checkID); err != nil || checkID != req.CheckID {
 		t.Fatalf("check_id %s taken as %q (%v)", fields["check_id"], req.CheckID, err)
 	}
-	if strings.TrimSpace(checkID) == "" || utf8.RuneCountInString(checkID) > plugin.MaxCheckIDLen || !utf8.ValidString(checkID) {
-		t.Fatalf("accepted check_id %q", checkID)
+	// 1 to 64 bytes, each an ASCII letter, a digit or one of - _ . /: what
+	// makes a safe PayMaster order number.
+	if len(checkID) < 1 || len(checkID) > 64 {
+		t.Fatalf("accepted check_id %q of %d bytes", checkID, len(checkID))
+	}
+	for i := 0; i < len(checkID); i++ {
+		c := checkID[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '/') {
+			t.Fatalf("accepted check_id %q with byte %q", checkID, c)
+		}
 	}
 	raw := string(fields["amount"])
 	if strconv.FormatInt(req.Amount, 10) != strings.TrimLeft(raw, "0") && raw != strconv.FormatInt(req.Amount, 10) {

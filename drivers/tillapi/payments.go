@@ -98,7 +98,7 @@ func (h *handler) readStart(w http.ResponseWriter, r *http.Request) (plugin.Star
 	if raw, ok := fields["check_id"]; ok {
 		if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &req.CheckID) != nil {
 			return req, invalid("invalid_check_id",
-				`check_id must be a JSON string, the till's check number, e.g. "000153"; got %s`, echo(raw))
+				`check_id must be a JSON string, the till's check number of %s, e.g. "000153"; got %s`, plugin.CheckIDRule, echo(raw))
 		}
 	}
 

@@ -63,6 +63,27 @@ func TestStart_Created(t *testing.T) {
 	}
 }
 
+// Letters, digits and - _ . / make a check id; the engine gets it as sent.
+func TestStart_CheckIDCharacters(t *testing.T) {
+	var got []string
+	pay := &fakePayments{StartFn: func(_ context.Context, req plugin.StartRequest) (plugin.Payment, bool, error) {
+		got = append(got, req.CheckID)
+		p := testPayment("01JD0000000000000000000001", plugin.StateAwaitingPayment)
+		p.CheckID = req.CheckID
+		return p, true, nil
+	}}
+	ts := newTestServer(t, &Server{Payments: pay})
+	for _, id := range []string{"A-1_2.3/4", strings.Repeat("z", 64), "7"} {
+		res := do(t, "POST", ts.URL+"/api/v1/payments", `{"check_id":"`+id+`","amount":25990}`, "Content-Type", "application/json")
+		if p := res.payment(t, http.StatusCreated); p["check_id"] != id {
+			t.Errorf("check_id %q answered as %v", id, p["check_id"])
+		}
+	}
+	if len(got) != 3 || got[0] != "A-1_2.3/4" {
+		t.Errorf("engine got %q", got)
+	}
+}
+
 func TestStart_Active(t *testing.T) {
 	pay := &fakePayments{StartFn: func(_ context.Context, req plugin.StartRequest) (plugin.Payment, bool, error) {
 		return testPayment("01JDACTIVE", plugin.StateStatusUnknown), false, nil
@@ -103,13 +124,19 @@ func TestStart_BadInput(t *testing.T) {
 		{"two objects", ok + ok, 400, "invalid_json", []string{"more data"}},
 		{"unknown field", `{"check_id":"000153","amout":25990}`, 422, "unknown_field", []string{`"amout"`, "check_id, amount, mixed"}},
 		{"unknown fields", `{"check_id":"000153","amount":1,"b":1,"a":2}`, 422, "unknown_field", []string{`"a", "b"`}},
-		{"missing check_id", `{"amount":25990}`, 422, "invalid_check_id", []string{"check_id"}},
-		{"empty check_id", `{"check_id":"","amount":25990}`, 422, "invalid_check_id", []string{"check_id"}},
-		{"blank check_id", `{"check_id":"   ","amount":25990}`, 422, "invalid_check_id", []string{"check_id"}},
-		{"check_id 65 chars", `{"check_id":"` + strings.Repeat("7", 65) + `","amount":25990}`, 422, "invalid_check_id", []string{"64"}},
-		{"check_id control char", `{"check_id":"0001\n53","amount":25990}`, 422, "invalid_check_id", []string{"control"}},
-		{"check_id number", `{"check_id":153,"amount":25990}`, 422, "invalid_check_id", []string{"string", "got 153"}},
-		{"check_id null", `{"check_id":null,"amount":25990}`, 422, "invalid_check_id", []string{"string"}},
+		{"missing check_id", `{"amount":25990}`, 422, "invalid_check_id", []string{"check_id", plugin.CheckIDRule}},
+		{"empty check_id", `{"check_id":"","amount":25990}`, 422, "invalid_check_id", []string{"check_id", plugin.CheckIDRule}},
+		{"blank check_id", `{"check_id":"   ","amount":25990}`, 422, "invalid_check_id", []string{"check_id", plugin.CheckIDRule}},
+		{"check_id 65 chars", `{"check_id":"` + strings.Repeat("7", 65) + `","amount":25990}`, 422, "invalid_check_id", []string{plugin.CheckIDRule}},
+		{"check_id control char", `{"check_id":"0001\n53","amount":25990}`, 422, "invalid_check_id", []string{plugin.CheckIDRule}},
+		{"check_id Cyrillic", `{"check_id":"Чек15","amount":25990}`, 422, "invalid_check_id", []string{plugin.CheckIDRule, "order number"}},
+		{"check_id space", `{"check_id":"000 153","amount":25990}`, 422, "invalid_check_id", []string{plugin.CheckIDRule}},
+		{"check_id padded", `{"check_id":" 000153","amount":25990}`, 422, "invalid_check_id", []string{plugin.CheckIDRule}},
+		{"check_id numero sign", `{"check_id":"№15","amount":25990}`, 422, "invalid_check_id", []string{plugin.CheckIDRule}},
+		{"check_id quote", `{"check_id":"15\"","amount":25990}`, 422, "invalid_check_id", []string{plugin.CheckIDRule}},
+		{"check_id apostrophe", `{"check_id":"15'","amount":25990}`, 422, "invalid_check_id", []string{plugin.CheckIDRule}},
+		{"check_id number", `{"check_id":153,"amount":25990}`, 422, "invalid_check_id", []string{"string", "got 153", plugin.CheckIDRule}},
+		{"check_id null", `{"check_id":null,"amount":25990}`, 422, "invalid_check_id", []string{"string", plugin.CheckIDRule}},
 		{"amount 0", `{"check_id":"000153","amount":0}`, 422, "invalid_amount", []string{"positive"}},
 		{"amount -1", `{"check_id":"000153","amount":-1}`, 422, "invalid_amount", []string{"positive"}},
 		{"amount fraction", `{"check_id":"000153","amount":259.9}`, 422, "invalid_amount", []string{amountRule, "got 259.9"}},
