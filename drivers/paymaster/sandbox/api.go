@@ -104,12 +104,16 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if used, ok := s.keys[key]; ok && key != "" {
+		if s.replayKey(w, used) {
+			return
+		}
 		s.log.Info("sandbox: idempotency key reused", "payment", used)
 		writeJSON(w, http.StatusConflict, apiError{Code: "idempotency_key_violation",
 			Message: "Idempotency key has already been used"})
 		return
 	}
 	p, errs := s.validate(in)
+	errs = append(errs, s.dialectErrors(in)...)
 	if len(errs) > 0 {
 		validationError(w, errs...)
 		return
@@ -234,8 +238,8 @@ func (s *Server) get(w http.ResponseWriter, id string) {
 }
 
 type listOut struct {
-	Items  []paymentOut `json:"items"`
-	Cursor string       `json:"cursor,omitempty"`
+	Items  []any  `json:"items"` // paymentOut, or a map in a Dialect that leaves fields out
+	Cursor string `json:"cursor,omitempty"`
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
@@ -269,19 +273,20 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock.Now()
-	out := listOut{Items: []paymentOut{}}
+	out := listOut{Items: []any{}}
+	lastID := ""
 	for _, p := range s.order {
 		n, _ := strconv.ParseInt(p.ID, 10, 64)
 		if n <= after || p.Created.Before(start) || p.Created.After(end) {
 			continue
 		}
 		if len(out.Items) == s.opts.PageSize {
-			last := out.Items[len(out.Items)-1].ID
-			out.Cursor = base64.RawURLEncoding.EncodeToString([]byte("after:" + last))
+			out.Cursor = base64.RawURLEncoding.EncodeToString([]byte("after:" + lastID))
 			break
 		}
 		p.refresh(now)
-		out.Items = append(out.Items, s.render(p))
+		out.Items = append(out.Items, s.listRow(s.render(p)))
+		lastID = p.ID
 	}
 	writeJSON(w, http.StatusOK, out)
 }
