@@ -47,7 +47,7 @@ SQLite journal.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().String("config", defaultConfigPath(), "template config file (YAML); also SBPD_CONFIG")
-	root.AddCommand(newServeCmd(), newDemoCmd(), newSandboxCmd(), newPrinterCmd(), newSettingsCmd(), newJournalCmd(), newDoctorCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newDemoCmd(), newSandboxCmd(), newPrinterCmd(), newSettingsCmd(), newJournalCmd(), newDoctorCmd(), newPayMasterCmd(), newVersionCmd())
 	return root
 }
 

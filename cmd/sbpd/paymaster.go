@@ -1,0 +1,150 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sbpd/sbpd/drivers/paymaster/probe"
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// probeClock is the probe's clock (its bounded waits for the QR link and
+// the cancel); tests replace it.
+var probeClock plugin.Clock = plugin.RealClock{}
+
+// probeKeys are the settings the probe needs valid.
+var probeKeys = []string{"paymaster.base_url", "paymaster.merchant_id", "paymaster.token", "paymaster.timeout", "till.id"}
+
+func newPayMasterCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "paymaster",
+		Short: "Check this kiosk's PayMaster merchant account",
+		Long: `paymaster holds the integrator's tools for the PayMaster account itself;
+sbpd doctor covers the daily checks.`,
+		Example: "  sbpd paymaster probe --out probe.jsonl",
+		Args:    cobra.NoArgs,
+	}
+	cmd.AddCommand(newPayMasterProbeCmd())
+	return cmd
+}
+
+func newPayMasterProbeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "probe",
+		Short: "First contact with a merchant account: one test payment, every assumption of the driver checked",
+		Long: `probe checks, with this kiosk's settings (the template, sbpd.env, the SBPD_
+environment and the till settings, as sbpd doctor reads them), that the
+PayMaster account answers the way the driver expects. It:
+
+  - lists the last minute's payments (base URL and token; nothing is created
+    if this fails),
+  - creates ONE TEST payment of 1,00 ₽ (testMode: true, whatever
+    paymaster.test_mode says: never a live payment) with the order number
+    <till.id>-PROBE-<unix time>, built by the driver itself,
+  - reads it back until its QR link appears (at most 6 reads over 15 s),
+  - sends the same create again with the same Idempotency-Key,
+  - lists the payments of the last minutes and finds it,
+  - cancels it and reads it until it is final (again at most 15 s),
+  - sends one deliberately invalid create, to see the error's shape.
+
+It prints one line per assumption of the driver:
+  OK  <assumption>                    PayMaster answers as the driver expects
+  DIFFERS  <assumption>: <what was seen>  it does not: see docs/paymaster.md
+  UNCHECKED  <assumption>: <why>      an earlier step failed, so it was not tried
+and exits 1 when any line is not OK. Every payment it made is cancelled before
+it exits, also when a step fails or it is interrupted.
+
+--out FILE writes every request and answer as JSON lines (method, path with
+query, status, headers, bodies) without the Authorization header, cookies or
+the token: attach it to a support ticket, or add it to testdata/paymaster/.`,
+		Example: `  sbpd paymaster probe
+  sbpd paymaster probe --out /tmp/paymaster-probe.jsonl
+  sbpd paymaster probe --config /etc/sbpd/sbpd.yaml --out probe.jsonl`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, _ := cmd.Flags().GetString("config")
+			out, _ := cmd.Flags().GetString("out")
+			return runProbe(cmd, path, cmd.Flags().Changed("config"), out)
+		},
+	}
+	cmd.Flags().String("out", "", "write the whole exchange as JSON lines to FILE (mode 0600; secrets removed)")
+	return cmd
+}
+
+func runProbe(cmd *cobra.Command, path string, mustExist bool, outPath string) error {
+	stdout := cmd.OutOrStdout()
+	d := newDoctor(path, mustExist)
+	if d.cfg == nil {
+		return fmt.Errorf("paymaster probe: the settings do not load: %s", d.redact(probeErrText(d.cfgErr)))
+	}
+	if bad := d.badNeeds(probeKeys); len(bad) > 0 {
+		fmt.Fprintln(stdout, d.redact(strings.TrimSpace(d.cfgErr.Error())))
+		return fmt.Errorf("paymaster probe: fix %s first (sbpd doctor shows how); nothing was sent", strings.Join(bad, ", "))
+	}
+	pm := d.cfg.PayMaster
+
+	var out io.Writer
+	if outPath != "" {
+		f, err := os.OpenFile(outPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return fmt.Errorf("paymaster probe: --out: %w; nothing was sent", err)
+		}
+		defer f.Close()
+		out = f
+	}
+
+	fmt.Fprintf(stdout, "Probing PayMaster at %s, merchant %s: one test payment of 1,00 ₽ (testMode: true), cancelled at the end.\n",
+		pm.BaseURL, pm.MerchantID)
+	if !pm.TestMode {
+		fmt.Fprintln(stdout, "paymaster.test_mode is off for the kiosk's payments; the probe's payment is a test payment all the same.")
+	}
+	rep, err := probe.Run(cmd.Context(), probe.Config{
+		BaseURL: pm.BaseURL, MerchantID: pm.MerchantID, Token: pm.Token, TillID: d.cfg.TillID,
+		Timeout: pm.Timeout, Clock: probeClock, Out: out,
+	})
+	if rep == nil {
+		return fmt.Errorf("paymaster probe: %s", d.redact(probeErrText(err)))
+	}
+	var lines strings.Builder
+	rep.Write(&lines)
+	fmt.Fprint(stdout, d.redact(lines.String()))
+
+	var made []string
+	for _, id := range rep.Created {
+		state := "cancelled"
+		if !slices.Contains(rep.Cancelled, id) {
+			state = "NOT cancelled: it is a test payment; it expires by itself within " + probe.InvoiceTTL.String() + ", or cancel it in the PayMaster cabinet"
+		}
+		made = append(made, id+" ("+state+")")
+	}
+	switch {
+	case len(made) == 0:
+		fmt.Fprintf(stdout, "Order %s: no payment was made.\n", rep.OrderNo)
+	default:
+		fmt.Fprintf(stdout, "Order %s: payment %s.\n", rep.OrderNo, strings.Join(made, ", "))
+	}
+	if outPath != "" {
+		fmt.Fprintf(stdout, "%s written to %s.\n", countNoun(rep.Exchanges, "exchange", "exchanges"), outPath)
+	}
+	if err != nil {
+		return fmt.Errorf("paymaster probe: %s", d.redact(probeErrText(err)))
+	}
+	if failed := rep.Failed(); len(failed) > 0 {
+		return fmt.Errorf("paymaster probe: %s of %d not OK; see docs/paymaster.md for what to do with each DIFFERS",
+			countNoun(len(failed), "assumption", "assumptions"), len(rep.Results))
+	}
+	fmt.Fprintf(stdout, "All %d assumptions hold.\n", len(rep.Results))
+	return nil
+}
+
+func probeErrText(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
