@@ -59,6 +59,7 @@ type Gateway struct {
 	base string // scheme://host[/prefix], no trailing slash
 	http *http.Client
 	log  *slog.Logger
+	keys keyBook // create requests sent with each Idempotency-Key
 }
 
 var _ plugin.Gateway = (*Gateway)(nil)
@@ -143,6 +144,13 @@ type reply struct {
 // cancelled context); a 5xx after the last retry is returned as a reply.
 // idemKey, when set, goes into Idempotency-Key and makes a POST resendable.
 func (g *Gateway) call(ctx context.Context, method, path string, query url.Values, body []byte, idemKey string) (reply, error) {
+	r, _, err := g.send(ctx, method, path, query, body, idemKey, g.cfg.RetryMax)
+	return r, err
+}
+
+// send is call with the number of retries given, and it also returns how
+// many tries went out, answered or not.
+func (g *Gateway) send(ctx context.Context, method, path string, query url.Values, body []byte, idemKey string, retryMax int) (reply, int, error) {
 	u := g.base + path // path is already escaped
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -154,7 +162,7 @@ func (g *Gateway) call(ctx context.Context, method, path string, query url.Value
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, raw)
 	if err != nil {
-		return reply{}, fmt.Errorf("paymaster: build %s %s: %w", method, path, err)
+		return reply{}, 0, fmt.Errorf("paymaster: build %s %s: %w", method, path, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+g.cfg.Token)
 	req.Header.Set("Accept", "application/json")
@@ -174,7 +182,7 @@ func (g *Gateway) call(ctx context.Context, method, path string, query url.Value
 		Logger:       nil, // its own logger would print too much; see RequestLogHook
 		RetryWaitMin: g.cfg.RetryWaitMin,
 		RetryWaitMax: g.cfg.RetryWaitMax,
-		RetryMax:     g.cfg.RetryMax,
+		RetryMax:     retryMax,
 		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 			return RetryPolicy(ctx, resend, resp, err)
 		},
@@ -211,7 +219,7 @@ func (g *Gateway) call(ctx context.Context, method, path string, query url.Value
 			err = fmt.Errorf("%w (%v)", ctxErr, err)
 		}
 		g.log.WarnContext(ctx, "paymaster: request failed", "method", method, "path", path, "tries", tries, "elapsed", elapsed, "error", err)
-		return reply{}, fmt.Errorf("paymaster: %s %s: no answer after %s: %w", method, path, plural(tries, "try", "tries"), err)
+		return reply{}, tries, fmt.Errorf("paymaster: %s %s: no answer after %s: %w", method, path, plural(tries, "try", "tries"), err)
 	}
 	if got == nil || resp.StatusCode != got.status {
 		// Retries ran out on a 5xx or 429: the handler did not run.
@@ -225,18 +233,29 @@ func (g *Gateway) call(ctx context.Context, method, path string, query url.Value
 		lvl = slog.LevelWarn
 	}
 	g.log.Log(ctx, lvl, "paymaster: answer", "method", method, "path", path, "status", got.status, "tries", tries, "elapsed", elapsed)
-	return *got, nil
+	return *got, tries, nil
 }
 
-// httpError maps a non-2xx answer to a *plugin.Error wrapping an *APIError.
-// A 404 is ENotFound for calls about one payment; for create and list it
-// means the URL is wrong and is a refusal.
+// httpError maps an error answer to a *plugin.Error wrapping an *APIError.
+// The body's code is preferred over the HTTP status (PayMaster documents
+// the codes, not the statuses): one of the documented codes is a refusal
+// (ERejected) with that code as the reason, whatever the status, even a
+// 2xx. Any other code is kept as the reason, and the status then says
+// whether the outcome is known. Without a code the status speaks: 401 and
+// 403 are not_authorized; a 404 is ENotFound for calls about one payment,
+// and for create and list means the URL is wrong and is a refusal.
 func (g *Gateway) httpError(op string, r reply, onePayment bool) *plugin.Error {
 	apiErr := decodeAPIError(r.status, r.body, g.cfg.Token)
 	e := &plugin.Error{Code: plugin.ERejected, Reason: apiErr.Code, Err: apiErr}
 	switch {
+	case apiErr.Code == "not_authorized":
+		e.Message = "PayMaster refused the credentials: check the token and merchant id"
+	case documentedCodes[apiErr.Code]:
+		e.Message = "PayMaster refused the request"
 	case r.status == http.StatusUnauthorized || r.status == http.StatusForbidden:
-		e.Reason = "not_authorized"
+		if e.Reason == "" {
+			e.Reason = "not_authorized"
+		}
 		e.Message = "PayMaster refused the credentials: check the token and merchant id"
 	case r.status == http.StatusNotFound && !onePayment:
 		if e.Reason == "" {

@@ -19,13 +19,30 @@
 // Every request carries "Authorization: Bearer <token>". The token is never
 // put into a URL, an error or a log line.
 //
+// The dialect follows the public evidence: paymentData.paymentMethod is
+// "sbp" (PaymentMethodSBP); the QR link (confirmation.paymentUrl) is kept
+// as opaque text, whatever its form (an NSPK link, or PayMaster's mock page
+// in test mode); the code of an error body ({code, message, errors}) is
+// preferred over the HTTP status, which PayMaster does not document, and a
+// 2xx answer carrying one of the six documented codes is that error.
+//
 // Retries are money-safe. GET and PUT are retried on network errors, 5xx and
 // 429 with an exponential backoff that honours Retry-After. The create POST
 // is retried only by resending the identical body with the identical
-// Idempotency-Key. When the outcome of a create is unknown (retries
-// exhausted, a 2xx that does not decode) or PayMaster reports
-// idempotency_key_violation, the payment is looked up by its order number in
-// the payment list instead of creating another one.
+// Idempotency-Key, and at most MaxCreatePosts times in all for one key.
+// When the outcome of a create is unknown (retries exhausted, a 2xx that
+// does not decode) or PayMaster reports idempotency_key_violation, the
+// payment is looked up in the payment list instead of creating another
+// one: the list is paged by its cursor from FindWindow before the key's
+// first create to FindWindow after now, and a row is matched on
+// invoice.orderNo when it echoes one, else on invoice.params.orderNo
+// (OrderNoParam) or "заказ <order number>" in its description, both of
+// which every create carries. After an idempotency_key_violation the key
+// is not sent again: later calls only look.
+//
+// A cancel answered 2xx with a body that is not JSON leaves its outcome
+// unknown (EUnavailable, bad_answer), as no answer does; the caller reads
+// the payment back.
 //
 // Money is integer kopecks. Amounts go over the wire as JSON numbers with two
 // decimals (259.90) and come back with any number of decimals (259.9000);

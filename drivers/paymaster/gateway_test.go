@@ -36,7 +36,7 @@ func TestGateway_CreatePayment(t *testing.T) {
 	if r.Created.Before(before.Truncate(time.Second)) || r.Created.After(time.Now()) {
 		t.Errorf("created %v", r.Created)
 	}
-	if p.Amount != 25990 || p.OrderNo != req.OrderNo || p.Description != req.Description || !p.TestMode ||
+	if p.Amount != 25990 || p.OrderNo != req.OrderNo || p.Description != req.Description+", заказ "+req.OrderNo || !p.TestMode ||
 		p.IdempotencyKey != req.IdempotencyKey || !p.Expires.Equal(req.Expires.Truncate(time.Second)) {
 		t.Errorf("sandbox payment = %+v", p)
 	}
@@ -118,14 +118,17 @@ func TestGateway_Wire(t *testing.T) {
 	if create.Method != "POST" || create.Path != "/api/v2/payments" || create.Header.Get("Idempotency-Key") != "key-W-1" {
 		t.Errorf("create: %+v", create)
 	}
+	// The method alias as every PayMaster source writes it; the order
+	// number also in invoice.params and the description.
 	wantBody := `{"merchantId":"` + testMerchant + `","testMode":true,` +
-		`"invoice":{"description":"Self-checkout K07, receipt W-1","orderNo":"W-1","expires":"2030-06-01T10:15:00Z","params":{"kiosk":"K07"}},` +
-		`"amount":{"value":259.90,"currency":"RUB"},"paymentData":{"paymentMethod":"SBP"}}`
+		`"invoice":{"description":"Self-checkout K07, receipt W-1, заказ W-1","orderNo":"W-1","expires":"2030-06-01T10:15:00Z","params":{"kiosk":"K07","orderNo":"W-1"}},` +
+		`"amount":{"value":259.90,"currency":"RUB"},"paymentData":{"paymentMethod":"sbp"}}`
 	if create.Body != wantBody {
 		t.Errorf("create body\n%s\nwant\n%s", create.Body, wantBody)
 	}
 	if b := got[1].Body; !strings.Contains(b, `"amount":{"value":0.05,"currency":"RUB"}`) ||
-		!strings.Contains(b, `"paymentData":{"paymentMethod":"SBP","stickerId":"st-1"}`) || strings.Contains(b, "expires") || strings.Contains(b, "params") {
+		!strings.Contains(b, `"paymentData":{"paymentMethod":"sbp","stickerId":"st-1"}`) || strings.Contains(b, "expires") ||
+		!strings.Contains(b, `"params":{"orderNo":"W-2"}`) {
 		t.Errorf("sticker create body: %s", b)
 	}
 	if g := got[2]; g.Method != "GET" || g.Path != "/api/v2/payments/"+r.ID || g.Body != "" || g.Header.Get("Idempotency-Key") != "" {

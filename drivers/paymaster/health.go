@@ -20,7 +20,7 @@ import (
 // Reasons of the errors of Ping and Sticker, beyond the API's own codes
 // (e.g. validation_error), for a diagnosis such as `sbpd doctor`.
 const (
-	ReasonNotAuthorized = "not_authorized"     // 401 or 403: the token (or merchant id) is refused
+	ReasonNotAuthorized = "not_authorized"     // the code not_authorized, or 401 or 403 without a code: the token (or merchant id) is refused
 	ReasonNotFound      = "not_found"          // 404
 	ReasonDNS           = "dns"                // the host name does not resolve
 	ReasonTLS           = "tls"                // the TLS handshake or the certificate failed
@@ -62,7 +62,7 @@ func (g *Gateway) Sticker(ctx context.Context, id string) (Sticker, error) {
 	if err != nil {
 		return Sticker{}, unavailable(op, TransportReason(err), err)
 	}
-	if !ok2xx(r.status) {
+	if !ok2xx(r.status) || documentedError(r.body) != "" {
 		e := g.httpError(op, r, true)
 		if e.Code == plugin.ENotFound {
 			e.Message = op + ": PayMaster has no such sticker"
@@ -89,9 +89,10 @@ func (g *Gateway) Sticker(ctx context.Context, id string) (Sticker, error) {
 // It is set whenever an answer came, also with an error (a refused token
 // still tells the time), and is zero when none came or it had no Date.
 //
-// Errors are *plugin.Error: 401 and 403 have reason ReasonNotAuthorized;
-// other refusals carry the API's code (e.g. validation_error for an unknown
-// merchant id) or http_NNN; no answer has ReasonDNS, ReasonTLS,
+// Errors are *plugin.Error: a refusal carries the code of PayMaster's
+// error body (not_authorized for a refused token, validation_error for an
+// unknown merchant id, whatever the HTTP status); one without a code has
+// ReasonNotAuthorized for 401 and 403, or http_NNN; no answer has ReasonDNS, ReasonTLS,
 // ReasonTimeout, ReasonRefused or ReasonNoAnswer; an answer that is not a
 // payment list (a captive portal, a wrong base URL) has ReasonBadAnswer.
 func (g *Gateway) Ping(ctx context.Context) (serverTime time.Time, err error) {
@@ -108,7 +109,7 @@ func (g *Gateway) Ping(ctx context.Context) (serverTime time.Time, err error) {
 	if t, perr := http.ParseTime(r.date); perr == nil {
 		serverTime = t
 	}
-	if !ok2xx(r.status) {
+	if !ok2xx(r.status) || documentedError(r.body) != "" {
 		return serverTime, g.httpError(op, r, false)
 	}
 	var l listJSON

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/sbpd/sbpd/plugin"
@@ -12,6 +13,27 @@ import (
 
 // Wire types of the API. Only the fields sbpd uses are declared; unknown
 // fields are ignored when decoding.
+
+// PaymentMethodSBP is paymentData.paymentMethod of an SBP payment, spelt
+// as every PayMaster source writes the alias.
+const PaymentMethodSBP = "sbp"
+
+// OrderNoParam is the key of invoice.params under which every create also
+// carries the order number, so that a payment can be found in list rows
+// that do not echo invoice.orderNo.
+const OrderNoParam = "orderNo"
+
+// documentedCodes are the error codes PayMaster's API documentation lists.
+// An answer whose body carries one of them is that error, whatever its
+// HTTP status.
+var documentedCodes = map[string]bool{
+	"validation_error":          true,
+	"not_authorized":            true,
+	"idempotency_key_violation": true,
+	"invalid_operation":         true,
+	"payment_token_revoked":     true,
+	"payment_token_blocked":     true,
+}
 
 type amountJSON struct {
 	Value    json.Number `json:"value"`
@@ -55,7 +77,9 @@ type paymentJSON struct {
 		Currency string      `json:"currency"`
 	} `json:"amount"`
 	Invoice *struct {
-		OrderNo string `json:"orderNo"`
+		OrderNo     string          `json:"orderNo"`
+		Description string          `json:"description"`
+		Params      json.RawMessage `json:"params"` // string values are read; anything else is ignored
 	} `json:"invoice"`
 	Confirmation *confirmationJSON `json:"confirmation"`
 }
@@ -122,16 +146,103 @@ func decodeAPIError(status int, body []byte, token string) *APIError {
 	return e
 }
 
+// orderRefs are the places of a payment object that may name its order
+// number.
+type orderRefs struct {
+	orderNo     string // invoice.orderNo
+	param       string // invoice.params.orderNo (OrderNoParam)
+	description string // invoice.description
+}
+
+// names reports whether the payment's order number is orderNo. A payment
+// that echoes invoice.orderNo is judged by it alone; one that does not (no
+// public source shows list rows echoing it) by invoice.params.orderNo, or
+// else by its description naming "заказ <orderNo>" (see withOrderNo).
+func (o orderRefs) names(orderNo string) bool {
+	switch {
+	case orderNo == "":
+		return false
+	case o.orderNo != "":
+		return o.orderNo == orderNo
+	case o.param != "":
+		return o.param == orderNo
+	}
+	return namesWord(o.description, descOrder+orderNo)
+}
+
+// descOrder introduces the order number in a description.
+const descOrder = "заказ "
+
+// orderRune reports whether r may be part of an order number: a letter, a
+// digit or one of - _ . /.
+func orderRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-_./", r)
+}
+
+// namesWord reports whether word occurs in text with no order-number
+// character right before or after it: "заказ K07-1-1" names K07-1-1, but
+// not K07-1 or K07-1-11.
+func namesWord(text, word string) bool {
+	if word == "" {
+		return false
+	}
+	for from := 0; from < len(text); {
+		i := strings.Index(text[from:], word)
+		if i < 0 {
+			return false
+		}
+		start, end := from+i, from+i+len(word)
+		before, _ := utf8.DecodeLastRuneInString(text[:start])
+		after, _ := utf8.DecodeRuneInString(text[end:])
+		if (start == 0 || !orderRune(before)) && (end == len(text) || !orderRune(after)) {
+			return true
+		}
+		_, size := utf8.DecodeRuneInString(text[start:])
+		from = start + size
+	}
+	return false
+}
+
+// withOrderNo is the description to send: desc, with ", заказ <orderNo>"
+// added unless it is there already.
+func withOrderNo(desc, orderNo string) string {
+	if namesWord(desc, descOrder+orderNo) {
+		return desc
+	}
+	return desc + ", " + descOrder + orderNo
+}
+
+// documentedError is the code of a body that is an API error with one of
+// the documented codes, or "". PayMaster's v1 API answered 200 to
+// everything, so a 2xx answer may carry one too.
+func documentedError(body []byte) string {
+	var w struct {
+		Code string `json:"code"`
+	}
+	if json.Unmarshal(body, &w) != nil || !documentedCodes[w.Code] {
+		return ""
+	}
+	return w.Code
+}
+
 // decodePayment decodes one payment object and maps it to plugin.Remote.
 // It fails if the object has no id or carries an amount it cannot read.
 func decodePayment(data []byte) (plugin.Remote, error) {
+	r, _, err := decodeRow(data)
+	return r, err
+}
+
+// decodeRow is decodePayment that also returns where the object names its
+// order number. Remote.OrderNo is invoice.orderNo, or else
+// invoice.params.orderNo.
+func decodeRow(data []byte) (plugin.Remote, orderRefs, error) {
 	var p paymentJSON
 	if err := json.Unmarshal(data, &p); err != nil {
-		return plugin.Remote{}, fmt.Errorf("paymaster: decode payment: %w", err)
+		return plugin.Remote{}, orderRefs{}, fmt.Errorf("paymaster: decode payment: %w", err)
 	}
 	id, err := decodeID(p.ID)
 	if err != nil {
-		return plugin.Remote{}, err
+		return plugin.Remote{}, orderRefs{}, err
 	}
 	r := plugin.Remote{
 		ID:         id,
@@ -139,15 +250,24 @@ func decodePayment(data []byte) (plugin.Remote, error) {
 		ResultCode: p.ResultCode,
 		Message:    p.Message,
 	}
+	var refs orderRefs
 	if p.Invoice != nil {
-		r.OrderNo = p.Invoice.OrderNo
+		refs.orderNo, refs.description = p.Invoice.OrderNo, p.Invoice.Description
+		var params map[string]any
+		if json.Unmarshal(p.Invoice.Params, &params) == nil {
+			refs.param, _ = params[OrderNoParam].(string)
+		}
+		r.OrderNo = refs.orderNo
+		if r.OrderNo == "" {
+			r.OrderNo = refs.param
+		}
 	}
 	if p.Amount != nil && p.Amount.Value != "" {
 		if r.Amount, err = ParseAmount(p.Amount.Value); err != nil {
-			return plugin.Remote{}, fmt.Errorf("paymaster: payment %s: %w", id, err)
+			return plugin.Remote{}, orderRefs{}, fmt.Errorf("paymaster: payment %s: %w", id, err)
 		}
 		if c := p.Amount.Currency; c != "" && !strings.EqualFold(c, "RUB") {
-			return plugin.Remote{}, fmt.Errorf("paymaster: payment %s: currency %q, want RUB", id, c)
+			return plugin.Remote{}, orderRefs{}, fmt.Errorf("paymaster: payment %s: currency %q, want RUB", id, c)
 		}
 	}
 	if p.Confirmation != nil {
@@ -156,7 +276,7 @@ func decodePayment(data []byte) (plugin.Remote, error) {
 	if p.Created != "" {
 		r.Created, _ = parseTime(p.Created) // a bad date is not worth failing a payment over
 	}
-	return r, nil
+	return r, refs, nil
 }
 
 func decodeID(raw json.RawMessage) (string, error) {

@@ -90,3 +90,50 @@ func TestAPIError(t *testing.T) {
 		t.Errorf("token leaked: %q", e.Error())
 	}
 }
+
+func TestOrderRefs(t *testing.T) {
+	for _, c := range []struct {
+		refs    orderRefs
+		orderNo string
+		want    bool
+	}{
+		{orderRefs{orderNo: "K07-1-1"}, "K07-1-1", true},
+		{orderRefs{orderNo: "K07-1-1", param: "X", description: "заказ X"}, "X", false}, // the echo alone counts
+		{orderRefs{param: "K07-1-1"}, "K07-1-1", true},
+		{orderRefs{param: "K07-1-10", description: "заказ K07-1-1"}, "K07-1-1", false},
+		{orderRefs{description: "Касса K07, чек 1, заказ K07-1-1"}, "K07-1-1", true},
+		{orderRefs{description: "заказ K07-1-1, чек 1"}, "K07-1-1", true},
+		{orderRefs{description: "заказ K07-1-1"}, "K07-1", false},
+		{orderRefs{description: "заказ K07-1-10"}, "K07-1-1", false},
+		{orderRefs{description: "заказ K07-1-1ы"}, "K07-1-1", false},
+		{orderRefs{description: "подзаказ K07-1-1"}, "K07-1-1", false},
+		{orderRefs{description: "заказ K07-1-10, заказ K07-1-1"}, "K07-1-1", true},
+		{orderRefs{description: "чек K07-1-1"}, "K07-1-1", false},
+		{orderRefs{description: "заказ "}, "", false},
+	} {
+		if got := c.refs.names(c.orderNo); got != c.want {
+			t.Errorf("%+v names %q: %t, want %t", c.refs, c.orderNo, got, c.want)
+		}
+	}
+	if got := withOrderNo("Касса K07, чек 1", "K07-1-1"); got != "Касса K07, чек 1, заказ K07-1-1" {
+		t.Errorf("withOrderNo: %q", got)
+	}
+	if got := withOrderNo("заказ K07-1-1", "K07-1-1"); got != "заказ K07-1-1" {
+		t.Errorf("withOrderNo added it twice: %q", got)
+	}
+}
+
+// A row without invoice.orderNo takes its order number from
+// invoice.params; params that are not strings do not fail the payment.
+func TestDecodeRowParams(t *testing.T) {
+	r, refs, err := decodeRow([]byte(`{"id":"1","status":"Pending","invoice":{"description":"d, заказ K-1","params":{"orderNo":"K-1","n":5,"o":{}}}}`))
+	if err != nil || r.OrderNo != "K-1" || refs.param != "K-1" || refs.orderNo != "" || refs.description != "d, заказ K-1" {
+		t.Fatalf("%+v %+v %v", r, refs, err)
+	}
+	for _, params := range []string{`[1,2]`, `"orderNo"`, `null`, `{"orderNo":7}`} {
+		r, refs, err := decodeRow([]byte(`{"id":"1","invoice":{"params":` + params + `}}`))
+		if err != nil || r.OrderNo != "" || refs.param != "" {
+			t.Errorf("params %s: %+v %+v %v", params, r, refs, err)
+		}
+	}
+}
