@@ -34,6 +34,25 @@ type runner struct {
 	cancelChecked  bool         // a recovered canceling payment was polled before its cancel is re-sent
 	printDue       bool         // mode 0: the QR is stored, the slip is not printed yet
 	afterPrint     *error       // mode 0: printed (or failed), but the outcome is not yet on disk
+	lookups        int          // lookups of an unfound payment so far (see unfound)
+}
+
+// CreateKeyUsed is the error reason of a Gateway's CreatePayment when
+// PayMaster refused the idempotency key as already used, so it holds a
+// payment made with the key, and the payment could not be found by its
+// order number. The payment then needs a person; it is looked up in the
+// background, and never created anew or concluded "never created".
+const CreateKeyUsed = "idempotency_key_violation"
+
+// maxLookupWait bounds the wait between lookups of an unfound payment,
+// which doubles from the poll interval.
+const maxLookupWait = time.Minute
+
+// unfound reports a payment that PayMaster holds (it refused the create's
+// key as used) but that could not be found: the only needs_attention
+// payment with a technical reason and no PayMaster id.
+func unfound(p Payment) bool {
+	return p.State == StateNeedsAttention && p.Reason == ReasonTechnical && p.PayMasterID == ""
 }
 
 type command struct {
@@ -195,6 +214,17 @@ func (r *runner) create(ctx context.Context) {
 	if r.recovered && !now.Before(p.ExpiresAt) || p.State == StateNeedsAttention {
 		var ok bool
 		remote, ok, err = r.e.Gateway.FindPayment(ctx, p.OrderNo, p.CreatedAt)
+		if err == nil && !ok && unfound(p) {
+			// PayMaster has it: keep looking, less and less often.
+			r.lookups++
+			wait := r.settings.PollInterval
+			for i := 1; i < r.lookups && wait < maxLookupWait; i++ {
+				wait *= 2
+			}
+			r.nextPoll = now.Add(min(wait, max(maxLookupWait, r.settings.PollInterval)))
+			r.log.Warn("payment PayMaster holds is still not found", "order_no", p.OrderNo, "lookups", r.lookups)
+			return
+		}
 		if err == nil && !ok {
 			reason := ReasonTechnical
 			if p.CancelRequested {
@@ -236,6 +266,15 @@ func (r *runner) stickerID() string {
 
 func (r *runner) createFailed(ctx context.Context, err error) {
 	r.log.Warn("create payment failed", "err", err)
+	if ErrorCode(err) == EUnavailable && ErrorReason(err) == CreateKeyUsed && r.p.State != StateNeedsAttention {
+		// PayMaster has a payment made with the key, and the list does not
+		// show it: sending the create again cannot help, and concluding
+		// "not paid" could be wrong. A person decides; the lookup goes on.
+		r.createDue = false
+		r.attention(ctx, ReasonTechnical, fmt.Sprintf("PayMaster refused the create's idempotency key as used, so it holds a payment made with it, "+
+			"but the payment with order %s was not found in its list; it is looked up in the background: %v", r.p.OrderNo, err))
+		return
+	}
 	if ErrorCode(err) == ERejected {
 		// PayMaster refused: nothing was created, nothing can be paid.
 		r.commit(ctx, func(p *Payment) {
@@ -442,10 +481,18 @@ func (r *runner) cancel(ctx context.Context) {
 	}
 	r.log.Warn("cancel failed", "err", err)
 	r.commit(ctx, func(p *Payment) {}, Event{Kind: EvCancelFailed, Detail: err.Error()})
-	// The payment may have become final meanwhile (paid a moment ago).
+	// Read the payment back at once: it may have become final meanwhile
+	// (paid a moment ago), or, when the cancel's outcome is unknown (no
+	// answer, a garbled one), the cancel may have gone through. If it is
+	// not final, a person decides now, and polling goes on.
 	r.poll(ctx)
 	if !r.p.State.Final() {
-		r.attention(ctx, ReasonCancelFailed, "the cancel call failed: "+ErrorMessage(err))
+		detail := "the cancel call failed: " + ErrorMessage(err)
+		if ErrorCode(err) == EUnavailable {
+			detail = fmt.Sprintf("the cancel's outcome is unknown (%s) and PayMaster reports %q: %s",
+				ErrorReason(err), r.p.PayMasterStatus, ErrorMessage(err))
+		}
+		r.attention(ctx, ReasonCancelFailed, detail)
 	}
 }
 
