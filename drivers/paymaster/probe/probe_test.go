@@ -427,6 +427,16 @@ func TestProbe_Holds(t *testing.T) {
 				}
 			}
 		}},
+		{name: "list rows echo the description shortened", rules: rules{After: editPayment("list", func(m map[string]any) {
+			inv := m["invoice"].(map[string]any)
+			if d, _ := inv["description"].(string); strings.Contains(d, ", заказ ") {
+				inv["description"] = d[strings.Index(d, "заказ "):]
+			}
+		})}, check: func(t *testing.T, e *env, rep *Report) {
+			if r, ok := rep.Result(ListSecond + ":invoice.description"); ok && !strings.HasPrefix(r.Seen, `echoed changed, but with the order number: "заказ K07-PROBE-`) {
+				t.Errorf("%s", r.Line())
+			}
+		}},
 		{name: "amount as a string", rules: rules{After: editPayment("create", func(m map[string]any) {
 			m["amount"].(map[string]any)["value"] = "1.0000"
 		})}},
