@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -118,7 +119,7 @@ func runProbe(cmd *cobra.Command, path string, mustExist bool, outPath string) e
 	for _, id := range rep.Created {
 		state := "cancelled"
 		if !slices.Contains(rep.Cancelled, id) {
-			state = "NOT cancelled: it is a test payment; it expires by itself within " + probe.InvoiceTTL.String() + ", or cancel it in the PayMaster cabinet"
+			state = fmt.Sprintf("NOT cancelled: a test payment, no money moves; its invoice expires %d minutes after it was made, or cancel it in the PayMaster cabinet", int(probe.InvoiceTTL/time.Minute))
 		}
 		made = append(made, id+" ("+state+")")
 	}

@@ -356,8 +356,9 @@ func (p *prober) run(ctx context.Context, body []byte, key string) {
 	p.checkError(a)
 }
 
-// readUntil reads the payment until done says so or Bound has passed on
-// the clock, pausing Waits between reads. It returns the last payment read.
+// readUntil reads the payment until done says so, the Waits are used up
+// or Bound has passed on the clock (then it stops after the read under
+// way), pausing Waits between reads. It returns the last payment read.
 func (p *prober) readUntil(ctx context.Context, step, id string, done func(answer, map[string]any) bool) map[string]any {
 	deadline := p.clock.Now().Add(Bound)
 	var last map[string]any
@@ -367,7 +368,7 @@ func (p *prober) readUntil(ctx context.Context, step, id string, done func(answe
 		if a.ok() && m != nil {
 			last = m
 		}
-		if done(a, m) || i >= len(Waits) || ctx.Err() != nil || p.clock.Now().Add(Waits[i]).After(deadline) {
+		if done(a, m) || i >= len(Waits) || ctx.Err() != nil || p.clock.Now().After(deadline) {
 			return last
 		}
 		t := p.clock.NewTimer(Waits[i])
