@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// State is where a payment is in the flow (design.md section 2).
+// State is where a payment is in the flow (docs/architecture.md has the
+// transitions).
 type State string
 
 const (
@@ -84,7 +85,7 @@ const (
 )
 
 // Payment is one attempt to take an SBP payment for a check. Amount is in
-// kopecks. It is the object of the till API (design.md section 4).
+// kopecks. It is the object of the till API (docs/integrator.md).
 type Payment struct {
 	ID             string    `json:"id"`
 	CheckID        string    `json:"check_id"`
@@ -127,7 +128,7 @@ type APIError struct {
 	Message string `json:"message"`
 }
 
-// Shopper-facing texts (design.md sections 2 and 7, seeds 003 and 004).
+// Shopper-facing texts, as the kiosk flow's original documents word them.
 const (
 	TextWait           = "Пожалуйста, подождите"
 	TextScanReceipt    = "Отсканируйте QR-код на чеке"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -129,6 +130,35 @@ func TestDeps_RuleCatchesForbiddenImports(t *testing.T) {
 	} {
 		if bad := importProblems(p); len(bad) != 0 {
 			t.Errorf("an allowed import refused: %v", bad)
+		}
+	}
+}
+
+// TestRepo_StandsAlone: no tracked file points at documents outside the
+// repository (the workspace the project was started in): a fresh clone
+// has none of them.
+func TestRepo_StandsAlone(t *testing.T) {
+	gitTool, err := exec.LookPath("git")
+	if err != nil {
+		t.Skipf("no git: %v", err)
+	}
+	cmd := exec.Command(gitTool, "ls-files", "-z")
+	cmd.Dir = filepath.Join("..", "..")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	outside := []string{".." + "/shared", "shared" + "/reference", "shared" + "/design", "shared" + "/seeds", "design" + ".md"}
+	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		b, err := os.ReadFile(filepath.Join("..", "..", name))
+		if err != nil || bytes.IndexByte(b, 0) >= 0 {
+			continue // gone from the work tree, or binary
+		}
+		for _, s := range outside {
+			if i := bytes.Index(b, []byte(s)); i >= 0 {
+				line := 1 + bytes.Count(b[:i], []byte("\n"))
+				t.Errorf("%s:%d refers to %q, outside the repository", name, line, s)
+			}
 		}
 	}
 }

@@ -1,6 +1,6 @@
 // Package paymaster is the client of the PayMaster REST API v2
-// (https://paymaster.ru/docs/ru/api, summarised for sbpd in
-// shared/reference/paymaster-api.md) and implements plugin.Gateway.
+// (https://paymaster.ru/docs/ru/api; what sbpd relies on, and how sure it is
+// of each point, is in docs/paymaster.md) and implements plugin.Gateway.
 //
 // It speaks five calls of the API:
 //
