@@ -27,7 +27,12 @@
 // this machine (the sandbox); an http:// notify.url to another host is a
 // warning (Config.Warnings).
 //
-// LoadWith reads every layer; Load is LoadWith without the till layer.
+// Open reads every layer and returns a valid Config or an error; Resolve
+// returns the Config as resolved with its problems, to show what is set
+// where; Load is Open without the till layer. CheckChange refuses a change
+// of the till settings only for the problems it adds. A Watcher tells a
+// running daemon that its settings changed; NeedRestart names the changed
+// keys it applies only after a restart.
 // Diff and Changed compare two Configs for a daemon that reloads its
 // settings; ReadTillFile and WriteTillFile move a till's own settings as
 // YAML.

@@ -30,7 +30,7 @@ type MapStore map[string]string
 // TillSettings returns a copy of m.
 func (m MapStore) TillSettings(context.Context) (map[string]string, error) { return maps.Clone(m), nil }
 
-// Options says where LoadWith finds each layer.
+// Options says where Open and Resolve find each layer.
 type Options struct {
 	// Path is the template file: YAML (.yaml, .yml) or TOML (.toml) by its
 	// extension; "" for none. A missing file is an error only when
@@ -54,96 +54,122 @@ type Options struct {
 
 // Load reads the template file at path (none if path is ""), then the
 // SBPD_… environment, then flags whose names are keys (e.g. --listen):
-// LoadWith without the per-till settings.
+// Open without the per-till settings. It returns a valid Config or an
+// error, never both.
 func Load(path string, mustExist bool, flags *pflag.FlagSet) (*Config, error) {
-	return LoadWith(context.Background(), Options{Path: path, MustExist: mustExist, Flags: flags})
+	return Open(context.Background(), Options{Path: path, MustExist: mustExist, Flags: flags})
 }
 
-// Parse reads a template from r (YAML) with the environment on top; for tests.
+// Parse reads a template from r (YAML) with the environment on top; for
+// tests. It returns a valid Config or an error, never both.
 func Parse(r io.Reader) (*Config, error) {
-	return LoadWith(context.Background(), Options{Template: r})
+	return Open(context.Background(), Options{Template: r})
 }
 
-// LoadWith resolves every layer, lowest to highest: defaults, the template,
+// Open resolves every layer (see Resolve) and returns the Config only when
+// it is valid: a valid Config or an error, never both. An invalid result
+// is a *ValidationError listing every problem.
+func Open(ctx context.Context, o Options) (*Config, error) {
+	c, ps, err := Resolve(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) > 0 {
+		return nil, &ValidationError{Problems: ps}
+	}
+	return c, nil
+}
+
+// Resolve resolves every layer, lowest to highest: defaults, the template,
 // the per-till settings, the environment file beside the template (the
 // package's /etc/sbpd/sbpd.env, for secrets), SBPD_… environment variables
 // (an empty variable counts as unset) and flags. Every value is then
 // validated.
 //
-// When the layers can be read but the result is not valid, LoadWith returns
-// the Config together with a *ValidationError listing every problem, so
-// that `sbpd settings list` can still show what is set where; never run
-// with such a Config. A template that cannot be read or a till store that
-// fails returns a nil Config.
-func LoadWith(ctx context.Context, o Options) (*Config, error) {
+// It returns the Config as resolved with the problems found, so that
+// `sbpd settings list` and `sbpd doctor` can show what is set where; never
+// run with a Config that has problems (Open refuses it). The error is for
+// layers that cannot be read: a template that cannot be read or a till
+// store that fails; the Config is nil then.
+func Resolve(ctx context.Context, o Options) (*Config, []Problem, error) {
 	c := &Config{layers: map[string][]Layer{}, bad: map[string]bool{}, misplaced: map[string]string{}}
 	tmpl, err := c.readTemplate(o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var till map[string]string
 	if o.Till != nil {
 		if till, err = o.Till.TillSettings(ctx); err != nil {
-			return nil, fmt.Errorf("till settings: %w", err)
+			return nil, nil, fmt.Errorf("till settings: %w", err)
 		}
 	}
 	envFile := c.readEnvFile(envFilePath(o))
 	for _, k := range Keys {
-		ls := []Layer{newLayer(k, SourceDefault, k.Default)}
-		if v, ok := tmpl[k.Name]; ok {
-			ls = append(ls, newLayer(k, SourceTemplate+" "+c.template, v))
-		}
-		if v, ok := till[k.Name]; ok {
-			if k.TemplateOnly {
-				c.misplaced[k.Name] = shown(k, v)
-			} else {
-				ls = append(ls, newLayer(k, SourceTill, v))
-			}
-		}
-		if v := envFile[EnvName(k.Name)]; v != "" {
-			ls = append(ls, newLayer(k, fmt.Sprintf("%s %s (%s)", SourceEnvFile, c.envFile, EnvName(k.Name)), v))
-		}
-		if env := EnvName(k.Name); os.Getenv(env) != "" {
-			ls = append(ls, newLayer(k, SourceEnv+" "+env, os.Getenv(env)))
-		}
-		if o.Flags != nil {
-			if f := o.Flags.Lookup(k.Name); f != nil && f.Changed {
-				ls = append(ls, newLayer(k, SourceFlag+" --"+k.Name, f.Value.String()))
-			}
-		}
-		c.layers[k.Name] = ls
-		v, rule := parse(k, ls[len(ls)-1].raw)
-		if rule != "" {
-			c.bad[k.Name] = true
-			v, _ = parse(k, k.Default)
-		}
-		c.set(k.Name, v)
+		c.resolveKey(k, o, tmpl, till, envFile)
 	}
+	c.warnAll(o, tmpl, till, envFile)
+	return c, Problems(c.Validate()), nil
+}
+
+// LoadWith is Resolve with the problems as a *ValidationError beside the
+// Config.
+//
+// Deprecated: it returns a Config together with an error; use Open for a
+// Config to run with and Resolve to show what is set where.
+func LoadWith(ctx context.Context, o Options) (*Config, error) {
+	c, ps, err := Resolve(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return c, asError(ps)
+}
+
+// resolveKey stacks k's layers and sets its value from the highest.
+func (c *Config) resolveKey(k Key, o Options, tmpl map[string]any, till, envFile map[string]string) {
+	ls := []Layer{newLayer(k, SourceDefault, k.Default)}
+	if v, ok := tmpl[k.Name]; ok {
+		ls = append(ls, newLayer(k, SourceTemplate+" "+c.template, v))
+	}
+	if v, ok := till[k.Name]; ok {
+		if k.TemplateOnly {
+			c.misplaced[k.Name] = shown(k, v)
+		} else {
+			ls = append(ls, newLayer(k, SourceTill, v))
+		}
+	}
+	env := EnvName(k.Name)
+	if v := envFile[env]; v != "" {
+		ls = append(ls, newLayer(k, fmt.Sprintf("%s %s (%s)", SourceEnvFile, c.envFile, env), v))
+	}
+	if os.Getenv(env) != "" {
+		ls = append(ls, newLayer(k, SourceEnv+" "+env, os.Getenv(env)))
+	}
+	if o.Flags != nil {
+		if f := o.Flags.Lookup(k.Name); f != nil && f.Changed {
+			ls = append(ls, newLayer(k, SourceFlag+" --"+k.Name, f.Value.String()))
+		}
+	}
+	c.layers[k.Name] = ls
+	v, rule := parse(k, ls[len(ls)-1].raw)
+	if rule != "" {
+		c.bad[k.Name] = true
+		v, _ = parse(k, k.Default)
+	}
+	c.set(k.Name, v)
+}
+
+// warnAll adds the warnings that do not stop sbpd: a notify.url in clear
+// to another host, secrets in a file others can read, unknown till keys.
+func (c *Config) warnAll(o Options, tmpl map[string]any, till, envFile map[string]string) {
 	if !c.bad["notify.url"] && plainHTTPElsewhere(c.Notify.URL) {
 		c.warnings = append(c.warnings, fmt.Sprintf("notify.url = %s (%s): the notifications, signed and with the payment data, travel in clear to a host that is not this machine; use an https:// URL",
 			c.shownValue("notify.url"), c.Source("notify.url")))
 	}
 	if o.Template == nil && c.template != "" {
-		var secrets []string
-		for _, k := range Keys {
-			if v, ok := tmpl[k.Name]; ok && format(v) != "" && k.IsSecretValue(format(v)) {
-				secrets = append(secrets, k.Name)
-			}
-		}
-		if w := permsWarning("template", c.template, secrets); w != "" {
-			c.warnings = append(c.warnings, w)
-		}
+		c.warnPerms("template", c.template, func(k Key) string { return format(tmpl[k.Name]) })
 	}
 	if c.envFile != "" {
-		var secrets []string
-		for _, k := range Keys {
-			if v := envFile[EnvName(k.Name)]; v != "" && k.IsSecretValue(v) {
-				secrets = append(secrets, k.Name)
-			}
-		}
-		if w := permsWarning("environment file", c.envFile, secrets); w != "" {
-			c.warnings = append(c.warnings, w)
-		}
+		c.warnPerms("environment file", c.envFile, func(k Key) string { return envFile[EnvName(k.Name)] })
 	}
 	var unknown []string
 	for key := range till {
@@ -155,7 +181,20 @@ func LoadWith(ctx context.Context, o Options) (*Config, error) {
 	for _, key := range unknown {
 		c.warnings = append(c.warnings, fmt.Sprintf("till settings: %v; it is ignored (remove it with `sbpd settings unset %s`)", UnknownKeyError(key), key))
 	}
-	return c, c.Validate()
+}
+
+// warnPerms warns when the file at path holds secrets (value gives each
+// key's value there, "" for none) and others may read it.
+func (c *Config) warnPerms(what, path string, value func(Key) string) {
+	var secrets []string
+	for _, k := range Keys {
+		if v := value(k); v != "" && k.IsSecretValue(v) {
+			secrets = append(secrets, k.Name)
+		}
+	}
+	if w := permsWarning(what, path, secrets); w != "" {
+		c.warnings = append(c.warnings, w)
+	}
 }
 
 func newLayer(k Key, source string, raw any) Layer {
@@ -165,7 +204,7 @@ func newLayer(k Key, source string, raw any) Layer {
 // readTemplate returns the template's values of known keys, typed as the
 // file has them, and warns about keys sbpd does not know.
 func (c *Config) readTemplate(o Options) (map[string]any, error) {
-	v := viper.New() // the file alone: layers are resolved by LoadWith
+	v := viper.New() // the file alone: layers are resolved by Resolve
 	switch {
 	case o.Template != nil:
 		name := o.Path

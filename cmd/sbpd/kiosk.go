@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/drivers/sqlite"
+)
+
+// kiosk is this kiosk as every command sees it: the settings with every
+// layer (template, sbpd.env, environment, the till settings in the
+// journal's database, flags) and the journal, when there is one. openKiosk
+// never creates the journal; create does, for the commands that write.
+type kiosk struct {
+	layers   config.Options   // every layer but the till settings
+	cfg      *config.Config   // as resolved, every layer; see problems
+	problems []config.Problem // what is wrong with cfg; never run with it then
+	dir      string           // data_dir
+	dbPath   string
+	db       *sqlite.DB // nil when there is no journal yet
+}
+
+// openKiosk reads the settings of cmd's --config and flags, finds the
+// journal through data_dir and opens it when it exists, reading the till
+// settings from it. A data_dir that does not exist is no journal yet.
+func openKiosk(cmd *cobra.Command) (*kiosk, error) {
+	path, _ := cmd.Flags().GetString("config")
+	k := &kiosk{layers: config.Options{Path: path, MustExist: cmd.Flags().Changed("config"), Flags: cmd.Flags()}}
+	base, _, err := config.Resolve(cmd.Context(), k.layers)
+	if err != nil {
+		return nil, err
+	}
+	dir, src := base.DataDir, base.Source("data_dir")
+	if dir == "" {
+		return nil, fmt.Errorf("data_dir is empty (%s): it must name the directory of the till's database", src)
+	}
+	k.dir, k.dbPath = dir, filepath.Join(dir, "sbpd.db")
+	switch st, err := os.Stat(dir); {
+	case err == nil && !st.IsDir():
+		return nil, fmt.Errorf("data_dir %s (%s) is not a directory", dir, src)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("data_dir %s (%s): %w", dir, src, err)
+	}
+	switch st, err := os.Stat(k.dbPath); {
+	case err == nil && st.IsDir():
+		return nil, fmt.Errorf("journal %s is a directory, not a database file", k.dbPath)
+	case err == nil:
+		if k.db, err = sqlite.Open(k.dbPath); err != nil {
+			return nil, err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("journal %s: %w", k.dbPath, err)
+	}
+	if err := k.resolve(cmd); err != nil {
+		k.Close()
+		return nil, err
+	}
+	return k, nil
+}
+
+// resolve reads every layer again, the till settings included.
+func (k *kiosk) resolve(cmd *cobra.Command) error {
+	o := k.layers
+	if k.db != nil {
+		o.Till = k.db.Settings()
+	}
+	cfg, ps, err := config.Resolve(cmd.Context(), o)
+	if err != nil {
+		return err
+	}
+	k.cfg, k.problems = cfg, ps
+	return nil
+}
+
+// config is the settings to run with: valid, or an error listing every
+// problem.
+func (k *kiosk) config() (*config.Config, error) {
+	if len(k.problems) > 0 {
+		return nil, &config.ValidationError{Problems: k.problems}
+	}
+	return k.cfg, nil
+}
+
+// journal is the existing journal, or an error saying there is none yet.
+func (k *kiosk) journal() (*sqlite.DB, error) {
+	if k.db == nil {
+		return nil, fmt.Errorf("no journal at %s (data_dir from %s): check data_dir or give --data-dir; sbpd serve creates it when it first starts",
+			k.dbPath, k.cfg.Source("data_dir"))
+	}
+	return k.db, nil
+}
+
+// create makes data_dir and the journal if they do not exist yet.
+func (k *kiosk) create() (*sqlite.DB, error) {
+	if k.db == nil {
+		if err := os.MkdirAll(k.dir, 0o750); err != nil {
+			return nil, fmt.Errorf("data_dir %s: %w", k.dir, err)
+		}
+		db, err := sqlite.Open(k.dbPath)
+		if err != nil {
+			return nil, err
+		}
+		k.db = db
+	}
+	return k.db, nil
+}
+
+// Close closes the journal if it is open.
+func (k *kiosk) Close() error {
+	if k.db == nil {
+		return nil
+	}
+	return k.db.Close()
+}
