@@ -67,6 +67,23 @@ const ScrapeTimeout = 2 * time.Second
 // metrics beside them. info labels sbpd_build_info (version, till_id).
 func New(src Sources, info map[string]string) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), ready: map[string]struct{}{}}
+	m.define()
+	m.reg.MustRegister(m.started, m.finished, m.timeToQR, m.timeToPaid, m.dialogs, m.retries, m.cancels,
+		m.fallbacks, m.pmCalls, m.pmLatency, m.polls, m.deliveries,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&gauges{src: src})
+	if info != nil {
+		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "sbpd_build_info", Help: "Always 1; the labels say which sbpd runs where.",
+			ConstLabels: info})
+		g.Set(1)
+		m.reg.MustRegister(g)
+	}
+	m.zero()
+	return m
+}
+
+// define creates the counters and histograms.
+func (m *Metrics) define() {
 	m.started = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "sbpd_payments_started_total",
 		Help: "Payments started by the till, by QR mode (0 receipt, 1 screen, 2 sticker).",
@@ -118,18 +135,11 @@ func New(src Sources, info map[string]string) *Metrics {
 		Name: "sbpd_notify_attempts_total",
 		Help: `Deliveries of final payments to the accounting system (notify.url) by outcome: "delivered", "failed" (retried later), "gave_up".`,
 	}, []string{"outcome"})
-	m.reg.MustRegister(m.started, m.finished, m.timeToQR, m.timeToPaid, m.dialogs, m.retries, m.cancels,
-		m.fallbacks, m.pmCalls, m.pmLatency, m.polls, m.deliveries,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&gauges{src: src})
-	if info != nil {
-		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "sbpd_build_info", Help: "Always 1; the labels say which sbpd runs where.",
-			ConstLabels: info})
-		g.Set(1)
-		m.reg.MustRegister(g)
-	}
-	// Every label value that can occur is exported from the start, at 0,
-	// so that rate() and alerts see a series before its first increment.
+}
+
+// zero exports every label value that can occur from the start, at 0,
+// so that rate() and alerts see a series before its first increment.
+func (m *Metrics) zero() {
 	for _, mode := range []string{"0", "1", "2"} {
 		m.started.WithLabelValues(mode)
 	}
@@ -150,7 +160,6 @@ func New(src Sources, info map[string]string) *Metrics {
 	for _, o := range []string{"delivered", "failed", "gave_up"} {
 		m.deliveries.WithLabelValues(o)
 	}
-	return m
 }
 
 // Handler serves the metrics in the Prometheus text format.
