@@ -151,62 +151,15 @@ func (g *Gateway) call(ctx context.Context, method, path string, query url.Value
 // send is call with the number of retries given, and it also returns how
 // many tries went out, answered or not.
 func (g *Gateway) send(ctx context.Context, method, path string, query url.Values, body []byte, idemKey string, retryMax int) (reply, int, error) {
-	u := g.base + path // path is already escaped
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-
-	var raw any
-	if body != nil {
-		raw = body // retryablehttp rewinds a []byte body for every try
-	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, raw)
+	req, err := g.newRequest(ctx, method, path, query, body, idemKey)
 	if err != nil {
-		return reply{}, 0, fmt.Errorf("paymaster: build %s %s: %w", method, path, err)
+		return reply{}, 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+g.cfg.Token)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", g.cfg.UserAgent)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if idemKey != "" {
-		req.Header.Set("Idempotency-Key", idemKey)
-	}
-
-	resend := method != http.MethodPost || idemKey != ""
-	var got *reply // the body of a final answer, read inside the retry loop
-	tries := 0
-	rc := &retryablehttp.Client{
-		HTTPClient:   g.http,
-		Logger:       nil, // its own logger would print too much; see RequestLogHook
-		RetryWaitMin: g.cfg.RetryWaitMin,
-		RetryWaitMax: g.cfg.RetryWaitMax,
-		RetryMax:     retryMax,
-		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
-			return RetryPolicy(ctx, resend, resp, err)
-		},
-		Backoff:      Backoff,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
-		RequestLogHook: func(_ retryablehttp.Logger, r *http.Request, attempt int) {
-			tries = attempt + 1
-			got = nil
-			if attempt > 0 {
-				g.log.DebugContext(r.Context(), "paymaster: retrying", "method", method, "path", path, "attempt", attempt+1)
-			}
-		},
-	}
+	at := &attempts{}
+	rc := g.retryClient(method, path, method != http.MethodPost || idemKey != "", retryMax, at)
 	// Reading the body inside the loop makes a connection lost mid-body
 	// a retryable transport error rather than a garbled answer.
-	req.SetResponseHandler(func(resp *http.Response) error {
-		defer resp.Body.Close()
-		b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		if err != nil {
-			return fmt.Errorf("read answer: %w", err)
-		}
-		got = &reply{status: resp.StatusCode, body: b, date: resp.Header.Get("Date")}
-		return nil
-	})
+	req.SetResponseHandler(at.read)
 
 	start := time.Now()
 	resp, err := rc.Do(req)
@@ -218,22 +171,92 @@ func (g *Gateway) send(ctx context.Context, method, path string, query url.Value
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%v)", ctxErr, err)
 		}
-		g.log.WarnContext(ctx, "paymaster: request failed", "method", method, "path", path, "tries", tries, "elapsed", elapsed, "error", err)
-		return reply{}, tries, fmt.Errorf("paymaster: %s %s: no answer after %s: %w", method, path, plural(tries, "try", "tries"), err)
+		g.log.WarnContext(ctx, "paymaster: request failed", "method", method, "path", path, "tries", at.tries, "elapsed", elapsed, "error", err)
+		return reply{}, at.tries, fmt.Errorf("paymaster: %s %s: no answer after %s: %w", method, path, plural(at.tries, "try", "tries"), err)
 	}
+	got := at.got
 	if got == nil || resp.StatusCode != got.status {
 		// Retries ran out on a 5xx or 429: the handler did not run.
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 		resp.Body.Close()
 		got = &reply{status: resp.StatusCode, body: b, date: resp.Header.Get("Date")}
 	}
-	got.tries = tries
+	got.tries = at.tries
 	lvl := slog.LevelDebug
 	if got.status >= 400 {
 		lvl = slog.LevelWarn
 	}
-	g.log.Log(ctx, lvl, "paymaster: answer", "method", method, "path", path, "status", got.status, "tries", tries, "elapsed", elapsed)
-	return *got, tries, nil
+	g.log.Log(ctx, lvl, "paymaster: answer", "method", method, "path", path, "status", got.status, "tries", at.tries, "elapsed", elapsed)
+	return *got, at.tries, nil
+}
+
+// newRequest builds one request with the token, the idempotency key and
+// the JSON body, if any.
+func (g *Gateway) newRequest(ctx context.Context, method, path string, query url.Values, body []byte, idemKey string) (*retryablehttp.Request, error) {
+	u := g.base + path // path is already escaped
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var raw any
+	if body != nil {
+		raw = body // retryablehttp rewinds a []byte body for every try
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, raw)
+	if err != nil {
+		return nil, fmt.Errorf("paymaster: build %s %s: %w", method, path, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+g.cfg.Token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", g.cfg.UserAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	return req, nil
+}
+
+// attempts follows one call's tries: how many, and the body of the last
+// final answer, read inside the retry loop.
+type attempts struct {
+	tries int
+	got   *reply
+}
+
+// read is the response handler: it reads the answer's body in full.
+func (a *attempts) read(resp *http.Response) error {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	a.got = &reply{status: resp.StatusCode, body: b, date: resp.Header.Get("Date")}
+	return nil
+}
+
+// retryClient is the retry loop of one call; resend says whether the
+// request may be sent again (see RetryPolicy).
+func (g *Gateway) retryClient(method, path string, resend bool, retryMax int, at *attempts) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   g.http,
+		Logger:       nil, // its own logger would print too much; see RequestLogHook
+		RetryWaitMin: g.cfg.RetryWaitMin,
+		RetryWaitMax: g.cfg.RetryWaitMax,
+		RetryMax:     retryMax,
+		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			return RetryPolicy(ctx, resend, resp, err)
+		},
+		Backoff:      Backoff,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: func(_ retryablehttp.Logger, r *http.Request, attempt int) {
+			at.tries = attempt + 1
+			at.got = nil
+			if attempt > 0 {
+				g.log.DebugContext(r.Context(), "paymaster: retrying", "method", method, "path", path, "attempt", attempt+1)
+			}
+		},
+	}
 }
 
 // httpError maps an error answer to a *plugin.Error wrapping an *APIError.
