@@ -111,12 +111,28 @@ func build(o options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	vars := map[string]string{
+	info, err := packageInfo(o, map[string]string{
 		"VERSION":      o.Version,
 		"ARCH":         arch,
 		"SBPD_BINARY":  binary,
 		"LIBC_DEPENDS": libc,
+	})
+	if err != nil {
+		return "", err
 	}
+	if info.Version != o.Version || info.Arch != arch {
+		return "", fmt.Errorf("%s makes version %q and arch %q, not -version %q and -arch %q: it must say version: ${VERSION}, version_schema: none and arch: ${ARCH}",
+			o.Config, info.Version, info.Arch, o.Version, arch)
+	}
+	if err := resolveSources(info, filepath.Dir(o.Config)); err != nil {
+		return "", fmt.Errorf("%s: %w", o.Config, err)
+	}
+	return writePackage(info, o.OutDir)
+}
+
+// packageInfo reads the nfpm configuration with vars (and nfpm's own
+// NFPM_ variables) expanded, refusing any other ${VAR}.
+func packageInfo(o options, vars map[string]string) (*nfpm.Info, error) {
 	var unknown []string
 	mapping := func(name string) string {
 		if v, ok := vars[name]; ok {
@@ -130,34 +146,32 @@ func build(o options) (string, error) {
 	}
 	cfg, err := nfpm.ParseFileWithEnvMapping(o.Config, mapping)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("nfpm configuration %s does not exist (-config)", o.Config)
+		return nil, fmt.Errorf("nfpm configuration %s does not exist (-config)", o.Config)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", o.Config, err)
+		return nil, fmt.Errorf("%s: %w", o.Config, err)
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return "", fmt.Errorf("%s uses %s, which mkdeb does not set (it sets ${VERSION}, ${ARCH}, ${SBPD_BINARY} and ${LIBC_DEPENDS})",
+		return nil, fmt.Errorf("%s uses %s, which mkdeb does not set (it sets ${VERSION}, ${ARCH}, ${SBPD_BINARY} and ${LIBC_DEPENDS})",
 			o.Config, strings.Join(slices.Compact(unknown), ", "))
 	}
 	info, err := cfg.Get("deb")
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", o.Config, err)
+		return nil, fmt.Errorf("%s: %w", o.Config, err)
 	}
-	if info.Version != o.Version || info.Arch != arch {
-		return "", fmt.Errorf("%s makes version %q and arch %q, not -version %q and -arch %q: it must say version: ${VERSION}, version_schema: none and arch: ${ARCH}",
-			o.Config, info.Version, info.Arch, o.Version, arch)
-	}
-	if err := resolveSources(info, filepath.Dir(o.Config)); err != nil {
-		return "", fmt.Errorf("%s: %w", o.Config, err)
-	}
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+	return info, nil
+}
+
+// writePackage writes the .deb into outDir under its conventional name:
+// beside the target first, then renamed, so that a failed build never
+// leaves a partial package under the final name.
+func writePackage(info *nfpm.Info, outDir string) (string, error) {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return "", fmt.Errorf("output directory: %w", err)
 	}
-	out := filepath.Join(o.OutDir, deb.Default.ConventionalFileName(info))
-	// Write beside the target and rename, so that a failed build never
-	// leaves a partial package under the final name.
-	tmp, err := os.CreateTemp(o.OutDir, ".mkdeb-*.deb")
+	out := filepath.Join(outDir, deb.Default.ConventionalFileName(info))
+	tmp, err := os.CreateTemp(outDir, ".mkdeb-*.deb")
 	if err != nil {
 		return "", fmt.Errorf("output directory: %w", err)
 	}
