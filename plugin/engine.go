@@ -231,7 +231,7 @@ func (e *Engine) startLocked(ctx context.Context, req StartRequest) (*runner, *P
 	p := Payment{
 		ID:             e.NewID(),
 		CheckID:        req.CheckID,
-		OrderNo:        fmt.Sprintf("%s-%s-%d", s.TillID, req.CheckID, len(prior)+1),
+		OrderNo:        OrderNo(s.TillID, req.CheckID, len(prior)+1),
 		Amount:         req.Amount,
 		Mixed:          req.Mixed,
 		Mode:           mode,
