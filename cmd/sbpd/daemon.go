@@ -172,10 +172,7 @@ func (d *Daemon) Open(ctx context.Context) error {
 	if cfg.Printer.Port != "" {
 		port := d.PrinterPort
 		if port == nil {
-			lp := newLazyPort(cfg)
-			if d.SerialTune != nil {
-				d.SerialTune(&lp.opts)
-			}
+			lp := newLazyPort(cfg, d.SerialTune)
 			d.port, port = lp, lp
 		}
 		d.Printer = printer.New(port, printerOptions(cfg))

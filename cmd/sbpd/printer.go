@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,85 +26,17 @@ func printerOptions(cfg *config.Config) printer.Options {
 	}
 }
 
-// lazyPort opens the serial port on first use and again after it could
-// not be opened, so that a printer unplugged at boot does not stop sbpd:
-// the payment falls back to the screen and the next one tries again.
-// Once open, drivers/serial reopens the device itself after I/O errors.
-type lazyPort struct {
-	opts serial.Options
+// serialLockDir is where the printer's lock file goes; "" is the
+// driver's default (/run/lock). Tests point it at a temporary directory.
+var serialLockDir = ""
 
-	mu   sync.Mutex
-	port *serial.Port
-}
-
-var _ printer.Port = (*lazyPort)(nil)
-
-func (l *lazyPort) get() (*serial.Port, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.port == nil {
-		p, err := serial.Open(l.opts)
-		if err != nil {
-			return nil, err
-		}
-		l.port = p
+// newLazyPort is the printer's serial port, opened on first use.
+func newLazyPort(cfg *config.Config, tune func(*serial.Options)) *serial.Lazy {
+	o := serial.Options{Path: cfg.Printer.Port, Baud: cfg.Printer.Baud, LockDir: serialLockDir}
+	if tune != nil {
+		tune(&o)
 	}
-	return l.port, nil
-}
-
-func (l *lazyPort) Write(b []byte) (int, error) {
-	p, err := l.get()
-	if err != nil {
-		return 0, err
-	}
-	return p.Write(b)
-}
-
-func (l *lazyPort) Read(b []byte) (int, error) {
-	p, err := l.get()
-	if err != nil {
-		return 0, err
-	}
-	return p.Read(b)
-}
-
-func (l *lazyPort) SetReadTimeout(d time.Duration) error {
-	p, err := l.get()
-	if err != nil {
-		return err
-	}
-	return p.SetReadTimeout(d)
-}
-
-func (l *lazyPort) Drain() error {
-	p, err := l.get()
-	if err != nil {
-		return err
-	}
-	return p.Drain()
-}
-
-func (l *lazyPort) ResetInputBuffer() error {
-	p, err := l.get()
-	if err != nil {
-		return err
-	}
-	return p.ResetInputBuffer()
-}
-
-func (l *lazyPort) Close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.port == nil {
-		return nil
-	}
-	err := l.port.Close()
-	l.port = nil
-	return err
-}
-
-func newLazyPort(cfg *config.Config) *lazyPort {
-	return &lazyPort{opts: serial.Options{Path: cfg.Printer.Port, Baud: cfg.Printer.Baud}}
+	return serial.NewLazy(o)
 }
 
 // printerReport is the printer's part of /healthz and `sbpd printer status`.
@@ -147,19 +77,19 @@ func newPrinterCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			asJSON, _ := cmd.Flags().GetBool("json")
 			report, err := printerStatus(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(report)
+			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+				err = json.NewEncoder(cmd.OutOrStdout()).Encode(report)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "printer %v: %v (%v)\n", report["port"], report["status"], report["state"])
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "printer %v: %v (%v)\n", report["port"], report["status"], report["state"])
 			if report["status"] != "ok" && report["status"] != "paper_near_end" {
-				return fmt.Errorf("the printer cannot print: %v", report["status"])
+				return fmt.Errorf("the printer on %v cannot print: %v", report["port"], report["status"])
 			}
-			return nil
+			return err
 		},
 	})
 	cmd.Commands()[0].Flags().Bool("json", false, "print the status as JSON")
@@ -177,7 +107,7 @@ The daemon holds the port while it runs: stop it first.`,
 			if err != nil {
 				return err
 			}
-			port := newLazyPort(cfg)
+			port := newLazyPort(cfg, nil)
 			defer port.Close()
 			p := printer.New(port, printerOptions(cfg))
 			if err := p.PrintTest(cmd.Context()); err != nil {
@@ -193,9 +123,15 @@ The daemon holds the port while it runs: stop it first.`,
 	return cmd
 }
 
+// loadForPrinter reads every layer of the settings, the till settings in
+// the journal's database included.
 func loadForPrinter(cmd *cobra.Command) (*config.Config, error) {
-	path, _ := cmd.Flags().GetString("config")
-	cfg, err := config.Load(path, cmd.Flags().Changed("config"), nil)
+	k, err := openKiosk(cmd)
+	if err != nil {
+		return nil, err
+	}
+	defer k.Close()
+	cfg, err := k.config()
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +144,7 @@ func loadForPrinter(cmd *cobra.Command) (*config.Config, error) {
 // printerStatus asks the printer; when the running daemon holds the port,
 // it asks the daemon's /healthz instead.
 func printerStatus(ctx context.Context, cfg *config.Config) (map[string]any, error) {
-	port := newLazyPort(cfg)
+	port := newLazyPort(cfg, nil)
 	defer port.Close()
 	report := printerReport(ctx, printer.New(port, printerOptions(cfg)), cfg.Printer.Port)
 	if report["status"] != plugin.PrinterBusy {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -227,5 +228,25 @@ func TestE2E_HealthzWithoutPrinter(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&body)
 	if body["printer"]["status"] != "not_configured" {
 		t.Fatalf("%v", body["printer"])
+	}
+}
+
+// TestCLI_PrinterStatusReadsTillSettings: printer.port set in the till
+// settings is the port printer status asks, and --json fails as the text
+// form does when the printer cannot print.
+func TestCLI_PrinterStatusReadsTillSettings(t *testing.T) {
+	k := newSettingsKiosk(t, "")
+	k.mustRun("set", "printer.port", "/dev/ttyFAKE0")
+	for _, args := range [][]string{{"printer", "status"}, {"printer", "status", "--json"}} {
+		var out, errb bytes.Buffer
+		root := newRoot(&out, &errb)
+		root.SetArgs(append(args, "--config", k.template))
+		err := root.ExecuteContext(context.Background())
+		if err == nil {
+			t.Errorf("%v exits 0 for a missing port:\n%s", args, out.String())
+		}
+		if all := out.String() + fmt.Sprint(err); !strings.Contains(all, "/dev/ttyFAKE0") {
+			t.Errorf("%v does not name /dev/ttyFAKE0: %s", args, all)
+		}
 	}
 }
