@@ -48,10 +48,12 @@ const (
 	wantExpiry = "Действует до 12:34 (22.11.2026)"
 )
 
-// golden compares got with testdata/name, or rewrites it under -update.
+// golden compares got with the shared fixture testdata/escpos/name at the
+// repository's top (the serial driver's tests send the same slips down a
+// pseudo-terminal), or rewrites it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
+	path := filepath.Join("..", "testdata", "escpos", name)
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -426,5 +428,33 @@ func TestPort_Close(t *testing.T) {
 	q := mustOpen(t, prn, serial.Options{LockDir: dir})
 	if err := q.Drain(); err != nil {
 		t.Errorf("Drain: %v", err)
+	}
+}
+
+// TestPort_Write_realSlips: the receipts the printer package encodes (its
+// golden slips, shared in the repository's testdata/escpos) reach the
+// printer byte for byte through the port's chunking and pacing: the
+// native-QR slip and the 11 KB raster one.
+func TestPort_Write_realSlips(t *testing.T) {
+	prn := serialtest.NewPrinter(t, serialtest.PrinterOptions{})
+	for _, name := range []string{"slip_native.bin", "slip_raster.bin"} {
+		t.Run(name, func(t *testing.T) {
+			slip, err := os.ReadFile(filepath.Join("..", "..", "testdata", "escpos", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			prn.Reset()
+			var paced time.Duration
+			p := mustOpen(t, prn, serial.Options{Sleep: func(d time.Duration) { paced += d }})
+			if n, err := p.Write(slip); n != len(slip) || err != nil {
+				t.Fatalf("Write = %d, %v", n, err)
+			}
+			if want := serial.WireTime(len(slip), serial.DefaultBaud); paced < want*9/10 {
+				t.Errorf("paced %v for %d bytes, want about the wire time %v", paced, len(slip), want)
+			}
+			if got := prn.WaitForBytes(len(slip), 5*time.Second); !bytes.Equal(got, slip) {
+				t.Fatalf("the printer got %d bytes, the slip has %d", len(got), len(slip))
+			}
+		})
 	}
 }
