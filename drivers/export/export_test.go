@@ -1,0 +1,227 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+var msk = time.FixedZone("MSK", 3*60*60)
+
+// fakeSource hands over its payments, or fails after failAfter of them.
+type fakeSource struct {
+	ps        []*plugin.Payment
+	failAfter int
+	got       plugin.Filter
+}
+
+var errRead = errors.New("disk I/O error")
+
+func (s *fakeSource) Each(_ context.Context, f plugin.Filter, fn func(*plugin.Payment) error) error {
+	s.got = f
+	for i, p := range s.ps {
+		if s.failAfter > 0 && i == s.failAfter {
+			return errRead
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func payment(id, check, order string, amount int64) *plugin.Payment {
+	at := time.Date(2025, 3, 14, 7, 0, 0, 0, time.UTC)
+	return &plugin.Payment{ID: id, CheckID: check, OrderNo: order, Amount: amount, Mode: plugin.ModeScreen,
+		State: plugin.StatePaid, PayMasterID: "pm-" + id, PayMasterStatus: "Settled", ResultCode: "0",
+		CreatedAt: at, UpdatedAt: at.Add(31 * time.Second)}
+}
+
+const header = "created_at,updated_at,id,till_id,check_id,order_no,paymaster_id,amount_rub,amount_kopecks,mode,mixed,state,state_code,paymaster_status,result_code,reason,error,cancel_requested,cancel_sent,late_settle"
+
+func TestWrite_CSV(t *testing.T) {
+	p2 := payment("p2", "100235", "K07-100235-1", 12000)
+	p2.State, p2.Mixed, p2.Reason = plugin.StateNotPaid, true, plugin.ReasonInsufficientFunds
+	p2.Error = &plugin.APIError{Code: "insufficient_funds", Message: "no money"}
+	src := &fakeSource{ps: []*plugin.Payment{payment("p1", "100234", "K07-100234-1", 25990), p2}}
+	var buf bytes.Buffer
+	rows := 0
+	f := plugin.Filter{CheckID: "x"}
+	n, err := Write(context.Background(), src, f, CSV, &buf, Options{Zone: msk, OnRow: func() { rows++ }})
+	if err != nil || n != 2 || rows != 2 || src.got.CheckID != "x" {
+		t.Fatalf("Write = %d, %v; %d rows counted; filter %+v", n, err, rows, src.got)
+	}
+	want := header + "\n" +
+		"2025-03-14T10:00:00+03:00,2025-03-14T10:00:31+03:00,p1,K07,100234,K07-100234-1,pm-p1,259.90,25990,1,false,paid,5,Settled,0,,,false,false,false\n" +
+		"2025-03-14T10:00:00+03:00,2025-03-14T10:00:31+03:00,p2,K07,100235,K07-100235-1,pm-p2,120.00,12000,1,true,not_paid,6,Settled,0,insufficient_funds,insufficient_funds: no money,false,false,false\n"
+	if buf.String() != want {
+		t.Errorf("csv:\n%s\nwant:\n%s", buf.String(), want)
+	}
+}
+
+func TestWrite_Empty(t *testing.T) {
+	var buf bytes.Buffer
+	if n, err := Write(context.Background(), &fakeSource{}, plugin.Filter{}, CSV, &buf, Options{}); err != nil || n != 0 || buf.String() != header+"\n" {
+		t.Errorf("empty = %d, %v, %q", n, err, buf.String())
+	}
+}
+
+func TestCSVCell(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"100234", "100234"},
+		{"K07-100234-1", "K07-100234-1"},
+		{"-150", "-150"},     // a number stays a number
+		{"-1.50", "-1.50"},   // with a point
+		{"-1,50", "-1,50"},   // with a comma
+		{"+7", "+7"},         // with a plus
+		{"259.90", "259.90"}, // plain
+		{"=1+1", "'=1+1"},
+		{`=HYPERLINK("http://evil")`, `'=HYPERLINK("http://evil")`},
+		{"+cmd|calc!A0", "'+cmd|calc!A0"},
+		{"-2+3+cmd", "'-2+3+cmd"},
+		{"@SUM(1+1)", "'@SUM(1+1)"},
+		{"\t=1", "'\t=1"},
+		{"\rx", "'\rx"},
+		{"-", "'-"},
+		{"-1.", "'-1."},
+		{"-.5", "'-.5"},
+		{"1-2", "1-2"},
+		{"a=b", "a=b"},
+	} {
+		if got := CSVCell(tc.in); got != tc.want {
+			t.Errorf("CSVCell(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestRow_Escapes(t *testing.T) {
+	p := payment("h1", "@SUM(1+1)", "\x1b]0;pwned\x07", -150)
+	p.PayMasterStatus, p.ResultCode = "\rSettled", "-1"
+	p.Error = &plugin.APIError{Code: "cancel_failed", Message: "\u202egnp.exe\u2066\u009b31m\x7f"}
+	rec := Row(p, msk)
+	for i, v := range rec {
+		if v != plugin.Printable(v) {
+			t.Errorf("%s = %q holds a raw control", Header[i], v)
+		}
+	}
+	for col, want := range map[int]string{
+		3: "", 5: `\x1b]0;pwned\x07`, colAmount: "-1.50", colKopecks: "-150", 13: `\x0dSettled`,
+		16: `cancel_failed: \u202egnp.exe\u2066\u009b31m\x7f`,
+	} {
+		if rec[col] != want {
+			t.Errorf("%s = %q, want %q", Header[col], rec[col], want)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := Write(context.Background(), &fakeSource{ps: []*plugin.Payment{p}}, plugin.Filter{}, CSV, &buf, Options{Zone: msk}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatal(recs, err)
+	}
+	for col, want := range map[int]string{4: "'@SUM(1+1)", colAmount: "-1.50", colKopecks: "-150", 14: "-1", 13: `\x0dSettled`} {
+		if recs[1][col] != want {
+			t.Errorf("csv %s = %q, want %q", Header[col], recs[1][col], want)
+		}
+	}
+}
+
+func TestWrite_XLSX(t *testing.T) {
+	p := payment("p1", "=1+1", "K07-=1+1-2", 25990)
+	p.Mixed, p.CancelRequested = true, true
+	var buf bytes.Buffer
+	n, err := Write(context.Background(), &fakeSource{ps: []*plugin.Payment{p}}, plugin.Filter{}, XLSX, &buf, Options{Zone: msk})
+	if err != nil || n != 1 {
+		t.Fatal(n, err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(Sheet)
+	if err != nil || len(rows) != 2 || strings.Join(rows[0], ",") != header {
+		t.Fatalf("rows %v, %v", rows, err)
+	}
+	for cell, want := range map[string]string{
+		"A2": "2025-03-14 10:00:00", "D2": "K07", "E2": "=1+1", "H2": "259.90", "I2": "25990", "J2": "1", "K2": "TRUE",
+		"M2": "5", "R2": "TRUE", "S2": "FALSE",
+	} {
+		if v, _ := f.GetCellValue(Sheet, cell); v != want {
+			t.Errorf("%s shows %q, want %q", cell, v, want)
+		}
+	}
+	// A text cell is text, never a formula; numbers are numbers.
+	if formula, _ := f.GetCellFormula(Sheet, "E2"); formula != "" {
+		t.Errorf("E2 is a formula %q", formula)
+	}
+	for cell, want := range map[string]string{"H2": "259.9", "I2": "25990", "M2": "5"} {
+		raw, _ := f.GetCellValue(Sheet, cell, excelize.Options{RawCellValue: true})
+		typ, _ := f.GetCellType(Sheet, cell)
+		if raw != want || typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+			t.Errorf("%s raw %q type %v, want the number %s", cell, raw, typ, want)
+		}
+	}
+}
+
+func TestWrite_Errors(t *testing.T) {
+	ps := []*plugin.Payment{payment("p1", "1", "K07-1-1", 100), payment("p2", "2", "K07-2-1", 100)}
+	for _, format := range []Format{CSV, XLSX} {
+		var buf bytes.Buffer
+		n, err := Write(context.Background(), &fakeSource{ps: ps, failAfter: 1}, plugin.Filter{}, format, &buf, Options{})
+		var e *Error
+		if !errors.As(err, &e) || e.Code != CodeWrite || !errors.Is(err, errRead) || n != 1 {
+			t.Errorf("%s: a failed read = %d, %v", format, n, err)
+		}
+	}
+	_, err := Write(context.Background(), &fakeSource{}, plugin.Filter{}, "pdf", &bytes.Buffer{}, Options{})
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeFormat || err.Error() != `format "pdf": use csv or xlsx` {
+		t.Errorf("pdf: %v", err)
+	}
+}
+
+func TestParseFormat(t *testing.T) {
+	for in, want := range map[string]Format{"csv": CSV, " XLSX ": XLSX, "Csv": CSV} {
+		if got, err := ParseFormat(in); got != want || err != nil {
+			t.Errorf("ParseFormat(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "pdf", "xls"} {
+		if _, err := ParseFormat(in); err == nil || err.Error() != `format "`+in+`": use csv or xlsx` {
+			t.Errorf("ParseFormat(%q) = %v", in, err)
+		}
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var buf bytes.Buffer
+	now := time.Unix(0, 0)
+	p := &Progress{W: &buf, Total: 4, Every: time.Second, Now: func() time.Time { return now }}
+	p.Add() // drawn: the first call is past the zero last time
+	p.Add() // throttled
+	now = now.Add(2 * time.Second)
+	p.Add()
+	p.Add() // the last row is always drawn
+	p.Finish()
+	want := "\rexport [#######.......................] 1/4 rows  25%" +
+		"\rexport [######################........] 3/4 rows  75%" +
+		"\rexport [##############################] 4/4 rows 100%" +
+		"\rexport [##############################] 4/4 rows 100%\n"
+	if buf.String() != want {
+		t.Errorf("progress %q\nwant     %q", buf.String(), want)
+	}
+	var nilp *Progress
+	nilp.Add()
+	nilp.Finish()
+}
