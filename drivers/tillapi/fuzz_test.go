@@ -251,7 +251,7 @@ func FuzzSearchQuery(f *testing.F) {
 func checkFilter(t *testing.T, q url.Values, flt plugin.Filter) {
 	t.Helper()
 	for name, vals := range q {
-		if !slices.Contains(searchParams, name) || len(vals) != 1 {
+		if !slices.Contains(plugin.FilterParams, name) || len(vals) != 1 {
 			t.Fatalf("accepted parameter %q = %q", name, vals)
 		}
 	}
@@ -260,19 +260,19 @@ func checkFilter(t *testing.T, q url.Values, flt plugin.Filter) {
 		t.Fatalf("accepted state %q", flt.State)
 	case flt.Mode != nil && !flt.Mode.Valid():
 		t.Fatalf("accepted mode %d", *flt.Mode)
-	case flt.Limit < 1 || flt.Limit > MaxLimit:
+	case flt.Limit < 1 || flt.Limit > plugin.MaxLimit:
 		t.Fatalf("accepted limit %d", flt.Limit)
 	case flt.Offset < 0:
 		t.Fatalf("accepted offset %d", flt.Offset)
 	case strings.TrimSpace(flt.CheckID) != flt.CheckID || utf8.RuneCountInString(flt.CheckID) > plugin.MaxCheckIDLen:
 		t.Fatalf("accepted check_id %q", flt.CheckID)
-	case strings.TrimSpace(flt.Query) != flt.Query || utf8.RuneCountInString(flt.Query) > maxQueryLen:
+	case strings.TrimSpace(flt.Query) != flt.Query || utf8.RuneCountInString(flt.Query) > plugin.MaxQueryLen:
 		t.Fatalf("accepted q %q", flt.Query)
 	case !flt.From.IsZero() && !flt.To.IsZero() && !flt.From.Before(flt.To):
 		t.Fatalf("accepted from %v not before to %v", flt.From, flt.To)
 	case q.Get("from") != "" && flt.From.IsZero(), q.Get("to") != "" && flt.To.IsZero():
 		t.Fatalf("from %q / to %q dropped", q.Get("from"), q.Get("to"))
-	case q.Get("limit") == "" && flt.Limit != DefaultLimit:
+	case q.Get("limit") == "" && flt.Limit != plugin.DefaultLimit:
 		t.Fatalf("limit %d without the parameter", flt.Limit)
 	}
 }

@@ -81,7 +81,7 @@ func TestSearch_Defaults(t *testing.T) {
 
 	res := do(t, "GET", ts.URL+"/api/v1/payments", "")
 	m := res.payment(t, http.StatusOK)
-	if got != (plugin.Filter{Limit: DefaultLimit}) {
+	if got != (plugin.Filter{Limit: plugin.DefaultLimit}) {
 		t.Errorf("filter = %+v", got)
 	}
 	if !strings.Contains(string(res.Body), `"payments":[]`) || m["limit"] != 50.0 || m["offset"] != 0.0 {
@@ -123,7 +123,8 @@ func TestSearch_BadQuery(t *testing.T) {
 	}{
 		{"state=done", []string{"state", "creating, awaiting_payment, status_unknown, canceling, paid, not_paid, needs_attention", `"done"`}},
 		{"state=PAID", []string{"state"}},
-		{"from=yesterday", []string{"from", "2024-05-01", "RFC 3339"}},
+		{"from=2024-05-01+25:00", []string{"from", "not a time"}},
+		{"from=yesterday", []string{"from", "2025-03-14", "RFC 3339", `"2025-03-14 10:00"`}},
 		{"from=2024-13-01", []string{"from"}},
 		{"to=01.05.2024", []string{"to"}},
 		{"from=2024-05-02&to=2024-05-01", []string{"from", "before to"}},
