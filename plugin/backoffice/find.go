@@ -1,0 +1,62 @@
+package backoffice
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// Find returns the one payment ref names: our id, or an order number or a
+// PayMaster id that only one payment has. No payment is an ENotFound with
+// reason no_payment; several, unless one has ref as its id, an EConflict
+// with reason ambiguous naming them.
+func (s *Service) Find(ctx context.Context, ref string) (*plugin.Payment, error) {
+	ps, err := s.Journal.Find(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	switch len(ps) {
+	case 0:
+		return nil, refuse(plugin.ENotFound, RNoPayment, "no payment with id, order number or PayMaster id %q: find it with sbpd journal list -q", ref)
+	case 1:
+		return ps[0], nil
+	}
+	for _, p := range ps {
+		if p.ID == ref {
+			return p, nil
+		}
+	}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	return nil, refuse(plugin.EConflict, RAmbiguous, "%q matches %d payments (%s): give our id", ref, len(ps), plugin.Printable(strings.Join(ids, ", ")))
+}
+
+// Shown is one payment with its history and its notification.
+type Shown struct {
+	Payment      *plugin.Payment `json:"payment"`
+	Notification Notice          `json:"notification"`
+	Events       []plugin.Event  `json:"events"`
+}
+
+// Show finds the payment ref names (as Find) with its events and whether
+// the accounting system was told.
+func (s *Service) Show(ctx context.Context, ref string) (Shown, error) {
+	p, err := s.Find(ctx, ref)
+	if err != nil {
+		return Shown{}, err
+	}
+	evs, err := s.Journal.Events(ctx, p.ID)
+	if err != nil {
+		return Shown{}, fmt.Errorf("backoffice: events of %s: %w", p.ID, err)
+	}
+	ns, err := s.Outbox.Status(ctx, p.ID)
+	if err != nil {
+		return Shown{}, fmt.Errorf("backoffice: notification of %s: %w", p.ID, err)
+	}
+	p.Decorate()
+	return Shown{Payment: p, Notification: ns, Events: evs}, nil
+}

@@ -1,0 +1,96 @@
+package backoffice
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// Delivery is one notification of one final state of a payment.
+type Delivery struct {
+	ID          string       `json:"delivery_id"` // "<payment id>:<state>"
+	PaymentID   string       `json:"payment_id"`
+	State       plugin.State `json:"state"`
+	Status      string       `json:"status"` // pending, delivered, exhausted, cancelled
+	Attempts    int          `json:"attempts"`
+	NextAt      time.Time    `json:"next_at"`
+	LastError   string       `json:"last_error,omitempty"`
+	CreatedAt   time.Time    `json:"created_at"`
+	DeliveredAt time.Time    `json:"delivered_at,omitempty"`
+}
+
+// Notice is whether, and how, the accounting system was told about a
+// payment.
+type Notice struct {
+	PaymentID     string       `json:"payment_id"`
+	State         plugin.State `json:"state"`
+	EnteredByHand bool         `json:"entered_by_hand"`
+	EnteredBy     string       `json:"entered_by,omitempty"`
+	EnteredReason string       `json:"entered_reason,omitempty"`
+	Deliveries    []Delivery   `json:"deliveries"` // oldest first
+}
+
+// Stuck is a paid payment whose notification is exhausted: paid, but the
+// accounting system was not told ("Совершён без оповещения").
+type Stuck struct {
+	Payment  plugin.Payment `json:"payment"`
+	Delivery Delivery       `json:"delivery"`
+}
+
+// Resync queues the notification of a final payment again, with its
+// delivery id kept, by who for why (why may be empty). A payment entered
+// by hand or not final is refused.
+func (s *Service) Resync(ctx context.Context, id, who, why string) (Delivery, error) {
+	ns, err := s.Outbox.Status(ctx, id)
+	if err != nil {
+		return Delivery{}, err
+	}
+	if err := resyncAllowed(ns); err != nil {
+		return Delivery{}, err
+	}
+	return s.Outbox.Requeue(ctx, id, who, strings.TrimSpace(why))
+}
+
+func resyncAllowed(ns Notice) error {
+	switch {
+	case ns.EnteredByHand:
+		return refuse(plugin.EConflict, REnteredByHand, "payment %s was entered by hand in the accounting system: its notification is never sent again", ns.PaymentID)
+	case !ns.State.Final():
+		return refuse(plugin.EConflict, RNotFinal, "payment %s is %s, not final: there is nothing to notify yet (resolve it first)", ns.PaymentID, ns.State)
+	}
+	return nil
+}
+
+// MarkEntered records that a person entered the payment in the accounting
+// system by hand, so it is never sent there. why is required; a payment
+// already marked is refused. It cannot be undone.
+func (s *Service) MarkEntered(ctx context.Context, id, who, why string) error {
+	why = strings.TrimSpace(why)
+	if why == "" {
+		return refuse(plugin.EInvalid, RReasonRequired, "say who entered payment %s in the accounting system and where", id)
+	}
+	ns, err := s.Outbox.Status(ctx, id)
+	if err != nil {
+		return err
+	}
+	if ns.EnteredByHand {
+		return refuse(plugin.EConflict, REnteredByHand, "payment %s is already marked as entered by hand", id)
+	}
+	if err := s.Outbox.MarkEnteredByHand(ctx, id, who, why); err != nil {
+		return fmt.Errorf("backoffice: mark %s entered by hand: %w", id, err)
+	}
+	return nil
+}
+
+// Stuck lists the paid payments the accounting system was not told about,
+// oldest first; never nil.
+func (s *Service) Stuck(ctx context.Context) ([]Stuck, error) {
+	st, err := s.Outbox.Stuck(ctx)
+	if st == nil && err == nil {
+		st = []Stuck{}
+	}
+	return st, err
+}
