@@ -18,6 +18,20 @@ import (
 	"github.com/sbpd/sbpd/drivers/serial/serialtest"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/doctor"
+)
+
+// The checklist's types, as these tests and others spell them.
+type (
+	checkResult = doctor.Result
+	checkStatus = doctor.Status
+)
+
+const (
+	statusOK   = doctor.OK
+	statusWarn = doctor.Warn
+	statusFail = doctor.Fail
+	statusSkip = doctor.Skip
 )
 
 // Secrets the doctor's kiosk is configured with; none may ever be printed.
@@ -687,15 +701,72 @@ func TestDoctor_JournalReadableByOthers(t *testing.T) {
 // file is another user's, the file system is read-only), the warning gives
 // the command.
 func TestDoctor_JournalModeCannotChange(t *testing.T) {
-	r := journalModeCheck("/var/lib/sbpd/sbpd.db", []sqlite.ModeFix{
+	r := doctor.JournalModeCheck("/var/lib/sbpd/sbpd.db", doctorModeFixes([]sqlite.ModeFix{
 		{Path: "/var/lib/sbpd/sbpd.db", Old: 0o644, New: 0o600, Err: syscall.EPERM},
 		{Path: "/var/lib/sbpd/sbpd.db-wal", Old: 0o644, New: 0o600, Err: syscall.EPERM},
 		{Path: "/var/lib/sbpd/sbpd.db-shm", Old: 0o660, New: 0o640},
-	})
+	}))
 	if r.Status != statusWarn ||
 		!strings.Contains(r.Message, "/var/lib/sbpd/sbpd.db had mode 0644 (other users could read it) and could not be changed to 0600: operation not permitted\n") ||
 		!strings.Contains(r.Message, "/var/lib/sbpd/sbpd.db-shm had mode 0660 (its group could change it); now 0640") ||
 		r.Fix != "chmod 600 /var/lib/sbpd/sbpd.db /var/lib/sbpd/sbpd.db-wal (as root or the files' owner); sbpd keeps the journal 0600 (0640 for the group of a data_dir closed to others)" {
 		t.Errorf("%+v", r)
+	}
+}
+
+// TestDoctor_EmptyJournalFile: a 0-byte sbpd.db (left by a start that
+// failed, a copy that did not finish) was opened to read the till
+// settings, which made it a new empty journal, and doctor called it OK.
+// It is reported as no journal yet, and left as it was.
+func TestDoctor_EmptyJournalFile(t *testing.T) {
+	k := newDoctorKiosk(t, nil)
+	path := filepath.Join(k.dataDir, "sbpd.db")
+	if err := os.MkdirAll(k.dataDir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, r := k.doctorJSON(t)
+	if r.err != nil {
+		t.Fatalf("%v\n%s", r.err, r.stdout)
+	}
+	out.wantCheck(t, "Journal", statusWarn, "no journal yet at "+path+": the file is empty (0 bytes)", "sbpd serve makes it a journal")
+	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
+		t.Errorf("doctor changed the empty file: %v %v", fi, err)
+	}
+}
+
+// TestDoctor_NoJournalCreated: checking the journal never creates one.
+func TestDoctor_NoJournalCreated(t *testing.T) {
+	k := newDoctorKiosk(t, nil)
+	if err := os.MkdirAll(k.dataDir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := k.doctorJSON(t)
+	out.wantCheck(t, "Journal", statusWarn, "no journal yet at "+filepath.Join(k.dataDir, "sbpd.db"), "")
+	if _, err := os.Stat(filepath.Join(k.dataDir, "sbpd.db")); !os.IsNotExist(err) {
+		t.Errorf("doctor created a journal: %v", err)
+	}
+}
+
+// TestDoctor_TokenInEnvFile: on a packaged kiosk the token is in sbpd.env
+// beside the template, which outranks the till settings: the advice used
+// to be `sbpd settings set paymaster.token -`, which cannot change it.
+func TestDoctor_TokenInEnvFile(t *testing.T) {
+	k := newDoctorKiosk(t, nil)
+	k.token = ""
+	envFile := filepath.Join(k.dir, "sbpd.env")
+	if err := os.WriteFile(envFile, []byte("SBPD_PAYMASTER_TOKEN=wrong-SECRET-token-0022\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doctorSecretsSaved := doctorSecrets
+	doctorSecrets = append(doctorSecrets, "wrong-SECRET-token-0022")
+	t.Cleanup(func() { doctorSecrets = doctorSecretsSaved })
+	out, r := k.doctorJSON(t)
+	wantDoctorFailed(t, r, "PayMaster token")
+	c := out.wantCheck(t, "PayMaster token", statusFail, "PayMaster refused the token (not_authorized)", "edit "+envFile+": SBPD_PAYMASTER_TOKEN=")
+	if strings.Contains(c.Fix, "sbpd settings set paymaster.token") {
+		t.Errorf("the advice names a layer that cannot change the token: %q", c.Fix)
 	}
 }

@@ -79,7 +79,7 @@ the token: attach it to a support ticket, or add it to testdata/paymaster/.`,
 
 func runProbe(cmd *cobra.Command, path string, mustExist bool, outPath string) error {
 	stdout := cmd.OutOrStdout()
-	d := newDoctor(path, mustExist)
+	d := loadKiosk(path, mustExist)
 	if d.cfg == nil {
 		return fmt.Errorf("paymaster probe: the settings do not load: %s", d.redact(probeErrText(d.cfgErr)))
 	}

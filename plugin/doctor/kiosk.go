@@ -1,0 +1,128 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// Kiosk is what the checks look at: the settings as loaded, and the
+// drivers behind small interfaces.
+type Kiosk struct {
+	Settings Settings
+
+	BaseURL, MerchantID, StickerID string
+	QRMode                         int
+	PrinterPort                    string
+	PrinterBaud                    int
+	DataDir                        string
+	Version                        string // this sbpd's, for a journal a newer one wrote
+
+	// PayMaster builds the client the PayMaster checks share one ping of;
+	// an error is a client that cannot be set up.
+	PayMaster func() (PayMaster, error)
+	// PayMasterTry is one request's limit (one retry after it), for the
+	// message; PayMasterAll bounds every PayMaster call together.
+	PayMasterTry, PayMasterAll time.Duration
+	// Printer asks the printer (or the daemon that holds its port).
+	Printer func(ctx context.Context) (PrinterReport, error)
+	// OpenJournal opens an existing journal; LocalLimit bounds its check
+	// and the printer's.
+	OpenJournal func(path string) (Journal, error)
+	LocalLimit  time.Duration
+	// ModeFixes are loose journal file modes found (and tightened) when
+	// the journal was opened to read the till settings.
+	ModeFixes []ModeFix
+	DiskFree  func(dir string) (uint64, error)
+	Clock     plugin.Clock // nil is the wall clock
+
+	pingOnce sync.Once
+	ping     ping
+	pmCtx    context.Context
+}
+
+// Where is the layer that holds a key's value.
+type Where struct {
+	Layer        Layer
+	File         string // the template or the env file
+	Var          string // the SBPD_ variable
+	Secret       bool   // set from standard input: `sbpd settings set KEY -`
+	TemplateOnly bool   // the till settings may not hold it
+}
+
+// Layer is a settings layer, lowest first.
+type Layer string
+
+const (
+	LayerDefault  Layer = "default"
+	LayerTemplate Layer = "template"
+	LayerTill     Layer = "till settings"
+	LayerEnvFile  Layer = "env file"
+	LayerEnv      Layer = "env"
+	LayerFlag     Layer = "flag"
+)
+
+// ModeFix is a journal file that was open to other users.
+type ModeFix struct {
+	Path   string
+	Mode   fs.FileMode // the mode it has now, or should have when Failed
+	Failed bool        // the mode could not be changed
+	Text   string      // what was found and done
+}
+
+// Checks is the kiosk's checklist, in the order it is printed. ctx bounds
+// the PayMaster calls, with PayMasterAll.
+func Checks(ctx context.Context, k *Kiosk) []Check {
+	k.pmCtx = ctx
+	pm := []string{"paymaster.base_url"}
+	auth := []string{"paymaster.base_url", "paymaster.merchant_id", "paymaster.token"}
+	return []Check{
+		{"Settings", k.checkSettings},
+		k.gated("PayMaster reachable", pm, nil, k.checkReachable),
+		k.gated("PayMaster token", auth, nil, k.checkToken),
+		k.gated("Cash-link sticker", append([]string{"sbp.qr_mode", "paymaster.sticker_id"}, auth...), k.stickerUnused, k.checkSticker),
+		k.gated("Printer", []string{"printer.port", "printer.baud"}, k.printerUnused, k.checkPrinter),
+		k.gated("Journal", []string{"data_dir"}, nil, k.checkJournal),
+		k.gated("Disk space", []string{"data_dir"}, nil, k.checkDisk),
+		k.gated("Clock", pm, nil, k.checkClock),
+	}
+}
+
+// gated runs run unless the settings do not load, the check does not
+// apply (unused says why), or a setting it needs is invalid.
+func (k *Kiosk) gated(name string, needs []string, unused func() string, run func(context.Context) Result) Check {
+	return Check{Name: name, Run: func(ctx context.Context) Result {
+		if !k.Settings.Loaded {
+			return Skipped("skipped: the settings do not load (see Settings)")
+		}
+		if unused != nil {
+			if why := unused(); why != "" {
+				return Skipped(why)
+			}
+		}
+		if bad := k.Settings.BadAmong(needs); len(bad) > 0 {
+			return Skipped(fmt.Sprintf("skipped: %s must be fixed first (see Settings)", strings.Join(bad, ", ")))
+		}
+		return run(ctx)
+	}}
+}
+
+func (k *Kiosk) clock() plugin.Clock {
+	if k.Clock == nil {
+		return plugin.RealClock{}
+	}
+	return k.Clock
+}
+
+// withLimit is ctx bounded by d (not at all when d is 0).
+func withLimit(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
