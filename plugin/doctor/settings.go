@@ -9,10 +9,10 @@ import (
 
 // Settings is how the settings loaded.
 type Settings struct {
-	Loaded   bool      // false: they do not load at all (LoadErr says why)
-	LoadErr  error     // nil when they are valid
-	Problems []Problem // the keys LoadErr names
-	Warnings []string
+	Loaded       bool      // false: they do not load at all (LoadErr says why)
+	LoadErr      error     // nil when they are valid
+	Problems     []Problem // the keys LoadErr names
+	Warnings     []string
 	Template     string // the template file's path, as given
 	TemplateRead bool   // it exists and was read
 	WithTill     bool   // the till settings in the journal were read
