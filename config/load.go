@@ -146,7 +146,7 @@ func (c *Config) resolveKey(k Key, o Options, tmpl map[string]any, till, envFile
 	}
 	if o.Flags != nil {
 		if f := o.Flags.Lookup(k.Name); f != nil && f.Changed {
-			ls = append(ls, newLayer(k, SourceFlag+" --"+k.Name, f.Value.String()))
+			ls = append(ls, newLayer(k, SourceFlag+" --"+f.Name, f.Value.String()))
 		}
 	}
 	c.layers[k.Name] = ls

@@ -12,9 +12,11 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/sbpd/sbpd/plugin"
@@ -48,6 +50,12 @@ SQLite journal.`,
 	root.SetErr(stderr)
 	root.PersistentFlags().String("config", defaultConfigPath(), "template config file (YAML); also SBPD_CONFIG")
 	root.AddCommand(newServeCmd(), newDemoCmd(), newSandboxCmd(), newPrinterCmd(), newSettingsCmd(), newJournalCmd(), newDoctorCmd(), newPayMasterCmd(), newVersionCmd())
+	// One spelling of each flag: --data-dir; --data_dir is still taken.
+	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		return pflag.NormalizedName(strings.ReplaceAll(name, "_", "-"))
+	})
+	root.Version = versionLine()
+	root.SetVersionTemplate("{{.Version}}\n")
 	return root
 }
 
@@ -65,18 +73,23 @@ func newVersionCmd() *cobra.Command {
 		Example: "  sbpd version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rev := ""
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				for _, s := range bi.Settings {
-					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-						rev = " " + s.Value[:12]
-					}
-				}
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "sbpd %s%s %s %s/%s\n", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintln(cmd.OutOrStdout(), versionLine())
 			return nil
 		},
 	}
+}
+
+// versionLine is what `sbpd version` and `sbpd --version` print.
+func versionLine() string {
+	rev := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				rev = " " + s.Value[:12]
+			}
+		}
+	}
+	return fmt.Sprintf("sbpd %s%s %s %s/%s", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // newLogger logs text on a terminal and JSON otherwise (journald, files).

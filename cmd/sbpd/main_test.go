@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -18,4 +24,67 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// runRoot runs sbpd with args and returns its output and error.
+func runRoot(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	root := newRoot(&out, &errb)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), errb.String(), err
+}
+
+// TestCLI_ServeRefusedCreatesNoJournal: serve refused for a missing
+// paymaster.merchant_id leaves no data_dir and no sbpd.db behind.
+func TestCLI_ServeRefusedCreatesNoJournal(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	tmpl := filepath.Join(dir, "sbpd.yaml")
+	os.WriteFile(tmpl, []byte("data_dir: "+data+"\nlisten: 127.0.0.1:0\n"), 0o600)
+	_, _, err := runRoot(t, "", "serve", "--config", tmpl)
+	if err == nil || !strings.Contains(err.Error(), "paymaster.merchant_id") {
+		t.Fatalf("serve without a merchant id: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "sbpd.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a refused serve left a journal behind: %v", err)
+	}
+}
+
+// TestCLI_FlagSpellings: --data-dir everywhere, --data_dir still taken,
+// and sbpd --version.
+func TestCLI_FlagSpellings(t *testing.T) {
+	k := newSettingsKiosk(t, "")
+	other := filepath.Join(t.TempDir(), "none")
+	for _, flag := range []string{"--data-dir", "--data_dir"} {
+		for _, args := range [][]string{{"settings", "list"}, {"journal", "list"}, {"serve"}} {
+			_, _, err := runRoot(t, "", append(args, "--config", k.template, flag, other)...)
+			if err != nil && strings.Contains(err.Error(), "unknown flag") {
+				t.Errorf("%v %s: %v", args, flag, err)
+			}
+		}
+	}
+	out, _, err := runRoot(t, "", "settings", "list", "--help")
+	if err != nil || !strings.Contains(out, "--data-dir") || strings.Contains(out, "--data_dir") {
+		t.Errorf("help shows the flag as:\n%s", out)
+	}
+	out, _, err = runRoot(t, "", "--version")
+	if err != nil || !strings.HasPrefix(out, "sbpd ") {
+		t.Errorf("sbpd --version: %q %v", out, err)
+	}
+}
+
+// TestCLI_SetNegativeValue: a value that starts with - is the value, and
+// gets the key's validation message.
+func TestCLI_SetNegativeValue(t *testing.T) {
+	k := newSettingsKiosk(t, "")
+	_, _, err := k.run("", "set", "sbp.status_timeout", "-5s")
+	if err == nil || !strings.Contains(err.Error(), "sbp.status_timeout = -5s") {
+		t.Fatalf("set sbp.status_timeout -5s: %v", err)
+	}
+	if out := k.mustRun("set", "sbp.status_timeout", "3m", "--data-dir", k.dataDir); !strings.Contains(out, "sbp.status_timeout = 3m") {
+		t.Fatalf("set with a flag after the value: %s", out)
+	}
 }

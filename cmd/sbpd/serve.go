@@ -3,7 +3,6 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/display"
 )
 
@@ -15,17 +14,23 @@ func newServeCmd() *cobra.Command {
   SBPD_PAYMASTER_TOKEN=… sbpd serve --listen 127.0.0.1:8765`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, _ := cmd.Flags().GetString("config")
-			layers := config.Options{Path: path, MustExist: cmd.Flags().Changed("config"), Flags: cmd.Flags()}
-			// The template, environment and flags give data_dir (a
-			// template-only key); the daemon then reads the till settings
-			// from the journal's database and validates all the layers.
-			base, err := config.LoadWith(cmd.Context(), layers)
-			if base == nil {
+			// Every layer, the till settings in the journal's database
+			// if there is one, is checked before anything is created: a
+			// serve that refuses to start leaves no journal behind.
+			k, err := openKiosk(cmd)
+			if err != nil {
 				return err
 			}
-			d := &Daemon{Config: base, Layers: &layers, Remote: true, Logger: newLogger(cmd.ErrOrStderr(), base.LogLevel)}
-			for _, w := range base.Warnings() {
+			cfg, err := k.config()
+			if err == nil {
+				err = cfg.RequireRemote()
+			}
+			k.Close()
+			if err != nil {
+				return err
+			}
+			d := &Daemon{Config: cfg, Layers: &k.layers, Remote: true, Logger: newLogger(cmd.ErrOrStderr(), cfg.LogLevel)}
+			for _, w := range cfg.Warnings() {
 				d.Logger.Warn("settings warning", "warning", w)
 			}
 			closeScreen, err := d.addScreenFlag(cmd)
@@ -51,6 +56,6 @@ func newServeCmd() *cobra.Command {
 	}
 	cmd.Flags().String("listen", "", "till API address (overrides listen)")
 	cmd.Flags().String("screen", display.FlagWeb, `kiosk screen: "web" (the page at /) or "terminal" (the page, and the screen drawn on standard output)`)
-	cmd.Flags().String("data_dir", "", "journal directory (overrides data_dir)")
+	cmd.Flags().String("data-dir", "", "journal directory (overrides data_dir)")
 	return cmd
 }

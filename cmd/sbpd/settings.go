@@ -8,12 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"os/user"
-	"path/filepath"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -65,156 +62,66 @@ it creates stays writable by the daemon.`,
   sbpd settings import k07.yaml           # on the new kiosk`,
 		Args: cobra.NoArgs,
 	}
-	cmd.PersistentFlags().String("data_dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
+	cmd.PersistentFlags().String("data-dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
 	cmd.AddCommand(newSettingsListCmd(), newSettingsGetCmd(), newSettingsSetCmd(), newSettingsUnsetCmd(),
 		newSettingsExportCmd(), newSettingsImportCmd())
 	return cmd
 }
 
-// settingsStore is the till's database as the settings commands use it,
-// with the other layers (template, environment, flags).
-type settingsStore struct {
-	opts   config.Options // every layer but the till settings
-	dir    string         // data_dir
-	dbPath string
-	db     *sqlite.DB // nil when the database does not exist yet
-}
-
-// openSettingsStore finds the till's database through data_dir and opens
-// it if it exists. Commands that write (mayCreate) accept a data_dir that
-// does not exist yet and call create before writing; the others see empty
-// till settings when the database does not exist yet.
-func openSettingsStore(cmd *cobra.Command, mayCreate bool) (*settingsStore, error) {
-	path, _ := cmd.Flags().GetString("config")
-	s := &settingsStore{opts: config.Options{Path: path, MustExist: cmd.Flags().Changed("config"), Flags: cmd.Flags()}}
-	base, err := config.LoadWith(cmd.Context(), s.opts)
-	if base == nil {
+// openSettings opens the kiosk for a settings command. Commands that
+// write (mayCreate) accept a data_dir that does not exist yet and create
+// the journal before writing; the others see empty till settings when there
+// is no journal yet.
+func openSettings(cmd *cobra.Command, mayCreate bool) (*kiosk, error) {
+	k, err := openKiosk(cmd)
+	if err != nil {
 		return nil, err
 	}
-	dir, src := base.DataDir, base.Source("data_dir")
-	if dir == "" {
-		return nil, fmt.Errorf("data_dir is empty (%s): it must name the directory of the till's database", src)
+	if _, err := os.Stat(k.dir); err != nil && !mayCreate {
+		k.Close()
+		return nil, fmt.Errorf("data_dir %s (%s) does not exist: check data_dir or give --data-dir (sbpd serve creates it when it first starts)", k.dir, k.cfg.Source("data_dir"))
 	}
-	s.dir, s.dbPath = dir, filepath.Join(dir, "sbpd.db")
-	st, err := os.Stat(dir)
-	switch {
-	case err == nil && !st.IsDir():
-		return nil, fmt.Errorf("data_dir %s (%s) is not a directory", dir, src)
-	case errors.Is(err, fs.ErrNotExist) && mayCreate:
-		return s, nil
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("data_dir %s (%s) does not exist: check data_dir or give --data_dir (sbpd serve creates it when it first starts)", dir, src)
-	case err != nil:
-		return nil, fmt.Errorf("data_dir %s (%s): %w", dir, src, err)
-	}
-	if _, err := os.Stat(s.dbPath); errors.Is(err, fs.ErrNotExist) {
-		return s, nil
-	}
-	if s.db, err = sqlite.Open(s.dbPath); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return k, nil
 }
 
-// create makes data_dir and the database if they do not exist yet.
-func (s *settingsStore) create() (*sqlite.Settings, error) {
-	if s.db == nil {
-		if err := os.MkdirAll(s.dir, 0o750); err != nil {
-			return nil, fmt.Errorf("data_dir %s: %w", s.dir, err)
-		}
-		db, err := sqlite.Open(s.dbPath)
-		if err != nil {
-			return nil, err
-		}
-		s.db = db
-	}
-	return s.db.Settings(), nil
-}
-
-func (s *settingsStore) Close() error {
-	if s.db == nil {
-		return nil
-	}
-	return s.db.Close()
-}
-
-// rows are the till settings as stored.
-func (s *settingsStore) rows(ctx context.Context) ([]sqlite.Setting, error) {
-	if s.db == nil {
+// tillRows are the till settings as stored, with who changed them.
+func tillRows(ctx context.Context, k *kiosk) ([]sqlite.Setting, error) {
+	if k.db == nil {
 		return nil, nil
 	}
-	return s.db.Settings().All(ctx)
+	return k.db.Settings().All(ctx)
 }
 
-// resolved reads the till settings and resolves every layer with them. The
-// Config comes back with its validation error when the settings are not
-// valid (so they can be shown), and nil when they cannot be read at all.
-func (s *settingsStore) resolved(ctx context.Context) ([]sqlite.Setting, *config.Config, error) {
-	rows, err := s.rows(ctx)
+// tillValues are the till settings' values.
+func tillValues(ctx context.Context, k *kiosk) (map[string]string, error) {
+	if k.db == nil {
+		return map[string]string{}, nil
+	}
+	return k.db.Settings().TillSettings(ctx)
+}
+
+// writeTill checks the change from cur to next (refused only for the
+// problems it adds) and writes it; it returns the settings that result and
+// the problems that were there before and stay.
+func writeTill(cmd *cobra.Command, k *kiosk, cur, next map[string]string, verb string) (*config.Config, []config.Problem, error) {
+	cfg, still, err := config.CheckChange(cmd.Context(), k.layers, cur, next)
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := s.load(ctx, rowValues(rows))
-	return rows, cfg, err
-}
-
-func rowValues(rows []sqlite.Setting) map[string]string {
-	m := make(map[string]string, len(rows))
-	for _, r := range rows {
-		m[r.Key] = r.Value
-	}
-	return m
-}
-
-func (s *settingsStore) current(ctx context.Context) (map[string]string, error) {
-	if s.db == nil {
-		return map[string]string{}, nil
-	}
-	return s.db.Settings().TillSettings(ctx)
-}
-
-// load resolves every layer with till as the till settings. A Config with
-// a *config.ValidationError is still returned, as config.LoadWith does.
-func (s *settingsStore) load(ctx context.Context, till map[string]string) (*config.Config, error) {
-	o := s.opts
-	o.Till = config.MapStore(till)
-	return config.LoadWith(ctx, o)
-}
-
-// check validates the settings with next as the till settings instead of
-// cur. It refuses the change when that brings problems cur does not have;
-// the problems both have come back to be shown as a warning, so that one
-// fix at a time is possible on a kiosk whose settings are already broken.
-func (s *settingsStore) check(ctx context.Context, cur, next map[string]string) (*config.Config, []config.Problem, error) {
-	_, err := s.load(ctx, cur)
-	if err != nil && !errors.Is(err, config.ErrInvalid) {
+	db, err := k.create()
+	if err != nil {
 		return nil, nil, err
 	}
-	had := map[string]bool{}
-	for _, p := range config.Problems(err) {
-		had[p.Message] = true
-	}
-	cfg, err := s.load(ctx, next)
-	if err != nil && !errors.Is(err, config.ErrInvalid) {
+	set, unset := config.TillChanges(cur, next)
+	if err := db.Settings().Apply(cmd.Context(), set, unset, settingsWho(verb)); err != nil {
 		return nil, nil, err
-	}
-	var fresh, still []config.Problem
-	for _, p := range config.Problems(err) {
-		if had[p.Message] {
-			still = append(still, p)
-		} else {
-			fresh = append(fresh, p)
-		}
-	}
-	if len(fresh) > 0 {
-		return nil, nil, &config.ValidationError{Problems: fresh}
 	}
 	return cfg, still, nil
 }
 
-func (s *settingsStore) noteMissing(w io.Writer) {
-	if s.db == nil {
-		fmt.Fprintf(w, "note: no till database at %s yet: the till settings are empty\n", s.dbPath)
+func noteMissing(w io.Writer, k *kiosk) {
+	if k.db == nil {
+		fmt.Fprintf(w, "note: no till database at %s yet: the till settings are empty\n", k.dbPath)
 	}
 }
 
@@ -312,54 +219,57 @@ whether they are set. Problems with the settings follow on standard error.`,
   sbpd settings list --json | jq '.settings[] | select(.source == "till settings")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			s, err := openSettingsStore(cmd, false)
+			k, err := openSettings(cmd, false)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			rows, cfg, err := s.resolved(ctx)
-			if cfg == nil {
+			defer k.Close()
+			rows, err := tillRows(cmd.Context(), k)
+			if err != nil {
 				return err
 			}
-			problems := config.Problems(err)
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-				out := struct {
-					Database string        `json:"database"`
-					Template string        `json:"template"`
-					Settings []settingJSON `json:"settings"`
-					Problems []string      `json:"problems"`
-					Warnings []string      `json:"warnings"`
-				}{Database: s.dbPath, Template: cfg.Template(), Problems: []string{}, Warnings: cfg.Warnings()}
-				for _, k := range config.Keys {
-					out.Settings = append(out.Settings, describe(cfg, k, rows))
-				}
-				for _, p := range problems {
-					out.Problems = append(out.Problems, p.Message)
-				}
-				if out.Warnings == nil {
-					out.Warnings = []string{}
-				}
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				enc.SetEscapeHTML(false)
-				return enc.Encode(out)
+				return listJSON(cmd.OutOrStdout(), k, rows)
 			}
-			s.noteMissing(cmd.ErrOrStderr())
+			noteMissing(cmd.ErrOrStderr(), k)
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
-			for _, k := range config.Keys {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Name, displayValue(cfg.Value(k.Name)), cfg.Source(k.Name))
+			for _, key := range config.Keys {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", key.Name, displayValue(k.cfg.Value(key.Name)), k.cfg.Source(key.Name))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			reportProblems(cmd.ErrOrStderr(), "the settings are not valid:", problems, cfg.Warnings())
+			reportProblems(cmd.ErrOrStderr(), "the settings are not valid:", k.problems, k.cfg.Warnings())
 			return nil
 		},
 	}
 	cmd.Flags().Bool("json", false, "print the settings as JSON, with type, default, description and who changed a till setting")
 	return cmd
+}
+
+// listJSON is `settings list --json`.
+func listJSON(w io.Writer, k *kiosk, rows []sqlite.Setting) error {
+	out := struct {
+		Database string        `json:"database"`
+		Template string        `json:"template"`
+		Settings []settingJSON `json:"settings"`
+		Problems []string      `json:"problems"`
+		Warnings []string      `json:"warnings"`
+	}{Database: k.dbPath, Template: k.cfg.Template(), Problems: []string{}, Warnings: k.cfg.Warnings()}
+	for _, key := range config.Keys {
+		out.Settings = append(out.Settings, describe(k.cfg, key, rows))
+	}
+	for _, p := range k.problems {
+		out.Problems = append(out.Problems, p.Message)
+	}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
 }
 
 func newSettingsGetCmd() *cobra.Command {
@@ -371,57 +281,54 @@ func newSettingsGetCmd() *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeKeys(false),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			k, ok := config.Lookup(args[0])
+			key, ok := config.Lookup(args[0])
 			if !ok {
 				return config.UnknownKeyError(args[0])
 			}
-			s, err := openSettingsStore(cmd, false)
+			k, err := openSettings(cmd, false)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			rows, cfg, err := s.resolved(ctx)
-			if cfg == nil {
+			defer k.Close()
+			rows, err := tillRows(cmd.Context(), k)
+			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
 			if verbose, _ := cmd.Flags().GetBool("verbose"); !verbose {
-				fmt.Fprintln(out, cfg.Value(k.Name))
+				fmt.Fprintln(cmd.OutOrStdout(), k.cfg.Value(key.Name))
 			} else {
-				d := describe(cfg, k, rows)
-				fmt.Fprintf(out, "%s = %s (%s)\n", k.Name, displayValue(d.Value), d.Source)
-				fmt.Fprintf(out, "  type:     %s\n  default:  %s\n  allowed:  %s\n  about:    %s\n", d.Type, displayValue(d.Default), d.Allowed, d.Description)
-				if k.TemplateOnly {
-					fmt.Fprintf(out, "  per-till: no, %s\n", k.Why)
-				}
-				if k.Restart {
-					fmt.Fprintln(out, "  a running daemon applies a change when it restarts")
-				}
-				for i, l := range cfg.Layers(k.Name) {
-					label := "  layers:   "
-					if i > 0 {
-						label = "            "
-					}
-					line := label + l.Source + ": " + displayValue(l.Value)
-					if l.Source == config.SourceTill && d.UpdatedAt != nil {
-						line += fmt.Sprintf("  (%s, %s)", d.UpdatedBy, d.UpdatedAt.Format(time.RFC3339))
-					}
-					fmt.Fprintln(out, line)
-				}
+				printVerbose(cmd.OutOrStdout(), k.cfg, key, rows)
 			}
-			var mine []config.Problem
-			for _, p := range config.Problems(err) {
-				if strings.Contains(p.Message, k.Name+" ") {
-					mine = append(mine, p)
-				}
-			}
-			reportProblems(cmd.ErrOrStderr(), "problems:", mine, nil)
+			reportProblems(cmd.ErrOrStderr(), "problems:", config.ProblemsOf(k.problems, key.Name), nil)
 			return nil
 		},
 	}
 	cmd.Flags().BoolP("verbose", "v", false, "also show the type, default, rule, description and the value in every layer")
 	return cmd
+}
+
+// printVerbose is `settings get -v`: one key with its rule and every layer.
+func printVerbose(out io.Writer, cfg *config.Config, k config.Key, rows []sqlite.Setting) {
+	d := describe(cfg, k, rows)
+	fmt.Fprintf(out, "%s = %s (%s)\n", k.Name, displayValue(d.Value), d.Source)
+	fmt.Fprintf(out, "  type:     %s\n  default:  %s\n  allowed:  %s\n  about:    %s\n", d.Type, displayValue(d.Default), d.Allowed, d.Description)
+	if k.TemplateOnly {
+		fmt.Fprintf(out, "  per-till: no, %s\n", k.Why)
+	}
+	if k.Restart {
+		fmt.Fprintln(out, "  a running daemon applies a change when it restarts")
+	}
+	for i, l := range cfg.Layers(k.Name) {
+		label := "  layers:   "
+		if i > 0 {
+			label = "            "
+		}
+		line := label + l.Source + ": " + displayValue(l.Value)
+		if l.Source == config.SourceTill && d.UpdatedAt != nil {
+			line += fmt.Sprintf("  (%s, %s)", d.UpdatedBy, d.UpdatedAt.Format(time.RFC3339))
+		}
+		fmt.Fprintln(out, line)
+	}
 }
 
 // readValue reads a value from standard input for `set KEY -`: without
@@ -496,72 +403,43 @@ any key.`,
   sbpd settings set paymaster.token -                       # asks for it, without echo
   printf '%s\n' "$TOKEN" | sbpd settings set paymaster.token -
   sbpd settings set api.token --from-file /root/api-token   # e.g. made with: openssl rand -hex 16 > /root/api-token`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			want := 2
-			if cmd.Flags().Changed("from-file") {
-				want = 1
-			}
-			if len(args) != want {
-				return errors.New("give KEY and its value as VALUE, - or --from-file FILE: sbpd settings set KEY VALUE")
-			}
-			return nil
-		},
-		ValidArgsFunction: completeKeys(true),
+		// A VALUE may start with - (sbp.status_timeout -5s): set parses its
+		// flags itself so that it gets the key's rule, not "unknown flag".
+		DisableFlagParsing: true,
+		ValidArgsFunction:  completeKeys(true),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			k, err := config.TillKey(args[0])
+			args, err := parseSetArgs(cmd, args)
+			if err != nil || args == nil {
+				return err
+			}
+			key, err := config.TillKey(args[0])
 			if err != nil {
 				return err
 			}
-			var value string
-			switch from, _ := cmd.Flags().GetString("from-file"); {
-			case cmd.Flags().Changed("from-file"):
-				if value, err = readValueFile(k.Name, from); err != nil {
-					return err
-				}
-			case args[1] == "-":
-				if value, err = readValue(cmd, k.Name); err != nil {
-					return err
-				}
-			case k.IsSecretValue(args[1]):
-				return secretArgError(k)
-			default:
-				value = args[1]
-			}
-			if k.Credentials && config.IsMaskedURL(value) {
-				return fmt.Errorf("%s: the user and password in %s are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set %s -)", k.Name, value, k.Name)
-			}
-			value, err = config.Normalize(k.Name, value)
+			value, err := setValue(cmd, key, args)
 			if err != nil {
 				return err
 			}
-			s, err := openSettingsStore(cmd, true)
+			k, err := openSettings(cmd, true)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			cur, err := s.current(ctx)
+			defer k.Close()
+			cur, err := tillValues(cmd.Context(), k)
 			if err != nil {
 				return err
 			}
 			next := maps.Clone(cur)
-			next[k.Name] = value
-			cfg, still, err := s.check(ctx, cur, next)
+			next[key.Name] = value
+			cfg, still, err := writeTill(cmd, k, cur, next, "set")
 			if err != nil {
 				return err
 			}
-			store, err := s.create()
-			if err != nil {
-				return err
+			fmt.Fprintf(cmd.OutOrStdout(), "%s = %s (%s)\n", key.Name, displayValue(key.Masked(value)), config.SourceTill)
+			if src := cfg.Source(key.Name); src != config.SourceTill {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s overrides the till settings here: the value in use is %s\n", src, displayValue(cfg.Value(key.Name)))
 			}
-			if err := store.Set(ctx, k.Name, value, settingsWho("set")); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s = %s (%s)\n", k.Name, displayValue(k.Masked(value)), config.SourceTill)
-			if src := cfg.Source(k.Name); src != config.SourceTill {
-				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s overrides the till settings here: the value in use is %s\n", src, displayValue(cfg.Value(k.Name)))
-			}
-			if k.Restart {
+			if key.Restart {
 				fmt.Fprintln(cmd.ErrOrStderr(), "note: a running daemon applies this when it restarts")
 			}
 			reportProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
@@ -570,6 +448,75 @@ any key.`,
 	}
 	cmd.Flags().String("from-file", "", "read the value from `FILE` (its line break trimmed) instead of the command line: for secrets")
 	return cmd
+}
+
+// parseSetArgs parses set's flags and returns KEY and VALUE: the word after
+// KEY is the VALUE even when it starts with -, unless it is one of set's
+// flags. It returns nil, nil when --help was asked for and shown.
+func parseSetArgs(cmd *cobra.Command, raw []string) ([]string, error) {
+	cmd.DisableFlagParsing = false
+	fs := cmd.Flags()
+	cmd.InheritedFlags() // merges --config and --data-dir into fs
+	var args, flags []string
+	for i := 0; i < len(raw); i++ {
+		a := raw[i]
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := fs.Lookup(name)
+		if f == nil && len(name) == 1 && !strings.HasPrefix(a, "--") {
+			f = fs.ShorthandLookup(name)
+		}
+		switch {
+		case a == "--":
+			args = append(args, raw[i+1:]...)
+			i = len(raw)
+		case a == "-" || !strings.HasPrefix(a, "-") || (len(args) == 1 && f == nil):
+			args = append(args, a)
+		default:
+			flags = append(flags, a)
+			if f != nil && f.NoOptDefVal == "" && !hasValue && i+1 < len(raw) {
+				flags = append(flags, raw[i+1])
+				i++
+			}
+		}
+	}
+	if err := cmd.ParseFlags(flags); err != nil {
+		return nil, err
+	}
+	if help, _ := fs.GetBool("help"); help {
+		return nil, cmd.Help()
+	}
+	want := 2
+	if fs.Changed("from-file") {
+		want = 1
+	}
+	if len(args) != want {
+		return nil, errors.New("give KEY and its value as VALUE, - or --from-file FILE: sbpd settings set KEY VALUE")
+	}
+	return args, nil
+}
+
+// setValue is the value set stores: from --from-file, standard input (-)
+// or the command line, which takes no secret; normalized.
+func setValue(cmd *cobra.Command, k config.Key, args []string) (string, error) {
+	var value string
+	var err error
+	switch from, _ := cmd.Flags().GetString("from-file"); {
+	case cmd.Flags().Changed("from-file"):
+		value, err = readValueFile(k.Name, from)
+	case args[1] == "-":
+		value, err = readValue(cmd, k.Name)
+	case k.IsSecretValue(args[1]):
+		return "", secretArgError(k)
+	default:
+		value = args[1]
+	}
+	if err != nil {
+		return "", err
+	}
+	if k.Credentials && config.IsMaskedURL(value) {
+		return "", fmt.Errorf("%s: the user and password in %s are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set %s -)", k.Name, value, k.Name)
+	}
+	return config.Normalize(k.Name, value)
 }
 
 func newSettingsUnsetCmd() *cobra.Command {
@@ -584,14 +531,13 @@ can be removed too.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeKeys(false),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
 			key := args[0]
-			s, err := openSettingsStore(cmd, false)
+			k, err := openSettings(cmd, false)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			cur, err := s.current(ctx)
+			defer k.Close()
+			cur, err := tillValues(cmd.Context(), k)
 			if err != nil {
 				return err
 			}
@@ -604,11 +550,8 @@ can be removed too.`,
 			}
 			next := maps.Clone(cur)
 			delete(next, key)
-			cfg, still, err := s.check(ctx, cur, next)
+			cfg, still, err := writeTill(cmd, k, cur, next, "unset")
 			if err != nil {
-				return err
-			}
-			if _, err := s.db.Settings().Unset(ctx, key); err != nil {
 				return err
 			}
 			if _, known := config.Lookup(key); known {
@@ -637,47 +580,28 @@ this kiosk).`,
   sbpd settings export --keep-till-id > backup.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
 			keepID, _ := cmd.Flags().GetBool("keep-till-id")
 			output, _ := cmd.Flags().GetString("output")
-			s, err := openSettingsStore(cmd, false)
+			k, err := openSettings(cmd, false)
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			s.noteMissing(cmd.ErrOrStderr())
-			rows, err := s.rows(ctx)
+			defer k.Close()
+			noteMissing(cmd.ErrOrStderr(), k)
+			till, err := tillValues(cmd.Context(), k)
 			if err != nil {
 				return err
 			}
-			values := map[string]string{}
-			comments := []string{
-				fmt.Sprintf("sbpd till settings from %s, %s", s.dbPath, time.Now().UTC().Format(time.RFC3339)),
+			e := config.ExportTill(till, keepID)
+			comments := append([]string{
+				fmt.Sprintf("sbpd till settings from %s, %s", k.dbPath, time.Now().UTC().Format(time.RFC3339)),
 				"Set up another kiosk with: sbpd settings import FILE",
-			}
-			var notes []string
-			for _, r := range rows {
-				k, known := config.Lookup(r.Key)
-				switch {
-				case !known || k.TemplateOnly:
-					notes = append(notes, fmt.Sprintf("%s is not exported: it does not belong in the till settings (remove it with `sbpd settings unset %s`)", r.Key, r.Key))
-				case k.Secret:
-					values[k.Name] = config.SecretMarker
-					comments = append(comments, fmt.Sprintf("%s is a secret and is not exported: set it there with `sbpd settings set %s -`", k.Name, k.Name))
-				case k.IsSecretValue(r.Value):
-					values[k.Name] = k.Masked(r.Value)
-					comments = append(comments, fmt.Sprintf("%s holds a user and password, which are not exported (import skips it): set it there with `sbpd settings set %s -`", k.Name, k.Name))
-				case k.Name == "till.id" && !keepID:
-					comments = append(comments, fmt.Sprintf("till.id (%s) is not exported: every kiosk needs its own; set it there with `sbpd settings set till.id …`", r.Value))
-				default:
-					values[k.Name] = r.Value
-				}
-			}
+			}, e.Comments...)
 			var buf bytes.Buffer
-			if err := config.WriteTillFile(&buf, values, comments); err != nil {
+			if err := config.WriteTillFile(&buf, e.Values, comments); err != nil {
 				return err
 			}
-			for _, n := range notes {
+			for _, n := range e.Notes {
 				fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n)
 			}
 			if output == "" {
@@ -687,7 +611,7 @@ this kiosk).`,
 			if err := os.WriteFile(output, buf.Bytes(), 0o600); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d settings to %s\n", len(values), output)
+			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d settings to %s\n", len(e.Values), output)
 			return nil
 		},
 	}
@@ -711,93 +635,31 @@ does not mention stay, unless --replace is given. FILE - reads standard input.`,
   ssh kiosk-07 sbpd settings export | sbpd settings import -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
 			replace, _ := cmd.Flags().GetBool("replace")
-			var in io.Reader = cmd.InOrStdin()
-			if args[0] != "-" {
-				f, err := os.Open(args[0])
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				in = f
-			}
-			values, err := config.ReadTillFile(in)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			var errs, skipped, skippedNotes []string
-			for _, key := range slices.Sorted(maps.Keys(values)) {
-				if values[key] == config.SecretMarker {
-					delete(values, key)
-					skipped = append(skipped, key)
-					skippedNotes = append(skippedNotes, fmt.Sprintf("%s was skipped: secrets are not exported; set it with `sbpd settings set %s -`", key, key))
-					continue
-				}
-				if k, ok := config.Lookup(key); ok && k.Credentials && config.IsMaskedURL(values[key]) {
-					delete(values, key) // the masked URL must not replace the real one
-					skipped = append(skipped, key)
-					skippedNotes = append(skippedNotes, fmt.Sprintf("%s was skipped: its user and password are not exported; set it with `sbpd settings set %s -`", key, key))
-					continue
-				}
-				if _, err := config.TillKey(key); err != nil {
-					errs = append(errs, err.Error())
-					continue
-				}
-				v, err := config.Normalize(key, values[key])
-				if err != nil {
-					errs = append(errs, err.Error())
-					continue
-				}
-				values[key] = v
-			}
-			if len(errs) > 0 {
-				return fmt.Errorf("nothing was imported from %s:\n%s", args[0], strings.Join(errs, "\n"))
-			}
-			s, err := openSettingsStore(cmd, true)
+			im, err := readImport(cmd, args[0])
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			cur, err := s.current(ctx)
+			k, err := openSettings(cmd, true)
 			if err != nil {
 				return err
 			}
-			next := maps.Clone(cur)
-			if replace {
-				for key := range cur {
-					if !slices.Contains(skipped, key) {
-						delete(next, key)
-					}
-				}
-			}
-			maps.Copy(next, values)
-			_, still, err := s.check(ctx, cur, next)
+			defer k.Close()
+			cur, err := tillValues(cmd.Context(), k)
 			if err != nil {
+				return err
+			}
+			next := im.Next(cur, replace)
+			_, still, err := writeTill(cmd, k, cur, next, "import")
+			if config.Problems(err) != nil {
 				return fmt.Errorf("nothing was imported from %s:\n%w", args[0], err)
-			}
-			set := map[string]string{}
-			for key, v := range next {
-				if old, ok := cur[key]; !ok || old != v {
-					set[key] = v
-				}
-			}
-			var unset []string
-			for key := range cur {
-				if _, ok := next[key]; !ok {
-					unset = append(unset, key)
-				}
-			}
-			store, err := s.create()
-			if err != nil {
+			} else if err != nil {
 				return err
 			}
-			if err := store.Apply(ctx, set, unset, settingsWho("import")); err != nil {
-				return err
-			}
+			set, unset := config.TillChanges(cur, next)
 			fmt.Fprintf(cmd.OutOrStdout(), "imported %s into %s: %d settings, %d changed, %d removed\n",
-				args[0], s.dbPath, len(values), len(set), len(unset))
-			for _, n := range skippedNotes {
+				args[0], k.dbPath, len(im.Values), len(set), len(unset))
+			for _, n := range im.Notes {
 				fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n)
 			}
 			reportProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
@@ -806,4 +668,27 @@ does not mention stay, unless --replace is given. FILE - reads standard input.`,
 	}
 	cmd.Flags().Bool("replace", false, "also remove till settings that FILE does not mention (secrets it skips stay)")
 	return cmd
+}
+
+// readImport reads and checks the settings file of import (- is standard
+// input); nothing is imported when any key or value is refused.
+func readImport(cmd *cobra.Command, name string) (config.Import, error) {
+	var in io.Reader = cmd.InOrStdin()
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return config.Import{}, err
+		}
+		defer f.Close()
+		in = f
+	}
+	values, err := config.ReadTillFile(in)
+	if err != nil {
+		return config.Import{}, fmt.Errorf("%s: %w", name, err)
+	}
+	im := config.ImportTill(values)
+	if len(im.Errs) > 0 {
+		return config.Import{}, fmt.Errorf("nothing was imported from %s:\n%s", name, strings.Join(im.Errs, "\n"))
+	}
+	return im, nil
 }
