@@ -17,6 +17,7 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
+	"github.com/sbpd/sbpd/drivers/export"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -333,7 +334,7 @@ func benchExport(b *testing.B, format string, rows int) {
 	var w countingWriter
 	b.ResetTimer()
 	for b.Loop() {
-		n, err := exportJournal(ctx, j, f, format, &w, nil)
+		n, err := export.Write(ctx, j, f, export.Format(format), &w, export.Options{Zone: journalZone()})
 		if err != nil {
 			b.Fatal(err)
 		}

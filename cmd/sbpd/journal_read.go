@@ -3,12 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,10 +19,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/term"
 
 	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/drivers/export"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -65,84 +65,35 @@ func openJournalRead(cmd *cobra.Command) (*sqlite.DB, error) {
 func addFilterFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.String("data_dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
-	f.String("state", "", "only payments in this state: "+stateNames())
-	f.String("from", "", "created at or after: RFC3339 (2025-03-14T09:00:00+03:00) or a local date YYYY-MM-DD")
-	f.String("to", "", "created before: RFC3339, or a local date YYYY-MM-DD meaning to the end of that day")
+	f.String("state", "", "only payments in this state: "+plugin.StateNames())
+	f.String("from", "", "created at or after: "+plugin.TimeFormats)
+	f.String("to", "", "created before (a date: to the end of that day): "+plugin.TimeFormats)
 	f.String("mode", "", "only this QR mode: 0 (print), 1 (screen) or 2 (sticker)")
 	f.String("mixed", "", "true: only mixed payments (part cash or card); false: only whole ones")
 	f.String("check", "", "only payments for this check id")
 	f.StringP("query", "q", "", "search: check id, order number, PayMaster id, our id, or amount (25990, 259,90 or 259.90)")
 }
 
-func stateNames() string {
-	names := make([]string, len(plugin.States))
-	for i, s := range plugin.States {
-		names[i] = string(s)
-	}
-	return strings.Join(names, ", ")
-}
+// filterFlags are the flags that are plugin.ParseFilter's parameters,
+// by parameter.
+var filterFlags = map[string]string{"state": "state", "check_id": "check", "from": "from", "to": "to",
+	"q": "query", "mode": "mode", "mixed": "mixed", "limit": "limit", "offset": "offset"}
 
-// parseFilter reads the selection flags into a filter.
+// parseFilter reads the selection flags (and list's --limit and --offset)
+// with the one filter parser; its errors name the flags.
 func parseFilter(cmd *cobra.Command) (plugin.Filter, error) {
-	var f plugin.Filter
-	fl := cmd.Flags()
-	if s, _ := fl.GetString("state"); s != "" {
-		st := plugin.State(strings.TrimSpace(s))
-		if !st.Valid() {
-			return f, fmt.Errorf("--state %q is not a state: use one of %s", s, stateNames())
-		}
-		f.State = st
-	}
-	var err error
-	if s, _ := fl.GetString("from"); s != "" {
-		if f.From, err = parseWhen(s, false); err != nil {
-			return f, fmt.Errorf("--from %q: %w", s, err)
+	q := url.Values{}
+	for param, flag := range filterFlags {
+		if fl := cmd.Flags().Lookup(flag); fl != nil && fl.Value.String() != "" {
+			q.Set(param, fl.Value.String())
 		}
 	}
-	if s, _ := fl.GetString("to"); s != "" {
-		if f.To, err = parseWhen(s, true); err != nil {
-			return f, fmt.Errorf("--to %q: %w", s, err)
-		}
+	f, err := plugin.ParseFilter(q, journalZone())
+	var fe *plugin.FilterError
+	if errors.As(err, &fe) {
+		return f, errors.New(fe.Named(func(p string) string { return "--" + filterFlags[p] }))
 	}
-	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
-		return f, fmt.Errorf("--from %s is not before --to %s: the period is empty", f.From.Format(time.RFC3339), f.To.Format(time.RFC3339))
-	}
-	if s, _ := fl.GetString("mode"); s != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		m := plugin.Mode(n)
-		if err != nil || !m.Valid() {
-			return f, fmt.Errorf("--mode %q is not a mode: use 0 (print), 1 (screen) or 2 (sticker)", s)
-		}
-		f.Mode = &m
-	}
-	if s, _ := fl.GetString("mixed"); s != "" {
-		b, err := strconv.ParseBool(strings.TrimSpace(s))
-		if err != nil {
-			return f, fmt.Errorf("--mixed %q: use true or false", s)
-		}
-		f.Mixed = &b
-	}
-	f.CheckID, _ = fl.GetString("check")
-	f.CheckID = strings.TrimSpace(f.CheckID)
-	f.Query, _ = fl.GetString("query")
-	return f, nil
-}
-
-// parseWhen reads RFC3339 or a local date. A date as the end of a period
-// (end) means the start of the next day, as To is exclusive.
-func parseWhen(s string, end bool) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	t, err := time.ParseInLocation(time.DateOnly, s, journalZone())
-	if err != nil {
-		return time.Time{}, errors.New("not a time: use RFC3339 (2025-03-14T09:00:00+03:00) or a date YYYY-MM-DD")
-	}
-	if end {
-		t = t.AddDate(0, 0, 1)
-	}
-	return t, nil
+	return f, err
 }
 
 func newJournalListCmd() *cobra.Command {
@@ -158,67 +109,63 @@ id, our id, or an amount in kopecks (25990) or roubles (259,90 or 259.90).`,
   sbpd journal list -q 259,90
   sbpd journal list -q K07-100234-1 --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := parseFilter(cmd)
-			if err != nil {
-				return err
-			}
-			limit, _ := cmd.Flags().GetInt("limit")
-			offset, _ := cmd.Flags().GetInt("offset")
-			page, _ := cmd.Flags().GetInt("page")
-			switch {
-			case limit < 1 || limit > sqlite.MaxLimit:
-				return fmt.Errorf("--limit %d: use 1 to %d", limit, sqlite.MaxLimit)
-			case offset < 0:
-				return fmt.Errorf("--offset %d: use 0 or more", offset)
-			case cmd.Flags().Changed("page") && cmd.Flags().Changed("offset"):
-				return errors.New("--page and --offset both given: use one")
-			case page < 1:
-				return fmt.Errorf("--page %d: pages start at 1", page)
-			}
-			if cmd.Flags().Changed("page") {
-				offset = (page - 1) * limit
-			}
-			f.Limit, f.Offset = limit+1, offset // one more tells whether a next page exists
-			db, err := openJournalRead(cmd)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			ps, err := db.Journal().Search(cmd.Context(), f)
-			if err != nil {
-				return err
-			}
-			more := len(ps) > limit
-			if more {
-				ps = ps[:limit]
-			}
-			for _, p := range ps {
-				p.Decorate()
-			}
-			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-				return writeJSON(cmd.OutOrStdout(), ps)
-			}
-			if len(ps) == 0 {
-				fmt.Fprintln(cmd.ErrOrStderr(), "no payments match")
-				return nil
-			}
-			if err := writeTable(cmd.OutOrStdout(), ps); err != nil {
-				return err
-			}
-			if more {
-				fmt.Fprintf(cmd.ErrOrStderr(), "payments %d-%d shown; more with --page %d (or --offset %d)\n",
-					offset+1, offset+len(ps), offset/limit+2, offset+limit)
-			}
-			return nil
-		},
+		RunE: runJournalList,
 	}
 	addFilterFlags(cmd)
-	cmd.Flags().Int("limit", sqlite.DefaultLimit, fmt.Sprintf("payments per page, 1 to %d", sqlite.MaxLimit))
+	cmd.Flags().Int("limit", plugin.DefaultLimit, fmt.Sprintf("payments per page, 1 to %d", plugin.MaxLimit))
 	cmd.Flags().Int("offset", 0, "skip this many payments")
 	cmd.Flags().Int("page", 1, "page number, from 1 (--limit payments each)")
 	cmd.Flags().Bool("json", false, "print a JSON array of payments")
 	return cmd
+}
+
+func runJournalList(cmd *cobra.Command, _ []string) error {
+	f, err := parseFilter(cmd)
+	if err != nil {
+		return err
+	}
+	limit, offset := f.Limit, f.Offset
+	page, _ := cmd.Flags().GetInt("page")
+	switch {
+	case cmd.Flags().Changed("page") && cmd.Flags().Changed("offset"):
+		return errors.New("--page and --offset both given: use one")
+	case page < 1:
+		return fmt.Errorf("--page %d: pages start at 1", page)
+	case cmd.Flags().Changed("page"):
+		offset = (page - 1) * limit
+	}
+	f.Limit, f.Offset = limit+1, offset // one more tells whether a next page exists
+	db, err := openJournalRead(cmd)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ps, err := db.Journal().Search(cmd.Context(), f)
+	if err != nil {
+		return err
+	}
+	more := len(ps) > limit
+	if more {
+		ps = ps[:limit]
+	}
+	for _, p := range ps {
+		p.Decorate()
+	}
+	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+		return writeJSON(cmd.OutOrStdout(), ps)
+	}
+	if len(ps) == 0 {
+		fmt.Fprintln(cmd.ErrOrStderr(), "no payments match")
+		return nil
+	}
+	if err := writeTable(cmd.OutOrStdout(), ps); err != nil {
+		return err
+	}
+	if more {
+		fmt.Fprintf(cmd.ErrOrStderr(), "payments %d-%d shown; more with --page %d (or --offset %d)\n",
+			offset+1, offset+len(ps), offset/limit+2, offset+limit)
+	}
+	return nil
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -453,290 +400,15 @@ func writeShow(w io.Writer, p *plugin.Payment, notification string, evs []plugin
 	return tw.Flush()
 }
 
-// tillOf is the till id from the order number the flow builds,
-// TILL-CHECK-N, or "" when the order number does not have that shape.
+// tillOf is the till id in p's order number, or "".
 func tillOf(p *plugin.Payment) string {
-	rest, n, ok := cutLast(p.OrderNo, "-")
-	if !ok || !isDigits(n) {
-		return ""
-	}
-	till, found := strings.CutSuffix(rest, "-"+p.CheckID)
-	if !found || till == "" {
-		return ""
-	}
+	till, _, _ := plugin.ParseOrderNo(p.OrderNo, p.CheckID)
 	return till
-}
-
-func cutLast(s, sep string) (before, after string, ok bool) {
-	i := strings.LastIndex(s, sep)
-	if i < 0 {
-		return s, "", false
-	}
-	return s[:i], s[i+len(sep):], true
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// exportHeader is the register's columns, in order.
-var exportHeader = []string{
-	"created_at", "updated_at", "id", "till_id", "check_id", "order_no", "paymaster_id",
-	"amount_rub", "amount_kopecks", "mode", "mixed", "state", "state_code", "paymaster_status",
-	"result_code", "reason", "error", "cancel_requested", "cancel_sent", "late_settle",
-}
-
-// amountCol is the index of amount_rub in exportHeader.
-const amountCol = 7
-
-// roubles renders kopecks as "259.90", by integer arithmetic.
-func roubles(kopecks int64) string {
-	return strings.Replace(plugin.FormatRoubles(kopecks), ",", ".", 1)
-}
-
-// exportRow is p as strings, one per exportHeader column. Times are local,
-// RFC3339 with the offset. Every cell goes through plugin.Printable, so no
-// control or bidi character from outside reaches the file raw.
-func exportRow(p *plugin.Payment) []string {
-	z := journalZone()
-	errText := ""
-	if p.Error != nil {
-		errText = p.Error.Code
-		if p.Error.Message != "" {
-			errText += ": " + p.Error.Message
-		}
-	}
-	rec := []string{
-		p.CreatedAt.In(z).Format(time.RFC3339), p.UpdatedAt.In(z).Format(time.RFC3339), p.ID, tillOf(p),
-		p.CheckID, p.OrderNo, p.PayMasterID, roubles(p.Amount), strconv.FormatInt(p.Amount, 10),
-		strconv.Itoa(int(p.Mode)), strconv.FormatBool(p.Mixed), string(p.State), strconv.Itoa(p.State.Code()),
-		p.PayMasterStatus, p.ResultCode, string(p.Reason), errText,
-		strconv.FormatBool(p.CancelRequested), strconv.FormatBool(p.CancelSent), strconv.FormatBool(p.LateSettle),
-	}
-	for i, v := range rec {
-		rec[i] = plugin.Printable(v)
-	}
-	return rec
-}
-
-// csvCell neutralises a cell a spreadsheet would take for a formula, as
-// OWASP recommends against CSV injection: text that starts with =, +, -,
-// @, tab or carriage return gets a leading single quote, and the csv
-// writer quotes the cell if it holds quotes or commas. A plain number such
-// as an amount (a negative one too) cannot be a formula and stays a
-// number. Printable has already escaped a leading tab or CR; they are kept
-// here so that csvCell holds on its own.
-func csvCell(s string) string {
-	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) || plainNumber(s) {
-		return s
-	}
-	return "'" + s
-}
-
-// plainNumber reports whether s is an optional sign, digits, and an
-// optional fraction after a point or a comma: -150, -1.50, +7.
-func plainNumber(s string) bool {
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		s = s[1:]
-	}
-	whole, frac, found := strings.Cut(s, ".")
-	if !found {
-		whole, frac, found = strings.Cut(s, ",")
-	}
-	return isDigits(whole) && (!found || isDigits(frac))
-}
-
-// rowSink receives the export one row at a time.
-type rowSink interface {
-	row(p *plugin.Payment) error
-	close() error
-}
-
-type csvSink struct{ w *csv.Writer }
-
-func newCSVSink(w io.Writer) (*csvSink, error) {
-	s := &csvSink{w: csv.NewWriter(w)}
-	return s, s.w.Write(exportHeader)
-}
-
-func (s *csvSink) row(p *plugin.Payment) error {
-	rec := exportRow(p)
-	for i, v := range rec {
-		rec[i] = csvCell(v)
-	}
-	return s.w.Write(rec)
-}
-
-func (s *csvSink) close() error { s.w.Flush(); return s.w.Error() }
-
-// xlsxSink streams rows into one sheet: excelize's StreamWriter keeps
-// written rows in a temporary file, not in memory.
-type xlsxSink struct {
-	out       io.Writer
-	f         *excelize.File
-	sw        *excelize.StreamWriter
-	n         int
-	money, dt int
-	cells     []any
-}
-
-const xlsxSheet = "Payments"
-
-func newXLSXSink(w io.Writer) (*xlsxSink, error) {
-	f := excelize.NewFile()
-	if err := f.SetSheetName("Sheet1", xlsxSheet); err != nil {
-		return nil, err
-	}
-	s := &xlsxSink{out: w, f: f, cells: make([]any, len(exportHeader))}
-	var err error
-	fmtMoney, fmtDT := "0.00", "yyyy-mm-dd hh:mm:ss"
-	if s.money, err = f.NewStyle(&excelize.Style{CustomNumFmt: &fmtMoney}); err != nil {
-		return nil, err
-	}
-	if s.dt, err = f.NewStyle(&excelize.Style{CustomNumFmt: &fmtDT}); err != nil {
-		return nil, err
-	}
-	if s.sw, err = f.NewStreamWriter(xlsxSheet); err != nil {
-		return nil, err
-	}
-	if err := s.sw.SetColWidth(1, 2, 20); err != nil {
-		return nil, err
-	}
-	if err := s.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return nil, err
-	}
-	head := make([]any, len(exportHeader))
-	for i, h := range exportHeader {
-		head[i] = h
-	}
-	s.n = 1
-	return s, s.sw.SetRow("A1", head)
-}
-
-// wall is t's local wall clock as a zone-less time: a spreadsheet has no
-// zones, and excelize must not shift it to UTC.
-func wall(t time.Time) time.Time {
-	t = t.In(journalZone())
-	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
-}
-
-func (s *xlsxSink) row(p *plugin.Payment) error {
-	rec := exportRow(p)
-	for i, v := range rec {
-		s.cells[i] = v
-	}
-	s.cells[0] = excelize.Cell{StyleID: s.dt, Value: wall(p.CreatedAt)}
-	s.cells[1] = excelize.Cell{StyleID: s.dt, Value: wall(p.UpdatedAt)}
-	// The number is parsed from the exact decimal string: the nearest double
-	// to 259.90, which excelize writes back as the shortest "259.9".
-	amount, err := strconv.ParseFloat(rec[amountCol], 64)
-	if err != nil {
-		return err
-	}
-	s.cells[amountCol] = excelize.Cell{StyleID: s.money, Value: amount}
-	s.cells[amountCol+1] = p.Amount
-	s.cells[12] = p.State.Code()
-	s.cells[9] = int(p.Mode)
-	for _, i := range []int{10, 17, 18, 19} {
-		s.cells[i] = rec[i] == "true"
-	}
-	s.n++
-	cell, err := excelize.CoordinatesToCellName(1, s.n)
-	if err != nil {
-		return err
-	}
-	return s.sw.SetRow(cell, s.cells)
-}
-
-func (s *xlsxSink) close() error {
-	defer s.f.Close()
-	if err := s.sw.Flush(); err != nil {
-		return err
-	}
-	_, err := s.f.WriteTo(s.out)
-	return err
-}
-
-// progress is a throttled "rows done / total" line on a terminal.
-type progress struct {
-	w     io.Writer
-	total int64
-	done  int64
-	last  time.Time
-	every time.Duration
-	now   func() time.Time
-}
-
-func (p *progress) add() {
-	if p == nil {
-		return
-	}
-	p.done++
-	if t := p.now(); t.Sub(p.last) >= p.every || p.done == p.total {
-		p.last = t
-		p.draw()
-	}
-}
-
-func (p *progress) draw() {
-	pct := int64(100)
-	if p.total > 0 {
-		pct = p.done * 100 / p.total
-	}
-	const width = 30
-	bar := strings.Repeat("#", int(pct*width/100)) + strings.Repeat(".", width-int(pct*width/100))
-	fmt.Fprintf(p.w, "\rexport [%s] %d/%d rows %3d%%", bar, p.done, p.total, pct)
-}
-
-func (p *progress) finish() {
-	if p == nil {
-		return
-	}
-	p.draw()
-	fmt.Fprintln(p.w)
 }
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// exportJournal writes the payments matching f to w as format ("csv" or
-// "xlsx"), row by row, and returns how many it wrote. pr may be nil.
-func exportJournal(ctx context.Context, j *sqlite.Journal, f plugin.Filter, format string, w io.Writer, pr *progress) (int64, error) {
-	var (
-		sink rowSink
-		err  error
-	)
-	switch format {
-	case "csv":
-		sink, err = newCSVSink(w)
-	case "xlsx":
-		sink, err = newXLSXSink(w)
-	default:
-		return 0, fmt.Errorf("--format %q: use csv or xlsx", format)
-	}
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	err = j.Each(ctx, f, func(p *plugin.Payment) error {
-		n++
-		pr.add()
-		return sink.row(p)
-	})
-	if cerr := sink.close(); err == nil {
-		err = cerr
-	}
-	return n, err
 }
 
 func newJournalExportCmd() *cobra.Command {
@@ -763,69 +435,78 @@ values as recorded: sbpd journal show --json prints them exactly.`,
   sbpd journal export --format xlsx --state paid -o paid.xlsx
   sbpd journal export --format csv --mixed true | less`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			format, _ := cmd.Flags().GetString("format")
-			format = strings.ToLower(strings.TrimSpace(format))
-			if format != "csv" && format != "xlsx" {
-				return fmt.Errorf("--format %q: use csv or xlsx", format)
-			}
-			f, err := parseFilter(cmd)
-			if err != nil {
-				return err
-			}
-			out, _ := cmd.Flags().GetString("output")
-			if out == "" && format == "xlsx" && isTerminal(cmd.OutOrStdout()) {
-				return errors.New("will not write XLSX to a terminal: give -o FILE or redirect standard output")
-			}
-			db, err := openJournalRead(cmd)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			j := db.Journal()
-
-			var pr *progress
-			if isTerminal(cmd.ErrOrStderr()) {
-				total, err := j.Count(ctx, f)
-				if err != nil {
-					return err
-				}
-				pr = &progress{w: cmd.ErrOrStderr(), total: total, every: 100 * time.Millisecond, now: time.Now}
-			}
-
-			if out == "" {
-				_, err := exportJournal(ctx, j, f, format, cmd.OutOrStdout(), pr)
-				pr.finish()
-				return err
-			}
-			// Write next to the target and rename, so a failed export never
-			// leaves half a file under the name asked for.
-			tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
-			if err != nil {
-				return fmt.Errorf("-o %s: %w", out, err)
-			}
-			defer os.Remove(tmp.Name())
-			n, err := exportJournal(ctx, j, f, format, tmp, pr)
-			pr.finish()
-			if cerr := tmp.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("export to %s: %w", out, err)
-			}
-			if err := os.Chmod(tmp.Name(), 0o640); err != nil {
-				return fmt.Errorf("-o %s: %w", out, err)
-			}
-			if err := os.Rename(tmp.Name(), out); err != nil {
-				return fmt.Errorf("-o %s: %w", out, err)
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d payments to %s\n", n, out)
-			return nil
-		},
+		RunE: runJournalExport,
 	}
 	addFilterFlags(cmd)
 	cmd.Flags().String("format", "", "csv or xlsx (required)")
 	cmd.Flags().StringP("output", "o", "", "write to FILE instead of standard output")
 	return cmd
+}
+
+func runJournalExport(cmd *cobra.Command, _ []string) error {
+	ctx := cmd.Context()
+	fs, _ := cmd.Flags().GetString("format")
+	format, err := export.ParseFormat(fs)
+	if err != nil {
+		return errors.New("--" + err.Error())
+	}
+	f, err := parseFilter(cmd)
+	if err != nil {
+		return err
+	}
+	out, _ := cmd.Flags().GetString("output")
+	if out == "" && format == export.XLSX && isTerminal(cmd.OutOrStdout()) {
+		return errors.New("will not write XLSX to a terminal: give -o FILE or redirect standard output")
+	}
+	db, err := openJournalRead(cmd)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	j := db.Journal()
+	var pr *export.Progress
+	if isTerminal(cmd.ErrOrStderr()) {
+		total, err := j.Count(ctx, f)
+		if err != nil {
+			return err
+		}
+		pr = &export.Progress{W: cmd.ErrOrStderr(), Total: total, Every: 100 * time.Millisecond, Now: time.Now}
+	}
+	opt := export.Options{Zone: journalZone(), OnRow: pr.Add}
+	if out == "" {
+		_, err := export.Write(ctx, j, f, format, cmd.OutOrStdout(), opt)
+		pr.Finish()
+		return err
+	}
+	n, err := exportToFile(ctx, j, f, format, out, opt)
+	pr.Finish()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "exported %d payments to %s\n", n, out)
+	return nil
+}
+
+// exportToFile writes the export next to out and renames it, so a failed
+// export never leaves half a file under the name asked for.
+func exportToFile(ctx context.Context, src export.Source, f plugin.Filter, format export.Format, out string, opt export.Options) (int64, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
+	if err != nil {
+		return 0, fmt.Errorf("-o %s: %w", out, err)
+	}
+	defer os.Remove(tmp.Name())
+	n, err := export.Write(ctx, src, f, format, tmp, opt)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return n, fmt.Errorf("export to %s: %w", out, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o640); err != nil {
+		return n, fmt.Errorf("-o %s: %w", out, err)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return n, fmt.Errorf("-o %s: %w", out, err)
+	}
+	return n, nil
 }

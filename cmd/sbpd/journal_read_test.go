@@ -17,6 +17,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/sbpd/sbpd/drivers/export"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -161,6 +162,11 @@ func TestJournalList_FiltersAndSearch(t *testing.T) {
 		{[]string{"--from", "2025-03-16T09:30:00+03:00"}, "p4 p3"},
 		{[]string{"--to", "2025-03-16T09:30:00+03:00"}, "p2 p1"}, // an RFC3339 --to is exclusive
 		{[]string{"--from", "2025-03-16T06:00:00Z", "--to", "2025-03-16T07:00:00Z"}, "p3"},
+		// Local times as reconcile reads them (refused before issue 14).
+		{[]string{"--from", "2025-03-14 10:00"}, "p4 p3 p2 p1"},
+		{[]string{"--from", "2025-03-14 10:00:01"}, "p4 p3 p2"},
+		{[]string{"--from", "2025-03-16 09:30", "--to", "2025-03-16 18:00"}, "p3"}, // a local --to is exclusive
+		{[]string{"--from", "2025-03-16T09:30"}, "p4 p3"},
 		{[]string{"--mode", "0"}, "p2"},
 		{[]string{"--mode", "1"}, "p4 p1"},
 		{[]string{"--mode", "2"}, "p3"},
@@ -292,16 +298,20 @@ func TestJournal_BadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"list", "--state", "done"}, `--state "done" is not a state: use one of creating, awaiting_payment, status_unknown, canceling, paid, not_paid, needs_attention`},
-		{[]string{"list", "--from", "14.03.2025"}, `--from "14.03.2025": not a time: use RFC3339 (2025-03-14T09:00:00+03:00) or a date YYYY-MM-DD`},
+		{[]string{"list", "--state", "done"}, `--state "done": not a state: use one of creating, awaiting_payment, status_unknown, canceling, paid, not_paid, needs_attention`},
+		{[]string{"list", "--from", "14.03.2025"}, `--from "14.03.2025": not a time: use ` + plugin.TimeFormats},
 		{[]string{"list", "--to", "yesterday"}, `--to "yesterday": not a time`},
-		{[]string{"list", "--from", "2025-03-16", "--to", "2025-03-15"}, "is not before --to"},
-		{[]string{"list", "--mode", "3"}, `--mode "3" is not a mode: use 0 (print), 1 (screen) or 2 (sticker)`},
+		{[]string{"list", "--from", "2025-03-16", "--to", "2025-03-15"}, `--from "2025-03-16" is not before --to "2025-03-15": the period`},
+		{[]string{"list", "--from", "2025-03-14 25:00"}, `--from "2025-03-14 25:00": not a time`},
+		{[]string{"list", "--check", strings.Repeat("1", 65)}, `--check "` + strings.Repeat("1", 65) + `": use at most 64 characters`},
+		{[]string{"export", "--format", "csv", "--to", "x"}, `--to "x": not a time`},
+		{[]string{"list", "--mode", "3"}, `--mode "3": not a mode: use 0 (print), 1 (screen) or 2 (sticker)`},
 		{[]string{"list", "--mixed", "maybe"}, `--mixed "maybe": use true or false`},
-		{[]string{"list", "--limit", "0"}, "--limit 0: use 1 to 1000"},
+		{[]string{"list", "--limit", "0"}, `--limit "0": use a whole number from 1 to 1000`},
+		{[]string{"list", "--limit", "1001"}, `--limit "1001": use a whole number from 1 to 1000`},
 		{[]string{"list", "--page", "0"}, "--page 0: pages start at 1"},
 		{[]string{"list", "--page", "2", "--offset", "5"}, "--page and --offset both given"},
-		{[]string{"list", "--offset", "-1"}, "--offset -1: use 0 or more"},
+		{[]string{"list", "--offset", "-1"}, `--offset "-1": use a whole number, 0 or more`},
 		{[]string{"show", "nope"}, `no payment with id, order number or PayMaster id "nope"`},
 		{[]string{"show"}, "accepts 1 arg(s)"},
 		{[]string{"export"}, `--format "": use csv or xlsx`},
@@ -361,7 +371,7 @@ func TestJournalExport_XLSX(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rows, err := f.GetRows(xlsxSheet)
+	rows, err := f.GetRows(export.Sheet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,30 +401,30 @@ func TestJournalExport_XLSX(t *testing.T) {
 				got = rows[r][c]
 			}
 			if got != want {
-				t.Errorf("cell row %d col %d (%s) = %q, want %q", r+1, c+1, exportHeader[c], got, want)
+				t.Errorf("cell row %d col %d (%s) = %q, want %q", r+1, c+1, export.Header[c], got, want)
 			}
 		}
 	}
 	// The amount is a number cell, exactly the decimal, shown with two decimals.
 	for cell, want := range map[string]string{"H2": "259.9", "H3": "120", "H4": "259.9"} {
-		raw, err := f.GetCellValue(xlsxSheet, cell, excelize.Options{RawCellValue: true})
+		raw, err := f.GetCellValue(export.Sheet, cell, excelize.Options{RawCellValue: true})
 		if err != nil || raw != want {
 			t.Errorf("raw %s = %q, %v; want %q", cell, raw, err, want)
 		}
-		typ, _ := f.GetCellType(xlsxSheet, cell)
+		typ, _ := f.GetCellType(export.Sheet, cell)
 		if typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
 			t.Errorf("%s type %v, want a number", cell, typ)
 		}
-		style, _ := f.GetCellStyle(xlsxSheet, cell)
+		style, _ := f.GetCellStyle(export.Sheet, cell)
 		st, err := f.GetStyle(style)
 		if err != nil || st.CustomNumFmt == nil || *st.CustomNumFmt != "0.00" {
 			t.Errorf("%s style %+v, %v: want number format 0.00", cell, st, err)
 		}
 	}
-	if v, _ := f.GetCellValue(xlsxSheet, "H3"); v != "120.00" {
+	if v, _ := f.GetCellValue(export.Sheet, "H3"); v != "120.00" {
 		t.Errorf("H3 shows %q, want 120.00", v)
 	}
-	if raw, _ := f.GetCellValue(xlsxSheet, "I2", excelize.Options{RawCellValue: true}); raw != "25990" {
+	if raw, _ := f.GetCellValue(export.Sheet, "I2", excelize.Options{RawCellValue: true}); raw != "25990" {
 		t.Errorf("I2 = %q, want 25990", raw)
 	}
 
@@ -426,7 +436,7 @@ func TestJournalExport_XLSX(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f2.Close()
-	if rows, _ := f2.GetRows(xlsxSheet); len(rows) != 1 || strings.Join(rows[0], ",")+"\n" != csvHeader {
+	if rows, _ := f2.GetRows(export.Sheet); len(rows) != 1 || strings.Join(rows[0], ",")+"\n" != csvHeader {
 		t.Errorf("empty xlsx rows %v", rows)
 	}
 	// To standard output when it is not a terminal.
@@ -436,7 +446,7 @@ func TestJournalExport_XLSX(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f3.Close()
-	if v, _ := f3.GetCellValue(xlsxSheet, "C2"); v != "p2" {
+	if v, _ := f3.GetCellValue(export.Sheet, "C2"); v != "p2" {
 		t.Errorf("xlsx on stdout C2 = %q, want p2", v)
 	}
 }
@@ -488,42 +498,6 @@ func TestJournalExport_Streams(t *testing.T) {
 	}
 	if !strings.Contains(out, "\n2025-01-03T01:59:00+03:00,") || !strings.HasSuffix(out, ",false,false,false\n") {
 		t.Errorf("export tail: %q", out[len(out)-200:])
-	}
-}
-
-func TestJournalExport_Progress(t *testing.T) {
-	var buf bytes.Buffer
-	now := time.Unix(0, 0)
-	p := &progress{w: &buf, total: 4, every: time.Second, now: func() time.Time { return now }}
-	p.add() // drawn: the first call is past the zero last time
-	p.add() // throttled
-	now = now.Add(2 * time.Second)
-	p.add()
-	p.add() // the last row is always drawn
-	p.finish()
-	want := "\rexport [#######.......................] 1/4 rows  25%" +
-		"\rexport [######################........] 3/4 rows  75%" +
-		"\rexport [##############################] 4/4 rows 100%" +
-		"\rexport [##############################] 4/4 rows 100%\n"
-	if buf.String() != want {
-		t.Errorf("progress %q\nwant     %q", buf.String(), want)
-	}
-	var nilp *progress
-	nilp.add()
-	nilp.finish()
-}
-
-func TestJournal_TillOf(t *testing.T) {
-	for _, tc := range []struct{ check, order, want string }{
-		{"100234", "K07-100234-1", "K07"},
-		{"A-1", "KIOSK-2-A-1-12", "KIOSK-2"},
-		{"100234", "100234-1", ""},
-		{"100234", "K07-999-1", ""},
-		{"100234", "K07-100234-x", ""},
-	} {
-		if got := tillOf(&plugin.Payment{CheckID: tc.check, OrderNo: tc.order}); got != tc.want {
-			t.Errorf("tillOf(%s, %s) = %q, want %q", tc.check, tc.order, got, tc.want)
-		}
 	}
 }
 
@@ -758,7 +732,7 @@ func TestJournal_TerminalEscapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rows, err := f.GetRows(xlsxSheet)
+	rows, err := f.GetRows(export.Sheet)
 	if err != nil || len(rows) != 5 {
 		t.Fatalf("xlsx rows %d, %v", len(rows), err)
 	}
@@ -768,7 +742,7 @@ func TestJournal_TerminalEscapes(t *testing.T) {
 			if why := rawControl(cell); why != "" || strings.Contains(cell, "\n") {
 				t.Errorf("xlsx %s = %q holds a raw %s", name, cell, why)
 			}
-			if formula, _ := f.GetCellFormula(xlsxSheet, name); formula != "" {
+			if formula, _ := f.GetCellFormula(export.Sheet, name); formula != "" {
 				t.Errorf("xlsx %s is a formula %q", name, formula)
 			}
 		}
