@@ -200,8 +200,11 @@ func (o *Outbox) MarkFailed(ctx context.Context, id, reason string, nextAt time.
 // once (next_at is the time of the final state, never later than any
 // clock's now) with no attempts counted, whatever it was, and keeps its
 // delivery id so the receiver can drop it if it has it already. who and why are recorded as
-// an event. A payment entered by hand, or not final yet, is refused with an
-// *plugin.Error (EConflict); an unknown one with ENotFound.
+// an event. The back office (plugin/backoffice) decides whether a resync is
+// allowed; in the same transaction as the write, a payment entered by hand,
+// or not final, is still refused with an *plugin.Error (EConflict), so that
+// a change made meanwhile never queues what must not be sent; an unknown
+// one is ENotFound.
 func (o *Outbox) Requeue(ctx context.Context, paymentID, who, why string) (Delivery, error) {
 	now, err := encodeTime(o.db.now())
 	if err != nil {
@@ -260,12 +263,10 @@ func (o *Outbox) Requeue(ctx context.Context, paymentID, who, why string) (Deliv
 // paymentID because a person entered it there: its notification is never
 // sent again (pending and exhausted deliveries are cancelled, resync is
 // refused, a later final state queues nothing). It cannot be undone. who
-// and why are recorded on the payment and as an event; why is required.
-// Marking a payment that is already marked is refused with EConflict.
+// and why are recorded on the payment and as an event (the back office,
+// plugin/backoffice, requires the reason). Marking a payment that is
+// already marked is refused with EConflict: the mark is written once.
 func (o *Outbox) MarkEnteredByHand(ctx context.Context, paymentID, who, why string) error {
-	if why == "" {
-		return plugin.Errorf(plugin.EInvalid, "say why payment %s is entered by hand (a reason is required)", paymentID)
-	}
 	at := o.db.now()
 	tx, err := o.db.write.BeginTx(ctx, nil)
 	if err != nil {
