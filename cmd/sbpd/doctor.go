@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -13,9 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/config"
-	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/drivers/sqlite"
-	"github.com/sbpd/sbpd/plugin"
 	"github.com/sbpd/sbpd/plugin/doctor"
 )
 
@@ -79,7 +76,8 @@ type kioskSettings struct {
 	path      string
 	withTill  bool           // the till settings in the journal's database were read
 	cfg       *config.Config // nil when the settings do not load at all
-	cfgErr    error
+	problems  []config.Problem
+	cfgErr    error // why cfg is nil, or the problems as an error
 	secrets   []string
 	modeFixes []sqlite.ModeFix // loose journal modes found (and tightened) reading the till settings
 }
@@ -88,27 +86,31 @@ func loadKiosk(path string, mustExist bool) *kioskSettings {
 	d := &kioskSettings{path: path}
 	ctx := context.Background()
 	layers := config.Options{Path: path, MustExist: mustExist}
-	d.cfg, d.cfgErr = config.LoadWith(ctx, layers)
+	cfg, ps, err := config.Resolve(ctx, layers)
 	// The till's own settings live in the journal's database: read them
 	// when there is one; an empty file is not opened, as that would make
 	// it a journal. One that does not open leaves the template's view;
 	// the Journal check says why.
-	if d.cfg != nil {
-		if ok, _ := doctor.JournalState(doctor.JournalFile(d.cfg.DataDir)); ok {
-			if db, err := sqlite.Open(doctor.JournalFile(d.cfg.DataDir)); err == nil {
+	if cfg != nil {
+		if ok, _ := doctor.JournalState(doctor.JournalFile(cfg.DataDir)); ok {
+			if db, err := sqlite.Open(doctor.JournalFile(cfg.DataDir)); err == nil {
 				d.modeFixes, layers.Till = db.ModeFixes(), db.Settings()
-				if cfg, err := config.LoadWith(ctx, layers); cfg != nil {
-					d.cfg, d.cfgErr, d.withTill = cfg, err, true
+				if withTill, tillPs, err := config.Resolve(ctx, layers); err == nil {
+					cfg, ps, d.withTill = withTill, tillPs, true
 				}
 				db.Close()
 			}
 		}
 	}
-	if d.cfg != nil && d.cfgErr == nil {
-		d.cfgErr = d.cfg.RequireRemote()
+	if cfg != nil && len(ps) == 0 {
+		ps = config.Problems(cfg.RequireRemote())
 	}
-	if d.cfg != nil {
-		d.secrets = append([]string{d.cfg.PayMaster.Token, d.cfg.APIToken, d.cfg.Notify.Secret}, urlCredentials(d.cfg.Notify.URL)...)
+	d.cfg, d.problems, d.cfgErr = cfg, ps, err
+	if err == nil && len(ps) > 0 {
+		d.cfgErr = &config.ValidationError{Problems: ps}
+	}
+	if cfg != nil {
+		d.secrets = append([]string{cfg.PayMaster.Token, cfg.APIToken, cfg.Notify.Secret}, urlCredentials(cfg.Notify.URL)...)
 	}
 	return d
 }
@@ -179,113 +181,3 @@ func printCheck(w io.Writer, r doctor.Result) {
 }
 
 func countNoun(n int, one, many string) string { return doctor.CountNoun(n, one, many) }
-
-// settings is how the settings loaded, with config's typed problems and
-// the layer that holds each value.
-func (d *kioskSettings) settings() doctor.Settings {
-	s := doctor.Settings{Loaded: d.cfg != nil, LoadErr: d.cfgErr, Template: d.path, WithTill: d.withTill}
-	for _, p := range config.Problems(d.cfgErr) {
-		s.Problems = append(s.Problems, doctor.Problem{Key: p.Key, Message: p.Message})
-	}
-	if d.cfg == nil {
-		return s
-	}
-	s.TemplateRead = d.cfg.Template() != ""
-	s.Warnings = d.cfg.Warnings()
-	s.Where = func(key string) doctor.Where {
-		o := d.cfg.Origin(key)
-		k, _ := config.Lookup(key)
-		return doctor.Where{Layer: doctor.Layer(o.Layer), File: o.File, Var: o.Var, Secret: k.Secret, TemplateOnly: k.TemplateOnly}
-	}
-	return s
-}
-
-// kiosk is what the checks look at, with the drivers behind them.
-func (d *kioskSettings) kiosk() *doctor.Kiosk {
-	k := &doctor.Kiosk{Settings: d.settings(), Version: version, PayMasterTry: doctorLimits.payMasterTry, LocalLimit: doctorLimits.local,
-		DiskFree: diskFree, OpenJournal: openDoctorJournal}
-	if d.cfg == nil {
-		return k
-	}
-	c := d.cfg
-	k.BaseURL, k.MerchantID, k.StickerID, k.QRMode = c.PayMaster.BaseURL, c.PayMaster.MerchantID, c.PayMaster.StickerID, c.SBP.QRMode
-	k.PrinterPort, k.PrinterBaud, k.DataDir = c.Printer.Port, c.Printer.Baud, c.DataDir
-	k.ModeFixes = doctorModeFixes(d.modeFixes)
-	k.PayMaster = func() (doctor.PayMaster, error) {
-		merchant, token := c.PayMaster.MerchantID, c.PayMaster.Token
-		if merchant == "" || token == "" { // reachability does not need them: a refusal is an answer too
-			merchant, token = "00000000-0000-0000-0000-000000000000", "sbpd-doctor-no-token"
-		}
-		gw, err := paymaster.New(paymaster.Config{BaseURL: c.PayMaster.BaseURL, MerchantID: merchant, Token: token, TestMode: c.PayMaster.TestMode,
-			Timeout: doctorLimits.payMasterTry, RetryMax: 1, RetryWaitMin: 200 * time.Millisecond, RetryWaitMax: time.Second,
-			UserAgent: "sbpd-doctor/" + version})
-		return doctorPayMaster{gw}, err
-	}
-	k.Printer = func(ctx context.Context) (doctor.PrinterReport, error) {
-		r, err := printerStatus(ctx, c)
-		str := func(key string) string { s, _ := r[key].(string); return s }
-		return doctor.PrinterReport{Status: str("status"), State: str("state"), Error: str("error"), ViaDaemon: str("via") == "daemon"}, err
-	}
-	return k
-}
-
-// doctorPayMaster is the PayMaster driver as the checks see it.
-type doctorPayMaster struct{ *paymaster.Gateway }
-
-func (p doctorPayMaster) Sticker(ctx context.Context, id string) (doctor.Sticker, error) {
-	st, err := p.Gateway.Sticker(ctx, id)
-	return doctor.Sticker{Cashlink: st.Cashlink, Active: st.Active(), Status: st.Status}, err
-}
-
-// Explain reads the driver's error codes and reasons.
-func (doctorPayMaster) Explain(err error) doctor.Failed {
-	f := doctor.Failed{Cause: doctor.Innermost(err), Text: plugin.ErrorReason(err)}
-	var ae *paymaster.APIError
-	if errors.As(err, &ae) {
-		f.HTTPStatus, f.Text = ae.Status, strings.TrimPrefix(ae.Error(), "paymaster: ")
-	}
-	transport := map[string]doctor.Reason{paymaster.ReasonDNS: doctor.ReasonDNS, paymaster.ReasonTLS: doctor.ReasonTLS,
-		paymaster.ReasonTimeout: doctor.ReasonTimeout, paymaster.ReasonRefused: doctor.ReasonRefused, "canceled": doctor.ReasonCanceled,
-		paymaster.ReasonNoAnswer: doctor.ReasonNoAnswer, paymaster.ReasonBadAnswer: doctor.ReasonBadAnswer}
-	switch reason, code := plugin.ErrorReason(err), plugin.ErrorCode(err); {
-	case transport[reason] != "":
-		f.Reason = transport[reason]
-	case code == plugin.ENotFound:
-		f.Reason = doctor.ReasonNotFound
-	case code == plugin.EUnavailable:
-		f.Reason = doctor.ReasonUnavailable
-	case reason == paymaster.ReasonNotAuthorized:
-		f.Reason = doctor.ReasonNotAuthorized
-	case reason == string(doctor.ReasonInvalid):
-		f.Reason = doctor.ReasonInvalid
-	default:
-		f.Reason = doctor.ReasonRefusal
-	}
-	return f
-}
-
-// doctorJournal is the journal driver as the checks see it.
-type doctorJournal struct{ *sqlite.DB }
-
-func (j doctorJournal) ModeFixes() []doctor.ModeFix { return doctorModeFixes(j.DB.ModeFixes()) }
-
-func openDoctorJournal(path string) (doctor.Journal, error) {
-	db, err := sqlite.Open(path)
-	switch {
-	case errors.Is(err, sqlite.ErrSchemaNewer):
-		return nil, fmt.Errorf("%w: %w", doctor.ErrJournalNewer, err)
-	case errors.Is(err, sqlite.ErrDirNotWritable):
-		return nil, fmt.Errorf("%w: %w", doctor.ErrJournalDirReadOnly, err)
-	case err != nil:
-		return nil, err
-	}
-	return doctorJournal{db}, nil
-}
-
-func doctorModeFixes(fs []sqlite.ModeFix) []doctor.ModeFix {
-	out := make([]doctor.ModeFix, len(fs))
-	for i, f := range fs {
-		out[i] = doctor.ModeFix{Path: f.Path, Mode: f.New, Failed: f.Err != nil, Text: f.String()}
-	}
-	return out
-}
