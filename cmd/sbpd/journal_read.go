@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf16"
@@ -25,6 +23,7 @@ import (
 	"github.com/sbpd/sbpd/drivers/export"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice"
 )
 
 // journalReadCmds are the read-only back-office commands: list, show,
@@ -258,34 +257,24 @@ PayMaster id when only one payment has it.`,
   sbpd journal show K07-100234-1 --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
 			db, err := openJournalRead(cmd)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			p, err := findOne(ctx, db.Journal(), args[0])
+			sh, err := journalService(db).Show(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			evs, err := db.Journal().Events(ctx, p.ID)
-			if err != nil {
-				return err
-			}
-			ns, err := db.Outbox().Status(ctx, p.ID)
-			if err != nil {
-				return err
-			}
-			p.Decorate()
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
 				return writeJSON(cmd.OutOrStdout(), struct {
-					Payment      *plugin.Payment     `json:"payment"`
-					TillID       string              `json:"till_id,omitempty"`
-					Notification sqlite.NotifyStatus `json:"notification"`
-					Events       []plugin.Event      `json:"events"`
-				}{p, tillOf(p), ns, evs})
+					Payment      *plugin.Payment   `json:"payment"`
+					TillID       string            `json:"till_id,omitempty"`
+					Notification backoffice.Notice `json:"notification"`
+					Events       []plugin.Event    `json:"events"`
+				}{sh.Payment, tillOf(sh.Payment), sh.Notification, sh.Events})
 			}
-			return writeShow(cmd.OutOrStdout(), p, notificationText(ns), evs)
+			return writeShow(cmd.OutOrStdout(), sh.Payment, notificationText(sh.Notification), sh.Events)
 		},
 	}
 	cmd.Flags().String("data_dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
@@ -293,31 +282,8 @@ PayMaster id when only one payment has it.`,
 	return cmd
 }
 
-func findOne(ctx context.Context, j *sqlite.Journal, ref string) (*plugin.Payment, error) {
-	ps, err := j.Find(ctx, ref)
-	if err != nil {
-		return nil, err
-	}
-	switch len(ps) {
-	case 0:
-		return nil, fmt.Errorf("no payment with id, order number or PayMaster id %q: find it with sbpd journal list -q", ref)
-	case 1:
-		return ps[0], nil
-	}
-	for _, p := range ps {
-		if p.ID == ref {
-			return p, nil
-		}
-	}
-	ids := make([]string, len(ps))
-	for i, p := range ps {
-		ids[i] = p.ID
-	}
-	return nil, fmt.Errorf("%q matches %d payments (%s): give our id", ref, len(ps), plugin.Printable(strings.Join(ids, ", ")))
-}
-
 // notificationText says whether the accounting system was told.
-func notificationText(ns sqlite.NotifyStatus) string {
+func notificationText(ns backoffice.Notice) string {
 	if ns.EnteredByHand {
 		return fmt.Sprintf("entered by hand in the accounting system by %s (%s): never sent", dash(ns.EnteredBy), dash(ns.EnteredReason))
 	}
@@ -478,35 +444,11 @@ func runJournalExport(cmd *cobra.Command, _ []string) error {
 		pr.Finish()
 		return err
 	}
-	n, err := exportToFile(ctx, j, f, format, out, opt)
+	n, err := export.WriteFile(ctx, j, f, format, out, opt)
 	pr.Finish()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "exported %d payments to %s\n", n, out)
 	return nil
-}
-
-// exportToFile writes the export next to out and renames it, so a failed
-// export never leaves half a file under the name asked for.
-func exportToFile(ctx context.Context, src export.Source, f plugin.Filter, format export.Format, out string, opt export.Options) (int64, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
-	if err != nil {
-		return 0, fmt.Errorf("-o %s: %w", out, err)
-	}
-	defer os.Remove(tmp.Name())
-	n, err := export.Write(ctx, src, f, format, tmp, opt)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return n, fmt.Errorf("export to %s: %w", out, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o640); err != nil {
-		return n, fmt.Errorf("-o %s: %w", out, err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return n, fmt.Errorf("-o %s: %w", out, err)
-	}
-	return n, nil
 }

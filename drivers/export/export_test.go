@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -224,4 +225,30 @@ func TestProgress(t *testing.T) {
 	var nilp *Progress
 	nilp.Add()
 	nilp.Finish()
+}
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/march.csv"
+	src := &fakeSource{ps: []*plugin.Payment{payment("p1", "1", "K07-1-1", 100)}}
+	if n, err := WriteFile(context.Background(), src, plugin.Filter{}, CSV, path, Options{}); err != nil || n != 1 {
+		t.Fatal(n, err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o640 {
+		t.Fatalf("%v, %v: want a 0640 file", st, err)
+	}
+	// A failed export leaves neither the file nor a temporary one.
+	failed := dir + "/failed.csv"
+	src = &fakeSource{ps: src.ps, failAfter: 1}
+	src.ps = append(src.ps, src.ps[0])
+	if _, err := WriteFile(context.Background(), src, plugin.Filter{}, CSV, failed, Options{}); !errors.Is(err, errRead) {
+		t.Errorf("failed export: %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("left behind: %v", ents)
+	}
+	if _, err := WriteFile(context.Background(), src, plugin.Filter{}, CSV, dir+"/missing/x.csv", Options{}); err == nil || !strings.HasPrefix(err.Error(), "-o ") {
+		t.Errorf("missing directory: %v", err)
+	}
 }
