@@ -103,6 +103,9 @@ func TestSearch_Dates(t *testing.T) {
 			time.Date(2024, 5, 1, 7, 0, 0, 0, time.UTC), time.Time{}},
 		{"to=2024-05-01T10:00:00.5Z",
 			time.Time{}, time.Date(2024, 5, 1, 10, 0, 0, 5e8, time.UTC)},
+		// The CLI's local wall-clock forms, read by the same parser.
+		{"from=2024-05-01+10:00&to=2024-05-01%2018:30:15",
+			time.Date(2024, 5, 1, 10, 0, 0, 0, time.Local), time.Date(2024, 5, 1, 18, 30, 15, 0, time.Local)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -131,6 +134,7 @@ func TestSearch_BadQuery(t *testing.T) {
 		{"limit=0", []string{"limit", "1 to 1000"}},
 		{"limit=1001", []string{"limit", "1 to 1000"}},
 		{"limit=ten", []string{"limit"}},
+		{"limit=abc", []string{`limit "abc": use a whole number from 1 to 1000`}}, // as openapi.json's example
 		{"limit=-5", []string{"limit"}},
 		{"offset=-1", []string{"offset"}},
 		{"offset=x", []string{"offset"}},
