@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/plugin/backoffice"
 )
@@ -26,9 +31,66 @@ PayMaster.`,
 	return cmd
 }
 
+// actTune adjusts the PayMaster client of the journal's actions (tests:
+// short retry waits).
+var actTune func(*paymaster.Config)
+
+// backofficeCmd runs cmd with the kiosk's back office (plugin/backoffice)
+// over its existing journal, and with PayMaster when withPayMaster. The
+// daemon may be running: SQLite serializes writers.
+func backofficeCmd(cmd *cobra.Command, withPayMaster bool, run func(*cobra.Command, *backoffice.Service, []string) error) *cobra.Command {
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		k, err := openKiosk(cmd)
+		if err != nil {
+			return err
+		}
+		defer k.Close()
+		db, err := k.journal()
+		if err != nil {
+			return err
+		}
+		svc := journalService(db)
+		svc.TillID, svc.Secrets = k.cfg.TillID, []string{k.cfg.PayMaster.Token, k.cfg.APIToken, k.cfg.Notify.Secret}
+		if withPayMaster {
+			if err := attachPayMaster(svc, k.cfg); err != nil {
+				return err
+			}
+		}
+		return run(cmd, svc, args)
+	}
+	return cmd
+}
+
 // journalService is the back office over the journal db, without PayMaster.
 func journalService(db *sqlite.DB) *backoffice.Service {
 	return &backoffice.Service{Journal: db.Journal(), Outbox: outboxPort{db.Outbox()}, PageSize: sqlite.MaxLimit}
+}
+
+// attachPayMaster gives svc the PayMaster client of the settings cfg.
+func attachPayMaster(svc *backoffice.Service, cfg *config.Config) error {
+	if err := cfg.RequireRemote(); err != nil {
+		return fmt.Errorf("PayMaster settings are needed to check the payment: %s", svc.Scrub(err.Error()))
+	}
+	pmc := paymaster.Config{
+		BaseURL: cfg.PayMaster.BaseURL, MerchantID: cfg.PayMaster.MerchantID, Token: cfg.PayMaster.Token,
+		TestMode: cfg.PayMaster.TestMode, Timeout: cfg.PayMaster.Timeout, UserAgent: "sbpd-journal/" + version,
+	}
+	if actTune != nil {
+		actTune(&pmc)
+	}
+	gw, err := paymaster.New(pmc)
+	if err != nil {
+		return errors.New(svc.Scrub(err.Error()))
+	}
+	svc.PayMaster, svc.Margin = gw, paymaster.FindWindow
+	return nil
+}
+
+// who is the person named by --by, else the one behind sudo, else the
+// login name.
+func who(cmd *cobra.Command) string {
+	by, _ := cmd.Flags().GetString("by")
+	return backoffice.Who(by, os.Getenv)
 }
 
 // outboxPort is the SQLite outbox in the back office's types.

@@ -1,64 +1,22 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/plugin"
 	"github.com/sbpd/sbpd/plugin/backoffice"
 )
-
-// actTune adjusts the PayMaster client of the journal's actions (tests:
-// short retry waits).
-var actTune func(*paymaster.Config)
 
 // journalActionCmds are the commands that change the journal: manual
 // resolution and reconciliation with PayMaster (README's back-office section).
 func journalActionCmds() []*cobra.Command {
 	return []*cobra.Command{newMarkPaidCmd(), newMarkNotPaidCmd(), newReconcileCmd()}
-}
-
-// openActService opens the back office of the kiosk with PayMaster: every
-// settings layer, the journal, which must exist, and the PayMaster client.
-// The daemon may be running: SQLite serializes writers.
-func openActService(cmd *cobra.Command) (*backoffice.Service, io.Closer, error) {
-	k, err := openKiosk(cmd)
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := k.journal()
-	if err != nil {
-		k.Close()
-		return nil, nil, err
-	}
-	cfg, svc := k.cfg, journalService(db)
-	svc.TillID, svc.Secrets = cfg.TillID, []string{cfg.PayMaster.Token, cfg.APIToken, cfg.Notify.Secret}
-	if err := cfg.RequireRemote(); err != nil {
-		k.Close()
-		return nil, nil, fmt.Errorf("PayMaster settings are needed to check the payment: %s", svc.Scrub(err.Error()))
-	}
-	pmc := paymaster.Config{
-		BaseURL: cfg.PayMaster.BaseURL, MerchantID: cfg.PayMaster.MerchantID, Token: cfg.PayMaster.Token,
-		TestMode: cfg.PayMaster.TestMode, Timeout: cfg.PayMaster.Timeout, UserAgent: "sbpd-journal/" + version,
-	}
-	if actTune != nil {
-		actTune(&pmc)
-	}
-	gw, err := paymaster.New(pmc)
-	if err != nil {
-		k.Close()
-		return nil, nil, errors.New(svc.Scrub(err.Error()))
-	}
-	svc.PayMaster, svc.Margin = gw, paymaster.FindWindow
-	return svc, k, nil
 }
 
 func newMarkPaidCmd() *cobra.Command {
@@ -93,25 +51,17 @@ given; also when PayMaster cannot be reached. The change is an event with who
 }
 
 func newMarkCmd(paid bool, use, short, long, example string) *cobra.Command {
-	cmd := &cobra.Command{
-		Use: use, Short: short, Long: long, Example: example,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runMark(cmd, paid, args[0])
-		},
-	}
+	cmd := backofficeCmd(&cobra.Command{Use: use, Short: short, Long: long, Example: example, Args: cobra.ExactArgs(1)}, true,
+		func(cmd *cobra.Command, svc *backoffice.Service, args []string) error {
+			return runMark(cmd, svc, paid, args[0])
+		})
 	cmd.Flags().String("reason", "", "why (required): recorded in the payment's history")
 	cmd.Flags().String("by", "", "who decides (default $SUDO_USER or $USER)")
 	cmd.Flags().Bool("force", false, "change it even if PayMaster disagrees or cannot be reached (recorded as forced)")
 	return cmd
 }
 
-func runMark(cmd *cobra.Command, paid bool, id string) error {
-	svc, c, err := openActService(cmd)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+func runMark(cmd *cobra.Command, svc *backoffice.Service, paid bool, id string) error {
 	m := backoffice.Mark{ID: id, Paid: paid, Who: who(cmd)}
 	m.Reason, _ = cmd.Flags().GetString("reason")
 	m.Force, _ = cmd.Flags().GetBool("force")
@@ -133,13 +83,6 @@ func runMark(cmd *cobra.Command, paid bool, id string) error {
 		fmt.Fprintf(w, "  forced: %s\n", plugin.Printable(got.Forced))
 	}
 	return nil
-}
-
-// who is the person named by --by, else the one behind sudo, else the
-// login name.
-func who(cmd *cobra.Command) string {
-	by, _ := cmd.Flags().GetString("by")
-	return backoffice.Who(by, os.Getenv)
 }
 
 func newReconcileCmd() *cobra.Command {
@@ -170,8 +113,8 @@ The exit status is 0 when no differences remain, 1 otherwise.`,
   sbpd journal reconcile --from "2025-03-14 09:00" --to "2025-03-14 18:00" --apply
   sbpd journal reconcile --from 2025-03-14 --to 2025-03-14 --json | jq '.differences[]'`,
 		Args: cobra.NoArgs,
-		RunE: runReconcile,
 	}
+	backofficeCmd(cmd, true, runReconcile)
 	cmd.Flags().String("from", "", "start of the period (required)")
 	cmd.Flags().String("to", "", "end of the period (required)")
 	cmd.Flags().Bool("apply", false, "resolve the safe differences, recording each")
@@ -192,7 +135,7 @@ func periodFlag(cmd *cobra.Command, name string, end bool) (time.Time, error) {
 	return t, nil
 }
 
-func runReconcile(cmd *cobra.Command, args []string) error {
+func runReconcile(cmd *cobra.Command, svc *backoffice.Service, _ []string) error {
 	from, err := periodFlag(cmd, "from", false)
 	if err != nil {
 		return err
@@ -202,11 +145,6 @@ func runReconcile(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	apply, _ := cmd.Flags().GetBool("apply")
-	svc, c, err := openActService(cmd)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	rep, err := svc.Reconcile(cmd.Context(), from, to, apply)
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)

@@ -60,29 +60,16 @@ entered the payment there by hand, 'sbpd journal mark-entered ID --reason …'.`
 }
 
 // notifyCmd gives cmd its flags (--reason and --by when reason says what
-// --reason is for, else --json) and runs run with the journal's back
-// office, PayMaster not needed.
+// --reason is for, else --json) and runs run with the back office.
 func notifyCmd(cmd *cobra.Command, reason string, run func(*cobra.Command, *backoffice.Service, []string) error) *cobra.Command {
-	cmd.Flags().String("data_dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
+	cmd.Flags().String("data-dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
 	if reason != "" {
 		cmd.Flags().String("by", "", "who decides (default $SUDO_USER or $USER)")
 		cmd.Flags().String("reason", "", reason)
 	} else {
 		cmd.Flags().Bool("json", false, "print JSON instead of a table")
 	}
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		k, err := openKiosk(cmd)
-		if err != nil {
-			return err
-		}
-		defer k.Close()
-		db, err := k.journal()
-		if err != nil {
-			return err
-		}
-		return run(cmd, journalService(db), args)
-	}
-	return cmd
+	return backofficeCmd(cmd, false, run)
 }
 
 func runResync(cmd *cobra.Command, svc *backoffice.Service, args []string) error {
