@@ -39,6 +39,7 @@ var actTune func(*paymaster.Config)
 // over its existing journal, and with PayMaster when withPayMaster. The
 // daemon may be running: SQLite serializes writers.
 func backofficeCmd(cmd *cobra.Command, withPayMaster bool, run func(*cobra.Command, *backoffice.Service, []string) error) *cobra.Command {
+	cmd.Flags().String("data-dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		k, err := openKiosk(cmd)
 		if err != nil {

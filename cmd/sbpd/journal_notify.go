@@ -62,7 +62,6 @@ entered the payment there by hand, 'sbpd journal mark-entered ID --reason …'.`
 // notifyCmd gives cmd its flags (--reason and --by when reason says what
 // --reason is for, else --json) and runs run with the back office.
 func notifyCmd(cmd *cobra.Command, reason string, run func(*cobra.Command, *backoffice.Service, []string) error) *cobra.Command {
-	cmd.Flags().String("data-dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
 	if reason != "" {
 		cmd.Flags().String("by", "", "who decides (default $SUDO_USER or $USER)")
 		cmd.Flags().String("reason", "", reason)
