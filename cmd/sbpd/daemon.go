@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,7 +65,7 @@ type Daemon struct {
 	Embeddable bool
 
 	DB      *sqlite.DB
-	Gateway *watchedGateway
+	Gateway *metrics.Gateway
 	Engine  *plugin.Engine
 	Screen  *display.Screen
 	// Screens are told about every change besides the kiosk page, e.g. the
@@ -73,7 +75,7 @@ type Daemon struct {
 	Metrics *metrics.Metrics
 	port    interface{ Close() error }
 
-	watch       *settingsWatch
+	watch       *config.Watcher
 	current     atomic.Pointer[config.Config] // the settings in force; only the reload loop replaces them after Open
 	printerPort string
 	stopReload  chan struct{}
@@ -88,19 +90,38 @@ type Daemon struct {
 }
 
 // Open opens the journal, reconciles unfinished payments with PayMaster and
-// starts serving. When Open returns nil the daemon is ready.
-func (d *Daemon) Open(ctx context.Context) error {
-	cfg := d.Config
+// starts serving. When Open returns nil the daemon is ready; otherwise
+// what it opened is closed again.
+func (d *Daemon) Open(ctx context.Context) (err error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	if d.Clock == nil {
 		d.Clock = plugin.RealClock{}
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return fmt.Errorf("data_dir %s: %w", cfg.DataDir, err)
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	start := time.Now()
+	for _, step := range []func(context.Context) error{d.openJournal, d.loadSettings, d.buildEngine, d.serveAPI, d.start} {
+		if err := step(ctx); err != nil {
+			return err
+		}
 	}
-	db, err := sqlite.Open(filepath.Join(cfg.DataDir, "sbpd.db"))
+	cfg := d.Config
+	d.Logger.Info("sbpd ready", "listen", d.Addr(), "data_dir", cfg.DataDir, "qr_mode", cfg.SBP.QRMode,
+		"paymaster", cfg.PayMaster.BaseURL, "reconcile_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// openJournal makes data_dir and opens the journal in it.
+func (d *Daemon) openJournal(context.Context) error {
+	if err := os.MkdirAll(d.Config.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data_dir %s: %w", d.Config.DataDir, err)
+	}
+	db, err := sqlite.Open(filepath.Join(d.Config.DataDir, "sbpd.db"))
 	if err != nil {
 		return err
 	}
@@ -108,34 +129,41 @@ func (d *Daemon) Open(ctx context.Context) error {
 	for _, f := range db.ModeFixes() {
 		d.Logger.Warn("journal file was open to other users", "fix", f.String())
 	}
+	return nil
+}
+
+// loadSettings reads every layer, the till settings in the journal
+// included, when Layers is set, and starts watching them.
+func (d *Daemon) loadSettings(ctx context.Context) error {
 	if d.Layers != nil {
-		d.watch = newSettingsWatch(*d.Layers, db.Settings())
+		d.watch = config.NewWatcher(*d.Layers, d.DB.Settings())
 		full, err := d.watch.Load(ctx)
 		if err != nil {
-			d.Close()
 			return err
 		}
-		// serve logged the warnings of the layers it read; the till
+		// The caller logged the warnings of the settings it gave; the till
 		// settings may add some (an http:// notify.url).
-		told := map[string]bool{}
-		for _, w := range cfg.Warnings() {
-			told[w] = true
-		}
 		for _, w := range full.Warnings() {
-			if !told[w] {
+			if !slices.Contains(d.Config.Warnings(), w) {
 				d.Logger.Warn("settings warning", "warning", w)
 			}
 		}
-		d.Config, cfg = full, full
+		d.Config = full
 	}
 	if d.Remote {
-		if err := cfg.RequireRemote(); err != nil {
-			d.Close()
+		if err := d.Config.RequireRemote(); err != nil {
 			return err
 		}
 	}
-	d.current.Store(cfg)
-	d.printerPort = cfg.Printer.Port
+	d.current.Store(d.Config)
+	d.printerPort = d.Config.Printer.Port
+	return nil
+}
+
+// buildEngine builds the PayMaster client, the metrics, the flow engine,
+// the kiosk screen and the printer.
+func (d *Daemon) buildEngine(context.Context) error {
+	cfg := d.Config
 	pmc := paymaster.Config{
 		BaseURL: cfg.PayMaster.BaseURL, MerchantID: cfg.PayMaster.MerchantID, Token: cfg.PayMaster.Token,
 		TestMode: cfg.PayMaster.TestMode, Timeout: cfg.PayMaster.Timeout, Logger: d.Logger,
@@ -146,24 +174,20 @@ func (d *Daemon) Open(ctx context.Context) error {
 	}
 	gw, err := paymaster.New(pmc)
 	if err != nil {
-		d.Close()
 		return fmt.Errorf("paymaster: %w", err)
 	}
-	d.Gateway = &watchedGateway{Gateway: gw, clock: d.Clock}
-	eng, err := plugin.NewEngine(d.Gateway, db.Journal(), d.Clock, cfg.Settings())
+	d.Metrics = metrics.New(metrics.Sources{
+		Printer: func(ctx context.Context) string { return printerReport(ctx, d.Printer, d.printerPort).Status },
+		Outbox:  d.DB.Outbox().Counts,
+		Active:  func() bool { _, ok := d.Engine.Active(); return ok },
+	}, map[string]string{"version": version, "till_id": cfg.TillID})
+	d.Gateway = metrics.NewGateway(gw, d.Clock, d.Metrics)
+	eng, err := plugin.NewEngine(d.Gateway, d.DB.Journal(), d.Clock, cfg.Settings())
 	if err != nil {
-		d.Close()
 		return err
 	}
-	eng.Logger = d.Logger
-	entropy := ulid.Monotonic(rand.Reader, 0)
-	var idMu sync.Mutex
-	eng.NewID = func() string {
-		idMu.Lock()
-		defer idMu.Unlock()
-		return ulid.MustNew(ulid.Timestamp(d.Clock.Now()), entropy).String()
-	}
-	eng.NewKey = func() string { return uuid.NewString() }
+	eng.Logger, eng.Observer = d.Logger, d.Metrics
+	eng.NewID, eng.NewKey = newULIDs(d.Clock), uuid.NewString
 	d.Screen = display.New()
 	d.Screen.Actions = eng                  // the page's Повторить/Отменить, limited to the dialog on show
 	d.Screen.LocalOnly = cfg.APIToken != "" // with a token, the screen answers only this kiosk
@@ -179,39 +203,34 @@ func (d *Daemon) Open(ctx context.Context) error {
 		eng.Printer = d.Printer
 	}
 	d.Engine = eng
-	d.Metrics = metrics.New(metrics.Sources{
-		Printer: func(ctx context.Context) string {
-			s, _ := printerReport(ctx, d.Printer, d.printerPort)["status"].(string)
-			return s
-		},
-		Outbox: db.Outbox().Counts,
-		Active: func() bool { _, ok := eng.Active(); return ok },
-	}, map[string]string{"version": version, "till_id": cfg.TillID})
-	eng.Observer = d.Metrics
-	d.Gateway.metrics = d.Metrics
+	return nil
+}
 
+// newULIDs makes payment ids: ULIDs on the clock, monotonic.
+func newULIDs(clock plugin.Clock) func() string {
+	entropy := ulid.Monotonic(rand.Reader, 0)
+	var mu sync.Mutex
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return ulid.MustNew(ulid.Timestamp(clock.Now()), entropy).String()
+	}
+}
+
+// serveAPI listens and serves the till API, the screen and /metrics.
+func (d *Daemon) serveAPI(context.Context) error {
+	cfg := d.Config
 	ln, err := tillapi.Listen(cfg.Listen, cfg.APIToken)
 	if err != nil {
-		d.Close()
 		return err
 	}
 	d.listener = ln
 	routes := d.Screen.Routes()
-	for p, h := range d.Routes {
-		routes[p] = h
-	}
+	maps.Copy(routes, d.Routes)
 	api := &tillapi.Server{
-		Payments: eng,
-		Search:   db.Journal(),
-		Health:   d.health,
-		Token:    cfg.APIToken,
-		Logger:   d.Logger,
-		Extra:    routes,
-		Streams:  []string{display.EventsPattern},
-		Metrics:  d.Metrics.Handler(),
-		Listen:   cfg.Listen,
-		Hosts:    cfg.APIHosts,
-		Limits:   d.Limits,
+		Payments: d.Engine, Search: d.DB.Journal(), Health: d.health, Token: cfg.APIToken,
+		Logger: d.Logger, Extra: routes, Streams: []string{display.EventsPattern},
+		Metrics: d.Metrics.Handler(), Listen: cfg.Listen, Hosts: cfg.APIHosts, Limits: d.Limits,
 	}
 	baseCtx, cancelStreams := context.WithCancel(context.Background())
 	d.cancelStreams = cancelStreams
@@ -219,18 +238,20 @@ func (d *Daemon) Open(ctx context.Context) error {
 	d.server.BaseContext = func(net.Listener) context.Context { return baseCtx }
 	d.served = make(chan error, 1)
 	go func() { d.served <- d.server.Serve(api.Listener(ln)) }()
+	return nil
+}
 
-	start := time.Now()
-	if err := eng.Open(ctx); err != nil {
-		d.Close()
+// start reconciles unfinished payments, shows the one in progress, starts
+// delivery to notify.url and the settings watch.
+func (d *Daemon) start(ctx context.Context) error {
+	if err := d.Engine.Open(ctx); err != nil {
 		return err
 	}
-	if p, ok := eng.Active(); ok {
-		eng.Screen.Show(p) // after a restart the payment in progress is on screen at once
+	if p, ok := d.Engine.Active(); ok {
+		d.Engine.Screen.Show(p) // after a restart the payment in progress is on screen at once
 	}
 	stopDelivery, err := d.startDelivery(ctx)
 	if err != nil {
-		d.Close()
 		return err
 	}
 	d.stopDelivery = stopDelivery
@@ -238,8 +259,6 @@ func (d *Daemon) Open(ctx context.Context) error {
 		d.stopReload = make(chan struct{})
 		go d.reloadLoop(context.WithoutCancel(ctx), d.stopReload)
 	}
-	d.Logger.Info("sbpd ready", "listen", d.Addr(), "data_dir", cfg.DataDir, "qr_mode", cfg.SBP.QRMode,
-		"paymaster", cfg.PayMaster.BaseURL, "reconcile_ms", time.Since(start).Milliseconds())
 	return nil
 }
 
@@ -321,105 +340,66 @@ func (d *Daemon) Close() error {
 	return errors.Join(errs...)
 }
 
-// health is /healthz: the journal, PayMaster's last answer, the printer.
+// healthReport is /healthz: the journal, PayMaster's last answer, the
+// printer, the engine, the notifications and the payment in progress. Its
+// fields are in the order of their JSON names, as the map /healthz once
+// was, so that the body stays the same byte for byte.
+type healthReport struct {
+	Journal   componentHealth         `json:"journal"`
+	PayMaster metrics.PayMasterHealth `json:"paymaster"`
+	Printer   printerHealth           `json:"printer"`
+	Engine    struct {
+		Ready bool `json:"ready"`
+	} `json:"engine"`
+	Notify componentHealth `json:"notify"`
+	Active *activeHealth   `json:"active_payment,omitempty"`
+}
+
+// activeHealth is the payment in progress.
+type activeHealth struct {
+	CheckID string       `json:"check_id"`
+	ID      string       `json:"id"`
+	State   plugin.State `json:"state"`
+}
+
+// componentHealth is a part's status, with the error or the number of
+// paid payments whose notification is stuck.
+type componentHealth struct {
+	Error     string `json:"error,omitempty"`
+	Status    string `json:"status"`
+	StuckPaid int    `json:"stuck_paid,omitempty"`
+}
+
+// health is /healthz for tillapi: the report's parts by name, and whether
+// all is well.
 func (d *Daemon) health(ctx context.Context) (map[string]any, bool) {
-	ok := true
-	journal := map[string]any{"status": "ok"}
+	r := d.healthReport(ctx)
+	parts := map[string]any{"journal": r.Journal, "paymaster": r.PayMaster, "printer": r.Printer, "engine": r.Engine, "notify": r.Notify}
+	if r.Active != nil {
+		parts["active_payment"] = r.Active
+	}
+	return parts, r.Journal.Status == "ok" && r.Engine.Ready
+}
+
+func (d *Daemon) healthReport(ctx context.Context) healthReport {
+	r := healthReport{Journal: componentHealth{Status: "ok"}, PayMaster: d.Gateway.Health(),
+		Printer: printerReport(ctx, d.Printer, d.printerPort), Notify: componentHealth{Status: "not_configured"}}
+	r.Engine.Ready = d.Engine.Ready()
 	if err := d.DB.Check(ctx); err != nil {
-		journal = map[string]any{"status": "error", "error": err.Error()}
-		ok = false
+		r.Journal = componentHealth{Status: "error", Error: err.Error()}
 	}
-	report := map[string]any{
-		"journal":   journal,
-		"paymaster": d.Gateway.status(),
-		"printer":   printerReport(ctx, d.Printer, d.printerPort),
-		"engine":    map[string]any{"ready": d.Engine.Ready()},
-	}
-	if !d.Engine.Ready() {
-		ok = false
-	}
-	notify := map[string]any{"status": "not_configured"}
 	if d.current.Load().Notify.URL != "" {
-		notify["status"] = "ok"
+		r.Notify.Status = "ok"
 	}
 	if stuck, err := d.DB.Outbox().Stuck(ctx); err != nil {
-		notify = map[string]any{"status": "error", "error": err.Error()}
+		r.Notify = componentHealth{Status: "error", Error: err.Error()}
 	} else if len(stuck) > 0 {
 		// Paid, but the accounting system was never told: a person must
 		// look (sbpd journal stuck). The daemon itself is fine.
-		notify = map[string]any{"status": "stuck", "stuck_paid": len(stuck)}
+		r.Notify = componentHealth{Status: "stuck", StuckPaid: len(stuck)}
 	}
-	report["notify"] = notify
 	if p, active := d.Engine.Active(); active {
-		report["active_payment"] = map[string]any{"id": p.ID, "check_id": p.CheckID, "state": p.State}
+		r.Active = &activeHealth{CheckID: p.CheckID, ID: p.ID, State: p.State}
 	}
-	return report, ok
-}
-
-// watchedGateway remembers PayMaster's last answer for /healthz and counts
-// the calls for /metrics.
-type watchedGateway struct {
-	*paymaster.Gateway
-	clock   plugin.Clock
-	metrics *metrics.Metrics // nil: not counted
-
-	mu      sync.Mutex
-	lastOK  time.Time
-	lastErr time.Time
-	errMsg  string
-}
-
-func (w *watchedGateway) note(endpoint string, start time.Time, err error) {
-	if w.metrics != nil {
-		w.metrics.PayMasterCall(endpoint, err, time.Since(start))
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err == nil || plugin.ErrorCode(err) == plugin.ERejected || plugin.ErrorCode(err) == plugin.ENotFound {
-		w.lastOK = w.clock.Now() // PayMaster answered
-		return
-	}
-	w.lastErr, w.errMsg = w.clock.Now(), err.Error()
-}
-
-func (w *watchedGateway) status() map[string]any {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	s := map[string]any{"status": "unknown"}
-	switch {
-	case w.lastOK.IsZero() && w.lastErr.IsZero():
-	case w.lastErr.After(w.lastOK):
-		s = map[string]any{"status": "unreachable", "since": w.lastErr.UTC(), "error": w.errMsg}
-	default:
-		s = map[string]any{"status": "ok", "last_answer": w.lastOK.UTC()}
-	}
-	return s
-}
-
-func (w *watchedGateway) CreatePayment(ctx context.Context, req plugin.CreateRequest) (plugin.Remote, error) {
-	start := time.Now()
-	r, err := w.Gateway.CreatePayment(ctx, req)
-	w.note("create", start, err)
-	return r, err
-}
-
-func (w *watchedGateway) GetPayment(ctx context.Context, id string) (plugin.Remote, error) {
-	start := time.Now()
-	r, err := w.Gateway.GetPayment(ctx, id)
-	w.note("get", start, err)
-	return r, err
-}
-
-func (w *watchedGateway) CancelPayment(ctx context.Context, id string) error {
-	start := time.Now()
-	err := w.Gateway.CancelPayment(ctx, id)
-	w.note("cancel", start, err)
-	return err
-}
-
-func (w *watchedGateway) FindPayment(ctx context.Context, orderNo string, around time.Time) (plugin.Remote, bool, error) {
-	start := time.Now()
-	r, ok, err := w.Gateway.FindPayment(ctx, orderNo, around)
-	w.note("find", start, err)
-	return r, ok, err
+	return r
 }

@@ -39,26 +39,35 @@ func newLazyPort(cfg *config.Config, tune func(*serial.Options)) *serial.Lazy {
 	return serial.NewLazy(o)
 }
 
-// printerReport is the printer's part of /healthz and `sbpd printer status`.
-func printerReport(ctx context.Context, p *printer.Printer, port string) map[string]any {
+// printerHealth is the printer's part of /healthz and of `sbpd printer
+// status --json`; its fields are in the order of their JSON names.
+type printerHealth struct {
+	Error  string `json:"error,omitempty"`
+	Port   string `json:"port,omitempty"`
+	State  string `json:"state,omitempty"`
+	Status string `json:"status"`
+	Via    string `json:"via,omitempty"`
+}
+
+// canPrint is whether the printer can print a slip now.
+func (h printerHealth) canPrint() bool { return h.Status == "ok" || h.Status == "paper_near_end" }
+
+// printerReport asks the printer for its status; nil is not configured.
+func printerReport(ctx context.Context, p *printer.Printer, port string) printerHealth {
 	if p == nil {
-		return map[string]any{"status": "not_configured"}
+		return printerHealth{Status: "not_configured"}
 	}
 	st, err := p.Status(ctx)
-	report := map[string]any{"port": port, "state": st.String()}
+	h := printerHealth{Port: port, State: st.String(), Status: "ok"}
 	switch {
 	case err != nil:
-		report["status"] = plugin.ErrorReason(err)
-		report["error"] = err.Error()
+		h.Status, h.Error = plugin.ErrorReason(err), err.Error()
 	case st.Reason() != "":
-		report["status"] = st.Reason()
-	default:
-		report["status"] = "ok"
-		if st.PaperNearEnd {
-			report["status"] = "paper_near_end"
-		}
+		h.Status = st.Reason()
+	case st.PaperNearEnd:
+		h.Status = "paper_near_end"
 	}
-	return report
+	return h
 }
 
 func newPrinterCmd() *cobra.Command {
@@ -77,17 +86,14 @@ func newPrinterCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			report, err := printerStatus(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
+			h := askPrinter(cmd.Context(), cfg)
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-				err = json.NewEncoder(cmd.OutOrStdout()).Encode(report)
+				err = json.NewEncoder(cmd.OutOrStdout()).Encode(h)
 			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "printer %v: %v (%v)\n", report["port"], report["status"], report["state"])
+				fmt.Fprintf(cmd.OutOrStdout(), "printer %s: %s (%s)\n", h.Port, h.Status, h.State)
 			}
-			if report["status"] != "ok" && report["status"] != "paper_near_end" {
-				return fmt.Errorf("the printer on %v cannot print: %v", report["port"], report["status"])
+			if !h.canPrint() {
+				return fmt.Errorf("the printer on %s cannot print: %s", h.Port, h.Status)
 			}
 			return err
 		},
@@ -141,14 +147,14 @@ func loadForPrinter(cmd *cobra.Command) (*config.Config, error) {
 	return cfg, nil
 }
 
-// printerStatus asks the printer; when the running daemon holds the port,
-// it asks the daemon's /healthz instead.
-func printerStatus(ctx context.Context, cfg *config.Config) (map[string]any, error) {
+// askPrinter asks the printer; when the running daemon holds the port, it
+// asks the daemon's /healthz instead.
+func askPrinter(ctx context.Context, cfg *config.Config) printerHealth {
 	port := newLazyPort(cfg, nil)
 	defer port.Close()
-	report := printerReport(ctx, printer.New(port, printerOptions(cfg)), cfg.Printer.Port)
-	if report["status"] != plugin.PrinterBusy {
-		return report, nil
+	h := printerReport(ctx, printer.New(port, printerOptions(cfg)), cfg.Printer.Port)
+	if h.Status != plugin.PrinterBusy {
+		return h
 	}
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+cfg.Listen+"/healthz", nil)
 	if cfg.APIToken != "" {
@@ -156,15 +162,27 @@ func printerStatus(ctx context.Context, cfg *config.Config) (map[string]any, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return report, nil // busy, and no daemon to ask: say busy
+		return h // busy, and no daemon to ask: say busy
 	}
 	defer resp.Body.Close()
 	var health struct {
-		Printer map[string]any `json:"printer"`
+		Printer *printerHealth `json:"printer"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&health); err != nil || health.Printer == nil {
-		return report, nil
+		return h
 	}
-	health.Printer["via"] = "daemon"
-	return health.Printer, nil
+	health.Printer.Via = "daemon"
+	return *health.Printer
+}
+
+// printerStatus is askPrinter's report by JSON name.
+//
+// Deprecated: for doctor until it reads printerHealth; use askPrinter.
+func printerStatus(ctx context.Context, cfg *config.Config) (map[string]any, error) {
+	b, err := json.Marshal(askPrinter(ctx, cfg))
+	var m map[string]any
+	if err == nil {
+		err = json.Unmarshal(b, &m)
+	}
+	return m, err
 }

@@ -43,7 +43,7 @@ paymaster:
 	}
 	writeTemplate("K07")
 	layers := config.Options{Path: tmpl, MustExist: true}
-	base, err := config.LoadWith(context.Background(), layers)
+	base, err := config.Open(context.Background(), layers)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -577,7 +577,7 @@ func TestSettings_Watch(t *testing.T) {
 	ctx := context.Background()
 	k := newSettingsKiosk(t, "  token: "+settingsSecret+"\n")
 	db := k.open()
-	w := newSettingsWatch(config.Options{Path: k.template, MustExist: true}, db.Settings())
+	w := config.NewWatcher(config.Options{Path: k.template, MustExist: true}, db.Settings())
 	cur, err := w.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -796,7 +796,7 @@ func TestSettings_NotifyURLCredentials(t *testing.T) {
 	}
 	// A reload logs the change masked.
 	k.setSecret("paymaster.token", settingsSecret)
-	w := newSettingsWatch(config.Options{Path: k.template, MustExist: true}, db.Settings())
+	w := config.NewWatcher(config.Options{Path: k.template, MustExist: true}, db.Settings())
 	cur, err := w.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
