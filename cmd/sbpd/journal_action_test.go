@@ -284,6 +284,9 @@ func TestJournalMarkPaid_PayMasterUnreachable(t *testing.T) {
 	}
 	out, err := f.run("journal", "mark-paid", p.ID, "--reason", "bank confirmed")
 	wantRefused(t, out, err, "PayMaster could not be asked", "--force")
+	if n := strings.Count(err.Error(), "could not be asked"); n != 1 {
+		t.Errorf("the refusal says %d times that PayMaster could not be asked: %v", n, err)
+	}
 	if got := f.get(p.ID); got.State != plugin.StateNeedsAttention {
 		t.Fatalf("state %s", got.State)
 	}
@@ -494,6 +497,17 @@ func TestJournalReconcile_CleanAndBadFlags(t *testing.T) {
 	wantRefused(t, out, err, "not a time")
 	out, err = f.run("journal", "reconcile", "--from", "2020-01-03", "--to", "2020-01-01")
 	wantRefused(t, out, err, "must be after")
+}
+
+// One difference is "1 difference remains", in the table and the error.
+func TestJournalReconcile_OneDifference(t *testing.T) {
+	f := newActFixture(t)
+	f.plant("401", 100, plugin.StatePaid, false) // paid here, PayMaster never heard of it
+	day := time.Now().Format("2006-01-02")
+	out, err := f.run("journal", "reconcile", "--from", day, "--to", day)
+	if err == nil || err.Error() != "reconcile: 1 difference remains" || !strings.Contains(out, "1 difference, 0 resolved, 1 remains") {
+		t.Fatalf("%v:\n%s", err, out)
+	}
 }
 
 // TestJournalActions_WhileDaemonRuns: a real daemon holds the journal open
