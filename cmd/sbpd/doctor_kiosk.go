@@ -74,6 +74,12 @@ func (p doctorPayMaster) Sticker(ctx context.Context, id string) (doctor.Sticker
 	return doctor.Sticker{Cashlink: st.Cashlink, Active: st.Active(), Status: st.Status}, err
 }
 
+// payMasterNoAnswer are the driver's reasons for a call without an answer
+// (paymaster.TransportReason) and for an answer that is not the API's.
+var payMasterNoAnswer = map[string]doctor.Reason{paymaster.ReasonDNS: doctor.ReasonDNS, paymaster.ReasonTLS: doctor.ReasonTLS,
+	paymaster.ReasonTimeout: doctor.ReasonTimeout, paymaster.ReasonRefused: doctor.ReasonRefused, "canceled": doctor.ReasonCanceled,
+	paymaster.ReasonNoAnswer: doctor.ReasonNoAnswer, paymaster.ReasonBadAnswer: doctor.ReasonBadAnswer}
+
 // Explain reads the driver's error codes and reasons.
 func (doctorPayMaster) Explain(err error) doctor.Failed {
 	f := doctor.Failed{Cause: doctor.Innermost(err), Text: plugin.ErrorReason(err)}
@@ -81,12 +87,9 @@ func (doctorPayMaster) Explain(err error) doctor.Failed {
 	if errors.As(err, &ae) {
 		f.HTTPStatus, f.Text = ae.Status, strings.TrimPrefix(ae.Error(), "paymaster: ")
 	}
-	transport := map[string]doctor.Reason{paymaster.ReasonDNS: doctor.ReasonDNS, paymaster.ReasonTLS: doctor.ReasonTLS,
-		paymaster.ReasonTimeout: doctor.ReasonTimeout, paymaster.ReasonRefused: doctor.ReasonRefused, "canceled": doctor.ReasonCanceled,
-		paymaster.ReasonNoAnswer: doctor.ReasonNoAnswer, paymaster.ReasonBadAnswer: doctor.ReasonBadAnswer}
 	switch reason, code := plugin.ErrorReason(err), plugin.ErrorCode(err); {
-	case transport[reason] != "":
-		f.Reason = transport[reason]
+	case payMasterNoAnswer[reason] != "":
+		f.Reason = payMasterNoAnswer[reason]
 	case code == plugin.ENotFound:
 		f.Reason = doctor.ReasonNotFound
 	case code == plugin.EUnavailable:
