@@ -1,0 +1,149 @@
+package config_test
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sbpd/sbpd/config"
+)
+
+// Open returns a valid Config or an error, never both; Resolve returns the
+// Config with its problems.
+func TestOpen_ValidOrError(t *testing.T) {
+	ctx := context.Background()
+	o := config.Options{Till: config.MapStore{"sbp.qr_mode": "2"}} // needs a sticker
+	cfg, err := config.Open(ctx, o)
+	if cfg != nil || !errors.Is(err, config.ErrInvalid) {
+		t.Fatalf("Open of invalid settings: %v, %v", cfg, err)
+	}
+	cfg, ps, err := config.Resolve(ctx, o)
+	if err != nil || cfg == nil || len(ps) == 0 || cfg.SBP.QRMode != 2 {
+		t.Fatalf("Resolve: %v %v %v", cfg, ps, err)
+	}
+	if cfg, err := config.Open(ctx, config.Options{}); cfg == nil || err != nil {
+		t.Fatalf("Open of the defaults: %v", err)
+	}
+}
+
+// A change is refused only for the problems it adds.
+func TestCheckChange(t *testing.T) {
+	cases := map[string]struct {
+		cur, next  map[string]string
+		refused    string // a word of the refusal, "" for accepted
+		stillCount int
+	}{
+		"good":              {cur: map[string]string{}, next: map[string]string{"sbp.poll_interval": "2s"}},
+		"new problem":       {cur: map[string]string{}, next: map[string]string{"sbp.qr_mode": "2"}, refused: "paymaster.sticker_id"},
+		"old problem stays": {cur: map[string]string{"sbp.qr_mode": "2"}, next: map[string]string{"sbp.qr_mode": "2", "till.id": "K08"}, stillCount: 1},
+		"old problem fixed": {cur: map[string]string{"sbp.qr_mode": "2"}, next: map[string]string{"sbp.qr_mode": "2", "paymaster.sticker_id": "st1"}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			cfg, still, err := config.CheckChange(context.Background(), config.Options{}, c.cur, c.next)
+			if c.refused != "" {
+				if cfg != nil || err == nil || !strings.Contains(err.Error(), c.refused) {
+					t.Fatalf("want refused for %s: %v %v", c.refused, cfg, err)
+				}
+				return
+			}
+			if err != nil || cfg == nil || len(still) != c.stillCount {
+				t.Fatalf("%v %v %v", cfg, still, err)
+			}
+		})
+	}
+}
+
+func TestNeedRestart(t *testing.T) {
+	ctx := context.Background()
+	old, _ := config.Open(ctx, config.Options{})
+	cases := map[string]struct {
+		till map[string]string
+		want []string
+	}{
+		"none":    {till: map[string]string{"sbp.poll_interval": "2s"}},
+		"printer": {till: map[string]string{"printer.baud": "9600", "sbp.poll_interval": "2s"}, want: []string{"printer.baud"}},
+		"token":   {till: map[string]string{"paymaster.timeout": "20s", "log.level": "debug"}, want: []string{"log.level", "paymaster.timeout"}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			next, err := config.Open(ctx, config.Options{Till: config.MapStore(c.till)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := config.NeedRestart(old, next); !slices.Equal(got, c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestExportTill(t *testing.T) {
+	till := map[string]string{"till.id": "K07", "paymaster.token": "pm-secret-1234", "sbp.qr_mode": "2",
+		"notify.url": "https://u:p@acc.example/hook", "data_dir": "/x", "nonsense": "1"}
+	cases := map[string]struct {
+		keepID bool
+		want   map[string]string
+	}{
+		"copy":   {want: map[string]string{"paymaster.token": config.SecretMarker, "sbp.qr_mode": "2", "notify.url": "https://***@acc.example/hook"}},
+		"backup": {keepID: true, want: map[string]string{"till.id": "K07", "paymaster.token": config.SecretMarker, "sbp.qr_mode": "2", "notify.url": "https://***@acc.example/hook"}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			e := config.ExportTill(till, c.keepID)
+			if !maps.Equal(e.Values, c.want) {
+				t.Fatalf("values %v, want %v", e.Values, c.want)
+			}
+			if len(e.Notes) != 2 {
+				t.Fatalf("notes %v: want data_dir and nonsense", e.Notes)
+			}
+		})
+	}
+}
+
+func TestImportTill(t *testing.T) {
+	cases := map[string]struct {
+		file    map[string]string
+		values  map[string]string
+		skipped []string
+		errs    int
+	}{
+		"values normalized": {file: map[string]string{"sbp.poll_interval": "60s"}, values: map[string]string{"sbp.poll_interval": "1m"}},
+		"secret skipped":    {file: map[string]string{"paymaster.token": config.SecretMarker}, values: map[string]string{}, skipped: []string{"paymaster.token"}},
+		"masked url":        {file: map[string]string{"notify.url": "https://***@acc.example/hook"}, values: map[string]string{}, skipped: []string{"notify.url"}},
+		"template only":     {file: map[string]string{"data_dir": "/x"}, values: map[string]string{}, errs: 1},
+		"bad value":         {file: map[string]string{"sbp.qr_mode": "7"}, values: map[string]string{}, errs: 1},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			im := config.ImportTill(c.file)
+			if !maps.Equal(im.Values, c.values) || !slices.Equal(im.Skipped, c.skipped) || len(im.Errs) != c.errs {
+				t.Fatalf("%+v", im)
+			}
+		})
+	}
+}
+
+func TestImport_NextAndTillChanges(t *testing.T) {
+	cur := map[string]string{"till.id": "K07", "paymaster.token": "t", "sbp.poll_interval": "2s"}
+	im := config.ImportTill(map[string]string{"paymaster.token": config.SecretMarker, "sbp.qr_mode": "0"})
+	cases := map[string]struct {
+		replace   bool
+		wantSet   map[string]string
+		wantUnset []string
+	}{
+		"merge":   {wantSet: map[string]string{"sbp.qr_mode": "0"}},
+		"replace": {replace: true, wantSet: map[string]string{"sbp.qr_mode": "0"}, wantUnset: []string{"sbp.poll_interval", "till.id"}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			set, unset := config.TillChanges(cur, im.Next(cur, c.replace))
+			if !maps.Equal(set, c.wantSet) || !slices.Equal(unset, c.wantUnset) {
+				t.Fatalf("set %v unset %v", set, unset)
+			}
+		})
+	}
+}
