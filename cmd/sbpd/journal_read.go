@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -19,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/drivers/export"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/plugin"
@@ -35,35 +32,25 @@ func journalReadCmds() []*cobra.Command {
 // journalZone is the zone times are shown in: the kiosk's local time.
 var journalZone = func() *time.Location { return time.Local }
 
-// openJournalRead opens the existing journal found through data_dir. It never
-// creates data_dir or the database.
-func openJournalRead(cmd *cobra.Command) (*sqlite.DB, error) {
-	path, _ := cmd.Flags().GetString("config")
-	cfg, err := config.LoadWith(cmd.Context(), config.Options{Path: path, MustExist: cmd.Flags().Changed("config"), Flags: cmd.Flags()})
-	if cfg == nil {
-		return nil, err
+// readJournal opens the kiosk (openKiosk) and its existing journal; it
+// never creates data_dir or the database.
+func readJournal(cmd *cobra.Command) (*kiosk, *sqlite.DB, error) {
+	k, err := openKiosk(cmd)
+	if err != nil {
+		return nil, nil, err
 	}
-	dir, src := cfg.DataDir, cfg.Source("data_dir")
-	if dir == "" {
-		return nil, fmt.Errorf("data_dir is empty (%s): it must name the directory of the till's database", src)
+	db, err := k.journal()
+	if err != nil {
+		k.Close()
+		return nil, nil, err
 	}
-	dbPath := filepath.Join(dir, "sbpd.db")
-	st, err := os.Stat(dbPath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("no journal at %s (data_dir from %s): check data_dir or give --data_dir; sbpd serve creates it when it first starts", dbPath, src)
-	case err != nil:
-		return nil, fmt.Errorf("journal %s: %w", dbPath, err)
-	case st.IsDir():
-		return nil, fmt.Errorf("journal %s is a directory, not a database file", dbPath)
-	}
-	return sqlite.Open(dbPath)
+	return k, db, nil
 }
 
 // addFilterFlags adds the selection flags shared by list and export.
 func addFilterFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.String("data_dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
+	f.String("data-dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
 	f.String("state", "", "only payments in this state: "+plugin.StateNames())
 	f.String("from", "", "created at or after: "+plugin.TimeFormats)
 	f.String("to", "", "created before (a date: to the end of that day): "+plugin.TimeFormats)
@@ -134,11 +121,11 @@ func runJournalList(cmd *cobra.Command, _ []string) error {
 		offset = (page - 1) * limit
 	}
 	f.Limit, f.Offset = limit+1, offset // one more tells whether a next page exists
-	db, err := openJournalRead(cmd)
+	k, db, err := readJournal(cmd)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer k.Close()
 	ps, err := db.Journal().Search(cmd.Context(), f)
 	if err != nil {
 		return err
@@ -256,30 +243,23 @@ PayMaster id when only one payment has it.`,
   sbpd journal show K07-100234-1
   sbpd journal show K07-100234-1 --json`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := openJournalRead(cmd)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			sh, err := journalService(db).Show(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-				return writeJSON(cmd.OutOrStdout(), struct {
-					Payment      *plugin.Payment   `json:"payment"`
-					TillID       string            `json:"till_id,omitempty"`
-					Notification backoffice.Notice `json:"notification"`
-					Events       []plugin.Event    `json:"events"`
-				}{sh.Payment, tillOf(sh.Payment), sh.Notification, sh.Events})
-			}
-			return writeShow(cmd.OutOrStdout(), sh.Payment, notificationText(sh.Notification), sh.Events)
-		},
 	}
-	cmd.Flags().String("data_dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
 	cmd.Flags().Bool("json", false, "print the payment and its events as JSON")
-	return cmd
+	return backofficeCmd(cmd, false, func(cmd *cobra.Command, svc *backoffice.Service, args []string) error {
+		sh, err := svc.Show(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+			return writeJSON(cmd.OutOrStdout(), struct {
+				Payment      *plugin.Payment   `json:"payment"`
+				TillID       string            `json:"till_id,omitempty"`
+				Notification backoffice.Notice `json:"notification"`
+				Events       []plugin.Event    `json:"events"`
+			}{sh.Payment, tillOf(sh.Payment), sh.Notification, sh.Events})
+		}
+		return writeShow(cmd.OutOrStdout(), sh.Payment, notificationText(sh.Notification), sh.Events)
+	})
 }
 
 // notificationText says whether the accounting system was told.
@@ -424,11 +404,11 @@ func runJournalExport(cmd *cobra.Command, _ []string) error {
 	if out == "" && format == export.XLSX && isTerminal(cmd.OutOrStdout()) {
 		return errors.New("will not write XLSX to a terminal: give -o FILE or redirect standard output")
 	}
-	db, err := openJournalRead(cmd)
+	k, db, err := readJournal(cmd)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer k.Close()
 	j := db.Journal()
 	var pr *export.Progress
 	if isTerminal(cmd.ErrOrStderr()) {

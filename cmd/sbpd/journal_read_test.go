@@ -837,3 +837,24 @@ func TestJournalActions_TerminalEscapes(t *testing.T) {
 		t.Errorf("reconcile --json orders %v: want the raw %q and %q", orders, orphan.OrderNo, attention.OrderNo)
 	}
 }
+
+// TestJournalRead_DataDirFlag: list, show and export find the journal by
+// --data-dir (as every command spells it) and still by --data_dir.
+func TestJournalRead_DataDirFlag(t *testing.T) {
+	fx := newJournalFixture(t)
+	fx.seed()
+	empty := filepath.Join(t.TempDir(), "sbpd.yaml")
+	if err := os.WriteFile(empty, []byte("till:\n  id: K07\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"--data-dir", "--data_dir"} {
+		for _, args := range [][]string{{"list", "--json"}, {"show", "p1"}, {"export", "--format", "csv"}} {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			o, e, done := runCLI(ctx, append([]string{"--config", empty, "journal"}, append(args, flag, fx.dataDir)...)...)
+			if err := <-done; err != nil || !strings.Contains(o.String(), "p1") {
+				t.Errorf("%v %s: %v\n%s%s", args, flag, err, o, e)
+			}
+			cancel()
+		}
+	}
+}
