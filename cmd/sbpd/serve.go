@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/display"
+	"github.com/sbpd/sbpd/drivers/systemd"
 )
 
 func newServeCmd() *cobra.Command {
@@ -39,16 +40,16 @@ func newServeCmd() *cobra.Command {
 			}
 			defer closeScreen()
 			// Under systemd (Type=notify) READY=1 follows Open: the journal
-			// is open and unfinished payments are reconciled. See systemd.go.
-			systemd := newSystemdLink(d.Logger)
-			systemd.starting()
+			// is open and unfinished payments are reconciled.
+			link := systemd.NewLink(d.Logger)
+			link.Starting()
 			if err := d.Open(cmd.Context()); err != nil {
 				return err
 			}
 			defer d.Close() // waits for the payment flow to stop writing, then closes the journal
-			stopWatchdog := systemd.ready(d)
+			stopWatchdog := link.Ready(d.Addr(), d.Clock, watchdogCheck(d))
 			err = d.Wait(cmd.Context()) // until SIGTERM/SIGINT (main) or the till API fails
-			systemd.stopping(err)
+			link.Stopping(err)
 			stopWatchdog()
 			d.Logger.Info("sbpd stopping; payments in progress resume at the next start")
 			return err

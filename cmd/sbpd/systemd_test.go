@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
+	"github.com/sbpd/sbpd/drivers/systemd"
 	"github.com/sbpd/sbpd/plugin"
 	"github.com/sbpd/sbpd/plugin/plugintest"
 )
@@ -369,12 +370,12 @@ func (f *fakeNotifier) none(t *testing.T) {
 }
 
 // runWatchdog runs w until the test ends.
-func runWatchdog(t *testing.T, w *watchdog) {
+func runWatchdog(t *testing.T, w *systemd.Watchdog) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		w.run(ctx)
+		w.Run(ctx)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -390,7 +391,7 @@ func TestWatchdog_PingsEveryInterval(t *testing.T) {
 	clock := plugintest.NewClock()
 	n := newFakeNotifier(clock)
 	var checks atomic.Int32
-	runWatchdog(t, &watchdog{Clock: clock, Every: 15 * time.Second, Timeout: 7500 * time.Millisecond,
+	runWatchdog(t, &systemd.Watchdog{Clock: clock, Every: 15 * time.Second, Timeout: 7500 * time.Millisecond,
 		Check:  func(context.Context) error { checks.Add(1); return nil },
 		Notify: n.notify, Logger: slog.New(slog.DiscardHandler), Status: "STATUS=ready"})
 	start := clock.Now()
@@ -414,7 +415,7 @@ func TestWatchdog_SkipsPingWhenUnhealthy(t *testing.T) {
 	n := newFakeNotifier(clock)
 	logs := &syncBuffer{}
 	var failure atomic.Pointer[error]
-	runWatchdog(t, &watchdog{Clock: clock, Every: 10 * time.Second, Timeout: 5 * time.Second,
+	runWatchdog(t, &systemd.Watchdog{Clock: clock, Every: 10 * time.Second, Timeout: 5 * time.Second,
 		Check: func(context.Context) error {
 			if e := failure.Load(); e != nil {
 				return *e
@@ -462,7 +463,7 @@ func TestWatchdog_HungCheck(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan int, 4)
 	var calls atomic.Int32
-	runWatchdog(t, &watchdog{Clock: clock, Every: 10 * time.Second, Timeout: 5 * time.Second,
+	runWatchdog(t, &systemd.Watchdog{Clock: clock, Every: 10 * time.Second, Timeout: 5 * time.Second,
 		Check: func(context.Context) error {
 			c := int(calls.Add(1))
 			started <- c
@@ -555,10 +556,10 @@ func TestSystemd_Link(t *testing.T) {
 		t.Setenv("WATCHDOG_USEC", "200000")
 		h := newE2E(t)
 		logs := &syncBuffer{}
-		link := newSystemdLink(slog.New(slog.NewJSONHandler(logs, nil)))
-		link.starting()
-		stop := link.ready(h.d)
-		link.stopping(nil)
+		link := systemd.NewLink(slog.New(slog.NewJSONHandler(logs, nil)))
+		link.Starting()
+		stop := link.Ready(h.d.Addr(), h.d.Clock, watchdogCheck(h.d))
+		link.Stopping(nil)
 		stop()
 		if logs.String() != "" {
 			t.Errorf("logged without systemd:\n%s", logs)
@@ -569,10 +570,10 @@ func TestSystemd_Link(t *testing.T) {
 		t.Setenv("WATCHDOG_USEC", "200000")
 		h := newE2E(t)
 		logs := &syncBuffer{}
-		link := newSystemdLink(slog.New(slog.NewJSONHandler(logs, nil)))
-		link.starting()
-		stop := link.ready(h.d)
-		link.stopping(nil)
+		link := systemd.NewLink(slog.New(slog.NewJSONHandler(logs, nil)))
+		link.Starting()
+		stop := link.Ready(h.d.Addr(), h.d.Clock, watchdogCheck(h.d))
+		link.Stopping(nil)
 		stop()
 		if c := strings.Count(logs.String(), "cannot notify systemd"); c != 1 {
 			t.Errorf("%d warnings, want one:\n%s", c, logs)
@@ -584,9 +585,9 @@ func TestSystemd_Link(t *testing.T) {
 		t.Setenv("WATCHDOG_USEC", "30000000") // WatchdogSec=30
 		t.Setenv("WATCHDOG_PID", fmt.Sprint(os.Getpid()))
 		h := newE2E(t)
-		link := newSystemdLink(slog.New(slog.DiscardHandler))
-		link.starting()
-		stop := link.ready(h.d)
+		link := systemd.NewLink(slog.New(slog.DiscardHandler))
+		link.Starting()
+		stop := link.Ready(h.d.Addr(), h.d.Clock, watchdogCheck(h.d))
 		defer stop()
 		ready := ns.wait(t, "READY=1", 0, 1)
 		if !ns.msg(ready).has("STATUS=ready: till API on " + h.d.Addr()) {
@@ -603,7 +604,7 @@ func TestSystemd_Link(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		stop()
-		link.stopping(nil)
+		link.Stopping(nil)
 		ns.wait(t, "STOPPING=1", ready, 1)
 	})
 	t.Run("watchdog for another process", func(t *testing.T) {
@@ -612,8 +613,8 @@ func TestSystemd_Link(t *testing.T) {
 		t.Setenv("WATCHDOG_USEC", "200000")
 		t.Setenv("WATCHDOG_PID", fmt.Sprint(os.Getpid()+1))
 		h := newE2E(t)
-		link := newSystemdLink(slog.New(slog.DiscardHandler))
-		stop := link.ready(h.d)
+		link := systemd.NewLink(slog.New(slog.DiscardHandler))
+		stop := link.Ready(h.d.Addr(), h.d.Clock, watchdogCheck(h.d))
 		defer stop()
 		ns.wait(t, "READY=1", 0, 1)
 		// No watchdog loop: only the engine's and the HTTP server's timers
