@@ -11,6 +11,7 @@ import (
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/drivers/sqlite"
+	"github.com/sbpd/sbpd/plugin"
 	"github.com/sbpd/sbpd/plugin/backoffice"
 )
 
@@ -64,7 +65,7 @@ func backofficeCmd(cmd *cobra.Command, withPayMaster bool, run func(*cobra.Comma
 
 // journalService is the back office over the journal db, without PayMaster.
 func journalService(db *sqlite.DB) *backoffice.Service {
-	return &backoffice.Service{Journal: db.Journal(), Outbox: outboxPort{db.Outbox()}, PageSize: sqlite.MaxLimit}
+	return &backoffice.Service{Journal: db.Journal(), Outbox: outboxPort{db.Outbox()}, PageSize: plugin.MaxLimit}
 }
 
 // attachPayMaster gives svc the PayMaster client of the settings cfg.

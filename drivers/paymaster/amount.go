@@ -3,6 +3,7 @@ package paymaster
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/sbpd/sbpd/plugin"
 	"strconv"
 	"strings"
 )
@@ -35,9 +36,9 @@ func ParseAmount(n json.Number) (int64, error) {
 		return 0, fmt.Errorf("paymaster: amount %q is negative", s)
 	case strings.ContainsAny(s, "eE"):
 		return 0, fmt.Errorf("paymaster: amount %q uses an exponent; want a plain decimal", s)
-	case intPart == "" || !allDigits(intPart):
+	case intPart == "" || !plugin.IsDigits(intPart):
 		return 0, fmt.Errorf("paymaster: amount %q is not a decimal number", s)
-	case hasDot && (frac == "" || !allDigits(frac)):
+	case hasDot && (frac == "" || !plugin.IsDigits(frac)):
 		return 0, fmt.Errorf("paymaster: amount %q is not a decimal number", s)
 	}
 	if len(frac) > 2 {
@@ -53,13 +54,4 @@ func ParseAmount(n json.Number) (int64, error) {
 		return 0, fmt.Errorf("paymaster: amount %q is out of range", s)
 	}
 	return k, nil
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -10,10 +10,10 @@ import (
 	"github.com/sbpd/sbpd/plugin"
 )
 
-// Search limits.
+// Search limits: the till API's and the CLI's, defined once in plugin.
 const (
-	DefaultLimit = 50
-	MaxLimit     = 1000
+	DefaultLimit = plugin.DefaultLimit
+	MaxLimit     = plugin.MaxLimit
 )
 
 // Search returns the payments matching f, newest first (created_at, then
@@ -56,14 +56,14 @@ func (j *Journal) Search(ctx context.Context, f plugin.Filter) ([]*plugin.Paymen
 // It parses the digits exactly, never through a float.
 func parseAmount(s string) (int64, bool) {
 	rub, kop, hasSep := strings.Cut(strings.Replace(s, ",", ".", 1), ".")
-	if !digits(rub) {
+	if !plugin.IsDigits(rub) {
 		return 0, false
 	}
 	if !hasSep {
 		n, err := strconv.ParseInt(rub, 10, 64)
 		return n, err == nil
 	}
-	if !digits(kop) || len(kop) > 2 {
+	if !plugin.IsDigits(kop) || len(kop) > 2 {
 		return 0, false
 	}
 	if len(kop) == 1 {
@@ -77,18 +77,6 @@ func parseAmount(s string) (int64, bool) {
 	return r*100 + k, true
 }
 
-// digits reports whether s is one or more ASCII digits.
-func digits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 // filterWhere returns the WHERE clause (with its leading space, or "") and
 // its arguments for every field of f but Limit and Offset. Only constant

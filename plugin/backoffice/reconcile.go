@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
@@ -183,7 +182,7 @@ func Compare(tillID string, from, to time.Time, rows []*plugin.Payment, remotes 
 		if !in(r.Created, from, to) {
 			continue
 		}
-		if tillID != "" && !strings.HasPrefix(r.OrderNo, tillID+"-") && !matched[i] {
+		if tillID != "" && !plugin.OrderOfTill(r.OrderNo, tillID) && !matched[i] {
 			rep.OtherTills++
 			continue
 		}

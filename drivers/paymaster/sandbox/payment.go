@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sbpd/sbpd/plugin"
 	"strings"
 	"time"
 )
@@ -153,7 +154,7 @@ func parseAmount(raw json.RawMessage) (int64, error) {
 		return 0, errors.New("Amount.Value must be a plain decimal number")
 	}
 	intPart, frac, _ := strings.Cut(s, ".")
-	if intPart == "" || !digits(intPart) || (strings.Contains(s, ".") && (frac == "" || !digits(frac))) {
+	if intPart == "" || !plugin.IsDigits(intPart) || (strings.Contains(s, ".") && (frac == "" || !plugin.IsDigits(frac))) {
 		return 0, errors.New("Amount.Value must be a number")
 	}
 	if len(frac) > 2 && strings.Trim(frac[2:], "0") != "" {
@@ -175,15 +176,6 @@ func parseAmount(raw json.RawMessage) (int64, error) {
 		return 0, errors.New("Amount.Value must be greater than 0")
 	}
 	return k, nil
-}
-
-func digits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
