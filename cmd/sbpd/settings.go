@@ -10,7 +10,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/user"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/drivers/sqlite"
+	"github.com/sbpd/sbpd/plugin/backoffice"
 )
 
 // The till's database holds the per-till layer of the settings.
@@ -125,16 +125,10 @@ func noteMissing(w io.Writer, k *kiosk) {
 	}
 }
 
-// settingsWho names the person and command for the updated_by column.
+// settingsWho names the person, as the back office does, and the command
+// for the updated_by column.
 func settingsWho(verb string) string {
-	name := "unknown user"
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	if sudo := os.Getenv("SUDO_USER"); sudo != "" && sudo != name {
-		name = sudo + " as " + name
-	}
-	return name + " via sbpd settings " + verb
+	return backoffice.Who("", os.Getenv) + " via sbpd settings " + verb
 }
 
 func reportProblems(w io.Writer, head string, ps []config.Problem, warnings []string) {
