@@ -227,10 +227,10 @@ func (o *Outbox) Requeue(ctx context.Context, paymentID, who, why string) (Deliv
 	}
 	switch {
 	case hand:
-		return Delivery{}, &plugin.Error{Code: plugin.EConflict, Reason: "entered_by_hand",
+		return Delivery{}, &plugin.Error{Code: plugin.EConflict, Reason: plugin.RefusedEnteredByHand,
 			Message: fmt.Sprintf("payment %s was entered by hand in the accounting system: its notification is never sent again", paymentID)}
 	case !st.Final():
-		return Delivery{}, &plugin.Error{Code: plugin.EConflict, Reason: "not_final",
+		return Delivery{}, &plugin.Error{Code: plugin.EConflict, Reason: plugin.RefusedNotFinal,
 			Message: fmt.Sprintf("payment %s is %s, not final: there is nothing to notify yet (resolve it first)", paymentID, st)}
 	}
 	id := paymentID + ":" + string(st)
@@ -278,7 +278,7 @@ func (o *Outbox) MarkEnteredByHand(ctx context.Context, paymentID, who, why stri
 		return err
 	}
 	if hand {
-		return &plugin.Error{Code: plugin.EConflict, Reason: "entered_by_hand",
+		return &plugin.Error{Code: plugin.EConflict, Reason: plugin.RefusedEnteredByHand,
 			Message: fmt.Sprintf("payment %s is already marked as entered by hand", paymentID)}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE payments SET entered_by_hand = 1, entered_by = ?, entered_reason = ?

@@ -64,7 +64,7 @@ func (j *Journal) Resolve(ctx context.Context, id string, from []plugin.State, c
 		for i, s := range from {
 			names[i] = string(s)
 		}
-		return nil, &plugin.Error{Code: plugin.EConflict, Reason: "state_changed",
+		return nil, &plugin.Error{Code: plugin.EConflict, Reason: plugin.RefusedStateChanged,
 			Message: fmt.Sprintf("payment %s is %s now, not %s: nothing was changed", id, rec.State, strings.Join(names, " or "))}
 	}
 

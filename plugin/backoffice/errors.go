@@ -8,21 +8,21 @@ import (
 
 // Reasons of the back office's refusals (plugin.Error.Reason).
 const (
-	RReasonRequired     = "reason_required"       // a person's act needs a reason
-	RPaymentActive      = "payment_active"        // the daemon still watches the payment
-	RAlreadyPaid        = "already_paid"          // sbpd never un-pays
-	RAlreadyNotPaid     = "already_not_paid"      // nothing to do
-	RInvalidState       = "invalid_state"         // the act is not for a payment in this state
-	RPayMasterDisagrees = "paymaster_disagrees"   // PayMaster's answer forbids the change (force it)
-	RPayMasterAsk       = "paymaster_unreachable" // PayMaster could not be asked (force it)
-	RPayMasterUnset     = "paymaster_unset"       // no PayMaster settings
-	RStateChanged       = "state_changed"         // the payment changed meanwhile
-	REnteredByHand      = "entered_by_hand"       // never notified again
-	RNotFinal           = "not_final"             // nothing to notify yet
-	RNoPayment          = "no_payment"            // no payment has this reference
-	RAmbiguous          = "ambiguous"             // several payments have this reference
-	RPeriod             = "bad_period"            // the period is empty
-	RListFailed         = "list_failed"           // PayMaster's list could not be read
+	RReasonRequired     = "reason_required"           // a person's act needs a reason
+	RPaymentActive      = "payment_active"            // the daemon still watches the payment
+	RAlreadyPaid        = "already_paid"              // sbpd never un-pays
+	RAlreadyNotPaid     = "already_not_paid"          // nothing to do
+	RInvalidState       = "invalid_state"             // the act is not for a payment in this state
+	RPayMasterDisagrees = "paymaster_disagrees"       // PayMaster's answer forbids the change (force it)
+	RPayMasterAsk       = "paymaster_unreachable"     // PayMaster could not be asked (force it)
+	RPayMasterUnset     = "paymaster_unset"           // no PayMaster settings
+	RStateChanged       = plugin.RefusedStateChanged  // the payment changed meanwhile
+	REnteredByHand      = plugin.RefusedEnteredByHand // never notified again
+	RNotFinal           = plugin.RefusedNotFinal      // nothing to notify yet
+	RNoPayment          = "no_payment"                // no payment has this reference
+	RAmbiguous          = "ambiguous"                 // several payments have this reference
+	RPeriod             = "bad_period"                // the period is empty
+	RListFailed         = "list_failed"               // PayMaster's list could not be read
 )
 
 func refuse(code, reason, format string, args ...any) *plugin.Error {
