@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -97,4 +98,29 @@ func FuzzPrintable(f *testing.F) {
 			rest = rest[j+utf8.RuneLen(r):]
 		}
 	})
+}
+
+// TestPrintableJSON: a JSON document keeps its values exactly while its
+// bytes lose every character Printable would escape.
+func TestPrintableJSON(t *testing.T) {
+	in := map[string]string{"check_id": "A\u202eB", "reason": "x\u0085y\u007fz", "plain": "Чек 1\tок"}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := PrintableJSON(b)
+	var back map[string]string
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatalf("not JSON any more: %v: %s", err, out)
+	}
+	for k, v := range in {
+		if back[k] != v {
+			t.Errorf("%s: %q became %q", k, v, back[k])
+		}
+	}
+	for _, r := range string(out) {
+		if r != '\n' && !SafeRune(r) {
+			t.Errorf("raw %U left in %s", r, out)
+		}
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"text/tabwriter"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -162,34 +161,10 @@ func writeJSON(w io.Writer, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err := w.Write(printableJSON(buf.Bytes()))
+	_, err := w.Write(plugin.PrintableJSON(buf.Bytes()))
 	return err
 }
 
-// printableJSON writes every character of a JSON document that
-// plugin.Printable would escape as a \u escape: the document still decodes
-// to exactly the recorded values, but its bytes hold no DEL, C1 control,
-// bidi or other format character for a terminal to act on. encoding/json
-// escapes the C0 controls and U+2028, U+2029 itself and writes the rest
-// raw; outside strings it writes only spaces and newlines, which stay.
-func printableJSON(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		switch {
-		case r == '\n' || r == '\t' || r == '\r' || (r != utf8.RuneError || n > 1) && plugin.SafeRune(r):
-			out = append(out, b[i:i+n]...)
-		case r == utf8.RuneError && n == 1:
-			out = append(out, `\ufffd`...) // encoding/json writes none: it replaces them itself
-		default:
-			for _, u := range utf16.AppendRune(nil, r) {
-				out = fmt.Appendf(out, `\u%04x`, u)
-			}
-		}
-		i += n
-	}
-	return out
-}
 
 const tableTime = "2006-01-02 15:04:05"
 
