@@ -172,33 +172,17 @@ func displayValue(v string) string {
 	return v
 }
 
-// settingJSON is one key in `settings list --json` and `get --json`.
-type settingJSON struct {
-	Key          string     `json:"key"`
-	Value        string     `json:"value"` // secrets masked
-	Source       string     `json:"source"`
-	Type         string     `json:"type"`
-	Default      string     `json:"default"`
-	Allowed      string     `json:"allowed,omitempty"`
-	Description  string     `json:"description"`
-	Secret       bool       `json:"secret,omitempty"`
-	TemplateOnly bool       `json:"template_only,omitempty"`
-	Restart      bool       `json:"restart,omitempty"`
-	UpdatedAt    *time.Time `json:"updated_at,omitempty"` // of the till setting
-	UpdatedBy    string     `json:"updated_by,omitempty"`
-}
-
-func describe(cfg *config.Config, k config.Key, rows []sqlite.Setting) settingJSON {
-	j := settingJSON{Key: k.Name, Value: cfg.Value(k.Name), Source: cfg.Source(k.Name), Type: string(k.Type),
-		Default: cfg.Layers(k.Name)[0].Value, Allowed: k.Rule, Description: k.Description,
-		Secret: k.Secret, TemplateOnly: k.TemplateOnly, Restart: k.Restart}
-	for _, r := range rows {
-		if r.Key == k.Name {
-			at := r.UpdatedAt
-			j.UpdatedAt, j.UpdatedBy = &at, r.UpdatedBy
+// describe is k as `settings list --json` and `get -v` show it, with who
+// last changed it in the till settings (rows).
+func describe(cfg *config.Config, k config.Key, rows []sqlite.Setting) config.Setting {
+	return cfg.Describe(k, func(key string) (time.Time, string, bool) {
+		for _, r := range rows {
+			if r.Key == key {
+				return r.UpdatedAt, r.UpdatedBy, true
+			}
 		}
-	}
-	return j
+		return time.Time{}, "", false
+	})
 }
 
 func newSettingsListCmd() *cobra.Command {
@@ -245,11 +229,11 @@ whether they are set. Problems with the settings follow on standard error.`,
 // listJSON is `settings list --json`.
 func listJSON(w io.Writer, k *kiosk, rows []sqlite.Setting) error {
 	out := struct {
-		Database string        `json:"database"`
-		Template string        `json:"template"`
-		Settings []settingJSON `json:"settings"`
-		Problems []string      `json:"problems"`
-		Warnings []string      `json:"warnings"`
+		Database string           `json:"database"`
+		Template string           `json:"template"`
+		Settings []config.Setting `json:"settings"`
+		Problems []string         `json:"problems"`
+		Warnings []string         `json:"warnings"`
 	}{Database: k.dbPath, Template: k.cfg.Template(), Problems: []string{}, Warnings: k.cfg.Warnings()}
 	for _, key := range config.Keys {
 		out.Settings = append(out.Settings, describe(k.cfg, key, rows))
