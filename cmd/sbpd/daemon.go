@@ -340,66 +340,20 @@ func (d *Daemon) Close() error {
 	return errors.Join(errs...)
 }
 
-// healthReport is /healthz: the journal, PayMaster's last answer, the
-// printer, the engine, the notifications and the payment in progress. Its
-// fields are in the order of their JSON names, as the map /healthz once
-// was, so that the body stays the same byte for byte.
-type healthReport struct {
-	Journal   componentHealth         `json:"journal"`
-	PayMaster metrics.PayMasterHealth `json:"paymaster"`
-	Printer   printerHealth           `json:"printer"`
-	Engine    struct {
-		Ready bool `json:"ready"`
-	} `json:"engine"`
-	Notify componentHealth `json:"notify"`
-	Active *activeHealth   `json:"active_payment,omitempty"`
-}
-
-// activeHealth is the payment in progress.
-type activeHealth struct {
-	CheckID string       `json:"check_id"`
-	ID      string       `json:"id"`
-	State   plugin.State `json:"state"`
-}
-
-// componentHealth is a part's status, with the error or the number of
-// paid payments whose notification is stuck.
-type componentHealth struct {
-	Error     string `json:"error,omitempty"`
-	Status    string `json:"status"`
-	StuckPaid int    `json:"stuck_paid,omitempty"`
-}
-
 // health is /healthz for tillapi: the report's parts by name, and whether
 // all is well.
 func (d *Daemon) health(ctx context.Context) (map[string]any, bool) {
-	r := d.healthReport(ctx)
-	parts := map[string]any{"journal": r.Journal, "paymaster": r.PayMaster, "printer": r.Printer, "engine": r.Engine, "notify": r.Notify}
-	if r.Active != nil {
-		parts["active_payment"] = r.Active
-	}
-	return parts, r.Journal.Status == "ok" && r.Engine.Ready
-}
-
-func (d *Daemon) healthReport(ctx context.Context) healthReport {
-	r := healthReport{Journal: componentHealth{Status: "ok"}, PayMaster: d.Gateway.Health(),
-		Printer: printerReport(ctx, d.Printer, d.printerPort), Notify: componentHealth{Status: "not_configured"}}
-	r.Engine.Ready = d.Engine.Ready()
-	if err := d.DB.Check(ctx); err != nil {
-		r.Journal = componentHealth{Status: "error", Error: err.Error()}
-	}
-	if d.current.Load().Notify.URL != "" {
-		r.Notify.Status = "ok"
-	}
-	if stuck, err := d.DB.Outbox().Stuck(ctx); err != nil {
-		r.Notify = componentHealth{Status: "error", Error: err.Error()}
-	} else if len(stuck) > 0 {
-		// Paid, but the accounting system was never told: a person must
-		// look (sbpd journal stuck). The daemon itself is fine.
-		r.Notify = componentHealth{Status: "stuck", StuckPaid: len(stuck)}
-	}
-	if p, active := d.Engine.Active(); active {
-		r.Active = &activeHealth{CheckID: p.CheckID, ID: p.ID, State: p.State}
-	}
-	return r
+	h := metrics.CheckHealth(ctx, metrics.HealthSources{
+		Journal: d.DB.Check,
+		Stuck: func(ctx context.Context) (int, error) {
+			stuck, err := d.DB.Outbox().Stuck(ctx)
+			return len(stuck), err
+		},
+		Notify:    func() bool { return d.current.Load().Notify.URL != "" },
+		PayMaster: d.Gateway.Health,
+		Printer:   func(ctx context.Context) metrics.PrinterHealth { return printerReport(ctx, d.Printer, d.printerPort) },
+		Ready:     d.Engine.Ready,
+		Active:    d.Engine.Active,
+	})
+	return h.Parts(), h.OK()
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/drivers/metrics"
 	"github.com/sbpd/sbpd/drivers/serial"
 	"github.com/sbpd/sbpd/plugin"
 	"github.com/sbpd/sbpd/printer"
@@ -39,26 +40,13 @@ func newLazyPort(cfg *config.Config, tune func(*serial.Options)) *serial.Lazy {
 	return serial.NewLazy(o)
 }
 
-// printerHealth is the printer's part of /healthz and of `sbpd printer
-// status --json`; its fields are in the order of their JSON names.
-type printerHealth struct {
-	Error  string `json:"error,omitempty"`
-	Port   string `json:"port,omitempty"`
-	State  string `json:"state,omitempty"`
-	Status string `json:"status"`
-	Via    string `json:"via,omitempty"`
-}
-
-// canPrint is whether the printer can print a slip now.
-func (h printerHealth) canPrint() bool { return h.Status == "ok" || h.Status == "paper_near_end" }
-
 // printerReport asks the printer for its status; nil is not configured.
-func printerReport(ctx context.Context, p *printer.Printer, port string) printerHealth {
+func printerReport(ctx context.Context, p *printer.Printer, port string) metrics.PrinterHealth {
 	if p == nil {
-		return printerHealth{Status: "not_configured"}
+		return metrics.PrinterHealth{Status: "not_configured"}
 	}
 	st, err := p.Status(ctx)
-	h := printerHealth{Port: port, State: st.String(), Status: "ok"}
+	h := metrics.PrinterHealth{Port: port, State: st.String(), Status: "ok"}
 	switch {
 	case err != nil:
 		h.Status, h.Error = plugin.ErrorReason(err), err.Error()
@@ -92,7 +80,7 @@ func newPrinterCmd() *cobra.Command {
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "printer %s: %s (%s)\n", h.Port, h.Status, h.State)
 			}
-			if !h.canPrint() {
+			if !h.CanPrint() {
 				return fmt.Errorf("the printer on %s cannot print: %s", h.Port, h.Status)
 			}
 			return err
@@ -149,7 +137,7 @@ func loadForPrinter(cmd *cobra.Command) (*config.Config, error) {
 
 // askPrinter asks the printer; when the running daemon holds the port, it
 // asks the daemon's /healthz instead.
-func askPrinter(ctx context.Context, cfg *config.Config) printerHealth {
+func askPrinter(ctx context.Context, cfg *config.Config) metrics.PrinterHealth {
 	port := newLazyPort(cfg, nil)
 	defer port.Close()
 	h := printerReport(ctx, printer.New(port, printerOptions(cfg)), cfg.Printer.Port)
@@ -166,7 +154,7 @@ func askPrinter(ctx context.Context, cfg *config.Config) printerHealth {
 	}
 	defer resp.Body.Close()
 	var health struct {
-		Printer *printerHealth `json:"printer"`
+		Printer *metrics.PrinterHealth `json:"printer"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&health); err != nil || health.Printer == nil {
 		return h
@@ -177,7 +165,7 @@ func askPrinter(ctx context.Context, cfg *config.Config) printerHealth {
 
 // printerStatus is askPrinter's report by JSON name.
 //
-// Deprecated: for doctor until it reads printerHealth; use askPrinter.
+// Deprecated: for doctor until it reads metrics.PrinterHealth; use askPrinter.
 func printerStatus(ctx context.Context, cfg *config.Config) (map[string]any, error) {
 	b, err := json.Marshal(askPrinter(ctx, cfg))
 	var m map[string]any
