@@ -24,9 +24,13 @@ func TestCheckHealth(t *testing.T) {
 		"journal broken": {src: metrics.HealthSources{Ready: ready, Journal: func(context.Context) error { return errors.New("disk I/O error") }},
 			want: `{"engine":{"ready":true},"journal":{"error":"disk I/O error","status":"error"},"notify":{"status":"not_configured"},"paymaster":{"status":"unknown"},"printer":{"status":"not_configured"}}`},
 		"stuck, paper end, a payment": {src: metrics.HealthSources{Ready: ready,
-			Stuck:   func(context.Context) (int, error) { return 2, nil },
-			Printer: func(context.Context) metrics.PrinterHealth { return metrics.PrinterHealth{Port: "/dev/ttyS0", State: "paper end", Status: "paper_end"} },
-			Active:  func() (plugin.Payment, bool) { return plugin.Payment{ID: "p1", CheckID: "000153", State: plugin.StateAwaitingPayment}, true }},
+			Stuck: func(context.Context) (int, error) { return 2, nil },
+			Printer: func(context.Context) metrics.PrinterHealth {
+				return metrics.PrinterHealth{Port: "/dev/ttyS0", State: "paper end", Status: "paper_end"}
+			},
+			Active: func() (plugin.Payment, bool) {
+				return plugin.Payment{ID: "p1", CheckID: "000153", State: plugin.StateAwaitingPayment}, true
+			}},
 			ok:   true,
 			want: `{"active_payment":{"check_id":"000153","id":"p1","state":"awaiting_payment"},"engine":{"ready":true},"journal":{"status":"ok"},"notify":{"status":"stuck","stuck_paid":2},"paymaster":{"status":"unknown"},"printer":{"port":"/dev/ttyS0","state":"paper end","status":"paper_end"}}`},
 	}
