@@ -28,7 +28,8 @@ type kiosk struct {
 
 // openKiosk reads the settings of cmd's --config and flags, finds the
 // journal through data_dir and opens it when it exists, reading the till
-// settings from it. A data_dir that does not exist is no journal yet.
+// settings from it. A data_dir that does not exist, or an empty sbpd.db,
+// is no journal yet.
 func openKiosk(cmd *cobra.Command) (*kiosk, error) {
 	path, _ := cmd.Flags().GetString("config")
 	k := &kiosk{layers: config.Options{Path: path, MustExist: cmd.Flags().Changed("config"), Flags: cmd.Flags()}}
@@ -50,6 +51,8 @@ func openKiosk(cmd *cobra.Command) (*kiosk, error) {
 	switch st, err := os.Stat(k.dbPath); {
 	case err == nil && st.IsDir():
 		return nil, fmt.Errorf("journal %s is a directory, not a database file", k.dbPath)
+	case err == nil && st.Size() == 0:
+		// An empty file is no journal yet: opening it would make one.
 	case err == nil:
 		if k.db, err = sqlite.Open(k.dbPath); err != nil {
 			return nil, err

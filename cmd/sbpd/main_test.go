@@ -88,3 +88,18 @@ func TestCLI_SetNegativeValue(t *testing.T) {
 		t.Fatalf("set with a flag after the value: %s", out)
 	}
 }
+
+// TestKiosk_EmptyJournalNotOpened: an empty sbpd.db is no journal, and a
+// command that only reads does not make it one.
+func TestKiosk_EmptyJournalNotOpened(t *testing.T) {
+	k := newSettingsKiosk(t, "")
+	os.MkdirAll(k.dataDir, 0o750)
+	db := filepath.Join(k.dataDir, "sbpd.db")
+	os.WriteFile(db, nil, 0o600)
+	if _, stderr, err := k.run("", "list"); err != nil || !strings.Contains(stderr, "no till database at") {
+		t.Fatalf("list: %v %q", err, stderr)
+	}
+	if st, err := os.Stat(db); err != nil || st.Size() != 0 {
+		t.Fatalf("settings list made the empty file a journal: %v", err)
+	}
+}
