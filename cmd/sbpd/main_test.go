@@ -103,3 +103,16 @@ func TestKiosk_EmptyJournalNotOpened(t *testing.T) {
 		t.Fatalf("settings list made the empty file a journal: %v", err)
 	}
 }
+
+// TestCLI_SetCompletion: set completes keys and values with flags anywhere.
+func TestCLI_SetCompletion(t *testing.T) {
+	for _, args := range [][]string{
+		{"__complete", "settings", "set", "sbp.qr_mode", ""},
+		{"__complete", "settings", "set", "--config", "/x", "sbp.qr_mode", ""},
+	} {
+		out, _, err := runRoot(t, "", args...)
+		if err != nil || !strings.Contains(out, "2\tsticker/NFC") {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+}

@@ -384,7 +384,10 @@ any key.`,
 		// A VALUE may start with - (sbp.status_timeout -5s): set parses its
 		// flags itself so that it gets the key's rule, not "unknown flag".
 		DisableFlagParsing: true,
-		ValidArgsFunction:  completeKeys(true),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			args, _ = splitSetArgs(cmd, args)
+			return completeKeys(true)(cmd, args, toComplete)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			args, err := parseSetArgs(cmd, args)
 			if err != nil || args == nil {
@@ -428,14 +431,32 @@ any key.`,
 	return cmd
 }
 
-// parseSetArgs parses set's flags and returns KEY and VALUE: the word after
-// KEY is the VALUE even when it starts with -, unless it is one of set's
-// flags. It returns nil, nil when --help was asked for and shown.
+// parseSetArgs parses set's flags and returns KEY and VALUE. It returns
+// nil, nil when --help was asked for and shown.
 func parseSetArgs(cmd *cobra.Command, raw []string) ([]string, error) {
+	args, flags := splitSetArgs(cmd, raw)
+	if err := cmd.ParseFlags(flags); err != nil {
+		return nil, err
+	}
+	if help, _ := cmd.Flags().GetBool("help"); help {
+		return nil, cmd.Help()
+	}
+	want := 2
+	if cmd.Flags().Changed("from-file") {
+		want = 1
+	}
+	if len(args) != want {
+		return nil, errors.New("give KEY and its value as VALUE, - or --from-file FILE: sbpd settings set KEY VALUE")
+	}
+	return args, nil
+}
+
+// splitSetArgs tells set's words from its flags: the word after KEY is the
+// VALUE even when it starts with -, unless it is one of set's flags.
+func splitSetArgs(cmd *cobra.Command, raw []string) (args, flags []string) {
 	cmd.DisableFlagParsing = false
 	fs := cmd.Flags()
 	cmd.InheritedFlags() // merges --config and --data-dir into fs
-	var args, flags []string
 	for i := 0; i < len(raw); i++ {
 		a := raw[i]
 		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
@@ -445,8 +466,7 @@ func parseSetArgs(cmd *cobra.Command, raw []string) ([]string, error) {
 		}
 		switch {
 		case a == "--":
-			args = append(args, raw[i+1:]...)
-			i = len(raw)
+			return append(args, raw[i+1:]...), flags
 		case a == "-" || !strings.HasPrefix(a, "-") || (len(args) == 1 && f == nil):
 			args = append(args, a)
 		default:
@@ -457,20 +477,7 @@ func parseSetArgs(cmd *cobra.Command, raw []string) ([]string, error) {
 			}
 		}
 	}
-	if err := cmd.ParseFlags(flags); err != nil {
-		return nil, err
-	}
-	if help, _ := fs.GetBool("help"); help {
-		return nil, cmd.Help()
-	}
-	want := 2
-	if fs.Changed("from-file") {
-		want = 1
-	}
-	if len(args) != want {
-		return nil, errors.New("give KEY and its value as VALUE, - or --from-file FILE: sbpd settings set KEY VALUE")
-	}
-	return args, nil
+	return args, flags
 }
 
 // setValue is the value set stores: from --from-file, standard input (-)
