@@ -128,15 +128,21 @@ func FuzzLoadTemplate(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := LoadWith(context.Background(), Options{Template: bytes.NewReader(data)})
-		if err != nil && Problems(err) == nil {
+		o := Options{Template: bytes.NewReader(data)}
+		c, ps, err := Resolve(context.Background(), o)
+		if err != nil {
 			if c != nil {
 				t.Fatalf("unreadable template returned a Config: %v", err)
 			}
 			return
 		}
 		if c == nil {
-			t.Fatalf("readable template returned no Config: %v", err)
+			t.Fatal("readable template returned no Config")
+		}
+		o.Template = bytes.NewReader(data)
+		valid, err := Open(context.Background(), o)
+		if (valid == nil) == (err == nil) || (len(ps) == 0) != (err == nil) {
+			t.Fatalf("Open: a Config %v with the error %v; Resolve found %d problems", valid != nil, err, len(ps))
 		}
 		for _, k := range Keys {
 			_ = c.Value(k.Name)
