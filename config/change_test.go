@@ -147,3 +147,13 @@ func TestImport_NextAndTillChanges(t *testing.T) {
 		})
 	}
 }
+
+// resolve is Resolve with the problems as a *ValidationError beside the
+// Config, for tests that look at both.
+func resolve(o config.Options) (*config.Config, error) {
+	c, ps, err := config.Resolve(context.Background(), o)
+	if err == nil && len(ps) > 0 {
+		err = &config.ValidationError{Problems: ps}
+	}
+	return c, err
+}

@@ -29,7 +29,7 @@ SBPD_SBP_POLL_INTERVAL=4s
 `), 0o640)
 	t.Setenv("SBPD_SBP_POLL_INTERVAL", "5s")
 	till := config.MapStore{"paymaster.merchant_id": "m-from-till"}
-	c, err := config.LoadWith(context.Background(), config.Options{Path: tmpl, Till: till})
+	c, err := config.Open(context.Background(), config.Options{Path: tmpl, Till: till})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,12 +47,12 @@ SBPD_SBP_POLL_INTERVAL=4s
 	}
 	// An explicit file wins over the one beside the template.
 	other := writeFile(t, "other.env", "SBPD_PAYMASTER_MERCHANT_ID=m-other\n")
-	c, _ = config.LoadWith(context.Background(), config.Options{Path: tmpl, EnvFile: other})
+	c, _ = config.Open(context.Background(), config.Options{Path: tmpl, EnvFile: other})
 	if c.PayMaster.MerchantID != "m-other" || c.PayMaster.Token != "" {
 		t.Errorf("EnvFile: merchant %q token %q", c.PayMaster.MerchantID, c.PayMaster.Token)
 	}
 	// No template file: no env file either.
-	c, _ = config.LoadWith(context.Background(), config.Options{})
+	c, _ = config.Open(context.Background(), config.Options{})
 	if c.PayMaster.Token != "" {
 		t.Error("an env file was read without a template")
 	}
@@ -65,7 +65,7 @@ func TestEnvFile_Problems(t *testing.T) {
 	secret := "pm-secret-value-" + strings.Repeat("x", 12)
 	env := filepath.Join(dir, config.EnvFileName)
 	os.WriteFile(env, []byte("SBPD_PAYMASTER_TOKEN="+secret+"\nSBPD_PAYMASTER_TOKN=typo\nnot an assignment "+secret+"\n"), 0o644)
-	c, err := config.LoadWith(context.Background(), config.Options{Path: tmpl})
+	c, err := config.Open(context.Background(), config.Options{Path: tmpl})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestEnvFile_Unreadable(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, config.EnvFileName), 0o700); err != nil { // a directory cannot be read as a file
 		t.Fatal(err)
 	}
-	c, err := config.LoadWith(context.Background(), config.Options{Path: tmpl})
+	c, err := config.Open(context.Background(), config.Options{Path: tmpl})
 	if err != nil {
 		t.Fatalf("an unreadable env file must not stop loading: %v", err)
 	}

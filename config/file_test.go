@@ -75,7 +75,7 @@ func TestConfig_ReadTillFile(t *testing.T) {
 func TestConfig_Diff(t *testing.T) {
 	load := func(till config.MapStore) *config.Config {
 		t.Helper()
-		c, err := config.LoadWith(context.Background(), config.Options{Till: till})
+		c, err := config.Open(context.Background(), config.Options{Till: till})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestConfig_SecretsNeverInErrors(t *testing.T) {
 		}
 	}
 	till["listen"] = "0.0.0.0:8765"
-	c, err := config.LoadWith(context.Background(), config.Options{Till: till})
+	c, err := resolve(config.Options{Till: till})
 	if err == nil {
 		t.Fatal("accepted")
 	}

@@ -25,7 +25,7 @@ func TestHardening_ShortSecretsRefused(t *testing.T) {
 			t.Errorf("%s: the rule %q does not say 16 characters", key, k.Rule)
 		}
 		for _, v := range []string{"a", "tok", strings.Repeat("x", 15)} {
-			_, err := config.LoadWith(context.Background(), config.Options{Till: config.MapStore{key: v}})
+			_, err := config.Open(context.Background(), config.Options{Till: config.MapStore{key: v}})
 			want := key + " = ****** (set) (till settings): " + k.Rule
 			if err == nil || err.Error() != want {
 				t.Errorf("%s = %d characters: got %v, want %s", key, len(v), err, want)
@@ -35,7 +35,7 @@ func TestHardening_ShortSecretsRefused(t *testing.T) {
 			}
 		}
 		for _, v := range []string{"", strings.Repeat("x", 16), "0123456789abcdef0123456789abcdef"} {
-			if _, err := config.LoadWith(context.Background(), config.Options{Till: config.MapStore{key: v}}); err != nil {
+			if _, err := config.Open(context.Background(), config.Options{Till: config.MapStore{key: v}}); err != nil {
 				t.Errorf("%s = %d characters refused: %v", key, len(v), err)
 			}
 		}
@@ -66,7 +66,7 @@ func TestHardening_PayMasterURL(t *testing.T) {
 		"ftp://x", "paymaster.ru", "https://",
 	}
 	for _, v := range refused {
-		_, err := config.LoadWith(context.Background(), config.Options{Template: strings.NewReader("paymaster:\n  base_url: '" + v + "'\n")})
+		_, err := config.Open(context.Background(), config.Options{Template: strings.NewReader("paymaster:\n  base_url: '" + v + "'\n")})
 		if err == nil || !strings.Contains(err.Error(), "paymaster.base_url = "+v+" (template -): "+k.Rule) {
 			t.Errorf("%s: got %v", v, err)
 		}
@@ -126,7 +126,7 @@ func TestHardening_NotifyURLCredentials(t *testing.T) {
 		t.Errorf("Masked = %q", got)
 	}
 	tmpl := "notify:\n  url: '" + credURL + "'\n"
-	c, err := config.LoadWith(context.Background(), config.Options{Template: strings.NewReader(tmpl)})
+	c, err := config.Open(context.Background(), config.Options{Template: strings.NewReader(tmpl)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestHardening_NotifyURLCredentials(t *testing.T) {
 		seen = append(seen, l.Value)
 	}
 	// A reload that changes the URL or only the password.
-	other, err := config.LoadWith(context.Background(), config.Options{Template: strings.NewReader(tmpl),
+	other, err := config.Open(context.Background(), config.Options{Template: strings.NewReader(tmpl),
 		Till: config.MapStore{"notify.url": strings.Replace(credURL, credPass, "n3w-pass", 1)}})
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +153,7 @@ func TestHardening_NotifyURLCredentials(t *testing.T) {
 		t.Errorf("Diff = %q", diff)
 	}
 	// Errors: a bad URL with credentials, and a rule between keys.
-	_, err = config.LoadWith(context.Background(), config.Options{Till: config.MapStore{"notify.url": "acct:" + credPass + "@accounting.example/hook"}})
+	_, err = config.Open(context.Background(), config.Options{Till: config.MapStore{"notify.url": "acct:" + credPass + "@accounting.example/hook"}})
 	if err == nil || err.Error() != "notify.url = ***@accounting.example/hook (till settings): "+k.Rule {
 		t.Errorf("error %v", err)
 	} else {
@@ -198,7 +198,7 @@ func TestHardening_NotifyOverHTTPWarns(t *testing.T) {
 		{"", false},
 	}
 	for _, tc := range cases {
-		c, err := config.LoadWith(context.Background(), config.Options{Till: config.MapStore{"notify.url": tc.url}})
+		c, err := config.Open(context.Background(), config.Options{Till: config.MapStore{"notify.url": tc.url}})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.url, err)
 		}
@@ -242,7 +242,7 @@ func TestHardening_APIHosts(t *testing.T) {
 		"xn--80ak6aa92e.xn--p1ai":                                {"xn--80ak6aa92e.xn--p1ai"},
 	}
 	for in, want := range good {
-		c, err := config.LoadWith(context.Background(), config.Options{Template: strings.NewReader("api:\n  hosts: '" + in + "'\n")})
+		c, err := config.Open(context.Background(), config.Options{Template: strings.NewReader("api:\n  hosts: '" + in + "'\n")})
 		if err != nil {
 			t.Errorf("%q: %v", in, err)
 			continue
@@ -261,7 +261,7 @@ func TestHardening_APIHosts(t *testing.T) {
 		"k1,k2,k3,k4,k5,k6,k7,k8,k9,k10,k11,k12,k13,k14,k15,k16,k17", "user@kiosk.lan",
 	}
 	for _, in := range bad {
-		_, err := config.LoadWith(context.Background(), config.Options{Template: strings.NewReader("api:\n  hosts: '" + in + "'\n")})
+		_, err := config.Open(context.Background(), config.Options{Template: strings.NewReader("api:\n  hosts: '" + in + "'\n")})
 		if err == nil || !strings.Contains(err.Error(), "api.hosts = "+in+" (template -): "+k.Rule) {
 			t.Errorf("%q: got %v", in, err)
 		}
@@ -276,7 +276,7 @@ func TestHardening_APIHosts(t *testing.T) {
 	if _, err := config.TillKey("api.hosts"); err == nil || !strings.Contains(err.Error(), "belongs in the cash-desk template") {
 		t.Fatalf("TillKey: %v", err)
 	}
-	_, err = config.LoadWith(context.Background(), config.Options{Till: config.MapStore{"api.hosts": "kiosk.lan"}})
+	_, err = config.Open(context.Background(), config.Options{Till: config.MapStore{"api.hosts": "kiosk.lan"}})
 	if err == nil || !strings.Contains(err.Error(), "api.hosts = kiosk.lan (till settings): belongs in the cash-desk template") {
 		t.Fatalf("till settings: %v", err)
 	}

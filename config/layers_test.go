@@ -83,7 +83,7 @@ level = "warn"
 			t.Setenv("SBPD_LOG_LEVEL", "debug")
 			flags := keyFlags(t, []string{"listen", "printer.qr", "log.level", "sbp.qr_mode"},
 				"--listen", "127.0.0.1:9003", "--printer.qr", "native") // log.level and sbp.qr_mode defined, not given
-			c, err := config.LoadWith(context.Background(), config.Options{Path: path, MustExist: true, Till: till, Flags: flags})
+			c, err := config.Open(context.Background(), config.Options{Path: path, MustExist: true, Till: till, Flags: flags})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +149,7 @@ func TestLayer_TemplateErrors(t *testing.T) {
 
 func TestLayer_UnknownKeysWarn(t *testing.T) {
 	path := writeFile(t, "sbpd.yaml", "sbp: {qr_mod: 2}\n")
-	c, err := config.LoadWith(context.Background(), config.Options{Path: path, Till: config.MapStore{"printer.bud": "9600"}})
+	c, err := config.Open(context.Background(), config.Options{Path: path, Till: config.MapStore{"printer.bud": "9600"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func (failingStore) TillSettings(context.Context) (map[string]string, error) {
 }
 
 func TestLayer_TillStoreError(t *testing.T) {
-	c, err := config.LoadWith(context.Background(), config.Options{Till: failingStore{}})
+	c, err := config.Open(context.Background(), config.Options{Till: failingStore{}})
 	if c != nil || err == nil || err.Error() != "till settings: database is locked" {
 		t.Fatalf("%v %v", c, err)
 	}
@@ -181,7 +181,7 @@ func TestLayer_TillStoreError(t *testing.T) {
 // TestLayer_InvalidConfigStillShown: an invalid result comes back with the
 // problems, so that `sbpd settings list` can show what is set where.
 func TestLayer_InvalidConfigStillShown(t *testing.T) {
-	c, err := config.LoadWith(context.Background(), config.Options{Till: config.MapStore{"sbp.qr_mode": "7", "till.id": "K09"}})
+	c, err := resolve(config.Options{Till: config.MapStore{"sbp.qr_mode": "7", "till.id": "K09"}})
 	if c == nil || !errors.Is(err, config.ErrInvalid) {
 		t.Fatalf("%v %v", c, err)
 	}

@@ -123,7 +123,7 @@ func TestConfig_EveryRule(t *testing.T) {
 			if len(tc.flags) > 0 {
 				o.Flags = keyFlags(t, []string{strings.TrimPrefix(tc.flags[0], "--")}, tc.flags...)
 			}
-			_, err := config.LoadWith(context.Background(), o)
+			_, err := config.Open(context.Background(), o)
 			if err == nil {
 				t.Fatal("accepted")
 			}
