@@ -165,7 +165,6 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-
 const tableTime = "2006-01-02 15:04:05"
 
 // writeTable prints the payments one line each. Every text column goes

@@ -77,7 +77,6 @@ func parseAmount(s string) (int64, bool) {
 	return r*100 + k, true
 }
 
-
 // filterWhere returns the WHERE clause (with its leading space, or "") and
 // its arguments for every field of f but Limit and Offset. Only constant
 // fragments are spliced in; every value is a bound parameter.
