@@ -41,7 +41,7 @@ decline it as the shopper's bank would, and watch the kiosk screen.`,
 		RunE: runDemo,
 	}
 	cmd.Flags().String("listen", "127.0.0.1:8765", "address of the demo page, the screen and the till API")
-	cmd.Flags().String("data-dir", filepath.Join(os.TempDir(), "sbpd-demo"), "where the demo keeps its journal")
+	cmd.Flags().String("data-dir", "", "where the demo keeps its journal (default: a new directory for each run)")
 	cmd.Flags().Int("mode", 1, "QR mode: 0 printed on the receipt (a virtual printer writing to a file), 1 QR on screen, 2 NFC/QR sticker")
 	cmd.Flags().Duration("status-timeout", 30*time.Second, "how long before the Retry/Cancel dialog (shorter than in production so you can see it)")
 	cmd.Flags().Bool("open", false, "open the demo page in a browser")
@@ -77,16 +77,24 @@ func runDemo(cmd *cobra.Command, args []string) error {
 	cfg.SBP.QRMode, cfg.SBP.MixedPayment, cfg.SBP.StatusTimeout = mode, true, statusTimeout
 	cfg.PayMaster.BaseURL, cfg.PayMaster.MerchantID, cfg.PayMaster.Token = base, sb.MerchantID(), sb.Token()
 	cfg.PayMaster.StickerID, cfg.PayMaster.TestMode = demoSticker, true
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+	if dataDir == "" {
+		// A fresh journal each run: an earlier run's paid check would
+		// answer the README's first example, and the new sandbox's ids
+		// would collide with the old journal's.
+		if dataDir, err = os.MkdirTemp("", "sbpd-demo-"); err != nil {
+			return err
+		}
+	} else if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return err
 	}
+	cfg.DataDir = dataDir
 	var tape *virtualPrinter
 	if mode == 0 {
 		tape, err = newVirtualPrinter(filepath.Join(dataDir, "printer-tape.escpos"))
 		if err != nil {
 			return fmt.Errorf("virtual printer: %w", err)
 		}
-		cfg.Printer.Port = "virtual:" + tape.path
+		cfg.Printer.Port = tape.path // a file: the daemon writes through PrinterPort, never opens it as a serial port
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
