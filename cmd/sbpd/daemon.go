@@ -177,9 +177,10 @@ func (d *Daemon) buildEngine(context.Context) error {
 		return fmt.Errorf("paymaster: %w", err)
 	}
 	d.Metrics = metrics.New(metrics.Sources{
-		Printer: func(ctx context.Context) string { return printerReport(ctx, d.Printer, d.printerPort).Status },
-		Outbox:  d.DB.Outbox().Counts,
-		Active:  func() bool { _, ok := d.Engine.Active(); return ok },
+		Printer:   func(ctx context.Context) string { return printerReport(ctx, d.Printer, d.printerPort).Status },
+		Outbox:    d.DB.Outbox().Counts,
+		Active:    func() bool { _, ok := d.Engine.Active(); return ok },
+		Attention: d.DB.Outbox().Attention,
 	}, map[string]string{"version": version, "till_id": cfg.TillID})
 	d.Gateway = metrics.NewGateway(gw, d.Clock, d.Metrics)
 	eng, err := plugin.NewEngine(d.Gateway, d.DB.Journal(), d.Clock, cfg.Settings())

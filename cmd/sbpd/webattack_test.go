@@ -410,3 +410,44 @@ func TestCLI_ServeWarnsNotifyOverHTTP(t *testing.T) {
 		t.Fatalf("serve's log does not warn about the http:// notify.url:\n%s", log)
 	}
 }
+
+// metricValue is the value of an unlabelled metric in /metrics.
+func metricValue(t *testing.T, h *e2e, name string) string {
+	t.Helper()
+	st, b := h.do("GET", "/metrics", "")
+	if st != 200 {
+		t.Fatalf("/metrics: %d", st)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return ""
+}
+
+// TestMetrics_NeedsAttentionGauge: a payment whose cancel PayMaster refused
+// is counted by sbpd_payments_needs_attention for as long as it stays so
+// (the alert built on it does not forget it after an hour); resolving it
+// brings the gauge back to 0.
+func TestMetrics_NeedsAttentionGauge(t *testing.T) {
+	h := newE2E(t)
+	if v := metricValue(t, h, "sbpd_payments_needs_attention"); v != "0" {
+		t.Fatalf("before: %s", v)
+	}
+	h.sb.SetCancelMode(sandbox.CancelReject)
+	p := statusUnknown(false)(t, h)
+	h.do("POST", "/api/v1/payments/"+p.ID+"/cancel", "")
+	h.until(p.ID, plugin.StateNeedsAttention, poll, 3)
+	if v := metricValue(t, h, "sbpd_payments_needs_attention"); v != "1" {
+		t.Fatalf("with a refused cancel: %s, want 1", v)
+	}
+	h.clock.Advance(2 * time.Hour) // past any rule window
+	if v := metricValue(t, h, "sbpd_payments_needs_attention"); v != "1" {
+		t.Fatalf("two hours later: %s, want 1", v)
+	}
+	if v := metricValue(t, h, "sbpd_notify_paid_undelivered"); v != "0" {
+		t.Fatalf("paid undelivered: %s", v)
+	}
+}

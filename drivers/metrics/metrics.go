@@ -36,6 +36,9 @@ type Sources struct {
 	Outbox func(ctx context.Context) (map[string]int64, error)
 	// Active is whether a payment holds the kiosk now.
 	Active func() bool
+	// Attention is the number of payments now in needs_attention and of
+	// paid payments not yet delivered to the accounting system.
+	Attention func(ctx context.Context) (needsAttention, paidUndelivered int64, err error)
 }
 
 // Metrics is the registry of one daemon. Its methods are safe for
@@ -292,6 +295,10 @@ var (
 		[]string{"status"}, nil)
 	activeDesc = prometheus.NewDesc("sbpd_payment_active",
 		"1 while a payment holds the kiosk.", nil, nil)
+	attentionDesc = prometheus.NewDesc("sbpd_payments_needs_attention",
+		"Payments now in needs_attention: an administrator must decide (sbpd journal list --state needs_attention).", nil, nil)
+	undeliveredDesc = prometheus.NewDesc("sbpd_notify_paid_undelivered",
+		"Paid payments the accounting system has not been told of yet (delivery pending or given up).", nil, nil)
 	scrapeErrDesc = prometheus.NewDesc("sbpd_scrape_errors",
 		"Gauges that could not be read at this scrape, by source.", []string{"source"}, nil)
 )
@@ -301,6 +308,8 @@ func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
 	ch <- printerUpDesc
 	ch <- outboxDesc
 	ch <- activeDesc
+	ch <- attentionDesc
+	ch <- undeliveredDesc
 	ch <- scrapeErrDesc
 }
 
@@ -327,6 +336,15 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 		}
 		for status, n := range counts {
 			ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(n), status)
+		}
+	}
+	if g.src.Attention != nil {
+		na, pu, err := g.src.Attention(ctx)
+		if err != nil {
+			ch <- prometheus.MustNewConstMetric(scrapeErrDesc, prometheus.GaugeValue, 1, "attention")
+		} else {
+			ch <- prometheus.MustNewConstMetric(attentionDesc, prometheus.GaugeValue, float64(na))
+			ch <- prometheus.MustNewConstMetric(undeliveredDesc, prometheus.GaugeValue, float64(pu))
 		}
 	}
 	if g.src.Active != nil {

@@ -62,7 +62,8 @@ var metricName = regexp.MustCompile(`\bsbpd_[a-z_]+\b`)
 // suffixes included.
 func exported(t *testing.T) map[string]bool {
 	t.Helper()
-	m := metrics.New(metrics.Sources{Printer: func(context.Context) string { return "ok" }, Active: func() bool { return false }}, map[string]string{"version": "x"})
+	m := metrics.New(metrics.Sources{Printer: func(context.Context) string { return "ok" }, Active: func() bool { return false },
+		Attention: func(context.Context) (int64, int64, error) { return 0, 0, nil }}, map[string]string{"version": "x"})
 	// Vectors show in a scrape once they have a value.
 	p := plugin.Payment{ID: "P", Mode: plugin.ModeScreen, CreatedAt: t0}
 	flow(m, p, step{plugin.EvCreated, plugin.StateCreating, 0},

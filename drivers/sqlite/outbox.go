@@ -376,3 +376,19 @@ func (o *Outbox) Stuck(ctx context.Context) ([]Stuck, error) {
 	}
 	return out, nil
 }
+
+// Attention counts what a person must see to: payments now in
+// needs_attention, and paid payments the accounting system has not been
+// told of (their delivery pending or given up). Both are index ranges,
+// however long the journal is; the alerts of docs/prometheus use them, so
+// that an unresolved payment keeps alerting until it is resolved.
+func (o *Outbox) Attention(ctx context.Context) (needsAttention, paidUndelivered int64, err error) {
+	err = o.db.read.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM payments WHERE state = 'needs_attention'),
+		(SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'exhausted') AND state = 'paid')`).
+		Scan(&needsAttention, &paidUndelivered)
+	if err != nil {
+		return 0, 0, fmt.Errorf("sqlite: attention counts: %w", err)
+	}
+	return needsAttention, paidUndelivered, nil
+}
