@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/display"
@@ -51,10 +52,6 @@ decline it as the shopper's bank would, and watch the kiosk screen.`,
 
 func runDemo(cmd *cobra.Command, args []string) error {
 	f := cmd.Flags()
-	listen, _ := f.GetString("listen")
-	dataDir, _ := f.GetString("data-dir")
-	mode, _ := f.GetInt("mode")
-	statusTimeout, _ := f.GetDuration("status-timeout")
 	open, _ := f.GetBool("open")
 
 	tok := make([]byte, 16)
@@ -69,36 +66,11 @@ func runDemo(cmd *cobra.Command, args []string) error {
 	}
 	defer sb.Close()
 
-	cfg, err := config.Load("", false, nil)
+	cfg, tape, err := demoConfig(f, sb, base)
 	if err != nil {
 		return err
 	}
-	cfg.Listen, cfg.DataDir, cfg.TillID = listen, dataDir, "DEMO"
-	cfg.SBP.QRMode, cfg.SBP.MixedPayment, cfg.SBP.StatusTimeout = mode, true, statusTimeout
-	cfg.PayMaster.BaseURL, cfg.PayMaster.MerchantID, cfg.PayMaster.Token = base, sb.MerchantID(), sb.Token()
-	cfg.PayMaster.StickerID, cfg.PayMaster.TestMode = demoSticker, true
-	if dataDir == "" {
-		// A fresh journal each run: an earlier run's paid check would
-		// answer the README's first example, and the new sandbox's ids
-		// would collide with the old journal's.
-		if dataDir, err = os.MkdirTemp("", "sbpd-demo-"); err != nil {
-			return err
-		}
-	} else if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return err
-	}
-	cfg.DataDir = dataDir
-	var tape *virtualPrinter
-	if mode == 0 {
-		tape, err = newVirtualPrinter(filepath.Join(dataDir, "printer-tape.escpos"))
-		if err != nil {
-			return fmt.Errorf("virtual printer: %w", err)
-		}
-		cfg.Printer.Port = tape.path // a file: the daemon writes through PrinterPort, never opens it as a serial port
-	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
+	dataDir := cfg.DataDir
 	d := &Daemon{
 		Config:     cfg,
 		Embeddable: true, // the demo page shows the kiosk page in a frame
@@ -134,6 +106,46 @@ Press Ctrl+C to stop.
 		exec.Command("xdg-open", url).Start()
 	}
 	return d.Wait(cmd.Context())
+}
+
+// demoConfig is the demo's settings: the built-in defaults, the sandbox at
+// base, the flags, a journal directory (a new one each run unless
+// --data-dir says where) and, in mode 0, the virtual printer's tape.
+func demoConfig(f *pflag.FlagSet, sb *sandbox.Server, base string) (*config.Config, *virtualPrinter, error) {
+	listen, _ := f.GetString("listen")
+	dataDir, _ := f.GetString("data-dir")
+	mode, _ := f.GetInt("mode")
+	statusTimeout, _ := f.GetDuration("status-timeout")
+	cfg, err := config.Load("", false, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Listen, cfg.TillID = listen, "DEMO"
+	cfg.SBP.QRMode, cfg.SBP.MixedPayment, cfg.SBP.StatusTimeout = mode, true, statusTimeout
+	cfg.PayMaster.BaseURL, cfg.PayMaster.MerchantID, cfg.PayMaster.Token = base, sb.MerchantID(), sb.Token()
+	cfg.PayMaster.StickerID, cfg.PayMaster.TestMode = demoSticker, true
+	if dataDir == "" {
+		// A fresh journal each run: an earlier run's paid check would
+		// answer the README's first example, and the new sandbox's ids
+		// would collide with the old journal's.
+		if dataDir, err = os.MkdirTemp("", "sbpd-demo-"); err != nil {
+			return nil, nil, err
+		}
+	} else if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, nil, err
+	}
+	cfg.DataDir = dataDir
+	var tape *virtualPrinter
+	if mode == 0 {
+		if tape, err = newVirtualPrinter(filepath.Join(dataDir, "printer-tape.escpos")); err != nil {
+			return nil, nil, fmt.Errorf("virtual printer: %w", err)
+		}
+		cfg.Printer.Port = tape.path // a file: the daemon writes through PrinterPort, never opens it as a serial port
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	return cfg, tape, nil
 }
 
 // demoRoutes are the demo page, its script and style, the bank's buttons
