@@ -5,6 +5,7 @@
 # anonymous part (heap, stacks: what sbpd itself allocates). Runs against `sbpd sandbox` on loopback.
 # Usage: scripts/bench-serve.sh [runs]   (default 20)
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3 # the Go go.mod needs, fetched through the Go module proxy
 runs=${1:-20}
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)

@@ -15,6 +15,7 @@
 # Install it with `apt install ./dist/sbpd_VERSION_ARCH.deb`; see
 # packaging/README.md.
 set -eu
+export GOTOOLCHAIN=go1.27.3 # the Go go.mod needs, fetched through the Go module proxy
 
 cd "$(dirname "$0")/.."
 

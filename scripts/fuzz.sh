@@ -15,6 +15,7 @@
 # One target alone, for as long as you like (Ctrl-C stops it):
 #   go test -run '^$' -fuzz '^FuzzStartBody$' ./drivers/tillapi
 set -u
+export GOTOOLCHAIN=go1.27.3 # the Go go.mod needs, fetched through the Go module proxy
 
 duration=${1:-5000x}
 cd "$(dirname "$0")/.." || exit 2

@@ -631,12 +631,7 @@ func tapDialogButtons(t *testing.T, browser context.Context, h *e2e, till tillCl
 // the page reconnects by itself and shows the next change without a reload.
 func TestBrowser_RecoversAfterRestart(t *testing.T) {
 	browser := startBrowser(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := portBelowEphemeral(t)
 	h := newE2E(t, func(c *config.Config) { c.Listen = addr }) // the same address after the restart
 	k := openKioskPage(t, browser, h.d.URL(), screen43)
 	p := h.start("000153", 25990, false)
@@ -666,4 +661,21 @@ func TestBrowser_RecoversAfterRestart(t *testing.T) {
 	if s := k.pageShown(); s.Link != "up" {
 		t.Fatalf("the page's link is %q after the restart", s.Link)
 	}
+}
+
+// portBelowEphemeral finds a free loopback port below Linux's ephemeral
+// range (32768 and up), where nothing else running on the machine (other
+// test binaries, Chromium) is handed a port by the kernel in the moment
+// between this check and the daemon's own listen.
+func portBelowEphemeral(t *testing.T) string {
+	t.Helper()
+	for port := 20000 + os.Getpid()%5000; port < 32000; port += 7 {
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port below 32000")
+	return ""
 }
