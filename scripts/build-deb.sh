@@ -71,6 +71,8 @@ trap 'rm -rf "$work"' EXIT INT TERM
 CGO_ENABLED=1 GOOS=linux GOARCH=$GOARCH go build -trimpath \
 	-ldflags "-s -w -X main.version=$VERSION" -o "$work/sbpd" ./cmd/sbpd
 
-# mkdeb runs on this machine (GOARCH is the target's, not its own).
-GOARCH= GOOS= go run ./packaging/mkdeb -config packaging/nfpm.yaml \
-	-version "$VERSION" -arch "$ARCH" -binary "$work/sbpd" -out "$OUT"
+# mkdeb runs on this machine (GOARCH is the target's, not its own); it is a
+# module of its own (packaging/go.mod), so nfpm stays out of the daemon's.
+case $OUT in /*) out=$OUT ;; *) out=$PWD/$OUT ;; esac
+(cd packaging && GOARCH= GOOS= go run ./mkdeb -config nfpm.yaml \
+	-version "$VERSION" -arch "$ARCH" -binary "$work/sbpd" -out "$out")

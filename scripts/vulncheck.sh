@@ -26,7 +26,7 @@ fi
 bins=$(mktemp -d)
 trap 'rm -rf "$bins"' EXIT
 CGO_ENABLED=1 go build -o "$bins/sbpd" ./cmd/sbpd
-go build -o "$bins/mkdeb" ./packaging/mkdeb
+(cd packaging && go build -o "$bins/mkdeb" ./mkdeb) # its own module
 status=0
 for b in "$bins/sbpd" "$bins/mkdeb"; do
   echo "govulncheck $(basename "$b") (database $vulndb_version):"

@@ -50,8 +50,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// goBuild builds a package of this module into the test run's build directory as name.
-func goBuild(name, pkg string, args ...string) (string, error) {
+// goBuild builds pkg of the module in dir (relative to this package: the
+// daemon's module at ../.., this packaging module at ..) into the test
+// run's build directory as name.
+func goBuild(name, dir, pkg string, args ...string) (string, error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
@@ -59,7 +61,7 @@ func goBuild(name, pkg string, args ...string) (string, error) {
 	path := filepath.Join(shared, name)
 	args = append(append([]string{"build", "-o", path}, args...), pkg)
 	cmd := exec.Command(goTool, args...)
-	cmd.Dir = filepath.Join("..", "..")
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -76,7 +78,7 @@ func sbpdBinary(t *testing.T) string {
 		if raceBuild {
 			args = append(args, "-race")
 		}
-		binaryPath, binaryErr = goBuild("sbpd", "./cmd/sbpd", args...)
+		binaryPath, binaryErr = goBuild("sbpd", filepath.Join("..", ".."), "./cmd/sbpd", args...)
 	})
 	if binaryErr != nil {
 		t.Fatal(binaryErr)
@@ -88,7 +90,7 @@ func sbpdBinary(t *testing.T) string {
 // detector nfpm's gzip takes half a minute for sbpd's 40 MB.
 func mkdebCommand(t *testing.T) string {
 	t.Helper()
-	mkdebOnce.Do(func() { mkdebPath, mkdebErr = goBuild("mkdeb", "./packaging/mkdeb") })
+	mkdebOnce.Do(func() { mkdebPath, mkdebErr = goBuild("mkdeb", "..", "./mkdeb") })
 	if mkdebErr != nil {
 		t.Fatal(mkdebErr)
 	}
