@@ -68,11 +68,12 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 # -s -w: no symbol table or DWARF (panics still have file:line); -trimpath:
 # no build paths in the binary.
-CGO_ENABLED=1 GOOS=linux GOARCH=$GOARCH go build -trimpath \
+CGO_ENABLED=1 GOOS=linux GOARCH=$GOARCH go build -trimpath -buildmode=pie \
 	-ldflags "-s -w -X main.version=$VERSION" -o "$work/sbpd" ./cmd/sbpd
 
 # mkdeb runs on this machine (GOARCH is the target's, not its own); it is a
 # module of its own (packaging/go.mod), so nfpm stays out of the daemon's.
 case $OUT in /*) out=$OUT ;; *) out=$PWD/$OUT ;; esac
 (cd packaging && GOARCH= GOOS= go run ./mkdeb -config nfpm.yaml \
-	-version "$VERSION" -arch "$ARCH" -binary "$work/sbpd" -out "$out")
+	-version "$VERSION" -arch "$ARCH" -binary "$work/sbpd" -out "$out" \
+	${MAINTAINER:+-maintainer "$MAINTAINER"})

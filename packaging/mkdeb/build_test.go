@@ -143,3 +143,31 @@ func TestLibcDepends(t *testing.T) {
 		t.Error("versionLess orders glibc versions wrongly")
 	}
 }
+
+// TestBuild_Maintainer: the package names a real-looking maintainer by
+// default (lintian's bogus-mail-host refused sbpd@localhost), the
+// packager's own with -maintainer, and a malformed one is refused.
+func TestBuild_Maintainer(t *testing.T) {
+	if _, err := exec.LookPath("dpkg-deb"); err != nil {
+		t.Skip("no dpkg-deb")
+	}
+	bin := smallELF(t)
+	config := filepath.Join("..", "nfpm.yaml")
+	for _, c := range []struct{ flag, want string }{
+		{"", "sbpd maintainers <maintainers@sbpd.dev>"},
+		{"Kiosk Team <kiosk@example.org>", "Kiosk Team <kiosk@example.org>"},
+	} {
+		path, err := build(options{Config: config, Version: "1.0.0", Arch: debArch(), Binary: bin, OutDir: t.TempDir(), Maintainer: c.flag})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := debFields(t, path)["Maintainer"]; got != c.want {
+			t.Errorf("-maintainer %q: Maintainer %q, want %q", c.flag, got, c.want)
+		}
+	}
+	for _, bad := range []string{"kiosk@example.org", "Kiosk <kiosk@localhost>", "Kiosk Team"} {
+		if _, err := build(options{Config: config, Version: "1.0.0", Arch: debArch(), Binary: bin, OutDir: t.TempDir(), Maintainer: bad}); err == nil {
+			t.Errorf("-maintainer %q accepted", bad)
+		}
+	}
+}

@@ -42,6 +42,9 @@ type options struct {
 	Arch    string // Debian architecture (amd64) or GOARCH (arm means armhf)
 	Binary  string // the sbpd binary
 	OutDir  string // where the .deb goes; created if missing
+	// Maintainer, if set, replaces the configuration's maintainer: the
+	// packager's "Name <address>".
+	Maintainer string
 }
 
 func main() {
@@ -51,6 +54,7 @@ func main() {
 	flag.StringVar(&o.Arch, "arch", defaultArch(runtime.GOARCH), "Debian architecture of the binary")
 	flag.StringVar(&o.Binary, "binary", "sbpd", "the sbpd binary to package")
 	flag.StringVar(&o.OutDir, "out", "dist", "directory to write the .deb to")
+	flag.StringVar(&o.Maintainer, "maintainer", "", `the packager's "Name <address>", instead of nfpm.yaml's`)
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mkdeb -version VERSION [-binary sbpd] [-arch ARCH] [-config packaging/nfpm.yaml] [-out dist]\n\n")
 		flag.PrintDefaults()
@@ -119,6 +123,12 @@ func build(o options) (string, error) {
 	})
 	if err != nil {
 		return "", err
+	}
+	if o.Maintainer != "" {
+		if !strings.Contains(o.Maintainer, "<") || !strings.HasSuffix(o.Maintainer, ">") || strings.HasSuffix(o.Maintainer, "@localhost>") {
+			return "", fmt.Errorf("-maintainer %q: give a name and a real mail address, e.g. \"Kiosk Team <kiosk@example.org>\"", o.Maintainer)
+		}
+		info.Maintainer = o.Maintainer
 	}
 	if info.Version != o.Version || info.Arch != arch {
 		return "", fmt.Errorf("%s makes version %q and arch %q, not -version %q and -arch %q: it must say version: ${VERSION}, version_schema: none and arch: ${ARCH}",

@@ -74,7 +74,7 @@ func goBuild(name, dir, pkg string, args ...string) (string, error) {
 func sbpdBinary(t *testing.T) string {
 	t.Helper()
 	binaryOnce.Do(func() {
-		args := []string{"-ldflags", "-s -w -X main.version=" + testVersion}
+		args := []string{"-buildmode=pie", "-ldflags", "-s -w -X main.version=" + testVersion}
 		if raceBuild {
 			args = append(args, "-race")
 		}
@@ -268,6 +268,7 @@ var wantFiles = map[string]string{
 	"/etc/sbpd/sbpd.env":                   "-rw-r-----",
 	"/usr/share/doc/sbpd/README.md":        "-rw-r--r--",
 	"/usr/share/doc/sbpd/README.Debian":    "-rw-r--r--",
+	"/usr/share/doc/sbpd/copyright":        "-rw-r--r--",
 }
 
 var wantConffiles = []string{"/etc/sbpd/sbpd.env", "/etc/sbpd/sbpd.yaml"}
