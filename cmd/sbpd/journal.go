@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -65,7 +64,7 @@ func backofficeCmd(cmd *cobra.Command, withPayMaster bool, run func(*cobra.Comma
 
 // journalService is the back office over the journal db, without PayMaster.
 func journalService(db *sqlite.DB) *backoffice.Service {
-	return &backoffice.Service{Journal: db.Journal(), Outbox: outboxPort{db.Outbox()}, PageSize: plugin.MaxLimit}
+	return &backoffice.Service{Journal: db.Journal(), Outbox: db.Outbox(), PageSize: plugin.MaxLimit}
 }
 
 // attachPayMaster gives svc the PayMaster client of the settings cfg.
@@ -93,31 +92,4 @@ func attachPayMaster(svc *backoffice.Service, cfg *config.Config) error {
 func who(cmd *cobra.Command) string {
 	by, _ := cmd.Flags().GetString("by")
 	return backoffice.Who(by, os.Getenv)
-}
-
-// outboxPort is the SQLite outbox in the back office's types.
-type outboxPort struct{ *sqlite.Outbox }
-
-func (o outboxPort) Status(ctx context.Context, id string) (backoffice.Notice, error) {
-	ns, err := o.Outbox.Status(ctx, id)
-	n := backoffice.Notice{PaymentID: ns.PaymentID, State: ns.State, EnteredByHand: ns.EnteredByHand,
-		EnteredBy: ns.EnteredBy, EnteredReason: ns.EnteredReason, Deliveries: []backoffice.Delivery{}}
-	for _, d := range ns.Deliveries {
-		n.Deliveries = append(n.Deliveries, backoffice.Delivery(d))
-	}
-	return n, err
-}
-
-func (o outboxPort) Requeue(ctx context.Context, id, who, why string) (backoffice.Delivery, error) {
-	d, err := o.Outbox.Requeue(ctx, id, who, why)
-	return backoffice.Delivery(d), err
-}
-
-func (o outboxPort) Stuck(ctx context.Context) ([]backoffice.Stuck, error) {
-	st, err := o.Outbox.Stuck(ctx)
-	out := make([]backoffice.Stuck, len(st))
-	for i, s := range st {
-		out[i] = backoffice.Stuck{Payment: s.Payment, Delivery: backoffice.Delivery(s.Delivery)}
-	}
-	return out, err
 }

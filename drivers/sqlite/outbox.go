@@ -32,17 +32,7 @@ type Outbox struct {
 func (db *DB) Outbox() *Outbox { return &Outbox{db: db} }
 
 // Delivery is one row of the outbox: one final state of one payment.
-type Delivery struct {
-	ID          string       `json:"delivery_id"` // "<payment id>:<state>"
-	PaymentID   string       `json:"payment_id"`
-	State       plugin.State `json:"state"`
-	Status      string       `json:"status"`
-	Attempts    int          `json:"attempts"`
-	NextAt      time.Time    `json:"next_at"`
-	LastError   string       `json:"last_error,omitempty"`
-	CreatedAt   time.Time    `json:"created_at"`
-	DeliveredAt time.Time    `json:"delivered_at,omitempty"`
-}
+type Delivery = plugin.Delivery
 
 // DueDelivery is a delivery to send now, with the payment as recorded.
 type DueDelivery struct {
@@ -52,21 +42,11 @@ type DueDelivery struct {
 
 // NotifyStatus is whether, and how, the accounting system was told about a
 // payment.
-type NotifyStatus struct {
-	PaymentID     string       `json:"payment_id"`
-	State         plugin.State `json:"state"`
-	EnteredByHand bool         `json:"entered_by_hand"`
-	EnteredBy     string       `json:"entered_by,omitempty"`
-	EnteredReason string       `json:"entered_reason,omitempty"`
-	Deliveries    []Delivery   `json:"deliveries"` // oldest first
-}
+type NotifyStatus = plugin.Notice
 
 // Stuck is a paid payment whose notification is exhausted: PayKeeper's
 // "Совершён без оповещения" (paid, but the accounting system was not told).
-type Stuck struct {
-	Payment  plugin.Payment `json:"payment"`
-	Delivery Delivery       `json:"delivery"`
-}
+type Stuck = plugin.Stuck
 
 // Event kinds the outbox appends to a payment's history.
 const (

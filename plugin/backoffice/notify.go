@@ -4,41 +4,19 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/sbpd/sbpd/plugin"
 )
 
 // Delivery is one notification of one final state of a payment.
-type Delivery struct {
-	ID          string       `json:"delivery_id"` // "<payment id>:<state>"
-	PaymentID   string       `json:"payment_id"`
-	State       plugin.State `json:"state"`
-	Status      string       `json:"status"` // pending, delivered, exhausted, cancelled
-	Attempts    int          `json:"attempts"`
-	NextAt      time.Time    `json:"next_at"`
-	LastError   string       `json:"last_error,omitempty"`
-	CreatedAt   time.Time    `json:"created_at"`
-	DeliveredAt time.Time    `json:"delivered_at,omitempty"`
-}
+type Delivery = plugin.Delivery
 
 // Notice is whether, and how, the accounting system was told about a
 // payment.
-type Notice struct {
-	PaymentID     string       `json:"payment_id"`
-	State         plugin.State `json:"state"`
-	EnteredByHand bool         `json:"entered_by_hand"`
-	EnteredBy     string       `json:"entered_by,omitempty"`
-	EnteredReason string       `json:"entered_reason,omitempty"`
-	Deliveries    []Delivery   `json:"deliveries"` // oldest first
-}
+type Notice = plugin.Notice
 
-// Stuck is a paid payment whose notification is exhausted: paid, but the
-// accounting system was not told ("Совершён без оповещения").
-type Stuck struct {
-	Payment  plugin.Payment `json:"payment"`
-	Delivery Delivery       `json:"delivery"`
-}
+// Stuck is a paid payment whose notification is exhausted.
+type Stuck = plugin.Stuck
 
 // Resync queues the notification of a final payment again, with its
 // delivery id kept, by who for why (why may be empty). A payment entered

@@ -1,0 +1,35 @@
+package plugin
+
+import "time"
+
+// Delivery is one notification of one final state of a payment to the
+// accounting system: one row of the journal's outbox.
+type Delivery struct {
+	ID          string    `json:"delivery_id"` // "<payment id>:<state>"
+	PaymentID   string    `json:"payment_id"`
+	State       State     `json:"state"`
+	Status      string    `json:"status"` // pending, delivered, exhausted, cancelled
+	Attempts    int       `json:"attempts"`
+	NextAt      time.Time `json:"next_at"`
+	LastError   string    `json:"last_error,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	DeliveredAt time.Time `json:"delivered_at,omitempty"`
+}
+
+// Notice is whether, and how, the accounting system was told about a
+// payment.
+type Notice struct {
+	PaymentID     string     `json:"payment_id"`
+	State         State      `json:"state"`
+	EnteredByHand bool       `json:"entered_by_hand"`
+	EnteredBy     string     `json:"entered_by,omitempty"`
+	EnteredReason string     `json:"entered_reason,omitempty"`
+	Deliveries    []Delivery `json:"deliveries"` // oldest first
+}
+
+// Stuck is a paid payment whose notification was given up: paid, but the
+// accounting system was not told ("Совершён без оповещения").
+type Stuck struct {
+	Payment  Payment  `json:"payment"`
+	Delivery Delivery `json:"delivery"`
+}
