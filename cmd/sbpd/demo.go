@@ -20,6 +20,7 @@ import (
 	"github.com/sbpd/sbpd/display"
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
 	"github.com/sbpd/sbpd/drivers/tillapi"
+	"github.com/sbpd/sbpd/printer"
 )
 
 //go:embed demo/index.html demo/demo.js demo/demo.css
@@ -92,7 +93,7 @@ func runDemo(cmd *cobra.Command, args []string) error {
 	url := d.URL() + "/demo"
 	printed := ""
 	if tape != nil {
-		printed = "\n  receipt tape:  " + tape.path + " (ESC/POS bytes of every slip)"
+		printed = "\n  receipt tape:  " + tape.Path() + " (ESC/POS bytes of every slip)"
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), `sbpd demo is running.
   demo page:     %s
@@ -111,7 +112,7 @@ Press Ctrl+C to stop.
 // demoConfig is the demo's settings: the built-in defaults, the sandbox at
 // base, the flags, a journal directory (a new one each run unless
 // --data-dir says where) and, in mode 0, the virtual printer's tape.
-func demoConfig(f *pflag.FlagSet, sb *sandbox.Server, base string) (*config.Config, *virtualPrinter, error) {
+func demoConfig(f *pflag.FlagSet, sb *sandbox.Server, base string) (*config.Config, *printer.Tape, error) {
 	listen, _ := f.GetString("listen")
 	dataDir, _ := f.GetString("data-dir")
 	mode, _ := f.GetInt("mode")
@@ -135,12 +136,12 @@ func demoConfig(f *pflag.FlagSet, sb *sandbox.Server, base string) (*config.Conf
 		return nil, nil, err
 	}
 	cfg.DataDir = dataDir
-	var tape *virtualPrinter
+	var tape *printer.Tape
 	if mode == 0 {
-		if tape, err = newVirtualPrinter(filepath.Join(dataDir, "printer-tape.escpos")); err != nil {
+		if tape, err = printer.NewTape(filepath.Join(dataDir, "printer-tape.escpos")); err != nil {
 			return nil, nil, fmt.Errorf("virtual printer: %w", err)
 		}
-		cfg.Printer.Port = tape.path // a file: the daemon writes through PrinterPort, never opens it as a serial port
+		cfg.Printer.Port = tape.Path() // a file: the daemon writes through PrinterPort, never opens it as a serial port
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
@@ -150,7 +151,7 @@ func demoConfig(f *pflag.FlagSet, sb *sandbox.Server, base string) (*config.Conf
 
 // demoRoutes are the demo page, its script and style, the bank's buttons
 // (the sandbox's control routes) and the virtual printer's tape, if any.
-func demoRoutes(sb *sandbox.Server, tape *virtualPrinter) map[string]http.Handler {
+func demoRoutes(sb *sandbox.Server, tape *printer.Tape) map[string]http.Handler {
 	page, _ := demoFS.ReadFile("demo/index.html")
 	script, _ := demoFS.ReadFile("demo/demo.js")
 	style, _ := demoFS.ReadFile("demo/demo.css")
@@ -176,7 +177,7 @@ func demoRoutes(sb *sandbox.Server, tape *virtualPrinter) map[string]http.Handle
 				w.Write([]byte(`{"status":"not_configured"}`))
 				return
 			}
-			json.NewEncoder(w).Encode(tape.stats())
+			json.NewEncoder(w).Encode(tape.Stats())
 		}),
 	}
 }

@@ -1,17 +1,15 @@
-package main
+package printer
 
 import (
 	"os"
 	"sync"
 	"time"
-
-	"github.com/sbpd/sbpd/printer"
 )
 
-// virtualPrinter is the demo's receipt printer: a healthy printer whose
+// Tape is a virtual receipt printer (sbpd demo's): a healthy printer whose
 // tape is a file. Status queries (DLE EOT n, sent as their own write) get
 // the "all clear" answer; every other byte is appended to the file.
-type virtualPrinter struct {
+type Tape struct {
 	path string
 
 	mu     sync.Mutex
@@ -21,17 +19,18 @@ type virtualPrinter struct {
 	lastAt time.Time
 }
 
-var _ printer.Port = (*virtualPrinter)(nil)
+var _ Port = (*Tape)(nil)
 
-func newVirtualPrinter(path string) (*virtualPrinter, error) {
+// NewTape starts an empty tape in the file path.
+func NewTape(path string) (*Tape, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	return &virtualPrinter{path: path}, f.Close()
+	return &Tape{path: path}, f.Close()
 }
 
-func (v *virtualPrinter) Write(b []byte) (int, error) {
+func (v *Tape) Write(b []byte) (int, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(b) == 3 && b[0] == 0x10 && b[1] == 0x04 && b[2] >= 1 && b[2] <= 4 {
@@ -56,7 +55,7 @@ func (v *virtualPrinter) Write(b []byte) (int, error) {
 	return n, err
 }
 
-func (v *virtualPrinter) Read(b []byte) (int, error) {
+func (v *Tape) Read(b []byte) (int, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	n := copy(b, v.reply)
@@ -64,10 +63,14 @@ func (v *virtualPrinter) Read(b []byte) (int, error) {
 	return n, nil // nothing queued reads as a timeout, as on a serial port
 }
 
-func (v *virtualPrinter) SetReadTimeout(time.Duration) error { return nil }
+func (v *Tape) SetReadTimeout(time.Duration) error { return nil }
 
-// stats is what the demo page shows about the tape.
-func (v *virtualPrinter) stats() map[string]any {
+// Path is the tape's file.
+func (v *Tape) Path() string { return v.path }
+
+// Stats is what the demo page shows about the tape: the file, bytes and
+// slips written, and when the last slip was.
+func (v *Tape) Stats() map[string]any {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	s := map[string]any{"file": v.path, "bytes": v.bytes, "slips": v.slips}
