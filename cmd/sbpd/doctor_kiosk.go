@@ -59,9 +59,8 @@ func (d *kioskSettings) kiosk() *doctor.Kiosk {
 		return doctorPayMaster{gw}, err
 	}
 	k.Printer = func(ctx context.Context) (doctor.PrinterReport, error) {
-		r, err := printerStatus(ctx, c)
-		str := func(key string) string { s, _ := r[key].(string); return s }
-		return doctor.PrinterReport{Status: str("status"), State: str("state"), Error: str("error"), ViaDaemon: str("via") == "daemon"}, err
+		r := askPrinter(ctx, c)
+		return doctor.PrinterReport{Status: r.Status, State: r.State, Error: r.Error, ViaDaemon: r.Via == "daemon"}, nil
 	}
 	return k
 }

@@ -162,15 +162,3 @@ func askPrinter(ctx context.Context, cfg *config.Config) metrics.PrinterHealth {
 	health.Printer.Via = "daemon"
 	return *health.Printer
 }
-
-// printerStatus is askPrinter's report by JSON name.
-//
-// Deprecated: for doctor until it reads metrics.PrinterHealth; use askPrinter.
-func printerStatus(ctx context.Context, cfg *config.Config) (map[string]any, error) {
-	b, err := json.Marshal(askPrinter(ctx, cfg))
-	var m map[string]any
-	if err == nil {
-		err = json.Unmarshal(b, &m)
-	}
-	return m, err
-}
