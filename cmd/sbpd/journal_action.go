@@ -192,7 +192,7 @@ func printReconcile(w io.Writer, rep backoffice.Report, apply bool) {
 		case d.Safe != "" && !apply:
 			detail += "; --apply makes it " + string(d.Safe)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", plugin.Printable(d.Kind), plugin.Printable(dash(d.PaymentID)), plugin.Printable(d.OrderNo),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", plugin.Printable(d.Kind), backoffice.Dash(d.PaymentID), plugin.Printable(d.OrderNo),
 			plugin.Printable(side(d.State, d.Amount)), plugin.Printable(side(d.PayMasterStatus, d.PayMasterAmount)), plugin.Printable(detail))
 	}
 	tw.Flush()

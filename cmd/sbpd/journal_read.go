@@ -8,10 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"strconv"
-	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -143,7 +140,7 @@ func runJournalList(cmd *cobra.Command, _ []string) error {
 		fmt.Fprintln(cmd.ErrOrStderr(), "no payments match")
 		return nil
 	}
-	if err := writeTable(cmd.OutOrStdout(), ps); err != nil {
+	if err := backoffice.WriteTable(cmd.OutOrStdout(), ps, journalZone()); err != nil {
 		return err
 	}
 	if more {
@@ -165,46 +162,6 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-const tableTime = "2006-01-02 15:04:05"
-
-// writeTable prints the payments one line each. Every text column goes
-// through plugin.Printable: a check id, order number, PayMaster id or
-// reason came from outside and may hold terminal escapes or a tab.
-func writeTable(w io.Writer, ps []*plugin.Payment) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CREATED\tCHECK\tORDER NO\tAMOUNT\tMODE\tSTATE\tPAYMASTER ID\tREASON")
-	for _, p := range ps {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d %s\t%s\t%s\t%s\n",
-			p.CreatedAt.In(journalZone()).Format(tableTime), dash(p.CheckID), dash(p.OrderNo), plugin.FormatRoubles(p.Amount),
-			int(p.Mode), plugin.Printable(p.Mode.String()), dash(string(p.State)), dash(p.PayMasterID), shortReason(p))
-	}
-	return tw.Flush()
-}
-
-// dash is s made printable, or "-" when it is empty.
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return plugin.Printable(s)
-}
-
-// shortReason is the reason column: the reason code, else the error
-// message, made printable and cut to 40 characters.
-func shortReason(p *plugin.Payment) string {
-	s := string(p.Reason)
-	if s == "" && p.Error != nil {
-		s = p.Error.Message
-	}
-	if s == "" {
-		return "-"
-	}
-	s = plugin.Printable(s)
-	if utf8.RuneCountInString(s) > 40 {
-		s = string([]rune(s)[:39]) + "…"
-	}
-	return s
-}
 
 func newJournalShowCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -230,101 +187,14 @@ PayMaster id when only one payment has it.`,
 				TillID       string            `json:"till_id,omitempty"`
 				Notification backoffice.Notice `json:"notification"`
 				Events       []plugin.Event    `json:"events"`
-			}{sh.Payment, tillOf(sh.Payment), sh.Notification, sh.Events})
+			}{sh.Payment, backoffice.TillOf(sh.Payment), sh.Notification, sh.Events})
 		}
-		return writeShow(cmd.OutOrStdout(), sh.Payment, notificationText(sh.Notification), sh.Events)
+		return backoffice.WriteShow(cmd.OutOrStdout(), sh, journalZone())
 	})
 }
 
-// notificationText says whether the accounting system was told.
-func notificationText(ns backoffice.Notice) string {
-	if ns.EnteredByHand {
-		return fmt.Sprintf("entered by hand in the accounting system by %s (%s): never sent", dash(ns.EnteredBy), dash(ns.EnteredReason))
-	}
-	if len(ns.Deliveries) == 0 {
-		if ns.State.Final() {
-			return "not queued"
-		}
-		return "sent once the payment is final"
-	}
-	d := ns.Deliveries[len(ns.Deliveries)-1]
-	switch d.Status {
-	case "delivered":
-		return fmt.Sprintf("delivered %s (%s, %d attempt(s))", d.DeliveredAt.In(journalZone()).Format(tableTime), d.ID, d.Attempts)
-	case "exhausted":
-		text := fmt.Sprintf("NOT DELIVERED after %d attempts (%s)", d.Attempts, dash(d.LastError))
-		if d.State == plugin.StatePaid {
-			text += ": paid without notification; send again with sbpd journal resync " + ns.PaymentID
-		}
-		return text
-	case "pending":
-		if d.Attempts == 0 {
-			return "queued (" + d.ID + ")"
-		}
-		return fmt.Sprintf("retrying: %d attempt(s) failed (%s), next at %s", d.Attempts, dash(d.LastError), d.NextAt.In(journalZone()).Format(tableTime))
-	}
-	return d.Status + " (" + d.ID + ")"
-}
 
-// writeShow prints every field of p and its events. Every value goes
-// through plugin.Printable: most came from the till, PayMaster or the
-// accounting system and may hold terminal escapes.
-func writeShow(w io.Writer, p *plugin.Payment, notification string, evs []plugin.Event) error {
-	z := journalZone()
-	when := func(t time.Time) string {
-		if t.IsZero() {
-			return "-"
-		}
-		return t.In(z).Format(tableTime + " -07:00")
-	}
-	errText := "-"
-	if p.Error != nil {
-		errText = p.Error.Code + ": " + p.Error.Message
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, kv := range [][2]string{
-		{"id", p.ID},
-		{"check", dash(p.CheckID)},
-		{"order no", dash(p.OrderNo)},
-		{"till", dash(tillOf(p))},
-		{"amount", plugin.FormatRoubles(p.Amount) + " RUB (" + strconv.FormatInt(p.Amount, 10) + " kopecks)"},
-		{"mixed", strconv.FormatBool(p.Mixed)},
-		{"mode", fmt.Sprintf("%d %s", int(p.Mode), p.Mode)},
-		{"state", fmt.Sprintf("%s (%d)", p.State, p.StateCode)},
-		{"message", dash(p.Message)},
-		{"reason", dash(string(p.Reason))},
-		{"error", errText},
-		{"paymaster id", dash(p.PayMasterID)},
-		{"paymaster status", dash(p.PayMasterStatus)},
-		{"result code", dash(p.ResultCode)},
-		{"cancel requested", strconv.FormatBool(p.CancelRequested)},
-		{"cancel sent", strconv.FormatBool(p.CancelSent)},
-		{"late settle", strconv.FormatBool(p.LateSettle)},
-		{"notification", notification},
-		{"qr payload", dash(p.QRPayload)},
-		{"created", when(p.CreatedAt)},
-		{"updated", when(p.UpdatedAt)},
-		{"expires", when(p.ExpiresAt)},
-	} {
-		fmt.Fprintf(tw, "%s:\t%s\n", kv[0], plugin.Printable(kv[1]))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nevents (%d):\n", len(evs))
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tKIND\tSTATE\tACTOR\tDETAIL")
-	for _, ev := range evs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ev.At.In(z).Format(tableTime+".000"), dash(ev.Kind), plugin.Printable(string(ev.State)), dash(ev.Actor), dash(ev.Detail))
-	}
-	return tw.Flush()
-}
 
-// tillOf is the till id in p's order number, or "".
-func tillOf(p *plugin.Payment) string {
-	till, _, _ := plugin.ParseOrderNo(p.OrderNo, p.CheckID)
-	return till
-}
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
