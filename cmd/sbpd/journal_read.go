@@ -162,7 +162,6 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-
 func newJournalShowCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show ID",
@@ -192,9 +191,6 @@ PayMaster id when only one payment has it.`,
 		return backoffice.WriteShow(cmd.OutOrStdout(), sh, journalZone())
 	})
 }
-
-
-
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
