@@ -81,9 +81,9 @@ func fromThisKiosk(r *http.Request) bool {
 
 // act handles POST /screen/payments/{id}/{action}: the shopper tapped
 // Повторить or Отменить. It acts only on the payment on show and only
-// while its dialog is (status_unknown), so the screen's routes cannot start
-// or end any other payment. The answer is the payment as the till API
-// returns it; the page takes the new state from the event stream.
+// while the screen offers that button (refusal), so the screen's routes
+// cannot start or end any other payment. The answer is the payment as the
+// till API returns it; the page takes the new state from the event stream.
 func (s *Screen) act(action string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		actions := s.Actions // read now: the daemon may set it after Routes
@@ -104,14 +104,8 @@ func (s *Screen) act(action string) http.HandlerFunc {
 		}
 		id := r.PathValue("id")
 		p, ok := s.Current()
-		switch {
-		case !ok || p.ID != id:
-			writeError(w, http.StatusConflict, "not_on_screen",
-				fmt.Sprintf("payment %s is not the one on the kiosk screen: the screen's buttons act only on the payment it shows", id))
-			return
-		case p.State != plugin.StateStatusUnknown:
-			writeError(w, http.StatusConflict, "no_dialog",
-				fmt.Sprintf("payment %s is %s: Повторить and Отменить act only while the screen asks the shopper to choose (status_unknown)", id, p.State))
+		if code, msg := s.refusal(action, id, p, ok); code != "" {
+			writeError(w, http.StatusConflict, code, msg)
 			return
 		}
 		call := actions.Retry
@@ -126,6 +120,33 @@ func (s *Screen) act(action string) http.HandlerFunc {
 		got.Decorate()
 		writeJSON(w, http.StatusOK, got)
 	}
+}
+
+// refusal says why a button's request for payment id must not reach the
+// engine (a 409 code and message), or "" when it may: the payment must be
+// the one on show (p, if shown); Повторить acts only in its dialog
+// (status_unknown); Отменить also on the QR, printed-QR and sticker screens
+// (awaiting_payment) unless HideCancel, and again while canceling, where
+// the engine answers with the payment and sends nothing: exactly one
+// cancel, however often it is tapped.
+func (s *Screen) refusal(action, id string, p plugin.Payment, shown bool) (code, msg string) {
+	if !shown || p.ID != id {
+		return "not_on_screen", fmt.Sprintf("payment %s is not the one on the kiosk screen: the screen's buttons act only on the payment it shows", id)
+	}
+	switch {
+	case p.State == plugin.StateStatusUnknown:
+		return "", ""
+	case action != actionCancel:
+	case p.State == plugin.StateCanceling:
+		return "", ""
+	case p.State == plugin.StateAwaitingPayment && s.HideCancel:
+		return "no_cancel_button", fmt.Sprintf("payment %s is %s and this kiosk's screen has no Отменить of its own "+
+			"(screen.cancel_button = false): the till software cancels through POST /api/v1/payments/{id}/cancel", id, p.State)
+	case p.State == plugin.StateAwaitingPayment:
+		return "", ""
+	}
+	return "no_dialog", fmt.Sprintf("payment %s is %s: Повторить acts only while the screen asks the shopper to choose (status_unknown), "+
+		"Отменить also while it awaits the payment (awaiting_payment)", id, p.State)
 }
 
 // failWith answers with the engine's error: a *plugin.Error with a known

@@ -112,7 +112,9 @@ func TestScreen_ButtonsActOnTheDialogOnShow(t *testing.T) {
 }
 
 // TestScreen_ButtonsActOnlyOnTheDialogOnShow: the screen's routes touch no
-// other payment and no other state; nothing reaches the engine.
+// other payment and no other state (Повторить only the dialog, Отменить
+// also awaiting_payment and canceling: TestScreen_CancelBeforeTheDialog);
+// nothing reaches the engine.
 func TestScreen_ButtonsActOnlyOnTheDialogOnShow(t *testing.T) {
 	fake := &fakeActions{}
 	for _, action := range []string{"retry", "cancel"} {
@@ -131,8 +133,11 @@ func TestScreen_ButtonsActOnlyOnTheDialogOnShow(t *testing.T) {
 				t.Fatalf("%s of %s while P1 is on show: %d %s", action, other, rec.Code, rec.Body)
 			}
 		}
-		for _, st := range []plugin.State{plugin.StateCreating, plugin.StateAwaitingPayment, plugin.StateCanceling,
-			plugin.StatePaid, plugin.StateNotPaid, plugin.StateNeedsAttention} {
+		refused := []plugin.State{plugin.StateCreating, plugin.StatePaid, plugin.StateNotPaid, plugin.StateNeedsAttention}
+		if action == "retry" {
+			refused = append(refused, plugin.StateAwaitingPayment, plugin.StateCanceling)
+		}
+		for _, st := range refused {
 			s.Show(payment("P1", st))
 			rec := request(h, "POST", path, "127.0.0.1:40000", "")
 			if rec.Code != http.StatusConflict || apiError(t, rec).Code != "no_dialog" {
@@ -149,6 +154,49 @@ func TestScreen_ButtonsActOnlyOnTheDialogOnShow(t *testing.T) {
 	}
 	if got := fake.Calls(); len(got) != 0 {
 		t.Fatalf("the engine was called: %q", got)
+	}
+}
+
+// TestScreen_CancelBeforeTheDialog: the page's own Отменить on the QR,
+// printed-QR and sticker screens (awaiting_payment) reaches the engine, and
+// a second tap while canceling too (the engine answers it with the payment
+// and sends nothing); with HideCancel (screen.cancel_button = false) the
+// request is refused in awaiting_payment, the dialog's Отменить still acts.
+func TestScreen_CancelBeforeTheDialog(t *testing.T) {
+	for _, mode := range []plugin.Mode{plugin.ModePrint, plugin.ModeScreen, plugin.ModeSticker} {
+		s, fake := display.New(), &fakeActions{}
+		s.Actions = fake
+		h := handler(s)
+		p := payment("P1", plugin.StateAwaitingPayment)
+		p.Mode = mode
+		s.Show(p)
+		for _, st := range []plugin.State{plugin.StateAwaitingPayment, plugin.StateCanceling} {
+			p.State = st
+			s.Show(p)
+			rec := request(h, "POST", "/screen/payments/P1/cancel", "127.0.0.1:40000", "")
+			if rec.Code != http.StatusOK {
+				t.Fatalf("mode %d: cancel in %s: %d %s", mode, st, rec.Code, rec.Body)
+			}
+		}
+		if got := fake.Calls(); len(got) != 2 || got[0] != "cancel P1" || got[1] != "cancel P1" {
+			t.Fatalf("mode %d: engine calls %q", mode, got)
+		}
+	}
+
+	s, fake := display.New(), &fakeActions{}
+	s.Actions, s.HideCancel = fake, true
+	h := handler(s)
+	s.Show(payment("P1", plugin.StateAwaitingPayment))
+	rec := request(h, "POST", "/screen/payments/P1/cancel", "127.0.0.1:40000", "")
+	if rec.Code != http.StatusConflict || apiError(t, rec).Code != "no_cancel_button" {
+		t.Fatalf("HideCancel, awaiting_payment: %d %s", rec.Code, rec.Body)
+	}
+	if got := fake.Calls(); len(got) != 0 {
+		t.Fatalf("HideCancel: the engine was called: %q", got)
+	}
+	s.Show(payment("P1", plugin.StateStatusUnknown))
+	if rec := request(h, "POST", "/screen/payments/P1/cancel", "127.0.0.1:40000", ""); rec.Code != http.StatusOK {
+		t.Fatalf("HideCancel, the dialog's Отменить: %d %s", rec.Code, rec.Body)
 	}
 }
 

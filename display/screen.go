@@ -44,6 +44,16 @@ type Screen struct {
 	// Embeddable lets a page of sbpd's own origin show the kiosk page in a
 	// frame (the demo page does); otherwise no page may frame it.
 	Embeddable bool
+	// HideCancel hides the page's own Отменить on the QR, printed-QR and
+	// sticker screens (template setting screen.cancel_button = false, for
+	// tills that draw their own) and refuses its request there; the
+	// dialog's Отменить stays. Read at every request.
+	HideCancel bool
+	// Now is the daemon's clock, whose time the stream sends the page (the
+	// "screen" event) so that the countdown to the payment's expires_at,
+	// which that clock set, is right whatever the kiosk's own clock says.
+	// Nil: the wall clock.
+	Now func() time.Time
 
 	mu      sync.Mutex
 	current *plugin.Payment
@@ -217,6 +227,7 @@ func (s *Screen) events(w http.ResponseWriter, r *http.Request) {
 	if cur != nil {
 		sentQR = s.writeFrame(w, frame{*cur, at}, sentQR)
 	} else {
+		s.writeScreen(w)
 		fmt.Fprintf(w, "id: %s\nevent: idle\ndata: {}\n\n", stamp(time.Now()))
 	}
 	flusher.Flush()
@@ -240,12 +251,33 @@ func (s *Screen) events(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ScreenEvent is the data of the stream's "event: screen", sent before
+// every payment and idle event: the daemon's time now, in milliseconds since
+// the Unix epoch, for the page to correct its own clock by, and whether the
+// page shows its own Отменить outside the dialog.
+type ScreenEvent struct {
+	Now          int64 `json:"now"`
+	CancelButton bool  `json:"cancel_button"`
+}
+
+// writeScreen writes the stream's "event: screen".
+func (s *Screen) writeScreen(w http.ResponseWriter) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	b, _ := json.Marshal(ScreenEvent{Now: now().UnixMilli(), CancelButton: !s.HideCancel})
+	fmt.Fprintf(w, "event: screen\ndata: %s\n\n", b)
+}
+
 // writeFrame writes one change as "event: payment" with the payment as
-// JSON. When the change puts a QR on screen that this stream has not sent
-// yet, an "event: qr" with the image as a data: URI goes first, so the page
-// shows the QR with the text, without another request.
+// JSON, after an "event: screen" with the daemon's time. When the change
+// puts a QR on screen that this stream has not sent yet, an "event: qr"
+// with the image as a data: URI goes first, so the page shows the QR with
+// the text, without another request.
 // It returns the QR payload the stream has sent.
 func (s *Screen) writeFrame(w http.ResponseWriter, f frame, sentQR string) string {
+	s.writeScreen(w)
 	if ViewOf(f.p) == ViewQR && f.p.QRPayload != sentQR {
 		if uri, err := s.qrDataURI(f.p.QRPayload); err == nil {
 			b, _ := json.Marshal(map[string]string{"id": f.p.ID, "src": uri})

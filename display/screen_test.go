@@ -64,6 +64,8 @@ func TestScreen_EventsFollowShow(t *testing.T) {
 				data := []byte(strings.TrimPrefix(line, "data: "))
 				ev := event{name: name}
 				switch name {
+				case "screen": // the daemon's time: TestScreen_StreamSendsTheDaemonsTime
+					continue
 				case "payment":
 					var p plugin.Payment
 					json.Unmarshal(data, &p)
@@ -169,7 +171,7 @@ func TestScreen_StreamStampsChanges(t *testing.T) {
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(nil, 1<<20)
 	var lines []string
-	for sc.Scan() && len(lines) < 8 {
+	for sc.Scan() && len(lines) < 10 {
 		if sc.Text() != "" {
 			lines = append(lines, sc.Text())
 		}
@@ -177,12 +179,53 @@ func TestScreen_StreamStampsChanges(t *testing.T) {
 			break
 		}
 	}
-	if len(lines) != 6 || lines[0] != "retry: 500" || lines[1] != "event: qr" || lines[4] != "event: payment" {
+	if len(lines) != 8 || lines[0] != "retry: 500" || lines[1] != "event: screen" || lines[3] != "event: qr" || lines[6] != "event: payment" {
 		t.Fatalf("stream starts %q", lines)
 	}
-	id, err := strconv.ParseInt(strings.TrimPrefix(lines[3], "id: "), 10, 64)
+	id, err := strconv.ParseInt(strings.TrimPrefix(lines[5], "id: "), 10, 64)
 	if err != nil || id < before || id > after {
-		t.Fatalf("event id %q, want the time of Show in µs within [%d, %d]", lines[3], before, after)
+		t.Fatalf("event id %q, want the time of Show in µs within [%d, %d]", lines[5], before, after)
+	}
+}
+
+// TestScreen_StreamSendsTheDaemonsTime: before the idle screen and before
+// every payment the stream sends "event: screen" with the daemon's clock
+// (Screen.Now, not the wall clock) in ms, for the page's countdown, and
+// whether the page shows its own Отменить.
+func TestScreen_StreamSendsTheDaemonsTime(t *testing.T) {
+	for _, hide := range []bool{false, true} {
+		s := display.New()
+		daemon := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC) // far from the wall clock
+		s.Now, s.HideCancel = func() time.Time { return daemon }, hide
+		srv := serve(t, s)
+		resp, err := http.Get(srv.URL + "/screen/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(nil, 1<<20)
+		var seen []string
+		for sc.Scan() && len(seen) < 2 {
+			line := sc.Text()
+			if !strings.HasPrefix(line, "data: ") {
+				continue
+			}
+			var ev display.ScreenEvent
+			if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev) == nil && ev.Now != 0 {
+				if ev.Now != daemon.UnixMilli() || ev.CancelButton == hide {
+					t.Fatalf("screen event %+v, want now %d and cancel_button %t", ev, daemon.UnixMilli(), !hide)
+				}
+				seen = append(seen, line)
+				if len(seen) == 1 {
+					daemon = daemon.Add(90 * time.Second)
+					s.Show(payment("P1", plugin.StateAwaitingPayment))
+				}
+			}
+		}
+		resp.Body.Close()
+		if len(seen) != 2 {
+			t.Fatalf("screen events %q, want one before idle and one before the payment", seen)
+		}
 	}
 }
 
