@@ -30,6 +30,9 @@ type Config struct {
 		StatusTimeout time.Duration
 		InvoiceTTL    time.Duration
 	}
+	Screen struct {
+		CancelButton bool // screen.cancel_button
+	}
 	PayMaster struct {
 		BaseURL    string
 		MerchantID string
@@ -108,6 +111,8 @@ func (c *Config) ref(key string) any {
 		return &c.SBP.StatusTimeout
 	case "sbp.invoice_ttl":
 		return &c.SBP.InvoiceTTL
+	case "screen.cancel_button":
+		return &c.Screen.CancelButton
 	case "paymaster.base_url":
 		return &c.PayMaster.BaseURL
 	case "paymaster.merchant_id":

@@ -151,11 +151,36 @@ func (t *Terminal) render(p *plugin.Payment) string {
 	}
 	mark := map[View]string{ViewWait: "… ", ViewReceipt: "… ", ViewCanceling: "… ",
 		ViewPaid: "✓ ", ViewNotPaid: "✗ ", ViewAttention: "! ", ViewDialog: "! "}[v]
-	line(mark + messageOf(*p))
+	for i, s := range termLines(*p, v) {
+		if i == 0 {
+			s = mark + s
+		}
+		line(s)
+	}
 	if v == ViewDialog {
 		b.WriteString("\n")
 		line("[ " + TextRetryButton + " ]   [ " + TextCancelBtn + " ]")
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// termLines are the texts of view v, as the page words them (the page also
+// counts down to expires_at and shows the time of a needs-attention
+// payment in the kiosk's zone).
+func termLines(p plugin.Payment, v View) []string {
+	switch v {
+	case ViewDialog:
+		return []string{messageOf(p), TextAlreadyPaid}
+	case ViewPaid:
+		return []string{messageOf(p), Amount(p.Amount), TextTakeReceipt}
+	case ViewNotPaid:
+		happened, next, _ := NotPaid(p.Reason)
+		return []string{happened, next}
+	case ViewAttention:
+		if p.OrderNo != "" {
+			return []string{messageOf(p), TextOrder + " " + p.OrderNo}
+		}
+	}
+	return []string{messageOf(p)}
 }

@@ -95,19 +95,19 @@ func TestTerminal_EveryState(t *testing.T) {
 	}{
 		{"creating", p(plugin.StateCreating, nil), []string{"К оплате: 259,90", plugin.TextWait}, true, nil},
 		{"mixed", p(plugin.StateAwaitingPayment, func(q *plugin.Payment) { q.Mixed = true }),
-			[]string{"К оплате по СБП: 259,90", plugin.TextScanScreen}, false, nil},
+			[]string{display.TextToPayMixed + ": 259,90", plugin.TextScanScreen}, false, nil},
 		{"receipt", p(plugin.StateAwaitingPayment, func(q *plugin.Payment) { q.Mode = plugin.ModePrint }),
 			[]string{plugin.TextScanReceipt}, true, nil},
 		{"sticker", p(plugin.StateAwaitingPayment, func(q *plugin.Payment) { q.Mode, q.QRPayload = plugin.ModeSticker, "" }),
 			[]string{plugin.TextScanSticker}, true, nil},
 		{"dialog", p(plugin.StateStatusUnknown, func(q *plugin.Payment) { q.Offline = true }),
-			[]string{plugin.TextNoConnection, "[ Повторить ]   [ Отменить ]"}, true, nil},
+			[]string{plugin.TextNoConnection, display.TextAlreadyPaid, "[ Повторить ]   [ Отменить ]"}, true, nil},
 		{"canceling", p(plugin.StateCanceling, nil), []string{plugin.TextCanceling}, true, []string{"К оплате"}},
-		{"paid", p(plugin.StatePaid, nil), []string{"✓ " + plugin.TextPaid}, true, []string{"К оплате"}},
+		{"paid", p(plugin.StatePaid, nil), []string{"✓ " + plugin.TextPaid, "259,90", display.TextTakeReceipt}, true, []string{"К оплате"}},
 		{"not paid", p(plugin.StateNotPaid, func(q *plugin.Payment) { q.Reason = plugin.ReasonInsufficientFunds }),
-			[]string{"✗ " + plugin.TextInsufficient}, true, nil},
-		{"needs attention", p(plugin.StateNeedsAttention, func(q *plugin.Payment) { q.Reason = plugin.ReasonCancelFailed }),
-			[]string{"! " + plugin.TextNeedsAttention}, true, []string{"cancel_failed"}},
+			[]string{"✗ " + display.TextNoFunds, display.TextNextOtherWay}, true, nil},
+		{"needs attention", p(plugin.StateNeedsAttention, func(q *plugin.Payment) { q.Reason, q.OrderNo = plugin.ReasonCancelFailed, "K07-000153-1" }),
+			[]string{"! " + plugin.TextNeedsAttention, "Заказ K07-000153-1"}, true, []string{"cancel_failed"}},
 	}
 	for _, c := range cases {
 		out := drawn(t, c.p, false)

@@ -1,6 +1,11 @@
 package display
 
-import "github.com/sbpd/sbpd/plugin"
+import (
+	"strings"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
+)
 
 // View names one screen the shopper can see. The page (web/screen.js) and
 // the terminal pick the view of a payment with the same rules.
@@ -46,14 +51,88 @@ func ViewOf(p plugin.Payment) View {
 }
 
 // Shopper-facing words of the page's own (everything else is the
-// payment's message, decided by the flow).
+// payment's message, decided by the flow). screen.js carries the same
+// words (TestPageWordsAreGos).
 const (
 	TextIdle        = "Оплата по QR-коду/NFC СБП"
 	TextToPay       = "К оплате"
-	TextToPayMixed  = "К оплате по СБП" // the remainder of a mixed payment
+	TextToPayMixed  = "Осталось оплатить по СБП" // the remainder of a mixed payment, after the cards
 	TextRetryButton = "Повторить"
 	TextCancelBtn   = "Отменить"
+	TextSBP         = "СБП" // the neutral SBP mark of the payment screens
+	// TextAlreadyPaid is under the dialog's question: a shopper who paid in
+	// the bank app must not pay again.
+	TextAlreadyPaid = "Если вы уже оплатили, не оплачивайте ещё раз — нажмите «Повторить»"
+	// TextCodeValid and TextStickerValid start the countdown to expires_at,
+	// followed by M:SS; TextCodeExpired replaces it at zero, while sbpd
+	// asks PayMaster for the verdict.
+	TextCodeValid    = "Код действует ещё"
+	TextStickerValid = "Оплатить можно ещё"
+	TextCodeExpired  = "Срок действия кода истёк. Проверяем, прошла ли оплата…"
+	TextTakeReceipt  = "Заберите чек" // under "Оплата прошла успешно" and the amount
+	TextOrder        = "Заказ"        // needs attention: "Заказ K07-000153-1 от 14:05"
+	TextOrderAt      = "от"
+	// The not-paid screens: what happened, then what to do next.
+	TextNextOtherWay   = "Выберите другой способ оплаты"
+	TextNextTryAgain   = "Попробуйте ещё раз"
+	TextNoFunds        = "Недостаточно средств"
+	TextExpiredShort   = "Время оплаты истекло"
+	TextDeclinedShort  = "Оплата отменена в приложении банка"
+	TextCancelledShort = "Оплата отменена"
+	TextTechnicalShort = "Произошла техническая ошибка"
 )
+
+// NotPaid is what a not-paid screen says for the payment's reason: what
+// happened and what to do next, the same pattern for every reason. The
+// shopper's own cancel is not drawn as an error (Neutral).
+func NotPaid(r plugin.Reason) (happened, next string, neutral bool) {
+	switch r {
+	case plugin.ReasonInsufficientFunds:
+		return TextNoFunds, TextNextOtherWay, false
+	case plugin.ReasonExpired:
+		return TextExpiredShort, TextNextTryAgain, false
+	case plugin.ReasonDeclinedInApp:
+		return TextDeclinedShort, TextNextTryAgain, false
+	case plugin.ReasonCancelled:
+		return TextCancelledShort, TextNextOtherWay, true
+	}
+	return TextTechnicalShort, TextNextTryAgain, false
+}
+
+// shortWords are the prepositions, conjunctions and particles a line must
+// not end with: Glue binds each to the next word.
+var shortWords = map[string]bool{"в": true, "во": true, "к": true, "ко": true, "с": true, "со": true,
+	"о": true, "об": true, "у": true, "на": true, "по": true, "за": true, "из": true, "от": true,
+	"до": true, "не": true, "и": true, "а": true, "без": true, "для": true, "при": true}
+
+// Glue puts non-breaking spaces where a line must not break: after a short
+// preposition or particle ("в приложении") and before a dash. The page's
+// screen.js glues every text it shows the same way.
+func Glue(text string) string {
+	words := strings.Split(text, " ")
+	var b strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			if shortWords[strings.ToLower(words[i-1])] || w == "—" {
+				b.WriteString(nbsp)
+			} else {
+				b.WriteString(" ")
+			}
+		}
+		b.WriteString(w)
+	}
+	return b.String()
+}
+
+// Countdown is the time left as the page shows it, "M:SS", rounded up to
+// the second; zero and below are "0:00".
+func Countdown(left time.Duration) string {
+	s := int64((left + time.Second - 1) / time.Second)
+	if s < 0 {
+		s = 0
+	}
+	return itoa(s/60) + ":" + string(rune('0'+s%60/10)) + string(rune('0'+s%10))
+}
 
 // messageOf is the payment's main line: the dialog's question in
 // status_unknown, the flow's message otherwise, never anything technical.

@@ -190,9 +190,9 @@ func (d *Daemon) buildEngine(context.Context) error {
 	eng.Logger, eng.Observer = d.Logger, d.Metrics
 	eng.NewID, eng.NewKey = newULIDs(d.Clock), uuid.NewString
 	d.Screen = display.New()
-	d.Screen.Actions = eng                  // the page's Повторить/Отменить, limited to the dialog on show
-	d.Screen.LocalOnly = cfg.APIToken != "" // with a token, the screen answers only this kiosk
-	d.Screen.Embeddable = d.Embeddable
+	d.Screen.Actions, d.Screen.Now = eng, d.Clock.Now // the page's buttons; the clock of expires_at, for its countdown
+	d.Screen.LocalOnly = cfg.APIToken != ""           // with a token, the screen answers only this kiosk
+	d.Screen.Embeddable, d.Screen.HideCancel = d.Embeddable, !cfg.Screen.CancelButton
 	eng.Screen = append(display.Screens{d.Screen}, d.Screens...)
 	if cfg.Printer.Port != "" {
 		port := d.PrinterPort

@@ -1,15 +1,37 @@
 // The kiosk screen: one view per payment state, fed by server-sent events
 // from /screen/events. It shows only shopper texts: the payment's own
-// message (the flow decides it) and the few words below. The view rules
-// match display.ViewOf.
+// message (the flow decides it) and the few words below, which are
+// display/view.go's. The view rules match display.ViewOf.
 (function () {
   "use strict";
   var TEXT = {
     idle: "Оплата по QR-коду/NFC СБП",
     toPay: "К оплате",
-    toPayMixed: "К оплате по СБП",
-    wait: "Пожалуйста, подождите"
+    toPayMixed: "Осталось оплатить по СБП",
+    wait: "Пожалуйста, подождите",
+    alreadyPaid: "Если вы уже оплатили, не оплачивайте ещё раз — нажмите «Повторить»",
+    codeValid: "Код действует ещё",
+    stickerValid: "Оплатить можно ещё",
+    codeExpired: "Срок действия кода истёк. Проверяем, прошла ли оплата…",
+    takeReceipt: "Заберите чек",
+    order: "Заказ",
+    orderAt: "от",
+    nextOtherWay: "Выберите другой способ оплаты",
+    nextTryAgain: "Попробуйте ещё раз"
   };
+  // What a not-paid screen says for each reason: what happened, what to do
+  // next, and whether it is the shopper's own choice (not an error); as
+  // display.NotPaid.
+  var NOT_PAID = {
+    insufficient_funds: ["Недостаточно средств", TEXT.nextOtherWay],
+    expired: ["Время оплаты истекло", TEXT.nextTryAgain],
+    declined_in_app: ["Оплата отменена в приложении банка", TEXT.nextTryAgain],
+    cancelled: ["Оплата отменена", TEXT.nextOtherWay, true],
+    technical: ["Произошла техническая ошибка", TEXT.nextTryAgain]
+  };
+  // Words a line must not end with, as display.Glue.
+  var SHORT = ("в во к ко с со о об у на по за из от до не и а без для при").split(" ");
+  var NBSP = "\u00a0";
   var ACTION_TIMEOUT_MS = 15000;
 
   var $ = function (id) { return document.getElementById(id); };
@@ -19,7 +41,9 @@
   var busy = false;   // a Повторить/Отменить request is in flight
   var link = "connecting";
   var paints = [];    // paint latencies, for the benchmark and diagnostics
-  window.sbpdScreen = { paints: paints };
+  var offset = 0;     // the daemon's clock minus the page's, in ms (event: screen)
+  // now is the page's clock; tests replace it to move time without waiting.
+  window.sbpdScreen = { paints: paints, now: function () { return Date.now(); } };
 
   // roubles renders kopecks as "1 234,50 ₽" with non-breaking spaces,
   // as display.Amount does.
@@ -27,7 +51,24 @@
     var neg = kop < 0;
     if (neg) kop = -kop;
     var r = Math.floor(kop / 100), k = kop % 100;
-    return (neg ? "-" : "") + String(r).replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0") + "," + (k < 10 ? "0" : "") + k + "\u00a0₽";
+    return (neg ? "-" : "") + String(r).replace(/\B(?=(\d{3})+(?!\d))/g, NBSP) + "," + (k < 10 ? "0" : "") + k + NBSP + "₽";
+  }
+
+  // glue binds a short preposition or particle to the next word and a
+  // dash to the word before it, as display.Glue.
+  function glue(text) {
+    var w = String(text).split(" "), out = w[0];
+    for (var i = 1; i < w.length; i++) {
+      out += (SHORT.indexOf(w[i - 1].toLowerCase()) >= 0 || w[i] === "—" ? NBSP : " ") + w[i];
+    }
+    return out;
+  }
+
+  // countdown is the time left as "M:SS", rounded up to the second, as
+  // display.Countdown.
+  function countdown(ms) {
+    var s = Math.max(0, Math.ceil(ms / 1000));
+    return Math.floor(s / 60) + ":" + (s % 60 < 10 ? "0" : "") + (s % 60);
   }
 
   function viewOf(p) {
@@ -52,6 +93,44 @@
     return p.message || TEXT.wait;
   }
 
+  // hhmm is the local time of an RFC 3339 stamp, "14:05".
+  function hhmm(stamp) {
+    var d = new Date(stamp);
+    if (isNaN(d.getTime())) return "";
+    return (d.getHours() < 10 ? "0" : "") + d.getHours() + ":" + (d.getMinutes() < 10 ? "0" : "") + d.getMinutes();
+  }
+
+  // texts are the message and the line under it for the view.
+  function texts(p, view) {
+    var t = { message: messageOf(p), hint: "", neutral: false };
+    if (view === "dialog") t.hint = TEXT.alreadyPaid;
+    if (view === "paid") t.hint = TEXT.takeReceipt;
+    if (view === "not_paid") {
+      var n = NOT_PAID[p.reason] || NOT_PAID.technical;
+      t.message = n[0]; t.hint = n[1]; t.neutral = !!n[2];
+    }
+    if (view === "attention" && p.order_no) {
+      var at = hhmm(p.created_at);
+      t.hint = TEXT.order + " " + p.order_no + (at ? " " + TEXT.orderAt + " " + at : "");
+    }
+    return t;
+  }
+
+  // tick shows the time left to the payment's expires_at on the daemon's
+  // clock: the page's clock corrected by the offset the stream reported.
+  function tick() {
+    var view = viewOf(current), text = "";
+    if ((view === "qr" || view === "receipt" || view === "sticker") && current.expires_at) {
+      var left = Date.parse(current.expires_at) - (window.sbpdScreen.now() + offset);
+      if (isNaN(left)) text = "";
+      else if (left > 0) text = (view === "sticker" ? TEXT.stickerValid : TEXT.codeValid) + NBSP + countdown(left);
+      else text = glue(TEXT.codeExpired);
+    }
+    setText($("timer"), text);
+  }
+  window.sbpdScreen.tick = tick;
+  setInterval(tick, 250);
+
   function setText(el, text) {
     if (el.textContent !== text) el.textContent = text;
   }
@@ -73,16 +152,24 @@
     current = p && p.id ? p : null;
     var view = viewOf(current);
     if (current) {
-      setText($("label"), current.mixed ? TEXT.toPayMixed : TEXT.toPay);
+      var t = texts(current, view);
+      setText($("label"), glue(current.mixed ? TEXT.toPayMixed : TEXT.toPay));
       setText($("amount"), roubles(current.amount));
-      setText($("message"), messageOf(current));
+      setText($("total"), roubles(current.amount));
+      setText($("message"), glue(t.message));
+      setText($("hint"), glue(t.hint));
+      if (t.neutral) main.setAttribute("data-neutral", ""); else main.removeAttribute("data-neutral");
     } else {
       setText($("label"), "");
       setText($("amount"), "");
+      setText($("total"), "");
       setText($("message"), TEXT.idle);
+      setText($("hint"), "");
+      main.removeAttribute("data-neutral");
     }
     main.setAttribute("data-view", view);
     main.setAttribute("data-state", current ? current.state : "idle");
+    tick();
     updateButtons();
     var pending = view === "qr" && showQR(current);
     if (view === "qr" && !pending) snapQR(); // the screen may have changed size meanwhile
@@ -147,16 +234,24 @@
     });
   }
 
+  // act sends the shopper's choice: Повторить in the dialog, Отменить in
+  // the dialog or, when the kiosk shows its own, on the QR, printed-QR and
+  // sticker screens. One request at a time: a second tap while the first is
+  // on its way does nothing.
   function act(action) {
-    if (busy || link !== "up" || !current || viewOf(current) !== "dialog") return;
+    if (busy || link !== "up" || !current) return;
+    var view = viewOf(current);
+    var early = action === "cancel" && main.getAttribute("data-cancel") === "on" &&
+      (view === "qr" || view === "receipt" || view === "sticker");
+    if (view !== "dialog" && !early) return;
     busy = true;
     updateButtons();
     var done = function () { busy = false; updateButtons(); };
     var ctl = window.AbortController ? new AbortController() : null;
     var timer = setTimeout(function () { if (ctl) ctl.abort(); }, ACTION_TIMEOUT_MS);
     // The screen's own route, which acts only on the payment on show while
-    // its dialog is (no till API token needed). The new state comes over
-    // the event stream; the answer only ends the wait.
+    // the screen offers the button (no till API token needed). The new
+    // state comes over the event stream; the answer only ends the wait.
     fetch("/screen/payments/" + encodeURIComponent(current.id) + "/" + action,
       { method: "POST", signal: ctl ? ctl.signal : undefined })
       .then(function (r) { return r.text(); })
@@ -193,6 +288,14 @@
       take(p, e);
     });
     es.addEventListener("idle", function (e) { take(null, e); });
+    // The daemon's time and the kiosk's choices, before every change.
+    es.addEventListener("screen", function (e) {
+      try {
+        var c = JSON.parse(e.data);
+        if (typeof c.now === "number") offset = c.now - window.sbpdScreen.now();
+        main.setAttribute("data-cancel", c.cancel_button === false ? "off" : "on");
+      } catch (err) { /* keep the last */ }
+    });
     // The QR comes down the stream just before the change that shows it.
     es.addEventListener("qr", function (e) {
       try {
