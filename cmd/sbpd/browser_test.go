@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -36,8 +37,9 @@ import (
 
 // Kiosk screens the page is laid out for.
 var (
-	screen43   = [2]int64{1024, 768}  // SetSCO, 4:3
-	screenWide = [2]int64{1920, 1080} // widescreen kiosks
+	screen43       = [2]int64{1024, 768}  // SetSCO, 4:3
+	screenWide     = [2]int64{1920, 1080} // widescreen kiosks
+	screenPortrait = [2]int64{1080, 1920} // portrait kiosks
 )
 
 // minButtonPx is 15 mm on the densest kiosk panel we expect (15.6" full
@@ -167,18 +169,18 @@ type pageShown struct {
 	QRScale float64         `json:"qrScale"` // size on screen / image size
 	QRBox   [4]float64      `json:"qrBox"`   // the QR's left, top, width, height in screenshot pixels
 	Outside []string        `json:"outside"` // visible parts not wholly on the screen
-	Buttons []float64       `json:"buttons"` // heights of Повторить and Отменить
+	Buttons []float64       `json:"buttons"` // heights of the visible buttons
 }
 
 // screenParts are the page's pictures and controls; a view shows some of them.
-var screenParts = []string{"spinner", "qr", "receipt", "sticker", "ok", "fail", "warn", "actions"}
+var screenParts = []string{"spinner", "qr", "receipt", "sticker", "ok", "fail", "stop", "warn", "retry", "cancel", "sbp"}
 
 const shownJS = `(() => {
   const vis = el => { if (!el) return false; const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
     return r.width > 0 && r.height > 0 && cs.display !== "none" && cs.visibility !== "hidden"; };
   const $ = id => document.getElementById(id);
   const visible = {}, outside = [];
-  for (const id of ["spinner","qr","receipt","sticker","ok","fail","warn","actions","label","amount","message","retry","cancel"]) {
+  for (const id of ["spinner","qr","receipt","sticker","ok","fail","stop","warn","actions","sbp","label","amount","message","hint","total","timer","retry","cancel"]) {
     visible[id] = vis($(id));
     if (!visible[id]) continue;
     const r = $(id).getBoundingClientRect();
@@ -192,7 +194,7 @@ const shownJS = `(() => {
     qrReady: qr.hasAttribute("data-ready") && qr.complete && qr.naturalWidth > 0,
     qrScale: qr.naturalWidth ? qr.getBoundingClientRect().width / qr.naturalWidth : 0,
     qrBox: (r => [r.left * devicePixelRatio, r.top * devicePixelRatio, r.width * devicePixelRatio, r.height * devicePixelRatio])(qr.getBoundingClientRect()),
-    buttons: [$("retry").getBoundingClientRect().height, $("cancel").getBoundingClientRect().height] };
+    buttons: ["retry", "cancel"].filter(id => visible[id]).map(id => $(id).getBoundingClientRect().height) };
 })()`
 
 func (k *kioskPage) pageShown() pageShown {
@@ -210,8 +212,21 @@ type screenWant struct {
 	screenParts []string
 }
 
+// countdownLine is a line of the countdown ("Код действует ещё 4:59"),
+// whose time the screen's wants write as "M:SS".
+var countdownLine = regexp.MustCompile("^(" + display.TextCodeValid + "|" + display.TextStickerValid + ")\u00a0[0-9]+:[0-5][0-9]$")
+
+// timeLeft is the countdown line of a want.
+func timeLeft(valid string) string { return valid + "\u00a0M:SS" }
+
 func (w screenWant) matches(s pageShown) bool {
-	if s.View != string(w.view) || !slices.Equal(s.Lines, w.lines) {
+	lines := slices.Clone(s.Lines)
+	for i, l := range lines {
+		if m := countdownLine.FindStringSubmatch(l); m != nil {
+			lines[i] = timeLeft(m[1])
+		}
+	}
+	if s.View != string(w.view) || !slices.Equal(lines, w.lines) {
 		return false
 	}
 	for _, p := range screenParts {
@@ -323,42 +338,70 @@ func decodeQR(img image.Image) (string, error) {
 	return res.GetText(), nil
 }
 
-// Screens of the flow, as the shopper must see them.
+// Screens of the flow, as the shopper must see them: every text as
+// display.Glue binds it.
 func amountLines(p plugin.Payment) []string {
 	label := display.TextToPay
 	if p.Mixed {
 		label = display.TextToPayMixed
 	}
-	return []string{label, display.Amount(p.Amount)}
+	return []string{display.TextSBP, display.Glue(label), display.Amount(p.Amount)}
+}
+
+func glued(texts ...string) []string {
+	out := make([]string, len(texts))
+	for i, t := range texts {
+		out[i] = display.Glue(t)
+	}
+	return out
 }
 
 func wantIdle() screenWant {
-	return screenWant{view: display.ViewIdle, lines: []string{display.TextIdle}}
+	return screenWant{view: display.ViewIdle, lines: []string{display.Glue(display.TextIdle)}}
 }
 
 func wantWaiting(p plugin.Payment) screenWant {
-	return screenWant{display.ViewWait, append(amountLines(p), plugin.TextWait), []string{"spinner"}}
+	return screenWant{display.ViewWait, append(amountLines(p), plugin.TextWait), []string{"spinner", "sbp"}}
+}
+
+// wantAwaiting is a screen of awaiting_payment: the amount, the message,
+// the time left and the screen's own Отменить.
+func wantAwaiting(view display.View, p plugin.Payment, valid string, parts ...string) screenWant {
+	lines := append(amountLines(p), display.Glue(p.Message), timeLeft(valid), display.TextCancelBtn)
+	return screenWant{view, lines, append(parts, "sbp", "cancel")}
 }
 
 func wantQR(p plugin.Payment) screenWant {
-	return screenWant{display.ViewQR, append(amountLines(p), plugin.TextScanScreen), []string{"qr"}}
+	return wantAwaiting(display.ViewQR, p, display.TextCodeValid, "qr")
 }
 
 func wantDialog(p plugin.Payment, text string) screenWant {
-	return screenWant{display.ViewDialog, append(amountLines(p), text, display.TextRetryButton, display.TextCancelBtn),
-		[]string{"warn", "actions"}}
+	return screenWant{display.ViewDialog, append(amountLines(p), append(glued(text, display.TextAlreadyPaid),
+		display.TextRetryButton, display.TextCancelBtn)...), []string{"warn", "retry", "cancel", "sbp"}}
 }
 
 func wantCanceling() screenWant {
-	return screenWant{display.ViewCanceling, []string{plugin.TextCanceling}, []string{"spinner"}}
+	return screenWant{display.ViewCanceling, glued(plugin.TextCanceling), []string{"spinner"}}
 }
 
-func wantPaid() screenWant {
-	return screenWant{display.ViewPaid, []string{plugin.TextPaid}, []string{"ok"}}
+func wantPaid(p plugin.Payment) screenWant {
+	return screenWant{display.ViewPaid, []string{display.Glue(plugin.TextPaid), display.Amount(p.Amount), display.TextTakeReceipt}, []string{"ok"}}
 }
 
-func wantNotPaid(text string) screenWant {
-	return screenWant{display.ViewNotPaid, []string{text}, []string{"fail"}}
+func wantNotPaid(r plugin.Reason) screenWant {
+	happened, next, neutral := display.NotPaid(r)
+	icon := "fail"
+	if neutral {
+		icon = "stop"
+	}
+	return screenWant{display.ViewNotPaid, glued(happened, next), []string{icon}}
+}
+
+// wantAttention: the order number and the time the payment started, in the
+// kiosk's zone (Chromium's is the test's).
+func wantAttention(p plugin.Payment) screenWant {
+	order := display.TextOrder + " " + p.OrderNo + " " + display.TextOrderAt + "\u00a0" + p.CreatedAt.In(time.Local).Format("15:04")
+	return screenWant{display.ViewAttention, []string{display.Glue(plugin.TextNeedsAttention), order}, []string{"warn"}}
 }
 
 // screenCase brings a payment to one state and says what the page shows.
@@ -369,6 +412,7 @@ type screenCase struct {
 	drive   func(t *testing.T, h *e2e) plugin.Payment
 	want    func(p plugin.Payment) screenWant
 	wide    bool // also save the widescreen screenshot
+	tall    bool // also save the portrait screenshot
 }
 
 func statusUnknown(offline bool) func(t *testing.T, h *e2e) plugin.Payment {
@@ -389,12 +433,12 @@ func declined(code string) func(t *testing.T, h *e2e) plugin.Payment {
 	}
 }
 
-func notPaidCase(name, text string, drive func(t *testing.T, h *e2e) plugin.Payment) screenCase {
+func notPaidCase(name string, reason plugin.Reason, drive func(t *testing.T, h *e2e) plugin.Payment) screenCase {
 	return screenCase{name: name, drive: drive, want: func(p plugin.Payment) screenWant {
-		if p.Message != text {
-			panic(fmt.Sprintf("%s: the flow's message is %q, want %q", name, p.Message, text))
+		if p.Reason != reason {
+			panic(fmt.Sprintf("%s: the payment's reason is %q, want %q", name, p.Reason, reason))
 		}
-		return wantNotPaid(p.Message) // the server's text, as the page must show it
+		return wantNotPaid(p.Reason)
 	}}
 }
 
@@ -422,7 +466,7 @@ var screenCases = []screenCase{
 	}, want: wantWaiting},
 	{name: "03-qr", drive: func(t *testing.T, h *e2e) plugin.Payment {
 		return h.start("000153", 25990, false)
-	}, want: wantQR, wide: true},
+	}, want: wantQR, wide: true, tall: true},
 	{name: "04-qr-mixed-remainder", mutate: func(c *config.Config) { c.SBP.MixedPayment = true },
 		drive: func(t *testing.T, h *e2e) plugin.Payment {
 			return h.start("000153", 123456, true)
@@ -430,16 +474,16 @@ var screenCases = []screenCase{
 	{name: "05-printed-qr", printer: true, drive: func(t *testing.T, h *e2e) plugin.Payment {
 		return h.start("000153", 25990, false)
 	}, want: func(p plugin.Payment) screenWant {
-		return screenWant{display.ViewReceipt, append(amountLines(p), plugin.TextScanReceipt), []string{"receipt", "spinner"}}
+		return wantAwaiting(display.ViewReceipt, p, display.TextCodeValid, "receipt", "spinner")
 	}},
 	{name: "06-sticker-nfc", mutate: func(c *config.Config) { c.SBP.QRMode = 2 }, drive: func(t *testing.T, h *e2e) plugin.Payment {
 		return h.start("000153", 25990, false)
 	}, want: func(p plugin.Payment) screenWant {
-		return screenWant{display.ViewSticker, append(amountLines(p), plugin.TextScanSticker), []string{"sticker"}}
+		return wantAwaiting(display.ViewSticker, p, display.TextStickerValid, "sticker")
 	}, wide: true},
 	{name: "07-dialog-no-connection", drive: statusUnknown(true), want: func(p plugin.Payment) screenWant {
 		return wantDialog(p, plugin.TextNoConnection)
-	}, wide: true},
+	}, wide: true, tall: true},
 	{name: "08-dialog-pending", drive: statusUnknown(false), want: func(p plugin.Payment) screenWant {
 		return wantDialog(p, plugin.TextNotCompleted)
 	}},
@@ -453,16 +497,16 @@ var screenCases = []screenCase{
 		p := h.start("000153", 25990, false)
 		h.sb.Pay(p.PayMasterID)
 		return h.until(p.ID, plugin.StatePaid, poll, 1)
-	}, want: func(plugin.Payment) screenWant { return wantPaid() }},
-	notPaidCase("11-not-paid-insufficient-funds", plugin.TextInsufficient, declined("InsufficientFunds")),
-	notPaidCase("12-not-paid-declined-in-app", plugin.TextDeclinedInApp, declined("CancelledByUser")),
-	notPaidCase("13-not-paid-technical", plugin.TextTechnical, declined("IssuerUnavailable")),
-	notPaidCase("14-not-paid-expired", plugin.TextExpired, func(t *testing.T, h *e2e) plugin.Payment {
+	}, want: wantPaid},
+	notPaidCase("11-not-paid-insufficient-funds", plugin.ReasonInsufficientFunds, declined("InsufficientFunds")),
+	notPaidCase("12-not-paid-declined-in-app", plugin.ReasonDeclinedInApp, declined("CancelledByUser")),
+	notPaidCase("13-not-paid-technical", plugin.ReasonTechnical, declined("IssuerUnavailable")),
+	notPaidCase("14-not-paid-expired", plugin.ReasonExpired, func(t *testing.T, h *e2e) plugin.Payment {
 		p := h.start("000153", 25990, false)
 		h.sb.Expire(p.PayMasterID)
 		return h.until(p.ID, plugin.StateNotPaid, poll, 1)
 	}),
-	notPaidCase("15-not-paid-cancelled", plugin.TextCancelled, func(t *testing.T, h *e2e) plugin.Payment {
+	notPaidCase("15-not-paid-cancelled", plugin.ReasonCancelled, func(t *testing.T, h *e2e) plugin.Payment {
 		p := h.start("000153", 25990, false)
 		h.do("POST", "/api/v1/payments/"+p.ID+"/cancel", "")
 		return h.until(p.ID, plugin.StateNotPaid, poll, 2)
@@ -472,9 +516,7 @@ var screenCases = []screenCase{
 		p := h.start("000153", 25990, false)
 		h.do("POST", "/api/v1/payments/"+p.ID+"/cancel", "")
 		return h.until(p.ID, plugin.StateNeedsAttention, poll, 2)
-	}, want: func(plugin.Payment) screenWant {
-		return screenWant{display.ViewAttention, []string{plugin.TextNeedsAttention}, []string{"warn"}}
-	}},
+	}, want: wantAttention},
 }
 
 // TestBrowser_EveryState opens the screen before the payment starts, drives
@@ -488,8 +530,10 @@ func TestBrowser_EveryState(t *testing.T) {
 		k := openKioskPage(t, browser, h.d.URL(), screen43)
 		k.waitFor(wantIdle())
 		k.save("01-idle")
-		k.resize(screenWide)
-		k.waitFor(wantIdle())
+		for _, sz := range [][2]int64{screenWide, screenPortrait} {
+			k.resize(sz)
+			checkReadable(t, k, k.waitFor(wantIdle()))
+		}
 	})
 	for _, c := range screenCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -507,16 +551,19 @@ func TestBrowser_EveryState(t *testing.T) {
 			k.waitFor(wantIdle())
 			p := c.drive(t, h)
 			want := c.want(p)
-			for _, sz := range [][2]int64{screen43, screenWide} {
+			for _, sz := range [][2]int64{screen43, screenWide, screenPortrait} {
 				k.resize(sz)
 				s := k.waitFor(want)
 				checkShown(t, k, p, want, s)
+				checkReadable(t, k, s)
 				name := c.name
-				if sz == screenWide {
-					if !c.wide {
-						continue
-					}
+				switch {
+				case sz == screenWide && !c.wide, sz == screenPortrait && !c.tall:
+					continue
+				case sz == screenWide:
 					name += "-widescreen"
+				case sz == screenPortrait:
+					name += "-portrait"
 				}
 				k.save(name)
 			}
@@ -527,7 +574,7 @@ func TestBrowser_EveryState(t *testing.T) {
 // checkShown checks what every screen must get right beyond its text.
 func checkShown(t *testing.T, k *kioskPage, p plugin.Payment, want screenWant, s pageShown) {
 	t.Helper()
-	if slices.Contains(want.screenParts, "actions") {
+	if slices.Contains(want.screenParts, "cancel") {
 		for i, h := range s.Buttons {
 			if h < minButtonPx {
 				t.Errorf("button %d is %.0f px tall, want at least %.0f (15 mm)", i, h, minButtonPx)
@@ -618,7 +665,7 @@ func tapDialogButtons(t *testing.T, browser context.Context, h *e2e, till tillCl
 	if got.Reason != plugin.ReasonCancelled || got.Message != plugin.TextCancelled {
 		t.Fatalf("reason %s, message %q", got.Reason, got.Message)
 	}
-	k.waitFor(wantNotPaid(got.Message))
+	k.waitFor(wantNotPaid(got.Reason))
 	if n := h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel); n != 1 {
 		t.Fatalf("%d cancel calls reached PayMaster, want 1", n)
 	}
@@ -646,7 +693,7 @@ func TestBrowser_RecoversAfterRestart(t *testing.T) {
 	}
 	h.sb.Pay(p.PayMasterID)
 	h.until(p.ID, plugin.StatePaid, poll, 1)
-	k.waitFor(wantPaid())
+	k.waitFor(wantPaid(p))
 	var flags struct {
 		NotReloaded bool `json:"notReloaded"`
 		SawDown     bool `json:"sawDown"`

@@ -110,8 +110,10 @@
       t.message = n[0]; t.hint = n[1]; t.neutral = !!n[2];
     }
     if (view === "attention" && p.order_no) {
+      // Two pieces that each stay on one line: the order number and when.
       var at = hhmm(p.created_at);
-      t.hint = TEXT.order + " " + p.order_no + (at ? " " + TEXT.orderAt + " " + at : "");
+      t.hint = [TEXT.order + " " + p.order_no];
+      if (at) t.hint.push(TEXT.orderAt + " " + at);
     }
     return t;
   }
@@ -127,12 +129,34 @@
       else text = glue(TEXT.codeExpired);
     }
     setText($("timer"), text);
+    // An expired code is not to be scanned any more: it fades.
+    if (text && text.indexOf(TEXT.codeExpired.split(" ")[0]) === 0) main.setAttribute("data-expired", "");
+    else main.removeAttribute("data-expired");
   }
   window.sbpdScreen.tick = tick;
   setInterval(tick, 250);
 
   function setText(el, text) {
     if (el.textContent !== text) el.textContent = text;
+  }
+
+  // setPieces shows a text, or a list of pieces that each keep to one line
+  // (class "nowrap") and wrap between them.
+  function setPieces(el, pieces) {
+    if (typeof pieces === "string") {
+      setText(el, glue(pieces));
+      return;
+    }
+    var text = pieces.map(glue).join(" ");
+    if (el.textContent === text && el.children.length === pieces.length) return;
+    el.textContent = "";
+    pieces.forEach(function (piece, i) {
+      if (i > 0) el.appendChild(document.createTextNode(" "));
+      var span = document.createElement("span");
+      span.className = "nowrap";
+      span.textContent = glue(piece);
+      el.appendChild(span);
+    });
   }
 
   function updateButtons() {
@@ -157,13 +181,13 @@
       setText($("amount"), roubles(current.amount));
       setText($("total"), roubles(current.amount));
       setText($("message"), glue(t.message));
-      setText($("hint"), glue(t.hint));
+      setPieces($("hint"), t.hint);
       if (t.neutral) main.setAttribute("data-neutral", ""); else main.removeAttribute("data-neutral");
     } else {
       setText($("label"), "");
       setText($("amount"), "");
       setText($("total"), "");
-      setText($("message"), TEXT.idle);
+      setText($("message"), glue(TEXT.idle));
       setText($("hint"), "");
       main.removeAttribute("data-neutral");
     }

@@ -1,0 +1,242 @@
+package main
+
+// The kiosk screen's guidance in Chromium: its own Отменить before the
+// dialog (one cancel however it is tapped), the countdown on the daemon's
+// clock, and what every screen must be for the shopper to read it: contrast
+// from the computed styles, lang, the buttons' names, no line broken after
+// a preposition or inside an amount or a time.
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/display"
+	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// readableJS walks the text the page shows and reports what a shopper
+// could not read: a text under 4.5:1 against its effective background
+// (WCAG relative luminance, from the computed styles; the buttons also in
+// their disabled look), type under minPx, a button without an accessible
+// name that starts with its visible text, a line that may break after a
+// preposition or inside an amount or a time, and the page's lang.
+const readableJS = `((minPx) => {
+  const parse = c => { const m = /rgba?\(([^)]*)\)/.exec(c); if (!m) return [0, 0, 0, 0];
+    const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const over = (t, b) => [0, 1, 2].map(i => t[i] * t[3] + b[i] * (1 - t[3])).concat([1]);
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  const background = el => { const layers = []; let opacity = 1;
+    for (let e = el; e; e = e.parentElement) { const cs = getComputedStyle(e); opacity *= Number(cs.opacity);
+      const c = parse(cs.backgroundColor); if (c[3] > 0) layers.push(c); if (c[3] >= 1) break; }
+    let bg = [255, 255, 255, 1]; for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+    return [bg, opacity]; };
+  const ratioOf = el => { const [bg, opacity] = background(el); const fg = parse(getComputedStyle(el).color);
+    fg[3] *= opacity; const a = lum(over(fg, bg)), b = lum(bg); return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); };
+  const vis = el => { const cs = getComputedStyle(el); return el.getClientRects().length > 0 && cs.visibility === "visible"; };
+  const SHORT = "в|во|к|ко|с|со|о|об|у|на|по|за|из|от|до|не|и|а|без|для|при";
+  const breakable = [new RegExp("(^|[\\s])(" + SHORT + ") ", "i"), /\d ₽/, /\d(,\d\d)? ₽|\d \d\d\d/, /ещё \d/, / —/];
+  const bad = [], texts = []; let min = 99;
+  const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = w.nextNode(); n; n = w.nextNode()) {
+    const t = n.textContent.trim(), el = n.parentElement;
+    if (!t || !vis(el) || el.closest("script")) continue;
+    const r = ratioOf(el), px = parseFloat(getComputedStyle(el).fontSize);
+    min = Math.min(min, r); texts.push(t);
+    if (r < 4.5) bad.push("contrast " + r.toFixed(2) + ":1 of " + JSON.stringify(t));
+    if (px < minPx) bad.push("type " + px.toFixed(1) + "px of " + JSON.stringify(t));
+    for (const re of breakable) if (re.test(t)) bad.push("a line may break in " + JSON.stringify(t) + " (" + re + ")");
+  }
+  for (const b of document.querySelectorAll("button")) {
+    if (!vis(b)) continue;
+    const name = (b.getAttribute("aria-label") || b.textContent).trim(), shown = b.innerText.trim();
+    if (!name || !name.toLowerCase().startsWith(shown.toLowerCase())) bad.push("button " + JSON.stringify(shown) + " is named " + JSON.stringify(name));
+    const was = b.disabled; b.disabled = true; const r = ratioOf(b); b.disabled = was;
+    if (r < 4.5) bad.push("contrast " + r.toFixed(2) + ":1 of the disabled " + JSON.stringify(shown));
+  }
+  if (document.documentElement.lang !== "ru") bad.push("lang " + JSON.stringify(document.documentElement.lang));
+  return { bad, min, texts: texts.length };
+})`
+
+// minTextPx is the smallest type the screen may use on a kiosk read from
+// about 1 m: 24 px is some 5 mm on a 15" panel.
+const minTextPx = 24
+
+// checkReadable checks the page as shown (s) with readableJS.
+func checkReadable(t *testing.T, k *kioskPage, s pageShown) {
+	t.Helper()
+	var got struct {
+		Bad   []string `json:"bad"`
+		Min   float64  `json:"min"`
+		Texts int      `json:"texts"`
+	}
+	k.eval(fmt.Sprintf("%s(%d)", readableJS, minTextPx), &got)
+	if got.Texts == 0 {
+		t.Errorf("%s: no text found on the page", s.View)
+	}
+	for _, b := range got.Bad {
+		t.Errorf("%s: %s", s.View, b)
+	}
+}
+
+// TestBrowser_ReadableCheckFails: checkReadable's walk finds what it must
+// (a grey text, small type, a preposition left at a line's end, a button
+// named otherwise than it reads), so a passing screen means something.
+func TestBrowser_ReadableCheckFails(t *testing.T) {
+	browser := startBrowser(t)
+	h := newE2E(t)
+	k := openKioskPage(t, browser, h.d.URL(), screen43)
+	k.waitFor(wantIdle())
+	k.eval(`(() => { const m = document.getElementById("message");
+	  m.style.color = "#999"; m.textContent = "Оплата в приложении";
+	  document.getElementById("actions").style.display = "flex";
+	  const b = document.getElementById("cancel"); b.style.display = "block"; b.style.fontSize = "12px"; b.setAttribute("aria-label", "Закрыть");
+	  return true; })()`, nil)
+	var got struct {
+		Bad []string `json:"bad"`
+	}
+	k.eval(fmt.Sprintf("%s(%d)", readableJS, minTextPx), &got)
+	all := strings.Join(got.Bad, "\n")
+	for _, want := range []string{`contrast 2.85:1 of "Оплата в приложении"`, `type 12.0px of "Отменить"`,
+		`a line may break in "Оплата в приложении"`, `button "Отменить" is named "Закрыть"`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the check does not report %s; it reports:\n%s", want, all)
+		}
+	}
+}
+
+// TestBrowser_CancelBeforeTheDialog: the QR and sticker screens have an
+// Отменить of their own; tapping it twice, or two requests as the page
+// sends them, reaches PayMaster with exactly one cancel, and the shopper's
+// own cancel ends on a neutral screen.
+func TestBrowser_CancelBeforeTheDialog(t *testing.T) {
+	browser := startBrowser(t)
+	oneCancel := func(t *testing.T, h *e2e, k *kioskPage, p plugin.Payment) {
+		t.Helper()
+		k.waitFor(wantCanceling())
+		for deadline := time.Now().Add(10 * time.Second); h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel) == 0; {
+			if time.Now().After(deadline) {
+				t.Fatal("the screen's Отменить sent no cancel to PayMaster")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		h.sb.SetStatus(p.PayMasterID, sandbox.StatusCancelled)
+		got := h.until(p.ID, plugin.StateNotPaid, poll, 2)
+		if got.Reason != plugin.ReasonCancelled || !got.CancelRequested {
+			t.Fatalf("reason %s, cancel requested %t", got.Reason, got.CancelRequested)
+		}
+		k.waitFor(wantNotPaid(plugin.ReasonCancelled))
+		if n := h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel); n != 1 {
+			t.Fatalf("%d cancel calls reached PayMaster, want 1", n)
+		}
+	}
+
+	t.Run("QR, tapped twice", func(t *testing.T) {
+		h := newE2E(t)
+		wireScreen(t, h)
+		h.sb.SetCancelMode(sandbox.CancelAcceptPending)
+		k := openKioskPage(t, browser, h.d.URL(), screen43)
+		p := h.start("000153", 25990, false)
+		k.waitFor(wantQR(p))
+		k.do(chromedp.Tap(chromedp.ID("cancel")))
+		k.eval(`document.getElementById("cancel").click(); true`, nil) // a second tap at once
+		oneCancel(t, h, k, p)
+	})
+
+	t.Run("sticker, two requests", func(t *testing.T) {
+		h := newE2E(t, func(c *config.Config) { c.SBP.QRMode = 2 })
+		wireScreen(t, h)
+		h.sb.SetCancelMode(sandbox.CancelAcceptPending)
+		k := openKioskPage(t, browser, h.d.URL(), screen43)
+		p := h.start("000153", 25990, false)
+		k.waitFor(wantAwaiting(display.ViewSticker, p, display.TextStickerValid, "sticker"))
+		// Two requests at once, as the page's fetch sends them (same origin).
+		var status []int
+		k.evalAwait(fmt.Sprintf(`Promise.all([1, 2].map(() => fetch("/screen/payments/%s/cancel", {method: "POST"}).then(r => r.status)))`, p.ID), &status)
+		if len(status) != 2 || status[0] != 200 || status[1] != 200 {
+			t.Fatalf("the two cancels answer %v, want 200 200", status)
+		}
+		oneCancel(t, h, k, p)
+	})
+
+	t.Run("screen.cancel_button false", func(t *testing.T) {
+		h := newE2E(t, func(c *config.Config) { c.Screen.CancelButton = false })
+		wireScreen(t, h)
+		k := openKioskPage(t, browser, h.d.URL(), screen43)
+		p := h.start("000153", 25990, false)
+		w := wantQR(p)
+		w.lines, w.screenParts = w.lines[:len(w.lines)-1], []string{"qr", "sbp"}
+		k.waitFor(w)
+		var status int
+		k.evalAwait(fmt.Sprintf(`fetch("/screen/payments/%s/cancel", {method: "POST"}).then(r => r.status)`, p.ID), &status)
+		if status != 409 || h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel) != 0 {
+			t.Fatalf("without the screen's Отменить its request answers %d and PayMaster got %d cancels, want 409 and none",
+				status, h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel))
+		}
+	})
+}
+
+// TestBrowser_Countdown: the QR screen counts down to expires_at on the
+// daemon's clock, whatever the kiosk's clock says (the test's daemon runs
+// on a fake clock months away from the browser's), and at zero says the
+// code has expired while sbpd asks PayMaster. The page's clock is moved
+// through its hook (window.sbpdScreen.now), no waiting.
+func TestBrowser_Countdown(t *testing.T) {
+	browser := startBrowser(t)
+	h := newE2E(t)
+	k := openKioskPage(t, browser, h.d.URL(), screen43)
+	k.waitFor(wantIdle())
+	k.eval(`window.shift = 0; { const real = Date.now; window.sbpdScreen.now = () => real() + window.shift; } true`, nil)
+	p := h.start("000153", 25990, false)
+	k.waitFor(wantQR(p))
+	left := p.ExpiresAt.Sub(h.clock.Now()) // the daemon's clock stands still meanwhile
+	if gap := time.Since(h.clock.Now()); gap < 24*time.Hour && gap > -24*time.Hour {
+		t.Fatalf("the daemon's clock is only %v from the browser's: the test would not see the offset", gap)
+	}
+	timer := func() string {
+		var s string
+		k.eval(`window.sbpdScreen.tick(), document.getElementById("timer").textContent`, &s)
+		return s
+	}
+	valid := func(d time.Duration) string { return display.TextCodeValid + "\u00a0" + display.Countdown(d) }
+	if got := timer(); got != valid(left) && got != valid(left-time.Second) {
+		t.Fatalf("the countdown shows %q, want %q: the page's clock is not corrected by the daemon's", got, valid(left))
+	}
+	k.eval(fmt.Sprintf(`window.shift = %d; true`, (left - 29500*time.Millisecond).Milliseconds()), nil)
+	if got := timer(); got != valid(30*time.Second) {
+		t.Fatalf("29.5 s before expiry the countdown shows %q, want %q", got, valid(30*time.Second))
+	}
+	k.eval(fmt.Sprintf(`window.shift = %d; true`, (left + time.Millisecond).Milliseconds()), nil)
+	if got, want := timer(), display.Glue(display.TextCodeExpired); got != want {
+		t.Fatalf("at zero the screen shows %q, want %q", got, want)
+	}
+	w := wantQR(p)
+	w.lines[len(w.lines)-2] = display.Glue(display.TextCodeExpired)
+	checkReadable(t, k, k.waitFor(w))
+	var faded bool
+	k.eval(`getComputedStyle(document.getElementById("qr")).opacity < 0.5`, &faded)
+	if !faded {
+		t.Error("the expired QR is still drawn in full, ready to be scanned")
+	}
+	k.save("03-qr-expired")
+}
+
+// evalAwait evaluates js, waits for the promise it returns and decodes its
+// value into out.
+func (k *kioskPage) evalAwait(js string, out any) {
+	k.tb.Helper()
+	raw, err := chromedp.Run(k.ctx, chromedp.Evaluate[[]byte](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		k.tb.Fatalf("evaluate %.60q: %v", js, err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		k.tb.Fatalf("evaluate %.60q: %v: %s", js, err, raw)
+	}
+}
