@@ -209,11 +209,11 @@ func TestBrowser_Countdown(t *testing.T) {
 	if got := timer(); got != valid(left) && got != valid(left-time.Second) {
 		t.Fatalf("the countdown shows %q, want %q: the page's clock is not corrected by the daemon's", got, valid(left))
 	}
-	k.eval(fmt.Sprintf(`window.shift = %d; true`, (left - 29500*time.Millisecond).Milliseconds()), nil)
+	k.eval(fmt.Sprintf(`window.shift = %d; true`, (left-29500*time.Millisecond).Milliseconds()), nil)
 	if got := timer(); got != valid(30*time.Second) {
 		t.Fatalf("29.5 s before expiry the countdown shows %q, want %q", got, valid(30*time.Second))
 	}
-	k.eval(fmt.Sprintf(`window.shift = %d; true`, (left + time.Millisecond).Milliseconds()), nil)
+	k.eval(fmt.Sprintf(`window.shift = %d; true`, (left+time.Millisecond).Milliseconds()), nil)
 	if got, want := timer(), display.Glue(display.TextCodeExpired); got != want {
 		t.Fatalf("at zero the screen shows %q, want %q", got, want)
 	}
