@@ -15,12 +15,15 @@
 //	GET /screen/qr/{id}                  the QR of the payment on show as a PNG; ?ppm=N pixels a module
 //	GET /screen/current.json             the payment on show, or null
 //	POST /screen/payments/{id}/retry     the shopper tapped Повторить (see below)
-//	POST /screen/payments/{id}/cancel    the shopper tapped Отменить
+//	POST /screen/payments/{id}/cancel    the shopper tapped Отменить, in the dialog or before it
 //
 // The stream starts with "retry: 500" (the browser reconnects half a second
 // after losing the daemon, e.g. across a restart) and the state on show,
 // then sends every change the engine commits:
 //
+//	event: screen    {"now": ms since the Unix epoch on the daemon's clock (Screen.Now),
+//	                 "cancel_button": false with Screen.HideCancel}: before every idle
+//	                 and payment event, so the page counts down on the daemon's time
 //	event: idle      no payment yet
 //	event: qr        {"id": ..., "src": "data:image/png;base64,..."}: the QR, sent once
 //	                 per stream just before the change that puts it on screen
@@ -30,15 +33,33 @@
 // A comment every Heartbeat keeps proxies from closing an idle stream.
 //
 // The page picks one view per payment (ViewOf): waiting with a spinner
-// (creating), the QR (mode 1 and the remainder of a mixed payment, "К оплате
-// по СБП"), the printed-QR hint (mode 0), the sticker/NFC hint (mode 2), the
-// Повторить/Отменить dialog (status_unknown), canceling, paid, not paid with
-// the flow's reason-specific message, needs attention, and idle. Its text is
-// the payment's message (or the dialog's), the amount as "1 234,50 ₽"
-// (Amount) and the few words of view.go: never an id, a code or English.
-// It is laid out for the SetSCO 4:3 screen (1024×768) and for widescreen
-// kiosks (QR or pictogram beside the text), with touch targets of at least
-// 15 mm. The page records how long each change took to paint
+// (creating), the QR (mode 1 and the remainder of a mixed payment,
+// "Осталось оплатить по СБП"), the printed-QR hint (mode 0), the
+// sticker/NFC hint (mode 2), the Повторить/Отменить dialog (status_unknown),
+// canceling, paid, not paid, needs attention, and idle. Its text is the
+// payment's message (or the dialog's), the amount as "1 234,50 ₽" (Amount)
+// and the words of view.go: never an id, a code or English. Every view
+// that takes a payment carries a neutral «СБП» badge (text, no third-party
+// logo). The QR, printed-QR and sticker screens count down "Код действует
+// ещё M:SS" to the payment's expires_at on the daemon's clock (the page's
+// clock corrected by the offset of the last "event: screen"; tests move the
+// page's clock through window.sbpdScreen.now), and at zero say the code has
+// expired while sbpd asks PayMaster; they also have their own Отменить
+// unless Screen.HideCancel (screen.cancel_button = false). The dialog adds
+// "Если вы уже оплатили, не оплачивайте ещё раз — нажмите «Повторить»"
+// under its question. Paid shows the amount and "Заберите чек"; not paid
+// says what happened and what to do next for every reason alike (NotPaid),
+// the shopper's own cancel with a neutral sign, not an error; needs
+// attention shows the order number and the time the payment started, in
+// large type, for the administrator. Every text is glued (Glue): no line
+// ends with a short preposition, and amounts and times never break.
+//
+// It is laid out for landscape screens, the SetSCO 4:3 (1024×768) and
+// widescreen kiosks (QR or pictogram beside the text), and for portrait
+// ones (stacked), with touch targets of at least 15 mm, type of at least
+// 24 px, every text at 4.5:1 or more against its background (disabled
+// buttons included), lang="ru" and buttons named by their visible words.
+// The page records how long each change took to paint
 // (window.sbpdScreen.paints) for BenchmarkScreenPaint.
 //
 // # The QR
@@ -51,13 +72,17 @@
 //
 // # Повторить and Отменить
 //
-// The dialog's buttons POST to the screen's own routes,
-// /screen/payments/{id}/retry and /cancel, on the page's own origin, and
-// are disabled while the request is on its way (15 s at most). The page
-// carries no credentials, and needs none: those routes act only on the
-// payment on show, and only while it waits for the shopper's choice
-// (status_unknown); any other id is a 409 "not_on_screen", any other state
-// a 409 "no_dialog", and nothing reaches the engine. They call
+// The buttons POST to the screen's own routes, /screen/payments/{id}/retry
+// and /cancel, on the page's own origin, and are disabled while the request
+// is on its way (15 s at most). The page carries no credentials, and needs
+// none: those routes act only on the payment on show, Повторить only while
+// the dialog asks (status_unknown), Отменить also while the payment awaits
+// the shopper (awaiting_payment: the QR, printed-QR and sticker screens'
+// own Отменить) and again while canceling, when the engine answers with
+// the payment and sends nothing: one cancel reaches PayMaster however often
+// it is tapped. Any other id is a 409 "not_on_screen", any other state a
+// 409 "no_dialog", Отменить in awaiting_payment with HideCancel a 409
+// "no_cancel_button", and nothing reaches the engine. They call
 // Screen.Actions (the flow engine's Retry and Cancel, the same as the till
 // API's retry and cancel) and answer with the payment as the till API does,
 // or with its error mapped the same way; the page takes the new state from
