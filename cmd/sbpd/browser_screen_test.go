@@ -18,6 +18,7 @@ import (
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/display"
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
+	"github.com/sbpd/sbpd/drivers/serial/serialtest"
 	"github.com/sbpd/sbpd/plugin"
 )
 
@@ -112,8 +113,8 @@ func TestBrowser_ReadableCheckFails(t *testing.T) {
 	}
 }
 
-// TestBrowser_CancelBeforeTheDialog: the QR and sticker screens have an
-// Отменить of their own; tapping it twice, or two requests as the page
+// TestBrowser_CancelBeforeTheDialog: the QR, printed-QR and sticker screens
+// have an Отменить of their own; tapping it twice, or two requests as the page
 // sends them, reaches PayMaster with exactly one cancel, and the shopper's
 // own cancel ends on a neutral screen.
 func TestBrowser_CancelBeforeTheDialog(t *testing.T) {
@@ -147,6 +148,17 @@ func TestBrowser_CancelBeforeTheDialog(t *testing.T) {
 		k.waitFor(wantQR(p))
 		k.do(chromedp.Tap(chromedp.ID("cancel")))
 		k.eval(`document.getElementById("cancel").click(); true`, nil) // a second tap at once
+		oneCancel(t, h, k, p)
+	})
+
+	t.Run("printed QR, tapped", func(t *testing.T) {
+		h := printE2E(t, serialtest.NewPrinter(t, serialtest.PrinterOptions{}))
+		wireScreen(t, h)
+		h.sb.SetCancelMode(sandbox.CancelAcceptPending)
+		k := openKioskPage(t, browser, h.d.URL(), screenPortrait)
+		p := h.start("000153", 25990, false)
+		k.waitFor(wantAwaiting(display.ViewReceipt, p, display.TextCodeValid, "receipt", "spinner"))
+		k.do(chromedp.Tap(chromedp.ID("cancel")))
 		oneCancel(t, h, k, p)
 	})
 
