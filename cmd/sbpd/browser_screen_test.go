@@ -82,6 +82,7 @@ func checkReadable(t *testing.T, k *kioskPage, s pageShown) {
 	if got.Texts == 0 {
 		t.Errorf("%s: no text found on the page", s.View)
 	}
+	t.Logf("%s: %d texts, the lowest contrast %.2f:1", s.View, got.Texts, got.Min)
 	for _, b := range got.Bad {
 		t.Errorf("%s: %s", s.View, b)
 	}
