@@ -179,5 +179,3 @@ func printCheck(w io.Writer, r doctor.Result) {
 	}
 	fmt.Fprintln(w)
 }
-
-func countNoun(n int, one, many string) string { return doctor.CountNoun(n, one, many) }
