@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -134,7 +132,7 @@ func runJournalList(cmd *cobra.Command, _ []string) error {
 		p.Decorate()
 	}
 	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-		return writeJSON(cmd.OutOrStdout(), ps)
+		return backoffice.WriteJSON(cmd.OutOrStdout(), ps)
 	}
 	if len(ps) == 0 {
 		fmt.Fprintln(cmd.ErrOrStderr(), "no payments match")
@@ -148,18 +146,6 @@ func runJournalList(cmd *cobra.Command, _ []string) error {
 			offset+1, offset+len(ps), offset/limit+2, offset+limit)
 	}
 	return nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	_, err := w.Write(plugin.PrintableJSON(buf.Bytes()))
-	return err
 }
 
 func newJournalShowCmd() *cobra.Command {
@@ -181,7 +167,7 @@ PayMaster id when only one payment has it.`,
 			return err
 		}
 		if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-			return writeJSON(cmd.OutOrStdout(), struct {
+			return backoffice.WriteJSON(cmd.OutOrStdout(), struct {
 				Payment      *plugin.Payment   `json:"payment"`
 				TillID       string            `json:"till_id,omitempty"`
 				Notification backoffice.Notice `json:"notification"`
