@@ -48,17 +48,8 @@ func openKiosk(cmd *cobra.Command) (*kiosk, error) {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("data_dir %s (%s): %w", dir, src, err)
 	}
-	switch st, err := os.Stat(k.dbPath); {
-	case err == nil && st.IsDir():
-		return nil, fmt.Errorf("journal %s is a directory, not a database file", k.dbPath)
-	case err == nil && st.Size() == 0:
-		// An empty file is no journal yet: opening it would make one.
-	case err == nil:
-		if k.db, err = sqlite.Open(k.dbPath); err != nil {
-			return nil, err
-		}
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("journal %s: %w", k.dbPath, err)
+	if k.db, err = sqlite.OpenExisting(k.dbPath); err != nil {
+		return nil, err
 	}
 	if err := k.resolve(cmd); err != nil {
 		k.Close()
