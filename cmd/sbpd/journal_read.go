@@ -114,22 +114,15 @@ func runJournalList(cmd *cobra.Command, _ []string) error {
 	case cmd.Flags().Changed("page"):
 		offset = (page - 1) * limit
 	}
-	f.Limit, f.Offset = limit+1, offset // one more tells whether a next page exists
+	f.Offset = offset
 	k, db, err := readJournal(cmd)
 	if err != nil {
 		return err
 	}
 	defer k.Close()
-	ps, err := db.Journal().Search(cmd.Context(), f)
+	ps, more, err := journalService(db).List(cmd.Context(), f)
 	if err != nil {
 		return err
-	}
-	more := len(ps) > limit
-	if more {
-		ps = ps[:limit]
-	}
-	for _, p := range ps {
-		p.Decorate()
 	}
 	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
 		return backoffice.WriteJSON(cmd.OutOrStdout(), ps)
