@@ -18,7 +18,7 @@ import (
 // never raised.
 const (
 	maxFuncLines = 80
-	maxCmdLines  = 2710
+	maxCmdLines  = 2700
 )
 
 // sourceFiles lists the module's non-test Go files.
