@@ -335,11 +335,8 @@ func (d *Daemon) Close() error {
 // all is well.
 func (d *Daemon) health(ctx context.Context) (map[string]any, bool) {
 	h := metrics.CheckHealth(ctx, metrics.HealthSources{
-		Journal: d.DB.Check,
-		Stuck: func(ctx context.Context) (int, error) {
-			stuck, err := d.DB.Outbox().Stuck(ctx)
-			return len(stuck), err
-		},
+		Journal:   d.DB.Check,
+		Stuck:     d.DB.Outbox().StuckCount,
 		Notify:    func() bool { return d.current.Load().Notify.URL != "" },
 		PayMaster: d.Gateway.Health,
 		Printer:   func(ctx context.Context) metrics.PrinterHealth { return printerReport(ctx, d.Printer, d.printerPort) },
