@@ -105,3 +105,18 @@ func WriteProblems(w io.Writer, head string, ps []Problem, warnings []string) {
 		fmt.Fprintln(w, "warning: "+msg)
 	}
 }
+
+// SetNotes are what a technician should know after setting key in the
+// till settings, with c the settings that result: a higher layer that
+// overrides the till settings for key, and a key a running daemon applies
+// only when it restarts.
+func SetNotes(c *Config, k Key) []string {
+	var notes []string
+	if src := c.Source(k.Name); src != SourceTill {
+		notes = append(notes, fmt.Sprintf("%s overrides the till settings here: the value in use is %s", src, DisplayValue(c.Value(k.Name))))
+	}
+	if k.Restart {
+		notes = append(notes, "a running daemon applies this when it restarts")
+	}
+	return notes
+}

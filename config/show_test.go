@@ -230,3 +230,27 @@ func TestInput_ReadImport(t *testing.T) {
 		t.Fatalf("bad file: %v", err)
 	}
 }
+
+func TestShow_SetNotes(t *testing.T) {
+	cases := map[string]struct {
+		key  string
+		env  string
+		want []string
+	}{
+		"plain":      {key: "sbp.poll_interval"},
+		"restart":    {key: "listen", want: []string{"a running daemon applies this when it restarts"}},
+		"overridden": {key: "sbp.qr_mode", env: "1", want: []string{"env SBPD_SBP_QR_MODE overrides the till settings here: the value in use is 1"}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(config.EnvName(c.key), c.env)
+			k, _ := config.Lookup(c.key)
+			value := map[string]string{"sbp.poll_interval": "2s", "listen": "127.0.0.1:9000", "sbp.qr_mode": "0"}[c.key]
+			cfg, _ := resolved(t, map[string]string{c.key: value})
+			got := config.SetNotes(cfg, k)
+			if strings.Join(got, "|") != strings.Join(c.want, "|") {
+				t.Fatalf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}

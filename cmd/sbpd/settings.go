@@ -150,18 +150,6 @@ func completeKeys(values bool) cobra.CompletionFunc {
 	}
 }
 
-// changedBy is who last changed each till setting, from its rows.
-func changedBy(rows []sqlite.Setting) config.History {
-	return func(key string) (time.Time, string, bool) {
-		for _, r := range rows {
-			if r.Key == key {
-				return r.UpdatedAt, r.UpdatedBy, true
-			}
-		}
-		return time.Time{}, "", false
-	}
-}
-
 func newSettingsListCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -184,7 +172,7 @@ whether they are set. Problems with the settings follow on standard error.`,
 				return err
 			}
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-				return config.List(k.cfg, k.problems, k.dbPath, changedBy(rows)).WriteJSON(cmd.OutOrStdout())
+				return config.List(k.cfg, k.problems, k.dbPath, sqlite.History(rows)).WriteJSON(cmd.OutOrStdout())
 			}
 			noteMissing(cmd.ErrOrStderr(), k)
 			if err := config.WriteList(cmd.OutOrStdout(), k.cfg); err != nil {
@@ -223,7 +211,7 @@ func newSettingsGetCmd() *cobra.Command {
 			if verbose, _ := cmd.Flags().GetBool("verbose"); !verbose {
 				fmt.Fprintln(cmd.OutOrStdout(), k.cfg.Value(key.Name))
 			} else {
-				config.WriteVerbose(cmd.OutOrStdout(), k.cfg, key, changedBy(rows))
+				config.WriteVerbose(cmd.OutOrStdout(), k.cfg, key, sqlite.History(rows))
 			}
 			config.WriteProblems(cmd.ErrOrStderr(), "problems:", config.ProblemsOf(k.problems, key.Name), nil)
 			return nil
@@ -302,11 +290,8 @@ any key.`,
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s = %s (%s)\n", key.Name, config.DisplayValue(key.Masked(value)), config.SourceTill)
-			if src := cfg.Source(key.Name); src != config.SourceTill {
-				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s overrides the till settings here: the value in use is %s\n", src, config.DisplayValue(cfg.Value(key.Name)))
-			}
-			if key.Restart {
-				fmt.Fprintln(cmd.ErrOrStderr(), "note: a running daemon applies this when it restarts")
+			for _, n := range config.SetNotes(cfg, key) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n)
 			}
 			config.WriteProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
 			return nil

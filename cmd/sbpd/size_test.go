@@ -18,7 +18,7 @@ import (
 // never raised.
 const (
 	maxFuncLines = 80
-	maxCmdLines  = 2695
+	maxCmdLines  = 2685
 )
 
 // sourceFiles lists the module's non-test Go files.
