@@ -35,5 +35,8 @@
 // keys it applies only after a restart.
 // Diff and Changed compare two Configs for a daemon that reloads its
 // settings; ReadTillFile and WriteTillFile move a till's own settings as
-// YAML.
+// YAML. WriteList, List, WriteVerbose and WriteProblems render the settings
+// for `sbpd settings`; ReadValueFile, ReadValueLine, ArgValue and
+// InputValue take a value for a key however it is given, and ReadImport
+// checks a file to import.
 package config

@@ -111,19 +111,6 @@ func Resolve(ctx context.Context, o Options) (*Config, []Problem, error) {
 	return c, Problems(c.Validate()), nil
 }
 
-// LoadWith is Resolve with the problems as a *ValidationError beside the
-// Config.
-//
-// Deprecated: it returns a Config together with an error; use Open for a
-// Config to run with and Resolve to show what is set where.
-func LoadWith(ctx context.Context, o Options) (*Config, error) {
-	c, ps, err := Resolve(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	return c, asError(ps)
-}
-
 // resolveKey stacks k's layers and sets its value from the highest.
 func (c *Config) resolveKey(k Key, o Options, tmpl map[string]any, till, envFile map[string]string) {
 	ls := []Layer{newLayer(k, SourceDefault, k.Default)}

@@ -19,9 +19,9 @@ func TestOrigin(t *testing.T) {
 	envFile := filepath.Join(filepath.Dir(tmpl), config.EnvFileName)
 	writeAt(t, envFile, "SBPD_PAYMASTER_TOKEN=pm-secret-token-0123456789\n")
 	t.Setenv("SBPD_LOG_LEVEL", "warn")
-	cfg, _ := config.LoadWith(context.Background(), config.Options{Path: tmpl, Till: config.MapStore{"sbp.qr_mode": "1"}})
-	if cfg == nil {
-		t.Fatal("no config")
+	cfg, err := config.Open(context.Background(), config.Options{Path: tmpl, Till: config.MapStore{"sbp.qr_mode": "1"}})
+	if err != nil {
+		t.Fatal(err)
 	}
 	cases := []struct {
 		key  string
@@ -40,7 +40,9 @@ func TestOrigin(t *testing.T) {
 		}
 	}
 	fs := keyFlags(t, []string{"listen"}, "--listen", "127.0.0.1:9")
-	cfg, _ = config.LoadWith(context.Background(), config.Options{Flags: fs})
+	if cfg, err = config.Open(context.Background(), config.Options{Flags: fs}); err != nil {
+		t.Fatal(err)
+	}
 	if got := cfg.Origin("listen"); got != (config.Origin{Layer: config.SourceFlag, Flag: "--listen"}) {
 		t.Errorf("Origin(listen) = %+v", got)
 	}

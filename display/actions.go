@@ -157,7 +157,7 @@ func failWith(w http.ResponseWriter, err error) {
 	if !ok {
 		pe = &plugin.Error{Code: plugin.EInternal}
 	}
-	status := plugin.HTTPStatus(pe.Code)
+	status := ErrorStatus(pe.Code)
 	if status == http.StatusInternalServerError {
 		writeError(w, status, plugin.EInternal, "internal error")
 		return

@@ -3,7 +3,6 @@ package plugin
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // Error codes. A code is short and stable: the till API returns it, the
@@ -85,24 +84,4 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
-}
-
-// HTTPStatus is the HTTP status of an answer that carries an error with
-// this code: the till API and the kiosk screen's buttons answer alike.
-func HTTPStatus(code string) int {
-	switch code {
-	case EInvalid:
-		return http.StatusUnprocessableEntity
-	case ENotFound:
-		return http.StatusNotFound
-	case EConflict:
-		return http.StatusConflict
-	case ENotReady, EStorage:
-		return http.StatusServiceUnavailable
-	case EDisabled:
-		return http.StatusForbidden
-	case EUnavailable, ERejected:
-		return http.StatusBadGateway
-	}
-	return http.StatusInternalServerError
 }

@@ -62,6 +62,24 @@ func TestParseStatus(t *testing.T) {
 	}
 }
 
+func TestStatus_Word(t *testing.T) {
+	for _, tc := range []struct {
+		s    printer.Status
+		word string
+	}{
+		{printer.Status{}, plugin.PrinterNoAnswer},
+		{printer.Status{Known: true, Online: true}, "ok"},
+		{printer.Status{Known: true, Online: true, PaperNearEnd: true}, "paper_near_end"},
+		{printer.Status{Known: true, PaperEnd: true, PaperNearEnd: true}, plugin.PrinterPaperEnd},
+		{printer.Status{Known: true, Online: true, PaperNearEnd: true, CoverOpen: true}, plugin.PrinterCoverOpen},
+		{printer.Status{Known: true}, plugin.PrinterOffline},
+	} {
+		if got := tc.s.Word(); got != tc.word {
+			t.Errorf("%+v: Word %q, want %q", tc.s, got, tc.word)
+		}
+	}
+}
+
 func TestStatus_ReasonString(t *testing.T) {
 	for _, tc := range []struct {
 		s            printer.Status

@@ -285,17 +285,7 @@ func (d *Daemon) Addr() string {
 }
 
 // URL is the base URL of the till API and the screen.
-// An address on every interface (0.0.0.0, [::]) is reached at loopback:
-// it is no address to send a request to, and not a Host sbpd answers.
-func (d *Daemon) URL() string {
-	addr := d.Addr()
-	if host, port, err := net.SplitHostPort(addr); err == nil {
-		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-			addr = net.JoinHostPort("127.0.0.1", port) // [::] takes IPv4 too
-		}
-	}
-	return "http://" + addr
-}
+func (d *Daemon) URL() string { return tillapi.BaseURL(d.Addr()) }
 
 // Wait blocks until the server stops or ctx is done.
 func (d *Daemon) Wait(ctx context.Context) error {
@@ -345,11 +335,8 @@ func (d *Daemon) Close() error {
 // all is well.
 func (d *Daemon) health(ctx context.Context) (map[string]any, bool) {
 	h := metrics.CheckHealth(ctx, metrics.HealthSources{
-		Journal: d.DB.Check,
-		Stuck: func(ctx context.Context) (int, error) {
-			stuck, err := d.DB.Outbox().Stuck(ctx)
-			return len(stuck), err
-		},
+		Journal:   d.DB.Check,
+		Stuck:     d.DB.Outbox().StuckCount,
 		Notify:    func() bool { return d.current.Load().Notify.URL != "" },
 		PayMaster: d.Gateway.Health,
 		Printer:   func(ctx context.Context) metrics.PrinterHealth { return printerReport(ctx, d.Printer, d.printerPort) },

@@ -2,9 +2,7 @@ package main
 
 import (
 	"crypto/rand"
-	"embed"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -18,13 +16,11 @@ import (
 
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/display"
+	"github.com/sbpd/sbpd/display/demo"
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
 	"github.com/sbpd/sbpd/drivers/tillapi"
 	"github.com/sbpd/sbpd/printer"
 )
-
-//go:embed demo/index.html demo/demo.js demo/demo.css
-var demoFS embed.FS
 
 // demoSticker is the cash-link sticker the demo's sandbox knows (mode 2).
 const demoSticker = "d3m0571c4e12"
@@ -151,33 +147,12 @@ func demoConfig(f *pflag.FlagSet, sb *sandbox.Server, base string) (*config.Conf
 
 // demoRoutes are the demo page, its script and style, the bank's buttons
 // (the sandbox's control routes) and the virtual printer's tape, if any.
+// demoRoutes are the demo page's routes over the sandbox sb and the
+// virtual printer tape (nil: none).
 func demoRoutes(sb *sandbox.Server, tape *printer.Tape) map[string]http.Handler {
-	page, _ := demoFS.ReadFile("demo/index.html")
-	script, _ := demoFS.ReadFile("demo/demo.js")
-	style, _ := demoFS.ReadFile("demo/demo.css")
-	asset := func(body []byte, contentType string) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", contentType)
-			w.Write(body)
-		})
+	var stats func() any
+	if tape != nil {
+		stats = func() any { return tape.Stats() }
 	}
-	return map[string]http.Handler{
-		"GET /demo": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			// The page frames the kiosk screen; nothing else of the default policy changes.
-			w.Header().Set("Content-Security-Policy", tillapi.DefaultCSP+"; frame-src 'self'")
-			w.Write(page)
-		}),
-		"GET /demo/demo.js":  asset(script, "text/javascript; charset=utf-8"),
-		"GET /demo/demo.css": asset(style, "text/css; charset=utf-8"),
-		"/sandbox/":          sb.Handler(), // the bank's buttons, same origin as the page
-		"GET /demo/printer": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			if tape == nil {
-				w.Write([]byte(`{"status":"not_configured"}`))
-				return
-			}
-			json.NewEncoder(w).Encode(tape.Stats())
-		}),
-	}
+	return demo.Routes(tillapi.DefaultCSP, sb.Handler(), stats)
 }

@@ -88,6 +88,9 @@ func importProblems(p listedPackage) []string {
 			if strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") {
 				bad = append(bad, fmt.Sprintf("plugin imports %s: the core imports only the standard library", imp))
 			}
+			if imp == "net/http" {
+				bad = append(bad, "plugin imports net/http: HTTP (statuses included) belongs at the edge, drivers/tillapi and display")
+			}
 		}
 	}
 	return bad
@@ -113,6 +116,7 @@ func TestDeps_RuleCatchesForbiddenImports(t *testing.T) {
 	for _, p := range []listedPackage{
 		{ImportPath: module + "/plugin", Imports: []string{"github.com/google/uuid"}},
 		{ImportPath: module + "/plugin", Imports: []string{module + "/config"}},
+		{ImportPath: module + "/plugin", Imports: []string{"net/http"}},
 		{ImportPath: module + "/display", Imports: []string{module + "/drivers/tillapi"}},
 		{ImportPath: module + "/drivers/tillapi", Imports: []string{module + "/drivers/sqlite"}},
 		{ImportPath: module + "/drivers/paymaster/sandbox", Imports: []string{module + "/drivers/notify"}},
@@ -125,7 +129,7 @@ func TestDeps_RuleCatchesForbiddenImports(t *testing.T) {
 		}
 	}
 	for _, p := range []listedPackage{
-		{ImportPath: module + "/plugin", Imports: []string{"context", "net/http"}},
+		{ImportPath: module + "/plugin", Imports: []string{"context", "net/url"}},
 		{ImportPath: module + "/drivers/paymaster/sandbox", Imports: []string{module + "/plugin", module + "/drivers/paymaster"}},
 		{ImportPath: module + "/cmd/sbpd", Imports: []string{module + "/drivers/tillapi", module + "/drivers/export"}},
 		{ImportPath: module + "/drivers/export", Imports: []string{module + "/plugin", "github.com/xuri/excelize/v2"}},

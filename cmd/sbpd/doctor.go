@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -110,36 +106,16 @@ func loadKiosk(path string, mustExist bool) *kioskSettings {
 		d.cfgErr = &config.ValidationError{Problems: ps}
 	}
 	if cfg != nil {
-		d.secrets = append([]string{cfg.PayMaster.Token, cfg.APIToken, cfg.Notify.Secret}, urlCredentials(cfg.Notify.URL)...)
+		d.secrets = cfg.Secrets()
 	}
 	return d
-}
-
-// urlCredentials are the password in raw, or its user when there is no
-// password (a token as the user), as they may appear in a message.
-func urlCredentials(raw string) []string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return nil
-	}
-	if p, ok := u.User.Password(); ok {
-		return []string{p, url.QueryEscape(p)}
-	}
-	return []string{u.User.Username()}
 }
 
 // badNeeds lists the keys of needs that the settings' problems name.
 func (d *kioskSettings) badNeeds(needs []string) []string { return d.settings().BadAmong(needs) }
 
 // redact cuts every secret out of s, whatever printed it.
-func (d *kioskSettings) redact(s string) string {
-	for _, secret := range d.secrets {
-		if len(secret) >= 4 {
-			s = strings.ReplaceAll(s, secret, "[REDACTED]")
-		}
-	}
-	return s
-}
+func (d *kioskSettings) redact(s string) string { return doctor.Redactor(d.secrets)(s) }
 
 // report runs the checklist and prints each result in order as soon as it
 // and those above it are done, or all of them as JSON; it returns an
@@ -147,37 +123,15 @@ func (d *kioskSettings) redact(s string) string {
 func (d *kioskSettings) report(ctx context.Context, w io.Writer, asJSON bool) error {
 	pmCtx, cancel := context.WithTimeout(ctx, doctorLimits.payMaster)
 	defer cancel()
-	print := func(r doctor.Result) { printCheck(w, r) }
+	print := func(r doctor.Result) { doctor.WriteResult(w, r) }
 	if asJSON {
 		print = nil
 	}
 	rep := doctor.Run(ctx, doctor.Checks(pmCtx, d.kiosk()), doctor.Options{Timeout: doctorLimits.check, Redact: d.redact}, print)
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := rep.WriteJSON(w); err != nil {
 			return err
 		}
 	}
 	return rep.Err()
 }
-
-// printCheck writes "FAIL  Name: message — fix"; a message of several
-// lines continues indented, and its fix goes on a line of its own.
-func printCheck(w io.Writer, r doctor.Result) {
-	lines := strings.Split(r.Message, "\n")
-	fmt.Fprintf(w, "%-4s  %s: %s", strings.ToUpper(string(r.Status)), r.Name, lines[0])
-	for _, l := range lines[1:] {
-		fmt.Fprintf(w, "\n      %s", l)
-	}
-	switch {
-	case r.Fix == "":
-	case len(lines) > 1:
-		fmt.Fprintf(w, "\n      fix: %s", r.Fix)
-	default:
-		fmt.Fprintf(w, " — %s", r.Fix)
-	}
-	fmt.Fprintln(w)
-}
-
-func countNoun(n int, one, many string) string { return doctor.CountNoun(n, one, many) }

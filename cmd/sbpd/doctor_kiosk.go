@@ -10,7 +10,6 @@ import (
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/drivers/sqlite"
-	"github.com/sbpd/sbpd/plugin"
 	"github.com/sbpd/sbpd/plugin/doctor"
 )
 
@@ -81,24 +80,10 @@ var payMasterNoAnswer = map[string]doctor.Reason{paymaster.ReasonDNS: doctor.Rea
 
 // Explain reads the driver's error codes and reasons.
 func (doctorPayMaster) Explain(err error) doctor.Failed {
-	f := doctor.Failed{Cause: doctor.Innermost(err), Text: plugin.ErrorReason(err)}
+	f := doctor.Classify(err, payMasterNoAnswer, paymaster.ReasonNotAuthorized)
 	var ae *paymaster.APIError
 	if errors.As(err, &ae) {
 		f.HTTPStatus, f.Text = ae.Status, strings.TrimPrefix(ae.Error(), "paymaster: ")
-	}
-	switch reason, code := plugin.ErrorReason(err), plugin.ErrorCode(err); {
-	case payMasterNoAnswer[reason] != "":
-		f.Reason = payMasterNoAnswer[reason]
-	case code == plugin.ENotFound:
-		f.Reason = doctor.ReasonNotFound
-	case code == plugin.EUnavailable:
-		f.Reason = doctor.ReasonUnavailable
-	case reason == paymaster.ReasonNotAuthorized:
-		f.Reason = doctor.ReasonNotAuthorized
-	case reason == string(doctor.ReasonInvalid):
-		f.Reason = doctor.ReasonInvalid
-	default:
-		f.Reason = doctor.ReasonRefusal
 	}
 	return f
 }

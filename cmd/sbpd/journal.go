@@ -51,7 +51,7 @@ func backofficeCmd(cmd *cobra.Command, withPayMaster bool, run func(*cobra.Comma
 			return err
 		}
 		svc := journalService(db)
-		svc.TillID, svc.Secrets = k.cfg.TillID, []string{k.cfg.PayMaster.Token, k.cfg.APIToken, k.cfg.Notify.Secret}
+		svc.TillID, svc.Secrets = k.cfg.TillID, k.cfg.Secrets()
 		if withPayMaster {
 			if err := attachPayMaster(svc, k.cfg); err != nil {
 				return err

@@ -2,9 +2,7 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -75,13 +73,7 @@ func runMark(cmd *cobra.Command, svc *backoffice.Service, paid bool, id string) 
 	default:
 		return err
 	}
-	p, w := got.Payment, cmd.OutOrStdout()
-	fmt.Fprintf(w, "payment %s (check %s, order %s, %s ₽) marked %s by %s\n", plugin.Printable(p.ID), plugin.Printable(p.CheckID),
-		plugin.Printable(p.OrderNo), plugin.FormatRoubles(p.Amount), map[bool]string{true: "paid", false: "not paid"}[paid], plugin.Printable(m.Who))
-	fmt.Fprintf(w, "  %s\n", plugin.Printable(got.Said))
-	if got.Forced != "" {
-		fmt.Fprintf(w, "  forced: %s\n", plugin.Printable(got.Forced))
-	}
+	backoffice.WriteMarked(cmd.OutOrStdout(), m, got)
 	return nil
 }
 
@@ -150,51 +142,15 @@ func runReconcile(cmd *cobra.Command, svc *backoffice.Service, _ []string) error
 		return fmt.Errorf("reconcile: %w", err)
 	}
 	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-		if err := writeJSON(cmd.OutOrStdout(), rep); err != nil {
-			return err
-		}
+		err = backoffice.WriteJSON(cmd.OutOrStdout(), rep)
 	} else {
-		printReconcile(cmd.OutOrStdout(), rep, apply)
+		err = backoffice.WriteReport(cmd.OutOrStdout(), rep, apply)
+	}
+	if err != nil {
+		return err
 	}
 	if !rep.OK {
 		return fmt.Errorf("reconcile: %s", rep.Remain())
 	}
 	return nil
-}
-
-func printReconcile(w io.Writer, rep backoffice.Report, apply bool) {
-	const stamp = "2006-01-02 15:04:05 -07:00"
-	fmt.Fprintf(w, "period %s – %s: %d in the journal, %d at PayMaster", rep.From.Format(stamp), rep.To.Format(stamp), rep.Journal, rep.PayMaster)
-	if rep.Active > 0 {
-		fmt.Fprintf(w, ", %d still active (skipped)", rep.Active)
-	}
-	if rep.OtherTills > 0 {
-		fmt.Fprintf(w, ", %d of other tills ignored", rep.OtherTills)
-	}
-	fmt.Fprintln(w)
-	if len(rep.Differences) == 0 {
-		fmt.Fprintln(w, "no differences")
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "KIND\tPAYMENT\tORDER\tHERE\tPAYMASTER\tDETAIL")
-	side := func(state string, n *int64) string {
-		if state == "" {
-			return "-"
-		}
-		return state + " " + plugin.FormatRoubles(*n) + " ₽"
-	}
-	for _, d := range rep.Differences {
-		detail := d.Detail
-		switch {
-		case d.Resolved != "":
-			detail += "; resolved: now " + d.Resolved
-		case d.Safe != "" && !apply:
-			detail += "; --apply makes it " + string(d.Safe)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", plugin.Printable(d.Kind), backoffice.Dash(d.PaymentID), plugin.Printable(d.OrderNo),
-			plugin.Printable(side(d.State, d.Amount)), plugin.Printable(side(d.PayMasterStatus, d.PayMasterAmount)), plugin.Printable(detail))
-	}
-	tw.Flush()
-	fmt.Fprintln(w, rep.Summary())
 }

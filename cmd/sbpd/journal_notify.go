@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -100,36 +98,10 @@ func runStuck(cmd *cobra.Command, svc *backoffice.Service, _ []string) error {
 	if err != nil {
 		return err
 	}
-	w := cmd.OutOrStdout()
 	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-		return writeJSON(w, stuck)
+		return backoffice.WriteJSON(cmd.OutOrStdout(), stuck)
 	}
-	if len(stuck) == 0 {
-		fmt.Fprintln(w, "no stuck payments: every paid payment was delivered, is still being retried, or was entered by hand")
-		return nil
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tCHECK\tORDER\tAMOUNT\tPAID AT\tATTEMPTS\tLAST ERROR")
-	for _, s := range stuck {
-		p := s.Payment
-		// What the till and the accounting system sent is shown, never obeyed, by the terminal.
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p.ID, plugin.Printable(p.CheckID), plugin.Printable(p.OrderNo),
-			plugin.FormatRoubles(p.Amount), p.UpdatedAt.In(time.Local).Format("2006-01-02 15:04:05"), s.Delivery.Attempts,
-			plugin.Printable(oneLine(s.Delivery.LastError, 160)))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\n%d paid payment(s) not notified (Совершён без оповещения): sbpd journal resync ID once the receiver works\n", len(stuck))
-	return nil
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
+	return backoffice.WriteStuck(cmd.OutOrStdout(), stuck, time.Local)
 }
 
 // refusal gives a refusal its command's name; a plugin.Error's message is

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -116,25 +114,18 @@ func runJournalList(cmd *cobra.Command, _ []string) error {
 	case cmd.Flags().Changed("page"):
 		offset = (page - 1) * limit
 	}
-	f.Limit, f.Offset = limit+1, offset // one more tells whether a next page exists
+	f.Offset = offset
 	k, db, err := readJournal(cmd)
 	if err != nil {
 		return err
 	}
 	defer k.Close()
-	ps, err := db.Journal().Search(cmd.Context(), f)
+	ps, more, err := journalService(db).List(cmd.Context(), f)
 	if err != nil {
 		return err
 	}
-	more := len(ps) > limit
-	if more {
-		ps = ps[:limit]
-	}
-	for _, p := range ps {
-		p.Decorate()
-	}
 	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-		return writeJSON(cmd.OutOrStdout(), ps)
+		return backoffice.WriteJSON(cmd.OutOrStdout(), ps)
 	}
 	if len(ps) == 0 {
 		fmt.Fprintln(cmd.ErrOrStderr(), "no payments match")
@@ -148,18 +139,6 @@ func runJournalList(cmd *cobra.Command, _ []string) error {
 			offset+1, offset+len(ps), offset/limit+2, offset+limit)
 	}
 	return nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	_, err := w.Write(plugin.PrintableJSON(buf.Bytes()))
-	return err
 }
 
 func newJournalShowCmd() *cobra.Command {
@@ -181,7 +160,7 @@ PayMaster id when only one payment has it.`,
 			return err
 		}
 		if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-			return writeJSON(cmd.OutOrStdout(), struct {
+			return backoffice.WriteJSON(cmd.OutOrStdout(), struct {
 				Payment      *plugin.Payment   `json:"payment"`
 				TillID       string            `json:"till_id,omitempty"`
 				Notification backoffice.Notice `json:"notification"`

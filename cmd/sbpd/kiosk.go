@@ -1,11 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -37,28 +34,12 @@ func openKiosk(cmd *cobra.Command) (*kiosk, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, src := base.DataDir, base.Source("data_dir")
-	if dir == "" {
-		return nil, fmt.Errorf("data_dir is empty (%s): it must name the directory of the till's database", src)
+	if k.dbPath, err = base.JournalPath(); err != nil {
+		return nil, err
 	}
-	k.dir, k.dbPath = dir, filepath.Join(dir, "sbpd.db")
-	switch st, err := os.Stat(dir); {
-	case err == nil && !st.IsDir():
-		return nil, fmt.Errorf("data_dir %s (%s) is not a directory", dir, src)
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("data_dir %s (%s): %w", dir, src, err)
-	}
-	switch st, err := os.Stat(k.dbPath); {
-	case err == nil && st.IsDir():
-		return nil, fmt.Errorf("journal %s is a directory, not a database file", k.dbPath)
-	case err == nil && st.Size() == 0:
-		// An empty file is no journal yet: opening it would make one.
-	case err == nil:
-		if k.db, err = sqlite.Open(k.dbPath); err != nil {
-			return nil, err
-		}
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("journal %s: %w", k.dbPath, err)
+	k.dir = base.DataDir
+	if k.db, err = sqlite.OpenExisting(k.dbPath); err != nil {
+		return nil, err
 	}
 	if err := k.resolve(cmd); err != nil {
 		k.Close()

@@ -60,22 +60,10 @@ func (d *Daemon) startDeliveryTo(ctx context.Context, url, secret string, maxAtt
 	if secret == "" {
 		d.Logger.Warn("notify.secret is empty: notifications to the accounting system are not signed")
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan error, 1)
-	go func() { done <- dl.Run(runCtx) }()
-	// Run refuses a bad URL at once; config validation should have caught it.
-	select {
-	case err := <-done:
-		cancel()
-		if err != nil {
-			return nil, err
-		}
-		return func() {}, nil
-	default:
+	stop, err = dl.Start(context.WithoutCancel(ctx))
+	if err != nil {
+		return nil, err
 	}
 	d.Logger.Info("notify: delivering final payments to the accounting system", "max_attempts", dl.MaxAttempts)
-	return func() {
-		cancel()
-		<-done
-	}, nil
+	return stop, nil
 }

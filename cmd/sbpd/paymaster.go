@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -81,7 +79,7 @@ func runProbe(cmd *cobra.Command, path string, mustExist bool, outPath string) e
 	stdout := cmd.OutOrStdout()
 	d := loadKiosk(path, mustExist)
 	if d.cfg == nil {
-		return fmt.Errorf("paymaster probe: the settings do not load: %s", d.redact(probeErrText(d.cfgErr)))
+		return fmt.Errorf("paymaster probe: the settings do not load: %s", d.redact(probe.ErrText(d.cfgErr)))
 	}
 	if bad := d.badNeeds(probeKeys); len(bad) > 0 {
 		fmt.Fprintln(stdout, d.redact(strings.TrimSpace(d.cfgErr.Error())))
@@ -99,53 +97,24 @@ func runProbe(cmd *cobra.Command, path string, mustExist bool, outPath string) e
 		out = f
 	}
 
-	fmt.Fprintf(stdout, "Probing PayMaster at %s, merchant %s: one test payment of 1,00 ₽ (testMode: true), cancelled at the end.\n",
-		pm.BaseURL, pm.MerchantID)
-	if !pm.TestMode {
-		fmt.Fprintln(stdout, "paymaster.test_mode is off for the kiosk's payments; the probe's payment is a test payment all the same.")
-	}
+	probe.WriteIntro(stdout, probe.Config{BaseURL: pm.BaseURL, MerchantID: pm.MerchantID}, !pm.TestMode)
 	rep, err := probe.Run(cmd.Context(), probe.Config{
 		BaseURL: pm.BaseURL, MerchantID: pm.MerchantID, Token: pm.Token, TillID: d.cfg.TillID,
 		Timeout: pm.Timeout, Clock: probeClock, Out: out,
 	})
 	if rep == nil {
-		return fmt.Errorf("paymaster probe: %s", d.redact(probeErrText(err)))
+		return fmt.Errorf("paymaster probe: %s", d.redact(probe.ErrText(err)))
 	}
 	var lines strings.Builder
 	rep.Write(&lines)
 	fmt.Fprint(stdout, d.redact(lines.String()))
-
-	var made []string
-	for _, id := range rep.Created {
-		state := "cancelled"
-		if !slices.Contains(rep.Cancelled, id) {
-			state = fmt.Sprintf("NOT cancelled: a test payment, no money moves; its invoice expires %d minutes after it was made, or cancel it in the PayMaster cabinet", int(probe.InvoiceTTL/time.Minute))
-		}
-		made = append(made, id+" ("+state+")")
-	}
-	switch {
-	case len(made) == 0:
-		fmt.Fprintf(stdout, "Order %s: no payment was made.\n", rep.OrderNo)
-	default:
-		fmt.Fprintf(stdout, "Order %s: payment %s.\n", rep.OrderNo, strings.Join(made, ", "))
-	}
-	if outPath != "" {
-		fmt.Fprintf(stdout, "%s written to %s.\n", countNoun(rep.Exchanges, "exchange", "exchanges"), outPath)
-	}
+	rep.WriteMade(stdout, outPath)
 	if err != nil {
-		return fmt.Errorf("paymaster probe: %s", d.redact(probeErrText(err)))
+		return fmt.Errorf("paymaster probe: %s", d.redact(probe.ErrText(err)))
 	}
-	if failed := rep.Failed(); len(failed) > 0 {
-		return fmt.Errorf("paymaster probe: %s of %d not OK; see docs/paymaster.md for what to do with each DIFFERS",
-			countNoun(len(failed), "assumption", "assumptions"), len(rep.Results))
+	if err := rep.Err(); err != nil {
+		return fmt.Errorf("paymaster probe: %w", err)
 	}
 	fmt.Fprintf(stdout, "All %d assumptions hold.\n", len(rep.Results))
 	return nil
-}
-
-func probeErrText(err error) string {
-	if err == nil {
-		return "unknown error"
-	}
-	return strings.Join(strings.Fields(err.Error()), " ")
 }

@@ -46,14 +46,9 @@ func printerReport(ctx context.Context, p *printer.Printer, port string) metrics
 		return metrics.PrinterHealth{Status: "not_configured"}
 	}
 	st, err := p.Status(ctx)
-	h := metrics.PrinterHealth{Port: port, State: st.String(), Status: "ok"}
-	switch {
-	case err != nil:
+	h := metrics.PrinterHealth{Port: port, State: st.String(), Status: st.Word()}
+	if err != nil {
 		h.Status, h.Error = plugin.ErrorReason(err), err.Error()
-	case st.Reason() != "":
-		h.Status = st.Reason()
-	case st.PaperNearEnd:
-		h.Status = "paper_near_end"
 	}
 	return h
 }
@@ -144,21 +139,8 @@ func askPrinter(ctx context.Context, cfg *config.Config) metrics.PrinterHealth {
 	if h.Status != plugin.PrinterBusy {
 		return h
 	}
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+cfg.Listen+"/healthz", nil)
-	if cfg.APIToken != "" {
-		req.Header.Set("Authorization", "Bearer "+cfg.APIToken)
+	if daemon, ok := metrics.DaemonPrinter(ctx, http.DefaultClient, "http://"+cfg.Listen, cfg.APIToken); ok {
+		return daemon
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return h // busy, and no daemon to ask: say busy
-	}
-	defer resp.Body.Close()
-	var health struct {
-		Printer *metrics.PrinterHealth `json:"printer"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&health); err != nil || health.Printer == nil {
-		return h
-	}
-	health.Printer.Via = "daemon"
-	return *health.Printer
+	return h // busy, and no daemon to ask: say busy
 }

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -131,18 +128,6 @@ func settingsWho(verb string) string {
 	return backoffice.Who("", os.Getenv) + " via sbpd settings " + verb
 }
 
-func reportProblems(w io.Writer, head string, ps []config.Problem, warnings []string) {
-	if len(ps) > 0 {
-		fmt.Fprintln(w, head)
-		for _, p := range ps {
-			fmt.Fprintln(w, "  "+p.Message)
-		}
-	}
-	for _, msg := range warnings {
-		fmt.Fprintln(w, "warning: "+msg)
-	}
-}
-
 // completeKeys offers key names, and an enum's or bool's values after a key.
 func completeKeys(values bool) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -163,26 +148,6 @@ func completeKeys(values bool) cobra.CompletionFunc {
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
-}
-
-func displayValue(v string) string {
-	if v == "" {
-		return `""`
-	}
-	return v
-}
-
-// describe is k as `settings list --json` and `get -v` show it, with who
-// last changed it in the till settings (rows).
-func describe(cfg *config.Config, k config.Key, rows []sqlite.Setting) config.Setting {
-	return cfg.Describe(k, func(key string) (time.Time, string, bool) {
-		for _, r := range rows {
-			if r.Key == key {
-				return r.UpdatedAt, r.UpdatedBy, true
-			}
-		}
-		return time.Time{}, "", false
-	})
 }
 
 func newSettingsListCmd() *cobra.Command {
@@ -207,47 +172,18 @@ whether they are set. Problems with the settings follow on standard error.`,
 				return err
 			}
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-				return listJSON(cmd.OutOrStdout(), k, rows)
+				return config.List(k.cfg, k.problems, k.dbPath, sqlite.History(rows)).WriteJSON(cmd.OutOrStdout())
 			}
 			noteMissing(cmd.ErrOrStderr(), k)
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE")
-			for _, key := range config.Keys {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", key.Name, displayValue(k.cfg.Value(key.Name)), k.cfg.Source(key.Name))
-			}
-			if err := tw.Flush(); err != nil {
+			if err := config.WriteList(cmd.OutOrStdout(), k.cfg); err != nil {
 				return err
 			}
-			reportProblems(cmd.ErrOrStderr(), "the settings are not valid:", k.problems, k.cfg.Warnings())
+			config.WriteProblems(cmd.ErrOrStderr(), "the settings are not valid:", k.problems, k.cfg.Warnings())
 			return nil
 		},
 	}
 	cmd.Flags().Bool("json", false, "print the settings as JSON, with type, default, description and who changed a till setting")
 	return cmd
-}
-
-// listJSON is `settings list --json`.
-func listJSON(w io.Writer, k *kiosk, rows []sqlite.Setting) error {
-	out := struct {
-		Database string           `json:"database"`
-		Template string           `json:"template"`
-		Settings []config.Setting `json:"settings"`
-		Problems []string         `json:"problems"`
-		Warnings []string         `json:"warnings"`
-	}{Database: k.dbPath, Template: k.cfg.Template(), Problems: []string{}, Warnings: k.cfg.Warnings()}
-	for _, key := range config.Keys {
-		out.Settings = append(out.Settings, describe(k.cfg, key, rows))
-	}
-	for _, p := range k.problems {
-		out.Problems = append(out.Problems, p.Message)
-	}
-	if out.Warnings == nil {
-		out.Warnings = []string{}
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(out)
 }
 
 func newSettingsGetCmd() *cobra.Command {
@@ -275,38 +211,14 @@ func newSettingsGetCmd() *cobra.Command {
 			if verbose, _ := cmd.Flags().GetBool("verbose"); !verbose {
 				fmt.Fprintln(cmd.OutOrStdout(), k.cfg.Value(key.Name))
 			} else {
-				printVerbose(cmd.OutOrStdout(), k.cfg, key, rows)
+				config.WriteVerbose(cmd.OutOrStdout(), k.cfg, key, sqlite.History(rows))
 			}
-			reportProblems(cmd.ErrOrStderr(), "problems:", config.ProblemsOf(k.problems, key.Name), nil)
+			config.WriteProblems(cmd.ErrOrStderr(), "problems:", config.ProblemsOf(k.problems, key.Name), nil)
 			return nil
 		},
 	}
 	cmd.Flags().BoolP("verbose", "v", false, "also show the type, default, rule, description and the value in every layer")
 	return cmd
-}
-
-// printVerbose is `settings get -v`: one key with its rule and every layer.
-func printVerbose(out io.Writer, cfg *config.Config, k config.Key, rows []sqlite.Setting) {
-	d := describe(cfg, k, rows)
-	fmt.Fprintf(out, "%s = %s (%s)\n", k.Name, displayValue(d.Value), d.Source)
-	fmt.Fprintf(out, "  type:     %s\n  default:  %s\n  allowed:  %s\n  about:    %s\n", d.Type, displayValue(d.Default), d.Allowed, d.Description)
-	if k.TemplateOnly {
-		fmt.Fprintf(out, "  per-till: no, %s\n", k.Why)
-	}
-	if k.Restart {
-		fmt.Fprintln(out, "  a running daemon applies a change when it restarts")
-	}
-	for i, l := range cfg.Layers(k.Name) {
-		label := "  layers:   "
-		if i > 0 {
-			label = "            "
-		}
-		line := label + l.Source + ": " + displayValue(l.Value)
-		if l.Source == config.SourceTill && d.UpdatedAt != nil {
-			line += fmt.Sprintf("  (%s, %s)", d.UpdatedBy, d.UpdatedAt.Format(time.RFC3339))
-		}
-		fmt.Fprintln(out, line)
-	}
 }
 
 // readValue reads a value from standard input for `set KEY -`: without
@@ -319,46 +231,7 @@ func readValue(cmd *cobra.Command, key string) (string, error) {
 		fmt.Fprintln(cmd.ErrOrStderr())
 		return string(b), err
 	}
-	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read the value of %s from standard input: %w", key, err)
-	}
-	return strings.TrimRight(line, "\r\n"), nil
-}
-
-// maxValueFile bounds what `set --from-file` reads.
-const maxValueFile = 64 << 10
-
-// readValueFile reads a value from a file for `set KEY --from-file FILE`:
-// the file's text with its one trailing line break trimmed. A second line
-// stays in the value, which the key's rule then refuses (no setting takes
-// a line break), rather than being dropped unseen.
-func readValueFile(key, path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("read the value of %s: %w", key, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxValueFile+1))
-	if err != nil {
-		return "", fmt.Errorf("read the value of %s: %w", key, err)
-	}
-	if len(b) > maxValueFile {
-		return "", fmt.Errorf("read the value of %s: %s is larger than %d KB: it is not a setting's value", key, path, maxValueFile>>10)
-	}
-	v := strings.TrimSuffix(string(b), "\n")
-	return strings.TrimSuffix(v, "\r"), nil
-}
-
-// secretArgError refuses a secret given on the command line and says how
-// to give it.
-func secretArgError(k config.Key) error {
-	what := "is a secret"
-	if !k.Secret {
-		what = "holds a user and password"
-	}
-	return fmt.Errorf("%s %s: it is not taken on the command line, where it would stay in the shell history and show in the process list; "+
-		"give it on standard input (sbpd settings set %s -) or from a file (sbpd settings set %s --from-file FILE)", k.Name, what, k.Name, k.Name)
+	return config.ReadValueLine(in, key)
 }
 
 func newSettingsSetCmd() *cobra.Command {
@@ -416,14 +289,11 @@ any key.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s = %s (%s)\n", key.Name, displayValue(key.Masked(value)), config.SourceTill)
-			if src := cfg.Source(key.Name); src != config.SourceTill {
-				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s overrides the till settings here: the value in use is %s\n", src, displayValue(cfg.Value(key.Name)))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s = %s (%s)\n", key.Name, config.DisplayValue(key.Masked(value)), config.SourceTill)
+			for _, n := range config.SetNotes(cfg, key) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n)
 			}
-			if key.Restart {
-				fmt.Fprintln(cmd.ErrOrStderr(), "note: a running daemon applies this when it restarts")
-			}
-			reportProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
+			config.WriteProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
 			return nil
 		},
 	}
@@ -487,21 +357,16 @@ func setValue(cmd *cobra.Command, k config.Key, args []string) (string, error) {
 	var err error
 	switch from, _ := cmd.Flags().GetString("from-file"); {
 	case cmd.Flags().Changed("from-file"):
-		value, err = readValueFile(k.Name, from)
+		value, err = config.ReadValueFile(k.Name, from)
 	case args[1] == "-":
 		value, err = readValue(cmd, k.Name)
-	case k.IsSecretValue(args[1]):
-		return "", secretArgError(k)
 	default:
-		value = args[1]
+		value, err = config.ArgValue(k, args[1])
 	}
 	if err != nil {
 		return "", err
 	}
-	if k.Credentials && config.IsMaskedURL(value) {
-		return "", fmt.Errorf("%s: the user and password in %s are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set %s -)", k.Name, value, k.Name)
-	}
-	return config.Normalize(k.Name, value)
+	return config.InputValue(k, value)
 }
 
 func newSettingsUnsetCmd() *cobra.Command {
@@ -540,11 +405,11 @@ can be removed too.`,
 				return err
 			}
 			if _, known := config.Lookup(key); known {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s unset: now %s (%s)\n", key, displayValue(cfg.Value(key)), cfg.Source(key))
+				fmt.Fprintf(cmd.OutOrStdout(), "%s unset: now %s (%s)\n", key, config.DisplayValue(cfg.Value(key)), cfg.Source(key))
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s unset\n", key)
 			}
-			reportProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
+			config.WriteProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
 			return nil
 		},
 	}
@@ -647,7 +512,7 @@ does not mention stay, unless --replace is given. FILE - reads standard input.`,
 			for _, n := range im.Notes {
 				fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n)
 			}
-			reportProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
+			config.WriteProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
 			return nil
 		},
 	}
@@ -667,13 +532,5 @@ func readImport(cmd *cobra.Command, name string) (config.Import, error) {
 		defer f.Close()
 		in = f
 	}
-	values, err := config.ReadTillFile(in)
-	if err != nil {
-		return config.Import{}, fmt.Errorf("%s: %w", name, err)
-	}
-	im := config.ImportTill(values)
-	if len(im.Errs) > 0 {
-		return config.Import{}, fmt.Errorf("nothing was imported from %s:\n%s", name, strings.Join(im.Errs, "\n"))
-	}
-	return im, nil
+	return config.ReadImport(in, name)
 }

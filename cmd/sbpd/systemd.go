@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
+
+	"github.com/sbpd/sbpd/drivers/systemd"
 )
 
 // watchdogCheck says whether d can take a payment: the journal answers
@@ -15,10 +15,7 @@ import (
 // connection and serves a request. PayMaster and the printer are not asked:
 // restarting sbpd would not bring them back, and /healthz reports them.
 func watchdogCheck(d *Daemon) func(ctx context.Context) error {
-	client := &http.Client{Transport: &http.Transport{
-		Proxy:             nil, // the till API is ours: never through a proxy
-		DisableKeepAlives: true,
-	}}
+	tillAPI := systemd.Answers(d.URL() + "/screen/current.json")
 	return func(ctx context.Context) error {
 		if err := d.DB.Ping(ctx); err != nil {
 			return fmt.Errorf("journal: %w", err)
@@ -26,20 +23,8 @@ func watchdogCheck(d *Daemon) func(ctx context.Context) error {
 		if !d.Engine.Ready() {
 			return errors.New("the payment flow is not ready")
 		}
-		// The kiosk screen's state: served by the till API's server, needs
-		// no token and touches neither PayMaster nor the printer.
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.URL()+"/screen/current.json", nil)
-		if err != nil {
+		if err := tillAPI(ctx); err != nil {
 			return fmt.Errorf("till API: %w", err)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return fmt.Errorf("till API: %w", err)
-		}
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("till API: GET /screen/current.json: HTTP %d", resp.StatusCode)
 		}
 		return nil
 	}

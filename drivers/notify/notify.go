@@ -163,6 +163,25 @@ func (d *Deliverer) Run(ctx context.Context) error {
 	}
 }
 
+// Start checks the URL, then delivers in the background until stop is
+// called; stop returns once the delivery in progress has ended. A URL
+// that cannot be delivered to is refused at once.
+func (d *Deliverer) Start(ctx context.Context) (stop func(), err error) {
+	if err := d.check(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}, nil
+}
+
 func (d *Deliverer) check() error {
 	if d.Queue == nil {
 		return errors.New("notify: no queue")

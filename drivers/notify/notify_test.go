@@ -736,3 +736,33 @@ print(json.dumps([genuine(data["secret"].encode(), c["body"].encode(), c["ts"], 
 		}
 	}
 }
+
+// Start refuses a URL that cannot be delivered to at once, with nothing
+// left running; with a good one it delivers until stop, and stop waits.
+func TestStart(t *testing.T) {
+	for _, bad := range []string{"accounting.local/hook", "ftp://acc.example/hook", "https://"} {
+		d := &notify.Deliverer{URL: bad, Queue: newQueue(time.Now())}
+		if stop, err := d.Start(context.Background()); err == nil || stop != nil || !strings.Contains(err.Error(), "notify.url") {
+			t.Errorf("Start(%q): %v", bad, err)
+		}
+	}
+	if _, err := (&notify.Deliverer{URL: "https://acc.example/hook"}).Start(context.Background()); err == nil {
+		t.Error("Start without a queue")
+	}
+	r := &receiver{t: t}
+	clock := plugintest.NewClock()
+	r.now = clock.Now
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	q := newQueue(clock.Now(), paid("P1", clock.Now()))
+	d := &notify.Deliverer{URL: srv.URL + "/hook", Secret: secret, Queue: q, Clock: clock, HTTP: srv.Client(), Poll: time.Hour}
+	stop, err := d.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.WaitForTimers(t, 1) // P1 sent, then idle
+	stop()
+	if _, acc, _ := r.counts(); len(acc) != 1 {
+		t.Fatalf("accepted %v", acc)
+	}
+}

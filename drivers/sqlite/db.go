@@ -99,6 +99,23 @@ func Open(path string) (*DB, error) {
 	return db, nil
 }
 
+// OpenExisting opens the journal at path when there is one, and never
+// makes one: no file, or an empty file (created but never written, which
+// opening would turn into a journal), is no journal yet: nil, nil.
+func OpenExisting(path string) (*DB, error) {
+	switch st, err := os.Stat(path); {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	case st.IsDir():
+		return nil, fmt.Errorf("journal %s is a directory, not a database file", path)
+	case st.Size() == 0:
+		return nil, nil
+	}
+	return Open(path)
+}
+
 // FileMode is the mode of the journal and its -wal and -shm files: the
 // owner's alone. A file whose group is its directory's group, in a
 // directory that lets nobody else in (the Debian package's /var/lib/sbpd is

@@ -480,3 +480,52 @@ func TestLoadMigrations(t *testing.T) {
 		})
 	}
 }
+
+// OpenExisting opens a journal that is there and never makes one.
+func TestOpenExisting(t *testing.T) {
+	dir := t.TempDir()
+	journal := filepath.Join(dir, "journal.db")
+	db, err := Open(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		path    string
+		opened  bool
+		refused string
+	}{
+		"journal":      {path: journal, opened: true},
+		"no file":      {path: filepath.Join(dir, "none.db")},
+		"no directory": {path: filepath.Join(dir, "none", "sbpd.db")},
+		"empty file":   {path: empty},
+		"a directory":  {path: dir, refused: "is a directory, not a database file"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			db, err := OpenExisting(c.path)
+			if db != nil {
+				defer db.Close()
+			}
+			if c.refused != "" {
+				if err == nil || !strings.Contains(err.Error(), c.refused) {
+					t.Fatalf("want %q: %v", c.refused, err)
+				}
+				return
+			}
+			if err != nil || (db != nil) != c.opened {
+				t.Fatalf("db %v, err %v", db != nil, err)
+			}
+			if fi, err := os.Stat(empty); err != nil || fi.Size() != 0 {
+				t.Fatalf("the empty file was made a journal: %v %v", fi.Size(), err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "none.db")); err == nil {
+				t.Fatal("a journal was made")
+			}
+		})
+	}
+}

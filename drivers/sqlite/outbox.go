@@ -326,9 +326,7 @@ func (o *Outbox) Status(ctx context.Context, paymentID string) (NotifyStatus, er
 func (o *Outbox) Stuck(ctx context.Context) ([]Stuck, error) {
 	rows, err := o.db.read.QueryContext(ctx, `SELECT o.delivery_id, o.payment_id, o.state, o.status, o.attempts,
 		o.next_at, o.last_error, o.created_at, o.delivered_at
-		FROM outbox o JOIN payments p ON p.id = o.payment_id
-		WHERE o.status = 'exhausted' AND o.state = 'paid' AND p.state = 'paid' AND p.entered_by_hand = 0
-		ORDER BY p.created_at, p.id`)
+		`+stuckFrom+` ORDER BY p.created_at, p.id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: stuck notifications: %w", err)
 	}
@@ -355,6 +353,21 @@ func (o *Outbox) Stuck(ctx context.Context) ([]Stuck, error) {
 		out = append(out, Stuck{Payment: *p, Delivery: d})
 	}
 	return out, nil
+}
+
+// stuckFrom selects the deliveries Stuck lists and StuckCount counts.
+const stuckFrom = `FROM outbox o JOIN payments p ON p.id = o.payment_id
+		WHERE o.status = 'exhausted' AND o.state = 'paid' AND p.state = 'paid' AND p.entered_by_hand = 0`
+
+// StuckCount is how many payments Stuck would list, counted by the
+// database without reading them (the /healthz report asks it on every
+// request).
+func (o *Outbox) StuckCount(ctx context.Context) (int, error) {
+	var n int
+	if err := o.db.read.QueryRowContext(ctx, `SELECT COUNT(*) `+stuckFrom).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: stuck notifications: count: %w", err)
+	}
+	return n, nil
 }
 
 // Attention counts what a person must see to: payments now in

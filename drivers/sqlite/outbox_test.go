@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -220,6 +221,7 @@ func TestOutboxRequeueAndStuck(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	wantStuck(t, o, 1)
 	stuck, err := o.Stuck(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -236,9 +238,7 @@ func TestOutboxRequeueAndStuck(t *testing.T) {
 	if d.ID != "PAID:paid" || d.Status != DeliveryPending || d.Attempts != 0 || !d.NextAt.Equal(base.Add(time.Minute)) || d.LastError != "" {
 		t.Fatalf("requeued %+v", d)
 	}
-	if stuck, _ := o.Stuck(ctx); len(stuck) != 0 {
-		t.Fatalf("still stuck after resync: %+v", stuck)
-	}
+	wantStuck(t, o, 0)
 	if n := len(deliveries(t, db, "PAID")); n != 1 {
 		t.Fatalf("%d deliveries after resync, want the same one", n)
 	}
@@ -265,15 +265,61 @@ func TestOutboxRequeueAndStuck(t *testing.T) {
 
 	// Entered by hand: no longer stuck.
 	o.MarkFailed(ctx, "PAID:paid", "HTTP 502", db.Now(), true)
-	if stuck, _ := o.Stuck(ctx); len(stuck) != 1 {
-		t.Fatalf("stuck = %+v", stuck)
-	}
+	wantStuck(t, o, 1)
 	if err := o.MarkEnteredByHand(ctx, "PAID", "olga", "typed in"); err != nil {
 		t.Fatal(err)
 	}
-	if stuck, _ := o.Stuck(ctx); len(stuck) != 0 {
-		t.Fatalf("stuck after entered by hand: %+v", stuck)
+	wantStuck(t, o, 0)
+}
+
+// wantStuck checks that n payments are stuck, as listed and as counted.
+func wantStuck(t *testing.T, o *Outbox, n int) {
+	t.Helper()
+	stuck, err := o.Stuck(context.Background())
+	if err != nil || len(stuck) != n {
+		t.Fatalf("Stuck = %+v, %v; want %d", stuck, err, n)
 	}
+	if got, err := o.StuckCount(context.Background()); err != nil || got != n {
+		t.Fatalf("StuckCount = %d, %v; want %d", got, err, n)
+	}
+}
+
+// StuckCount counts what Stuck lists, whatever else is in the outbox:
+// pending, delivered and not-paid deliveries, and a payment entered by
+// hand, are not stuck.
+func TestOutboxStuckCount(t *testing.T) {
+	db := mustOpen(t)
+	j, o, ctx := db.Journal(), db.Outbox(), context.Background()
+	wantStuck(t, o, 0)
+	for i, c := range []struct {
+		state   plugin.State
+		outcome string // exhausted, delivered, pending, entered
+	}{
+		{plugin.StatePaid, "exhausted"}, {plugin.StatePaid, "exhausted"}, {plugin.StatePaid, "delivered"},
+		{plugin.StatePaid, "pending"}, {plugin.StateNotPaid, "exhausted"}, {plugin.StatePaid, "entered"},
+	} {
+		id := fmt.Sprintf("P%d", i)
+		p := newPayment(id, "C"+id, 100, base)
+		mustCreate(t, j, p)
+		finish(t, j, p, c.state, base.Add(time.Minute))
+		did := id + ":" + string(c.state)
+		switch c.outcome {
+		case "exhausted", "entered":
+			if err := o.MarkFailed(ctx, did, "HTTP 500", base.Add(time.Hour), true); err != nil {
+				t.Fatal(err)
+			}
+		case "delivered":
+			if err := o.MarkDelivered(ctx, did, base.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c.outcome == "entered" {
+			if err := o.MarkEnteredByHand(ctx, id, "olga", "typed in"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	wantStuck(t, o, 2)
 }
 
 func dueIDs(ds []DueDelivery) string {

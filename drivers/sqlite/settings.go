@@ -28,6 +28,19 @@ type Setting struct {
 	UpdatedBy string // who wrote it, e.g. "alice via sbpd settings set"
 }
 
+// History says, from rows, when and by whom a till setting was last
+// written (ok false: it is not in rows).
+func History(rows []Setting) func(key string) (at time.Time, by string, ok bool) {
+	return func(key string) (time.Time, string, bool) {
+		for _, r := range rows {
+			if r.Key == key {
+				return r.UpdatedAt, r.UpdatedBy, true
+			}
+		}
+		return time.Time{}, "", false
+	}
+}
+
 // Settings returns the per-till settings stored in db.
 func (db *DB) Settings() *Settings { return &Settings{db: db} }
 

@@ -201,3 +201,14 @@ func TestSettings_MigratesJournalFrom0001(t *testing.T) {
 		t.Fatalf("%v", got)
 	}
 }
+
+func TestHistory(t *testing.T) {
+	at := time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC)
+	h := History([]Setting{{Key: "sbp.qr_mode", Value: "2", UpdatedAt: at, UpdatedBy: "ivan via sbpd settings set"}})
+	if got, by, ok := h("sbp.qr_mode"); !ok || !got.Equal(at) || by != "ivan via sbpd settings set" {
+		t.Fatalf("%v %q %v", got, by, ok)
+	}
+	if _, _, ok := h("till.id"); ok {
+		t.Fatal("a key not in the rows")
+	}
+}

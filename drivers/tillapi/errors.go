@@ -21,6 +21,26 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, errorBody{plugin.APIError{Code: code, Message: message}})
 }
 
+// ErrorStatus is the HTTP status of an answer that carries an error with
+// this plugin code: the till API's mapping of the core's error codes.
+func ErrorStatus(code string) int {
+	switch code {
+	case plugin.EInvalid:
+		return http.StatusUnprocessableEntity
+	case plugin.ENotFound:
+		return http.StatusNotFound
+	case plugin.EConflict:
+		return http.StatusConflict
+	case plugin.ENotReady, plugin.EStorage:
+		return http.StatusServiceUnavailable
+	case plugin.EDisabled:
+		return http.StatusForbidden
+	case plugin.EUnavailable, plugin.ERejected:
+		return http.StatusBadGateway
+	}
+	return http.StatusInternalServerError
+}
+
 // defaultMessages stand in for a *plugin.Error without a message.
 var defaultMessages = map[string]string{
 	plugin.EInvalid:     "the request is not valid",
@@ -41,7 +61,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.As(err, &pe) {
 		pe = &plugin.Error{Code: plugin.EInternal}
 	}
-	status := plugin.HTTPStatus(pe.Code)
+	status := ErrorStatus(pe.Code)
 	if status == http.StatusInternalServerError {
 		h.log.Error("till api: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeError(w, status, plugin.EInternal, "internal error")

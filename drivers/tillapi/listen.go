@@ -44,3 +44,16 @@ func IsLoopback(addr string) bool {
 	}
 	return ip.Unmap().IsLoopback()
 }
+
+// BaseURL is the URL to reach the till API listening at addr ("host:port",
+// as the listener reports it). An address on every interface (0.0.0.0,
+// [::]) is reached at loopback: it is no address to send a request to, and
+// not a Host the API answers.
+func BaseURL(addr string) string {
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			addr = net.JoinHostPort("127.0.0.1", port) // [::] takes IPv4 too
+		}
+	}
+	return "http://" + addr
+}

@@ -95,3 +95,17 @@ func TestListen_Error(t *testing.T) {
 		t.Errorf("second Listen on %s: %v", addr, err)
 	}
 }
+
+func TestBaseURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8765":   "http://127.0.0.1:8765",
+		"[::1]:8765":       "http://[::1]:8765",
+		"0.0.0.0:8765":     "http://127.0.0.1:8765",
+		"[::]:8765":        "http://127.0.0.1:8765",
+		"kiosk.local:8765": "http://kiosk.local:8765",
+	} {
+		if got := BaseURL(addr); got != want {
+			t.Errorf("BaseURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func clearSbpdEnv(t *testing.T) {
 func TestTemplateLoads(t *testing.T) {
 	clearSbpdEnv(t)
 	path := filepath.Join("..", "sbpd.yaml")
-	cfg, err := config.LoadWith(context.Background(), config.Options{Path: path, MustExist: true})
+	cfg, err := config.Open(context.Background(), config.Options{Path: path, MustExist: true})
 	if err != nil {
 		t.Fatalf("the packaged template does not load:\n%v", err)
 	}
@@ -61,7 +61,7 @@ func TestTemplateLoads(t *testing.T) {
 	}
 	filled := strings.Replace(string(text), `merchant_id: ""`, `merchant_id: 0b7c2f9e-1c1d-4b39-9a55-3f1e2d3c4b5a`, 1)
 	t.Setenv(config.EnvName("paymaster.token"), "pm-token-123")
-	cfg, err = config.LoadWith(context.Background(), config.Options{Path: path, Template: strings.NewReader(filled)})
+	cfg, err = config.Open(context.Background(), config.Options{Path: path, Template: strings.NewReader(filled)})
 	if err != nil {
 		t.Fatalf("the filled-in template does not load:\n%v", err)
 	}
@@ -83,7 +83,7 @@ func TestTemplateHasEveryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	uncommented := commentedKey.ReplaceAllString(string(text), "$1$2")
-	cfg, err := config.LoadWith(context.Background(), config.Options{Path: "sbpd.yaml", Template: strings.NewReader(uncommented)})
+	cfg, err := config.Open(context.Background(), config.Options{Path: "sbpd.yaml", Template: strings.NewReader(uncommented)})
 	if err != nil {
 		t.Fatalf("the template with its commented-out keys turned on does not load:\n%v\n--- template:\n%s", err, uncommented)
 	}

@@ -60,3 +60,21 @@ func (s *Service) Show(ctx context.Context, ref string) (Shown, error) {
 	p.Decorate()
 	return Shown{Payment: p, Notification: ns, Events: evs}, nil
 }
+
+// List returns the page of payments f selects (f.Limit of them from
+// f.Offset, newest first), decorated for showing, and whether more follow
+// it.
+func (s *Service) List(ctx context.Context, f plugin.Filter) (ps []*plugin.Payment, more bool, err error) {
+	limit := f.Limit
+	f.Limit++ // one more tells whether a next page exists
+	if ps, err = s.Journal.Search(ctx, f); err != nil {
+		return nil, false, err
+	}
+	if more = len(ps) > limit; more {
+		ps = ps[:limit]
+	}
+	for _, p := range ps {
+		p.Decorate()
+	}
+	return ps, more, nil
+}

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // PayMaster is the read-only part of the PayMaster client the checks use.
@@ -253,4 +255,29 @@ func hostOnly(hostport string) string {
 		return h
 	}
 	return hostport
+}
+
+// Classify is why a PayMaster call failed, read from err's plugin code and
+// reason (plugin.ErrorCode, plugin.ErrorReason): noAnswer maps the client's
+// reasons for a call without an answer, or with one that is not the API's,
+// to a Reason; notAuthorized is its reason for a refused token. A 5xx is
+// unavailable, a 404 not found, a validation error invalid, anything else
+// a refusal. The client fills in HTTPStatus and PayMaster's own Text.
+func Classify(err error, noAnswer map[string]Reason, notAuthorized string) Failed {
+	f := Failed{Cause: Innermost(err), Text: plugin.ErrorReason(err)}
+	switch reason, code := plugin.ErrorReason(err), plugin.ErrorCode(err); {
+	case noAnswer[reason] != "":
+		f.Reason = noAnswer[reason]
+	case code == plugin.ENotFound:
+		f.Reason = ReasonNotFound
+	case code == plugin.EUnavailable:
+		f.Reason = ReasonUnavailable
+	case reason == notAuthorized:
+		f.Reason = ReasonNotAuthorized
+	case reason == string(ReasonInvalid):
+		f.Reason = ReasonInvalid
+	default:
+		f.Reason = ReasonRefusal
+	}
+	return f
 }

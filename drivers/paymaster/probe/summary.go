@@ -1,0 +1,60 @@
+package probe
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// WriteIntro says what a run with cfg is about to do; liveMode is
+// paymaster.test_mode off for the kiosk's own payments (the probe's
+// payment is a test payment all the same).
+func WriteIntro(w io.Writer, cfg Config, liveMode bool) {
+	fmt.Fprintf(w, "Probing PayMaster at %s, merchant %s: one test payment of 1,00 ₽ (testMode: true), cancelled at the end.\n",
+		cfg.BaseURL, cfg.MerchantID)
+	if liveMode {
+		fmt.Fprintln(w, "paymaster.test_mode is off for the kiosk's payments; the probe's payment is a test payment all the same.")
+	}
+}
+
+// WriteMade says which payments the run made and whether each was
+// cancelled, and, when the transcript went to the file outPath, how many
+// exchanges it holds.
+func (r *Report) WriteMade(w io.Writer, outPath string) {
+	var made []string
+	for _, id := range r.Created {
+		state := "cancelled"
+		if !slices.Contains(r.Cancelled, id) {
+			state = fmt.Sprintf("NOT cancelled: a test payment, no money moves; its invoice expires %d minutes after it was made, or cancel it in the PayMaster cabinet", int(InvoiceTTL/time.Minute))
+		}
+		made = append(made, id+" ("+state+")")
+	}
+	if len(made) == 0 {
+		fmt.Fprintf(w, "Order %s: no payment was made.\n", r.OrderNo)
+	} else {
+		fmt.Fprintf(w, "Order %s: payment %s.\n", r.OrderNo, strings.Join(made, ", "))
+	}
+	if outPath != "" {
+		fmt.Fprintf(w, "%s written to %s.\n", countNoun(r.Exchanges, "exchange", "exchanges"), outPath)
+	}
+}
+
+// Err is nil when every assumption holds, otherwise how many did not.
+func (r *Report) Err() error {
+	failed := r.Failed()
+	if len(failed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s of %d not OK; see docs/paymaster.md for what to do with each DIFFERS",
+		countNoun(len(failed), "assumption", "assumptions"), len(r.Results))
+}
+
+// ErrText is err's text on one line, for a message that follows a colon.
+func ErrText(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return strings.Join(strings.Fields(err.Error()), " ")
+}

@@ -1,0 +1,48 @@
+package doctor
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteResult writes r as `sbpd doctor` prints it: "FAIL  Name: message —
+// fix"; a message of several lines continues indented, and its fix goes on
+// a line of its own.
+func WriteResult(w io.Writer, r Result) {
+	lines := strings.Split(r.Message, "\n")
+	fmt.Fprintf(w, "%-4s  %s: %s", strings.ToUpper(string(r.Status)), r.Name, lines[0])
+	for _, l := range lines[1:] {
+		fmt.Fprintf(w, "\n      %s", l)
+	}
+	switch {
+	case r.Fix == "":
+	case len(lines) > 1:
+		fmt.Fprintf(w, "\n      fix: %s", r.Fix)
+	default:
+		fmt.Fprintf(w, " — %s", r.Fix)
+	}
+	fmt.Fprintln(w)
+}
+
+// WriteJSON writes r as `sbpd doctor --json` prints it:
+// {"ok": bool, "checks": [{"name","status","message","fix"}]}, indented.
+func (r Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// Redactor is a Redact function that cuts every secret of at least 4
+// characters out of a text (shorter ones would cut ordinary words).
+func Redactor(secrets []string) func(string) string {
+	return func(s string) string {
+		for _, secret := range secrets {
+			if len(secret) >= 4 {
+				s = strings.ReplaceAll(s, secret, "[REDACTED]")
+			}
+		}
+		return s
+	}
+}
