@@ -1,0 +1,201 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// CookieName is the session cookie's name.
+const CookieName = "sbpd_backoffice"
+
+// session is one browser's login.
+type session struct {
+	id      string
+	csrf    string
+	name    string // the person, as given at login (may be empty)
+	expires time.Time
+	flash   *flash // a message for the next page, after a redirect
+}
+
+// flash is the outcome of an act, shown once on the page it redirects to.
+type flash struct {
+	OK    bool
+	Title string
+	Text  string
+	Code  string
+}
+
+// sessions are the logins in memory, with their expiry on the clock.
+type sessions struct {
+	mu    sync.Mutex
+	clock plugin.Clock
+	ttl   time.Duration
+	byID  map[string]*session
+}
+
+func newSessions(clock plugin.Clock, ttl time.Duration) *sessions {
+	return &sessions{clock: clock, ttl: ttl, byID: map[string]*session{}}
+}
+
+func randomHex() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// create starts a session for name; the oldest goes when MaxSessions are
+// kept.
+func (ss *sessions) create(name string) *session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	now := ss.clock.Now()
+	for id, s := range ss.byID {
+		if !now.Before(s.expires) {
+			delete(ss.byID, id)
+		}
+	}
+	for len(ss.byID) >= MaxSessions {
+		var oldest *session
+		for _, s := range ss.byID {
+			if oldest == nil || s.expires.Before(oldest.expires) {
+				oldest = s
+			}
+		}
+		delete(ss.byID, oldest.id)
+	}
+	s := &session{id: randomHex(), csrf: randomHex(), name: name, expires: now.Add(ss.ttl)}
+	ss.byID[s.id] = s
+	return s
+}
+
+// get returns the live session of r's cookie, or nil.
+func (ss *sessions) get(r *http.Request) *session {
+	c, err := r.Cookie(CookieName)
+	if err != nil || len(c.Value) != 64 {
+		return nil
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s := ss.byID[c.Value]
+	if s == nil {
+		return nil
+	}
+	if !ss.clock.Now().Before(s.expires) {
+		delete(ss.byID, s.id)
+		return nil
+	}
+	return s
+}
+
+func (ss *sessions) drop(s *session) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.byID, s.id)
+}
+
+// takeFlash returns and forgets the session's message.
+func (ss *sessions) takeFlash(s *session) *flash {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	f := s.flash
+	s.flash = nil
+	return f
+}
+
+func (ss *sessions) setFlash(s *session, f *flash) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s.flash = f
+}
+
+// setCookie gives the browser the session: HttpOnly, SameSite=Strict,
+// expiring with it, for the back office's paths only.
+func (s *Server) setCookie(w http.ResponseWriter, se *session) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: se.id, Path: Prefix, MaxAge: int(s.o.SessionTTL / time.Second),
+		HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+func (s *Server) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: Prefix, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// tokenOK compares a token given at the login form with the configured
+// one in constant time (of their SHA-256 sums, so the length is not told).
+func (s *Server) tokenOK(given string) bool {
+	a, b := sha256.Sum256([]byte(given)), sha256.Sum256([]byte(s.o.Token))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// authed runs next with the request's session. Without a token every
+// visitor gets one (the kiosk's own browser: the daemon listens on
+// loopback only); with a token, one without a session gets the login form,
+// and nothing else.
+func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		se := s.sessions.get(r)
+		if se == nil && s.o.Token == "" {
+			se = s.sessions.create("")
+			s.setCookie(w, se)
+		}
+		if se == nil {
+			w.Header().Set("Connection", "close")
+			s.render(w, http.StatusUnauthorized, "login", s.page(r, nil, "Вход", nil))
+			return
+		}
+		if r.Method == http.MethodPost && !s.csrfOK(r, se) {
+			s.render(w, http.StatusForbidden, "message", s.page(r, se, "Отказано", &flash{Title: "Форма устарела",
+				Text: "Форма отправлена не с этой страницы или сессия сменилась: откройте страницу заново и повторите.", Code: "csrf"}))
+			return
+		}
+		next(w, r, se)
+	}
+}
+
+// csrfOK checks the form's csrf field against the session's.
+func (s *Server) csrfOK(r *http.Request, se *session) bool {
+	got := r.PostFormValue("csrf")
+	return len(got) == len(se.csrf) && subtle.ConstantTimeCompare([]byte(got), []byte(se.csrf)) == 1
+}
+
+// login takes the token of the login form and starts a session.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if s.o.Token == "" {
+		http.Redirect(w, r, Prefix, http.StatusSeeOther)
+		return
+	}
+	if !s.tokenOK(r.PostFormValue("token")) {
+		w.Header().Set("Connection", "close")
+		s.render(w, http.StatusUnauthorized, "login", s.page(r, nil, "Вход", &flash{Title: "Неверный токен",
+			Text: "Введите api.token, заданный для этого sbpd.", Code: "unauthorized"}))
+		return
+	}
+	if old := s.sessions.get(r); old != nil {
+		s.sessions.drop(old) // a new id at every login
+	}
+	se := s.sessions.create(bounded(r.PostFormValue("name"), maxName))
+	s.setCookie(w, se)
+	http.Redirect(w, r, Prefix, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, se *session) {
+	s.sessions.drop(se)
+	s.clearCookie(w)
+	http.Redirect(w, r, Prefix, http.StatusSeeOther)
+}
+
+// bounded is s trimmed, one line, at most n characters.
+func bounded(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		s = string(r[:n])
+	}
+	return s
+}
