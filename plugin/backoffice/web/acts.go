@@ -93,19 +93,22 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, se *session) {
 			Text: fmt.Sprintf("Причина длиннее %d символов: сократите её.", maxReason), Code: "reason_too_long"}))
 		return
 	}
-	p, err := s.o.Service.Find(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, se, err)
-		return
-	}
-	done, err := a.run(s, r.Context(), p.ID, actInput{Who: webWho(in.Who, se), Reason: in.Reason, Force: in.Force})
+	// The id goes to the service as the CLI gives it: the same answers and
+	// refusals (an unknown id included).
+	id := r.PathValue("id")
+	done, err := a.run(s, r.Context(), id, actInput{Who: webWho(in.Who, se), Reason: in.Reason, Force: in.Force})
 	if err != nil {
 		status, f := failure(err)
+		p, ferr := s.o.Service.Find(r.Context(), id)
+		if ferr != nil {
+			s.render(w, status, "message", s.page(r, se, a.label, f))
+			return
+		}
 		s.render(w, status, "confirm", s.page(r, se, a.label, f).with("list", s.confirmOf(a, p, in)))
 		return
 	}
 	s.sessions.setFlash(se, &flash{OK: true, Title: a.label + ": готово", Text: done})
-	http.Redirect(w, r, Prefix+"payments/"+url.PathEscape(p.ID), http.StatusSeeOther)
+	http.Redirect(w, r, Prefix+"payments/"+url.PathEscape(id), http.StatusSeeOther)
 }
 
 // webWho is the actor an act of the web records: "web:" and the name

@@ -89,3 +89,13 @@ func TestReconcile(t *testing.T) {
 		t.Fatalf("applied, but %s", st)
 	}
 }
+
+// An act on an unknown payment is refused as the CLI refuses it: the id
+// goes to the service as given.
+func TestActs_UnknownPayment(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("1", 100, plugin.StatePaid, "", 1)
+	csrf := f.csrf("/backoffice/payments/P-1/resync")
+	want(t, f.post("/backoffice/payments/nope/mark-paid", url.Values{"csrf": {csrf}, "reason": {"x"}}), 404, "payment nope not found")
+	want(t, f.post("/backoffice/payments/nope/resync", url.Values{"csrf": {csrf}}), 404, "not found")
+}
