@@ -86,8 +86,12 @@ func (s *Server) fillReport(v *reconcileView, rep backoffice.Report, apply bool)
 		return s.text(state) + ", " + rub(*n)
 	}
 	for _, d := range rep.Differences {
+		here := d.State
+		if here != "" {
+			here = stateWord(plugin.State(here))
+		}
 		dr := diffRow{Kind: s.text(d.Kind), Payment: s.text(d.PaymentID), OrderNo: s.text(d.OrderNo),
-			Here: side(d.State, d.Amount), There: side(d.PayMasterStatus, d.PayMasterAmount), Detail: s.text(d.Detail)}
+			Here: side(here, d.Amount), There: side(d.PayMasterStatus, d.PayMasterAmount), Detail: s.text(d.Detail)}
 		if d.PaymentID != "" {
 			dr.Link = Prefix + "payments/" + url.PathEscape(d.PaymentID)
 		}
