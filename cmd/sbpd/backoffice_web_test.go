@@ -220,8 +220,24 @@ func TestOneTruth_ReadsWebAndCLI(t *testing.T) {
 			t.Errorf("%v: CLI lists %v, web %v", flt, cli, web)
 		}
 	}
+	// One payment: the web shows what `show` prints of its notification.
+	out, err := tr.run("journal", "show", paid.OrderNo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notice := regexp.MustCompile(`(?m)^notification:\s+(.+)$`).FindStringSubmatch(out)
+	page := tr.web("GET", "/backoffice/payments/"+url.PathEscape(paid.OrderNo), nil).Body.String()
+	if notice == nil || !strings.Contains(html.UnescapeString(page), strings.TrimSpace(notice[1])) || !strings.Contains(page, paid.PayMasterID) {
+		t.Errorf("show says %q; the web page:\n%.600s", notice, page)
+	}
+	// The export through the daemon's wiring: a real XLSX file.
+	rec := tr.web("GET", "/backoffice/export?format=xlsx&state=paid", nil)
+	if rec.Code != 200 || !strings.HasPrefix(rec.Body.String(), "PK") || !strings.Contains(rec.Header().Get("Content-Type"), "spreadsheetml") {
+		t.Errorf("xlsx export: %d %s %.40q", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+	}
+
 	// A filter both refuse.
-	_, err := tr.run("journal", "list", "--state", "bogus")
+	_, err = tr.run("journal", "list", "--state", "bogus")
 	body := tr.web("GET", "/backoffice/?state=bogus", nil).Body.String()
 	if err == nil || !strings.Contains(body, "not a state") || !strings.Contains(err.Error(), "not a state") {
 		t.Errorf("a bad state: CLI %v, web %.200s", err, body)
@@ -229,12 +245,12 @@ func TestOneTruth_ReadsWebAndCLI(t *testing.T) {
 
 	// Reconcile: the same summary, and an apply from the web seen by the CLI.
 	day := time.Now().Format(time.DateOnly)
-	out, _ := tr.run("journal", "reconcile", "--from", day, "--to", day, "--json")
+	out, _ = tr.run("journal", "reconcile", "--from", day, "--to", day, "--json")
 	var rep backoffice.Report
 	if err := json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &rep); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	page := tr.web("GET", "/backoffice/reconcile?from="+day+"&to="+day, nil).Body.String()
+	page = tr.web("GET", "/backoffice/reconcile?from="+day+"&to="+day, nil).Body.String()
 	if !strings.Contains(page, rep.Summary()) || rep.Remaining == 0 {
 		t.Fatalf("CLI says %q; web:\n%s", rep.Summary(), page)
 	}

@@ -96,3 +96,21 @@ func TestKiosk(t *testing.T) {
 	}
 	want(t, f.get("/backoffice/kiosk?doctor=1"), 200, "PayMaster token", "fail", "refused ***", "set paymaster.token")
 }
+
+// Every page is sent with headers that keep it out of frames, caches and
+// other pages' reach, and with a referrer policy under which a browser
+// still sends the page's own Origin with a form (no-referrer makes it
+// "null", which the daemon's browser rules refuse).
+func TestAccess_Headers(t *testing.T) {
+	f := newFixture(t, apiToken)
+	for _, path := range []string{"/backoffice/", "/backoffice/static/style.css"} {
+		a := f.get(path)
+		h := a.header
+		if h.Get("X-Frame-Options") != "DENY" || h.Get("Cache-Control") != "no-store" || h.Get("Referrer-Policy") != "same-origin" ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Errorf("%s: headers %v", path, h)
+		}
+	}
+	// The style sheet is no secret: served before login.
+	want(t, f.get("/backoffice/static/style.css"), 200, "min-height: 48px")
+}
