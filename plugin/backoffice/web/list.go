@@ -55,7 +55,18 @@ func cleanQuery(q url.Values) url.Values {
 // journal list` reads its flags (plugin.ParseFilter), one page newest
 // first.
 func (s *Server) list(w http.ResponseWriter, r *http.Request, se *session) {
-	q := cleanQuery(r.URL.Query())
+	raw := r.URL.Query()
+	q := cleanQuery(raw)
+	if len(q) < len(raw) {
+		// The filter form sends its empty fields too: the address keeps
+		// only what filters, so it can be bookmarked or sent on.
+		to := Prefix
+		if len(q) > 0 {
+			to += "?" + q.Encode()
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return
+	}
 	v := &listView{Form: formOf(q), Filtered: len(q) > 0, ExportOffer: s.o.Export != nil}
 	f, err := plugin.ParseFilter(q, s.o.Zone)
 	if err != nil {
