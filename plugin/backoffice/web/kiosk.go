@@ -47,7 +47,7 @@ type kioskView struct {
 func (s *Server) kiosk(w http.ResponseWriter, r *http.Request, se *session) {
 	v := &kioskView{Version: s.text(s.o.Version), Printer: "не используется", CanRun: s.o.Doctor != nil}
 	if s.o.Printer != nil {
-		v.Printer = s.text(s.o.Printer(r.Context()))
+		v.Printer = s.scrub(printerWord(s.o.Printer(r.Context())))
 	}
 	if s.o.Settings != nil {
 		for _, st := range s.o.Settings() {

@@ -91,7 +91,7 @@ func newFixture(t *testing.T, token string) *fixture {
 			return []web.Setting{{Key: "paymaster.token", Value: pmToken, Source: "env file", Secret: true},
 				{Key: "till.id", Value: "K07", Source: "till settings"}}
 		},
-		Printer: func(context.Context) string { return "online" },
+		Printer: func(context.Context) string { return "ok" },
 	})
 	f.srv = httptest.NewServer(h)
 	t.Cleanup(f.srv.Close)

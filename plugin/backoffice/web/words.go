@@ -122,3 +122,27 @@ func when(t time.Time, z *time.Location) string {
 }
 
 func rub(kopecks int64) string { return plugin.FormatRoubles(kopecks) + " ₽" }
+
+// printerWords name the printer's statuses (plugin's reasons a printer
+// cannot print, and the daemon's own).
+var printerWords = map[string]string{
+	"ok":                      "готов к печати",
+	"paper_near_end":          "готов, бумага скоро кончится",
+	"not_configured":          "не настроен (printer.port пуст)",
+	plugin.PrinterPaperEnd:    "нет бумаги",
+	plugin.PrinterCoverOpen:   "открыта крышка",
+	plugin.PrinterOffline:     "не в сети",
+	plugin.PrinterError:       "ошибка принтера",
+	plugin.PrinterNoAnswer:    "не отвечает",
+	plugin.PrinterPortMissing: "порт не открывается",
+	plugin.PrinterWriteFailed: "ошибка записи в порт",
+	plugin.PrinterBusy:        "порт занят другим процессом",
+}
+
+// printerWord is a printer status for a person, with its code.
+func printerWord(status string) string {
+	if w, ok := printerWords[status]; ok {
+		return w + " (" + status + ")"
+	}
+	return plugin.Printable(status)
+}
