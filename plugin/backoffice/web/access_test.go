@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice/web"
 )
 
 // With a token, nothing of the journal shows before the login; the login
@@ -113,4 +115,23 @@ func TestAccess_Headers(t *testing.T) {
 	}
 	// The style sheet is no secret: served before login.
 	want(t, f.get("/backoffice/static/style.css"), 200, "min-height: 48px")
+}
+
+// Guessing the token: after MaxFailedLogins wrong tokens from one address,
+// that address may not try again, not even with the right token, until
+// the window ends on the injected clock.
+func TestAccess_FailedLoginsLimited(t *testing.T) {
+	f := newFixture(t, apiToken)
+	for i := range web.MaxFailedLogins {
+		if a := f.post("/backoffice/login", url.Values{"token": {fmt.Sprintf("guess-%d", i)}}); a.status != 401 {
+			t.Fatalf("guess %d: %d", i, a.status)
+		}
+	}
+	want(t, f.post("/backoffice/login", url.Values{"token": {apiToken}}), 429, "Слишком много неверных попыток", "too_many_logins")
+	want(t, f.get("/backoffice/"), 401)
+	f.clock.Advance(web.FailedLoginWindow)
+	if a := f.post("/backoffice/login", url.Values{"token": {apiToken}}); a.status != 303 {
+		t.Fatalf("after the window: %d %s", a.status, a.body)
+	}
+	want(t, f.get("/backoffice/"), 200, "Платежи")
 }
