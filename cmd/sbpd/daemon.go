@@ -28,6 +28,7 @@ import (
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/drivers/tillapi"
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice/web"
 	"github.com/sbpd/sbpd/printer"
 )
 
@@ -228,10 +229,11 @@ func (d *Daemon) serveAPI(context.Context) error {
 	d.listener = ln
 	routes := d.Screen.Routes()
 	maps.Copy(routes, d.Routes)
+	routes[web.Prefix] = d.backofficeWeb()
 	api := &tillapi.Server{
 		Payments: d.Engine, Search: d.DB.Journal(), Health: d.health, Token: cfg.APIToken,
 		Logger: d.Logger, Extra: routes, Streams: []string{display.EventsPattern},
-		Metrics: d.Metrics.Handler(), Listen: cfg.Listen, Hosts: cfg.APIHosts, Limits: d.Limits,
+		Metrics: d.Metrics.Handler(), Listen: cfg.Listen, Hosts: cfg.APIHosts, Limits: d.Limits, Forms: []string{web.Prefix},
 	}
 	baseCtx, cancelStreams := context.WithCancel(context.Background())
 	d.cancelStreams = cancelStreams

@@ -7,9 +7,12 @@ import (
 	"io"
 	mrand "math/rand"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,6 +23,7 @@ import (
 	"github.com/sbpd/sbpd/drivers/export"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice/web"
 )
 
 // The benchmark journal: 1 000 000 attempts over 2025, built once and
@@ -355,3 +359,59 @@ type countingWriter struct{ n int64 }
 func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
 var _ io.Writer = (*countingWriter)(nil)
+
+// BenchmarkBackoffice_Page is one page of the web back office's journal
+// (plugin/backoffice/web) on the 1 000 000-attempt journal: the whole
+// handler, the search, "Передано в учёт" of each row and the HTML, for the
+// pages a technician opens: the first page, ?state=paid, a state in a
+// month (pages 1–3), a search.
+//
+//	go test ./cmd/sbpd/ -run '^$' -bench 'Backoffice_Page' -benchtime 200x -timeout 30m
+func BenchmarkBackoffice_Page(b *testing.B) {
+	path := benchJournal(b)
+	db, err := sqlite.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	h := web.New(web.Options{Service: journalService(db), Zone: time.UTC})
+	for _, c := range []struct {
+		name string
+		url  func(i int) string
+	}{
+		{"first", func(int) string { return "/backoffice/" }},
+		{"paid", func(int) string { return "/backoffice/?state=paid" }},
+		{"paid-offset-1000", func(int) string { return "/backoffice/?state=paid&offset=1000" }},
+		{"state-month", func(i int) string {
+			st := []string{"paid", "not_paid", "needs_attention"}[i%3]
+			from := benchYear.AddDate(0, i%12, 0)
+			return fmt.Sprintf("/backoffice/?state=%s&from=%s&to=%s&offset=%d", st, from.Format(time.DateOnly),
+				from.AddDate(0, 1, -1).Format(time.DateOnly), 50*(i%3))
+		}},
+		{"search-order", func(i int) string { return "/backoffice/?q=" + benchProbe.orders[i%len(benchProbe.orders)] }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var worst time.Duration
+			var cookie *http.Cookie
+			for i := 0; b.Loop(); i++ {
+				req := httptest.NewRequest("GET", c.url(i), nil)
+				if cookie != nil {
+					req.AddCookie(cookie)
+				}
+				rec := httptest.NewRecorder()
+				t := time.Now()
+				h.ServeHTTP(rec, req)
+				if d := time.Since(t); d > worst {
+					worst = d
+				}
+				if rec.Code != 200 || !strings.Contains(rec.Body.String(), `<tr data-id=`) {
+					b.Fatalf("%s: %d\n%.400s", c.url(i), rec.Code, rec.Body.String())
+				}
+				if cs := rec.Result().Cookies(); len(cs) > 0 {
+					cookie = cs[0]
+				}
+			}
+			b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+		})
+	}
+}

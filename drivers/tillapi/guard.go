@@ -21,7 +21,12 @@ import (
 //     navigation (a link, a bookmark) passes, and it changes nothing.
 //   - A request that changes something and carries a body must say
 //     application/json, else 415: a browser sends a cross-site body without
-//     a preflight only as text/plain, form-urlencoded or multipart.
+//     a preflight only as text/plain, form-urlencoded or multipart. Only
+//     the pages under Server.Forms (the back office) take
+//     application/x-www-form-urlencoded as well, and only from a browser
+//     that says the form is sbpd's own (an Origin, which the rule above
+//     has checked, or Sec-Fetch-Site: same-origin), else 403; those pages
+//     check a CSRF token of their own besides.
 //
 // Tills that are not browsers (curl, Java, Go, 1C) send neither Origin nor
 // Sec-Fetch-*, and keep working unchanged.
@@ -37,6 +42,7 @@ type guardError struct {
 type rules struct {
 	hosts      map[string]struct{} // Server.Hosts, normalised
 	listenHost string              // the host of Server.Listen, normalised; "" for every interface
+	forms      []string            // Server.Forms: path prefixes of pages that take forms
 }
 
 func newRules(listen string, hosts []string) rules {
@@ -79,7 +85,12 @@ func (ru rules) guard(r *http.Request, page bool) *guardError {
 	}
 	if !safeMethod(r.Method) && hasBody(r) {
 		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if err != nil || mt != "application/json" {
+		form := err == nil && mt == "application/x-www-form-urlencoded" && page && ru.takesForms(r.URL.Path)
+		if form && r.Header.Get("Origin") == "" && r.Header.Get("Sec-Fetch-Site") != "same-origin" {
+			return &guardError{http.StatusForbidden, "form_without_origin",
+				"a form is taken only from sbpd's own pages, sent by a browser that says so (Origin or Sec-Fetch-Site: same-origin)"}
+		}
+		if !form && (err != nil || mt != "application/json") {
 			got := r.Header.Get("Content-Type")
 			if got == "" {
 				got = "none"
@@ -89,6 +100,17 @@ func (ru rules) guard(r *http.Request, page bool) *guardError {
 		}
 	}
 	return nil
+}
+
+// takesForms reports whether path is under one of the prefixes of
+// Server.Forms.
+func (ru rules) takesForms(path string) bool {
+	for _, p := range ru.forms {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // hostAllowed reports whether host (without port, lower case) names this

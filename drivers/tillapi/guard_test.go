@@ -37,6 +37,10 @@ func guarded(t *testing.T, s *Server) (*httptest.Server, *atomic.Int32) {
 			calls.Add(1)
 			w.WriteHeader(http.StatusOK)
 		}),
+		"POST /backoffice/act": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			w.WriteHeader(http.StatusOK)
+		}),
 	}
 	s.Extra["GET /screen/events"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -338,5 +342,46 @@ func TestGuard_OriginIsTheRequestsOwn(t *testing.T) {
 		if (res.Status < 300) != ok {
 			t.Errorf("Origin %q: %d %s", origin, res.Status, res.Body)
 		}
+	}
+}
+
+// TestGuard_FormsOnlyWhereAllowed: an HTML form's body is taken only by the
+// pages under Server.Forms, only from sbpd's own pages; everywhere else,
+// and from any other page, it is refused before the handler runs.
+func TestGuard_FormsOnlyWhereAllowed(t *testing.T) {
+	ts, calls := guarded(t, &Server{Forms: []string{"/backoffice/"}})
+	self := "http://" + ts.Listener.Addr().String()
+	form := "application/x-www-form-urlencoded"
+	for _, c := range []struct {
+		name, path string
+		header     []string
+		status     int
+		code       string
+	}{
+		{"own page, Origin", "/backoffice/act", []string{"Content-Type", form, "Origin", self}, 200, ""},
+		{"own page, Sec-Fetch-Site", "/backoffice/act", []string{"Content-Type", form, "Sec-Fetch-Site", "same-origin"}, 200, ""},
+		{"no browser headers", "/backoffice/act", []string{"Content-Type", form}, 403, "form_without_origin"},
+		{"another site", "/backoffice/act", []string{"Content-Type", form, "Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}, 403, "cross_origin"},
+		{"another site, Sec-Fetch-Site only", "/backoffice/act", []string{"Content-Type", form, "Sec-Fetch-Site", "cross-site", "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Dest", "document"}, 403, "cross_origin"},
+		{"an opaque origin", "/backoffice/act", []string{"Content-Type", form, "Origin", "null"}, 403, "cross_origin"},
+		{"multipart", "/backoffice/act", []string{"Content-Type", "multipart/form-data; boundary=x", "Origin", self}, 415, "unsupported_media_type"},
+		{"text/plain", "/backoffice/act", []string{"Content-Type", "text/plain", "Origin", self}, 415, "unsupported_media_type"},
+		{"a form to the screen's button", "/screen/payments/p-1/cancel", []string{"Content-Type", form, "Origin", self}, 415, "unsupported_media_type"},
+		{"a form to the API", "/api/v1/payments", []string{"Content-Type", form, "Origin", self}, 415, "unsupported_media_type"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := calls.Load()
+			res := do(t, "POST", ts.URL+c.path, "csrf=x&reason=y", c.header...)
+			if c.status == 200 {
+				if res.Status != 200 || calls.Load()-before != 1 {
+					t.Fatalf("%d %s, handler calls %d: want it served", res.Status, res.Body, calls.Load()-before)
+				}
+				return
+			}
+			res.wantError(t, c.status, c.code)
+			if n := calls.Load() - before; n != 0 {
+				t.Errorf("the handler got %d call(s)", n)
+			}
+		})
 	}
 }

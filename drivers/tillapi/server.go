@@ -81,6 +81,10 @@ type Server struct {
 	// take to arrive and its answer to leave; zero fields take
 	// DefaultLimits.
 	Limits Limits
+	// Forms are path prefixes of Extra pages that take HTML forms
+	// (application/x-www-form-urlencoded) from sbpd's own pages, e.g.
+	// "/backoffice/"; every other route takes JSON bodies only.
+	Forms []string
 }
 
 // Handler returns the HTTP handler of the API and the Extra routes. It
@@ -107,6 +111,7 @@ func (s *Server) Handler() http.Handler {
 	for _, p := range s.Streams {
 		h.streams[p], h.pageStream[p] = true, true
 	}
+	h.rules.forms = s.Forms
 	h.slots = &streamSlots{total: h.limits.Streams, perPeer: h.limits.StreamsPerPeer, peers: map[netip.Addr]int{}}
 	if s.Token != "" {
 		sum := sha256.Sum256([]byte(s.Token))

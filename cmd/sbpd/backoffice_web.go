@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/drivers/export"
+	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice/web"
+	"github.com/sbpd/sbpd/plugin/doctor"
+)
+
+// backofficeWeb is the technician's web back office at /backoffice/
+// (plugin/backoffice/web): the same back office as sbpd journal's, with
+// the export, doctor, the settings in force and the printer behind its
+// func fields.
+func (d *Daemon) backofficeWeb() http.Handler {
+	cfg := d.Config
+	svc := journalService(d.DB)
+	svc.TillID, svc.Secrets = cfg.TillID, []string{cfg.PayMaster.Token, cfg.APIToken, cfg.Notify.Secret}
+	if err := attachPayMaster(svc, cfg); err != nil {
+		d.Logger.Warn("back office: its acts that ask PayMaster are refused", "error", err.Error())
+	}
+	return web.New(web.Options{Service: svc, Token: cfg.APIToken, Clock: d.Clock, Zone: journalZone(), Version: version,
+		Export: func(ctx context.Context, w io.Writer, f plugin.Filter, format string) (int64, error) {
+			return export.Write(ctx, d.DB.Journal(), f, export.Format(format), w, export.Options{Zone: journalZone()})
+		},
+		Doctor: d.doctorChecks, Settings: d.settingsInForce,
+		Printer: func(ctx context.Context) string { return printerReport(ctx, d.Printer, d.printerPort).Status },
+	})
+}
+
+// settingsInForce are the running daemon's settings with their sources,
+// secrets masked by config.
+func (d *Daemon) settingsInForce() []web.Setting {
+	cfg, out := d.current.Load(), []web.Setting{}
+	for _, k := range config.Keys {
+		s := cfg.Describe(k, nil)
+		out = append(out, web.Setting{Key: s.Key, Value: s.Value, Source: s.Source, Secret: s.Secret})
+	}
+	return out
+}
+
+// doctorChecks runs sbpd doctor's checks on the settings in force; the
+// printer is asked through the daemon, which holds its port.
+func (d *Daemon) doctorChecks(ctx context.Context) []web.Check {
+	cfg := d.current.Load()
+	ks := &kioskSettings{cfg: cfg, withTill: d.Layers != nil,
+		secrets: cfg.Secrets()}
+	if d.Layers != nil {
+		ks.path = d.Layers.Path
+	}
+	k := ks.kiosk()
+	k.Printer = func(ctx context.Context) (doctor.PrinterReport, error) {
+		r := printerReport(ctx, d.Printer, d.printerPort)
+		return doctor.PrinterReport{Status: r.Status, State: r.State, Error: r.Error}, nil
+	}
+	pmCtx, cancel := context.WithTimeout(ctx, doctorLimits.payMaster)
+	defer cancel()
+	rep := doctor.Run(ctx, doctor.Checks(pmCtx, k), doctor.Options{Timeout: doctorLimits.check, Redact: ks.redact}, nil)
+	out := make([]web.Check, len(rep.Checks))
+	for i, c := range rep.Checks {
+		out[i] = web.Check{Name: c.Name, Status: string(c.Status), Message: c.Message, Fix: c.Fix}
+	}
+	return out
+}

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice"
+)
+
+// One truth: the web back office and `sbpd journal` give the same answers
+// and refusals. Every act runs twice on the same journal, on two payments
+// in the same situation, once by the CLI and once by the web (the daemon's
+// own wiring, backofficeWeb); the outcome, the refusal's reason and
+// sentence, the state and the event written must be the same.
+
+// truth is the fixture's journal served by the daemon's back office.
+type truth struct {
+	*actFixture
+	h      http.Handler
+	cookie *http.Cookie
+	csrf   string
+}
+
+func newTruth(t *testing.T) *truth {
+	t.Helper()
+	f := newActFixture(t)
+	cfg, err := config.Load(f.cfgPath, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{Config: cfg, DB: f.db, Logger: slog.New(slog.DiscardHandler), Clock: plugin.RealClock{}}
+	d.current.Store(cfg)
+	return &truth{actFixture: f, h: d.backofficeWeb()}
+}
+
+func (tr *truth) web(method, path string, form url.Values) *httptest.ResponseRecorder {
+	tr.t.Helper()
+	var req *http.Request
+	if form != nil {
+		form.Set("csrf", tr.csrf)
+		req = httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req = httptest.NewRequest(method, path, nil)
+	}
+	if tr.cookie != nil {
+		req.AddCookie(tr.cookie)
+	}
+	rec := httptest.NewRecorder()
+	tr.h.ServeHTTP(rec, req)
+	if cs := rec.Result().Cookies(); len(cs) > 0 {
+		tr.cookie = cs[0]
+	}
+	if m := regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`).FindStringSubmatch(rec.Body.String()); m != nil {
+		tr.csrf = m[1]
+	}
+	if strings.Contains(rec.Body.String(), tr.sb.Token()) {
+		tr.t.Fatalf("%s %s shows the PayMaster token", method, path)
+	}
+	return rec
+}
+
+var flashRE = regexp.MustCompile(`(?s)<div class="flash bad" id="flash" data-code="([^"]*)">\s*<strong>[^<]*</strong><p>([^<]*)</p>`)
+
+// outcome is what an act did, with the payment's own names replaced, so
+// that two payments in the same situation compare equal.
+type outcome struct {
+	refused bool
+	reason  string // the web's refusal code
+	message string // the service's sentence (web) / the CLI's error
+	state   plugin.State
+	event   string // the last event's kind and detail
+}
+
+func (tr *truth) outcome(p *plugin.Payment, refused bool, reason, message string) outcome {
+	tr.t.Helper()
+	q := tr.get(p.ID)
+	ev := tr.lastEvent(p.ID)
+	pairs := []string{p.ID, "<id>", p.OrderNo, "<order>", p.CheckID, "<check>"}
+	if q.PayMasterID != "" {
+		pairs = append(pairs, q.PayMasterID, "<pm>")
+	}
+	norm := strings.NewReplacer(pairs...)
+	detail := ev.Kind + ": " + ev.Detail
+	return outcome{refused: refused, reason: reason, message: norm.Replace(message), state: q.State, event: norm.Replace(detail)}
+}
+
+func TestOneTruth_ActsWebAndCLI(t *testing.T) {
+	tr := newTruth(t)
+	n := 0
+	type situation struct {
+		state  plugin.State
+		remote bool
+		pay    bool // PayMaster settles it
+	}
+	for _, c := range []struct {
+		name    string
+		sit     situation
+		act     string // the CLI's command and the web's act
+		reason  string
+		force   bool
+		reason2 string // the refusal's reason, "" when it succeeds
+	}{
+		{"mark-paid, PayMaster settled", situation{plugin.StateNeedsAttention, true, true}, "mark-paid", "bank confirmed", false, ""},
+		{"mark-paid, PayMaster disagrees", situation{plugin.StateNeedsAttention, true, false}, "mark-paid", "bank confirmed", false, backoffice.RPayMasterDisagrees},
+		{"mark-paid forced", situation{plugin.StateNeedsAttention, true, false}, "mark-paid", "seen in the cabinet", true, ""},
+		{"mark-paid without a reason", situation{plugin.StateNeedsAttention, true, true}, "mark-paid", "", false, backoffice.RReasonRequired},
+		{"mark-paid while active", situation{plugin.StateAwaitingPayment, true, false}, "mark-paid", "x", true, backoffice.RPaymentActive},
+		{"mark-paid already paid", situation{plugin.StatePaid, true, true}, "mark-paid", "x", false, "already_paid"},
+		{"mark-not-paid, still open at PayMaster", situation{plugin.StateNeedsAttention, true, false}, "mark-not-paid", "cancelled", false, backoffice.RPayMasterDisagrees},
+		{"mark-not-paid, unknown to PayMaster", situation{plugin.StateNeedsAttention, false, false}, "mark-not-paid", "never reached PayMaster", false, ""},
+		{"resync paid", situation{plugin.StatePaid, true, true}, "resync", "1C is back", false, ""},
+		{"resync not final", situation{plugin.StateNeedsAttention, true, false}, "resync", "", false, backoffice.RNotFinal},
+		{"mark-entered", situation{plugin.StatePaid, true, true}, "mark-entered", "typed into 1C", false, ""},
+		{"mark-entered without a reason", situation{plugin.StatePaid, true, true}, "mark-entered", " ", false, backoffice.RReasonRequired},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var got [2]outcome
+			for i, via := range []string{"cli", "web"} {
+				n++
+				check := fmt.Sprintf("%d%03d", i+1, n)
+				p := tr.plant(check, 25990, c.sit.state, c.sit.remote)
+				if c.sit.pay {
+					if err := tr.sb.Pay(p.PayMasterID); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if via == "cli" {
+					args := []string{"journal", c.act, p.ID, "--reason", c.reason, "--by", "tester"}
+					if c.force {
+						args = append(args, "--force")
+					}
+					_, err := tr.run(args...)
+					msg := ""
+					if err != nil {
+						msg = err.Error()
+					}
+					got[i] = tr.outcome(p, err != nil, c.reason2, msg)
+					continue
+				}
+				form := url.Values{"reason": {c.reason}, "by": {"tester"}}
+				if c.force {
+					form.Set("force", "on")
+				}
+				tr.web("GET", "/backoffice/payments/"+p.ID+"/"+c.act, nil) // the confirmation, with its form
+				rec := tr.web("POST", "/backoffice/payments/"+p.ID+"/"+c.act, form)
+				m := flashRE.FindStringSubmatch(rec.Body.String())
+				if (rec.Code == http.StatusSeeOther) == (m != nil) {
+					t.Fatalf("web: %d, flash %q", rec.Code, m)
+				}
+				reason, msg := "", ""
+				if m != nil {
+					reason, msg = m[1], html.UnescapeString(m[2])
+				}
+				got[i] = tr.outcome(p, m != nil, reason, msg)
+			}
+			cli, web := got[0], got[1]
+			if cli.refused != web.refused || cli.refused != (c.reason2 != "") {
+				t.Fatalf("refused: CLI %v (%s), web %v (%s); want %v", cli.refused, cli.message, web.refused, web.message, c.reason2 != "")
+			}
+			if web.reason != c.reason2 && !(c.reason2 == "already_paid" && web.reason == "already_paid") {
+				t.Errorf("web's reason %q, want %q", web.reason, c.reason2)
+			}
+			if web.refused && !strings.Contains(cli.message, web.message) {
+				t.Errorf("the refusals differ:\n CLI: %s\n web: %s", cli.message, web.message)
+			}
+			if cli.state != web.state {
+				t.Errorf("state: CLI %s, web %s", cli.state, web.state)
+			}
+			// The event differs only in who did it.
+			if strings.ReplaceAll(web.event, "web:tester", "tester") != cli.event {
+				t.Errorf("the events differ:\n CLI: %s\n web: %s", cli.event, web.event)
+			}
+		})
+	}
+}
+
+// The journal's list, one payment's page and the reconciliation: the web
+// shows what `sbpd journal list/show/reconcile` print.
+func TestOneTruth_ReadsWebAndCLI(t *testing.T) {
+	tr := newTruth(t)
+	paid := tr.plant("501", 25990, plugin.StatePaid, true)
+	tr.sb.Pay(paid.PayMasterID)
+	att := tr.plant("502", 10000, plugin.StateNeedsAttention, true)
+	tr.sb.Pay(att.PayMasterID)
+	tr.plant("503", 10000, plugin.StateNotPaid, false)
+	rowRE := regexp.MustCompile(`<tr data-id="([^"]+)"`)
+	for _, flt := range [][2]string{{"", ""}, {"--state", "paid"}, {"-q", "100,00"}, {"--state", "needs_attention"}, {"-q", paid.OrderNo}} {
+		args := []string{"journal", "list", "--json"}
+		q := url.Values{}
+		if flt[0] != "" {
+			args = append(args, flt[0], flt[1])
+			q.Set(map[string]string{"--state": "state", "-q": "q"}[flt[0]], flt[1])
+		}
+		out, err := tr.run(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ps []plugin.Payment
+		json.Unmarshal([]byte(out[:strings.LastIndex(out, "]")+1]), &ps)
+		var cli, web []string
+		for _, p := range ps {
+			cli = append(cli, p.ID)
+		}
+		for _, m := range rowRE.FindAllStringSubmatch(tr.web("GET", "/backoffice/?"+q.Encode(), nil).Body.String(), -1) {
+			web = append(web, m[1])
+		}
+		if fmt.Sprint(cli) != fmt.Sprint(web) {
+			t.Errorf("%v: CLI lists %v, web %v", flt, cli, web)
+		}
+	}
+	// One payment: the web shows what `show` prints of its notification.
+	out, err := tr.run("journal", "show", paid.OrderNo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notice := regexp.MustCompile(`(?m)^notification:\s+(.+)$`).FindStringSubmatch(out)
+	page := tr.web("GET", "/backoffice/payments/"+url.PathEscape(paid.OrderNo), nil).Body.String()
+	if notice == nil || !strings.Contains(html.UnescapeString(page), strings.TrimSpace(notice[1])) || !strings.Contains(page, paid.PayMasterID) {
+		t.Errorf("show says %q; the web page:\n%.600s", notice, page)
+	}
+	// The export through the daemon's wiring: a real XLSX file.
+	rec := tr.web("GET", "/backoffice/export?format=xlsx&state=paid", nil)
+	if rec.Code != 200 || !strings.HasPrefix(rec.Body.String(), "PK") || !strings.Contains(rec.Header().Get("Content-Type"), "spreadsheetml") {
+		t.Errorf("xlsx export: %d %s %.40q", rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+	}
+
+	// A filter both refuse.
+	_, err = tr.run("journal", "list", "--state", "bogus")
+	body := tr.web("GET", "/backoffice/?state=bogus", nil).Body.String()
+	if err == nil || !strings.Contains(body, "not a state") || !strings.Contains(err.Error(), "not a state") {
+		t.Errorf("a bad state: CLI %v, web %.200s", err, body)
+	}
+
+	// Reconcile: the same summary, and an apply from the web seen by the CLI.
+	day := time.Now().Format(time.DateOnly)
+	out, _ = tr.run("journal", "reconcile", "--from", day, "--to", day, "--json")
+	var rep backoffice.Report
+	if err := json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &rep); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	page = tr.web("GET", "/backoffice/reconcile?from="+day+"&to="+day, nil).Body.String()
+	if !strings.Contains(page, rep.Summary()) || rep.Remaining == 0 {
+		t.Fatalf("CLI says %q; web:\n%s", rep.Summary(), page)
+	}
+	tr.web("POST", "/backoffice/reconcile", url.Values{"from": {day}, "to": {day}})
+	out, _ = tr.run("journal", "reconcile", "--from", day, "--to", day, "--json")
+	var after backoffice.Report
+	json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &after)
+	if tr.get(att.ID).State != plugin.StatePaid || after.Remaining >= rep.Remaining {
+		t.Errorf("after the web's apply: %s, CLI %q (before %q)", tr.get(att.ID).State, after.Summary(), rep.Summary())
+	}
+}

@@ -1,0 +1,137 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice/web"
+)
+
+// With a token, nothing of the journal shows before the login; the login
+// sets a session cookie that is HttpOnly, SameSite=Strict and expires; the
+// token never appears in a page (fixture.send checks every answer).
+func TestAccess_LoginWithToken(t *testing.T) {
+	f := newFixture(t, apiToken)
+	f.plant("777001", 25990, plugin.StatePaid, "PM-SECRET-ROW", 1)
+	for _, path := range []string{"/backoffice/", "/backoffice/?state=paid", "/backoffice/payments/P-777001",
+		"/backoffice/payments/P-777001/resync", "/backoffice/export?format=csv", "/backoffice/kiosk", "/backoffice/reconcile?from=2026-06-01&to=2026-06-01", "/backoffice/stuck"} {
+		a := f.get(path)
+		want(t, a, 401, `action="/backoffice/login"`, `name="token"`)
+		if strings.Contains(a.body, "777001") || strings.Contains(a.body, "PM-SECRET-ROW") || strings.Contains(a.body, "format=") {
+			t.Fatalf("%s shows the journal before login:\n%s", path, a.body)
+		}
+	}
+	if a := f.post("/backoffice/payments/P-777001/resync", url.Values{"reason": {"x"}}); a.status != 401 {
+		t.Fatalf("an act before login: %d", a.status)
+	}
+	want(t, f.post("/backoffice/login", url.Values{"token": {"wrong"}}), 401, "Неверный токен")
+	want(t, f.post("/backoffice/login", url.Values{"token": {apiToken[:len(apiToken)-1]}}), 401)
+
+	a := f.post("/backoffice/login", url.Values{"token": {apiToken}, "name": {"Иванов"}})
+	if a.status != http.StatusSeeOther {
+		t.Fatalf("login: %d %s", a.status, a.body)
+	}
+	var c *http.Cookie
+	for _, k := range (&http.Response{Header: a.header}).Cookies() {
+		if k.Name == "sbpd_backoffice" {
+			c = k
+		}
+	}
+	if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.MaxAge <= 0 || c.Path != "/backoffice/" || strings.Contains(c.Value, apiToken) {
+		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Strict, Max-Age, Path /backoffice/", c)
+	}
+	want(t, f.get("/backoffice/"), 200, "777001", "Иванов", "Выйти")
+
+	// The session ends on the injected clock.
+	f.clock.Advance(8*time.Hour + time.Second)
+	want(t, f.get("/backoffice/"), 401, `name="token"`)
+
+	// Log in again, then out.
+	f.post("/backoffice/login", url.Values{"token": {apiToken}})
+	csrf := f.csrf("/backoffice/")
+	if a := f.post("/backoffice/logout", url.Values{"csrf": {csrf}}); a.status != http.StatusSeeOther || !strings.Contains(a.header.Get("Set-Cookie"), "Max-Age=0") {
+		t.Fatalf("logout: %d %v", a.status, a.header)
+	}
+	want(t, f.get("/backoffice/"), 401)
+}
+
+// Without a token (the daemon on loopback) the pages open at once.
+func TestAccess_OpenWithoutToken(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("1", 100, plugin.StatePaid, "", 1)
+	want(t, f.get("/backoffice/"), 200, "P-1")
+	if strings.Contains(f.get("/backoffice/").body, "Выйти") {
+		t.Errorf("a logout without a login")
+	}
+}
+
+// A form without the session's CSRF token changes nothing.
+func TestAccess_CSRF(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("1", 100, plugin.StatePaid, "", 1)
+	f.get("/backoffice/")
+	for _, form := range []url.Values{{"reason": {"x"}}, {"reason": {"x"}, "csrf": {strings.Repeat("0", 64)}}} {
+		want(t, f.post("/backoffice/payments/P-1/mark-entered", form), 403, "Форма устарела")
+	}
+	if ev := f.lastEvent("P-1"); ev.Kind != "planted" {
+		t.Fatalf("refused, but recorded %+v", ev)
+	}
+	csrf := f.csrf("/backoffice/payments/P-1/mark-entered")
+	if a := f.post("/backoffice/payments/P-1/mark-entered", url.Values{"reason": {"typed into 1C"}, "csrf": {csrf}, "by": {"olga"}}); a.status != 303 {
+		t.Fatalf("with the token: %d %s", a.status, a.body)
+	}
+}
+
+// The kiosk page: version, printer, settings with sources and secrets
+// masked, doctor's checks on demand.
+func TestKiosk(t *testing.T) {
+	f := newFixture(t, "")
+	a := f.get("/backoffice/kiosk")
+	want(t, a, 200, "1.2.3", "готов к печати (ok)", "paymaster.token", "••••••", "env file", "till settings", "Запустить проверки")
+	if strings.Contains(a.body, "PayMaster token") {
+		t.Errorf("the checks ran before they were asked for")
+	}
+	want(t, f.get("/backoffice/kiosk?doctor=1"), 200, "PayMaster token", "fail", "refused ***", "set paymaster.token")
+}
+
+// Every page is sent with headers that keep it out of frames, caches and
+// other pages' reach, and with a referrer policy under which a browser
+// still sends the page's own Origin with a form (no-referrer makes it
+// "null", which the daemon's browser rules refuse).
+func TestAccess_Headers(t *testing.T) {
+	f := newFixture(t, apiToken)
+	for _, path := range []string{"/backoffice/", "/backoffice/static/style.css"} {
+		a := f.get(path)
+		h := a.header
+		if h.Get("X-Frame-Options") != "DENY" || h.Get("Cache-Control") != "no-store" || h.Get("Referrer-Policy") != "same-origin" ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Errorf("%s: headers %v", path, h)
+		}
+	}
+	// The style sheet is no secret: served before login.
+	want(t, f.get("/backoffice/static/style.css"), 200, "min-height: 48px")
+}
+
+// Guessing the token: after MaxFailedLogins wrong tokens from one address,
+// that address may not try again, not even with the right token, until
+// the window ends on the injected clock.
+func TestAccess_FailedLoginsLimited(t *testing.T) {
+	f := newFixture(t, apiToken)
+	for i := range web.MaxFailedLogins {
+		if a := f.post("/backoffice/login", url.Values{"token": {fmt.Sprintf("guess-%d", i)}}); a.status != 401 {
+			t.Fatalf("guess %d: %d", i, a.status)
+		}
+	}
+	want(t, f.post("/backoffice/login", url.Values{"token": {apiToken}}), 429, "Слишком много неверных попыток", "too_many_logins")
+	want(t, f.get("/backoffice/"), 401)
+	f.clock.Advance(web.FailedLoginWindow)
+	if a := f.post("/backoffice/login", url.Values{"token": {apiToken}}); a.status != 303 {
+		t.Fatalf("after the window: %d %s", a.status, a.body)
+	}
+	want(t, f.get("/backoffice/"), 200, "Платежи")
+}

@@ -1,0 +1,101 @@
+package web_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice"
+)
+
+// The payment page: every field, PayMaster's id, the history, and the
+// acts, «Отправить оповещение» among them; found by our id, order number
+// or PayMaster id.
+func TestPayment_Page(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("2001", 25990, plugin.StatePaid, "PM-2001", 1)
+	for _, ref := range []string{"P-2001", "K07-2001-1", "PM-2001"} {
+		a := f.get("/backoffice/payments/" + url.PathEscape(ref))
+		want(t, a, 200, "PM-2001", "Отправить оповещение", "Отметить оплаченным", "Отметить неоплаченным", "Внесено вручную",
+			"Сверить с PayMaster", "Информация о платеже", "История", "planted", "259,90 ₽ (25990 коп.)", "Оплачен")
+	}
+	want(t, f.get("/backoffice/payments/nope"), 404, "Платёж не найден", "no_payment")
+	want(t, f.get("/backoffice/payments/P-2001/explode"), 404)
+}
+
+// Resend: confirmed, queued with who did it; a payment not final is
+// refused with the service's reason.
+func TestActs_Resync(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("1", 100, plugin.StatePaid, "PM-1", 1)
+	f.plant("2", 100, plugin.StateNeedsAttention, "PM-2", 2)
+	want(t, f.get("/backoffice/payments/P-1/resync"), 200, "Отправить оповещение в учётную систему ещё раз", `action="/backoffice/payments/P-1/resync"`)
+	csrf := f.csrf("/backoffice/payments/P-1/resync")
+	a := f.post("/backoffice/payments/P-1/resync", url.Values{"csrf": {csrf}, "reason": {"1C is back"}, "by": {"petrov"}})
+	if a.status != 303 || a.header.Get("Location") != "/backoffice/payments/P-1" {
+		t.Fatalf("resync: %d %v %s", a.status, a.header, a.body)
+	}
+	want(t, f.get("/backoffice/payments/P-1"), 200, "Отправить оповещение: готово", "P-1:paid", "ждёт отправки")
+	if ev := f.lastEvent("P-1"); ev.Actor != "web:petrov" || !strings.Contains(ev.Detail, "1C is back") {
+		t.Fatalf("event %+v", ev)
+	}
+	a = f.post("/backoffice/payments/P-2/resync", url.Values{"csrf": {csrf}})
+	want(t, a, 409, "Платёж не завершён", backoffice.RNotFinal, "not final")
+}
+
+// Mark paid asks PayMaster first: refused when PayMaster does not say
+// Settled, and nothing changes; done when it does.
+func TestActs_MarkPaid(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("1", 25990, plugin.StateNeedsAttention, "PM-1", 1)
+	f.pm.byID["PM-1"] = plugin.Remote{ID: "PM-1", OrderNo: "K07-1-1", Status: plugin.RemoteCancelled, Amount: 25990}
+	csrf := f.csrf("/backoffice/payments/P-1/mark-paid")
+	form := url.Values{"csrf": {csrf}, "reason": {"bank confirmed, ticket 4411"}, "by": {"ivanov"}}
+	a := f.post("/backoffice/payments/P-1/mark-paid", form)
+	want(t, a, 409, "PayMaster не подтверждает", backoffice.RPayMasterDisagrees, "does not say it is settled", "bank confirmed, ticket 4411")
+	if st := f.state("P-1"); st != plugin.StateNeedsAttention {
+		t.Fatalf("refused, but now %s", st)
+	}
+	want(t, f.post("/backoffice/payments/P-1/mark-paid", url.Values{"csrf": {csrf}}), 422, "Укажите причину", backoffice.RReasonRequired)
+	want(t, f.post("/backoffice/payments/P-1/mark-paid", url.Values{"csrf": {csrf}, "reason": {strings.Repeat("я", 501)}}), 422, "Слишком длинная причина")
+
+	f.pm.byID["PM-1"] = plugin.Remote{ID: "PM-1", OrderNo: "K07-1-1", Status: plugin.RemoteSettled, Amount: 25990}
+	if a := f.post("/backoffice/payments/P-1/mark-paid", form); a.status != 303 {
+		t.Fatalf("mark paid: %d %s", a.status, a.body)
+	}
+	if st, ev := f.state("P-1"), f.lastEvent("P-1"); st != plugin.StatePaid || ev.Kind != backoffice.EvManualPaid || ev.Actor != "web:ivanov" {
+		t.Fatalf("state %s, event %+v", st, ev)
+	}
+	want(t, f.get("/backoffice/payments/P-1"), 200, "Отметить оплаченным: готово", "PayMaster says Settled")
+}
+
+// Reconcile shows the differences and applies the safe ones on request.
+func TestReconcile(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("1", 25990, plugin.StateNeedsAttention, "PM-1", 1)
+	f.pm.byID["PM-1"] = plugin.Remote{ID: "PM-1", OrderNo: "K07-1-1", Status: plugin.RemoteSettled, Amount: 25990, Created: t0.Add(1)}
+	want(t, f.get("/backoffice/reconcile"), 200, "Сверка с PayMaster")
+	want(t, f.get("/backoffice/reconcile?from=2026-06-01"), 400, "required")
+	a := f.get("/backoffice/reconcile?from=2026-06-01&to=2026-06-01")
+	want(t, a, 200, "1 difference, 0 resolved, 1 remains", backoffice.DiffPaidAtPayMaster, "можно исправить", "Применить безопасные исправления")
+	if st := f.state("P-1"); st != plugin.StateNeedsAttention {
+		t.Fatalf("a look changed the payment: %s", st)
+	}
+	csrf := f.csrf("/backoffice/reconcile?from=2026-06-01&to=2026-06-01")
+	a = f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2026-06-01"}, "to": {"2026-06-01"}})
+	want(t, a, 200, "1 difference, 1 resolved, 0 remain", "исправлено")
+	if st := f.state("P-1"); st != plugin.StatePaid {
+		t.Fatalf("applied, but %s", st)
+	}
+}
+
+// An act on an unknown payment is refused as the CLI refuses it: the id
+// goes to the service as given.
+func TestActs_UnknownPayment(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("1", 100, plugin.StatePaid, "", 1)
+	csrf := f.csrf("/backoffice/payments/P-1/resync")
+	want(t, f.post("/backoffice/payments/nope/mark-paid", url.Values{"csrf": {csrf}, "reason": {"x"}}), 404, "payment nope not found")
+	want(t, f.post("/backoffice/payments/nope/resync", url.Values{"csrf": {csrf}}), 404, "not found")
+}

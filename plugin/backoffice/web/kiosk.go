@@ -1,0 +1,114 @@
+package web
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// stuckRow is a paid payment the accounting system was not told about.
+type stuckRow struct{ Link, Check, OrderNo, Amount, Paid, Attempts, LastError, Resync string }
+
+// stuck lists the paid payments whose notification was given up
+// («Совершён без оповещения»), as `sbpd journal stuck`.
+func (s *Server) stuck(w http.ResponseWriter, r *http.Request, se *session) {
+	st, err := s.o.Service.Stuck(r.Context())
+	if err != nil {
+		s.fail(w, r, se, err)
+		return
+	}
+	rows := []stuckRow{}
+	for _, x := range st {
+		link := Prefix + "payments/" + url.PathEscape(x.Payment.ID)
+		rows = append(rows, stuckRow{Link: link, Check: s.text(x.Payment.CheckID), OrderNo: s.text(x.Payment.OrderNo),
+			Amount: rub(x.Payment.Amount), Paid: when(x.Payment.UpdatedAt, s.o.Zone), Attempts: itoa(x.Delivery.Attempts),
+			LastError: s.text(x.Delivery.LastError), Resync: link + "/resync"})
+	}
+	s.render(w, http.StatusOK, "stuck", s.page(r, se, "Без оповещения", nil).with("stuck", rows))
+}
+
+// kioskView is the kiosk page.
+type kioskView struct {
+	Version, Printer string
+	Settings         []Setting
+	Checks           []Check
+	Ran, CanRun      bool
+}
+
+// kiosk shows the kiosk's health: the version, the printer, the settings
+// in force with their sources, and doctor's checks when asked (?doctor=1).
+func (s *Server) kiosk(w http.ResponseWriter, r *http.Request, se *session) {
+	v := &kioskView{Version: s.text(s.o.Version), Printer: "не используется", CanRun: s.o.Doctor != nil}
+	if s.o.Printer != nil {
+		v.Printer = s.scrub(printerWord(s.o.Printer(r.Context())))
+	}
+	if s.o.Settings != nil {
+		for _, st := range s.o.Settings() {
+			if st.Secret && st.Value != "" {
+				st.Value = "••••••"
+			}
+			st.Value, st.Source = s.text(st.Value), s.text(st.Source)
+			v.Settings = append(v.Settings, st)
+		}
+	}
+	if s.o.Doctor != nil && r.URL.Query().Get("doctor") == "1" {
+		v.Ran = true
+		for _, c := range s.o.Doctor(r.Context()) {
+			c.Message, c.Fix = s.text(c.Message), s.scrub(plugin.Printable(c.Fix))
+			v.Checks = append(v.Checks, c)
+		}
+	}
+	s.render(w, http.StatusOK, "kiosk", s.page(r, se, "Киоск", nil).with("kiosk", v))
+}
+
+// export streams the payments of the filter in the query as CSV or XLSX
+// (format=csv|xlsx), oldest first, as `sbpd journal export`.
+func (s *Server) export(w http.ResponseWriter, r *http.Request, se *session) {
+	q := cleanQuery(r.URL.Query())
+	format := q.Get("format")
+	q.Del("format")
+	q.Del("limit")
+	q.Del("offset")
+	if s.o.Export == nil || (format != "csv" && format != "xlsx") {
+		s.render(w, http.StatusBadRequest, "message", s.page(r, se, "Выгрузка", &flash{Title: "Неверный формат",
+			Text: "format: use csv or xlsx", Code: "bad_format"}))
+		return
+	}
+	f, err := plugin.ParseFilter(q, s.o.Zone)
+	if err != nil {
+		s.fail(w, r, se, err)
+		return
+	}
+	ctype := "text/csv; charset=utf-8"
+	if format == "xlsx" {
+		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	name := fmt.Sprintf("sbpd-payments-%s.%s", s.o.Clock.Now().In(s.o.Zone).Format("20060102-150405"), format)
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	if _, err := s.o.Export(r.Context(), &deadlineWriter{w: w}, f, format); err != nil {
+		// The answer has begun: cut it, so the browser reports a failed
+		// download instead of keeping a short file.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// deadlineWriter gives every write of a long download its own write
+// deadline, as the daemon's event streams have.
+type deadlineWriter struct{ w http.ResponseWriter }
+
+const writeWindow = 30 * time.Second
+
+func (d *deadlineWriter) Write(b []byte) (int, error) {
+	_ = http.NewResponseController(d.w).SetWriteDeadline(time.Now().Add(writeWindow))
+	return d.w.Write(b)
+}
+
+var _ io.Writer = (*deadlineWriter)(nil)

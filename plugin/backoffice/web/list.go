@@ -1,0 +1,178 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// option is one choice of a select.
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// filterForm is the filter as given, to show it again in the form.
+type filterForm struct {
+	From, To, Q, CheckID string
+	States, Modes, Mixed []option
+	Limit                string
+}
+
+// row is one payment of the list.
+type row struct {
+	ID, Link, Time, Check, OrderNo, Amount, Mode, PayMaster, State, StateClass, Told, ToldClass string
+}
+
+// listView is the journal page.
+type listView struct {
+	Form                  filterForm
+	Rows                  []row
+	Shown                 string // "1–50"
+	Prev, Next            string // links to the pages around, or ""
+	ExportCSV, ExportXLSX string
+	Filtered, ExportOffer bool
+}
+
+// cleanQuery is q without empty values (a form sends every field), so a
+// bookmark holds only what filters.
+func cleanQuery(q url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range q {
+		for _, v := range vs {
+			if v != "" {
+				out.Add(k, v)
+			}
+		}
+	}
+	return out
+}
+
+// list is the journal: the filter of the URL's query, read as `sbpd
+// journal list` reads its flags (plugin.ParseFilter), one page newest
+// first.
+func (s *Server) list(w http.ResponseWriter, r *http.Request, se *session) {
+	raw := r.URL.Query()
+	q := cleanQuery(raw)
+	if len(q) < len(raw) {
+		// The filter form sends its empty fields too: the address keeps
+		// only what filters, so it can be bookmarked or sent on.
+		to := Prefix
+		if len(q) > 0 {
+			to += "?" + q.Encode()
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
+		return
+	}
+	v := &listView{Form: formOf(q), Filtered: len(q) > 0, ExportOffer: s.o.Export != nil}
+	f, err := plugin.ParseFilter(q, s.o.Zone)
+	if err != nil {
+		status, fl := failure(err)
+		s.render(w, status, "list", s.page(r, se, "Платежи", fl).with("list", v))
+		return
+	}
+	limit := f.Limit
+	f.Limit++ // one more tells whether a next page exists
+	ps, err := s.o.Service.Journal.Search(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, se, err)
+		return
+	}
+	more := len(ps) > limit
+	if more {
+		ps = ps[:limit]
+	}
+	for _, p := range ps {
+		rw, err := s.rowOf(r, p)
+		if err != nil {
+			s.fail(w, r, se, err)
+			return
+		}
+		v.Rows = append(v.Rows, rw)
+	}
+	if len(ps) > 0 {
+		v.Shown = fmt.Sprintf("%d–%d", f.Offset+1, f.Offset+len(ps))
+	}
+	if f.Offset > 0 {
+		v.Prev = pageLink(q, max(f.Offset-limit, 0))
+	}
+	if more {
+		v.Next = pageLink(q, f.Offset+limit)
+	}
+	exp := url.Values{}
+	for k, vs := range q {
+		if k != "limit" && k != "offset" {
+			exp[k] = vs
+		}
+	}
+	exp.Set("format", "csv")
+	v.ExportCSV = Prefix + "export?" + exp.Encode()
+	exp.Set("format", "xlsx")
+	v.ExportXLSX = Prefix + "export?" + exp.Encode()
+	s.render(w, http.StatusOK, "list", s.page(r, se, "Платежи", nil).with("list", v))
+}
+
+// with sets the page's view and menu entry.
+func (p *page) with(nav string, view any) *page {
+	p.Nav, p.View = nav, view
+	return p
+}
+
+func pageLink(q url.Values, offset int) string {
+	c := url.Values{}
+	for k, vs := range q {
+		c[k] = vs
+	}
+	if offset == 0 {
+		c.Del("offset")
+	} else {
+		c.Set("offset", strconv.Itoa(offset))
+	}
+	if len(c) == 0 {
+		return Prefix
+	}
+	return Prefix + "?" + c.Encode()
+}
+
+func (s *Server) rowOf(r *http.Request, p *plugin.Payment) (row, error) {
+	ns, err := s.o.Service.Outbox.Status(r.Context(), p.ID)
+	if err != nil {
+		return row{}, err
+	}
+	toldText, toldClass := told(ns)
+	return row{
+		ID: p.ID, Link: Prefix + "payments/" + url.PathEscape(p.ID), Time: when(p.CreatedAt, s.o.Zone),
+		Check: s.text(p.CheckID), OrderNo: s.text(p.OrderNo), Amount: rub(p.Amount), Mode: modeWord(p.Mode),
+		PayMaster: s.text(p.PayMasterStatus), State: stateWord(p.State), StateClass: string(p.State),
+		Told: toldText, ToldClass: toldClass,
+	}, nil
+}
+
+// text is a value from outside as shown: control characters visible,
+// secrets cut, "—" when empty.
+func (s *Server) text(v string) string {
+	if v == "" {
+		return "—"
+	}
+	return s.scrub(plugin.Printable(v))
+}
+
+// formOf is the filter form filled with q.
+func formOf(q url.Values) filterForm {
+	ff := filterForm{From: q.Get("from"), To: q.Get("to"), Q: q.Get("q"), CheckID: q.Get("check_id"), Limit: q.Get("limit")}
+	ff.States = []option{{Value: "", Label: "Все"}}
+	for _, st := range plugin.States {
+		ff.States = append(ff.States, option{Value: string(st), Label: stateWord(st), Selected: q.Get("state") == string(st)})
+	}
+	ff.Modes = []option{{Value: "", Label: "Все"}}
+	for _, m := range []plugin.Mode{plugin.ModePrint, plugin.ModeScreen, plugin.ModeSticker} {
+		val := strconv.Itoa(int(m))
+		ff.Modes = append(ff.Modes, option{Value: val, Label: modeWord(m), Selected: q.Get("mode") == val})
+	}
+	ff.Mixed = []option{{Value: "", Label: "Все"}, {Value: "true", Label: "Смешанные", Selected: q.Get("mixed") == "true"},
+		{Value: "false", Label: "Только СБП", Selected: q.Get("mixed") == "false"}}
+	return ff
+}

@@ -1,0 +1,106 @@
+package web_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// The journal is rendered on the server, newest first; ?state=paid lists
+// only paid payments, as `sbpd journal list --state paid` does.
+func TestList_JournalAndStateFilter(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("1001", 25990, plugin.StatePaid, "PM-1", 1)
+	f.plant("1002", 10000, plugin.StateNotPaid, "PM-2", 2)
+	f.plant("1003", 5000, plugin.StatePaid, "PM-3", 3)
+	f.plant("1004", 7000, plugin.StateNeedsAttention, "PM-4", 4)
+
+	a := f.get("/backoffice/")
+	want(t, a, 200, "<h1>Платежи</h1>", "Передано в учёт", "Статус от банка", "259,90 ₽", "K07-1001-1")
+	got := rows(a.body)
+	if fmt.Sprint(got) != "[[P-1004 needs_attention] [P-1003 paid] [P-1002 not_paid] [P-1001 paid]]" {
+		t.Fatalf("rows %v: want every payment, newest first", got)
+	}
+	a = f.get("/backoffice/?state=paid")
+	want(t, a, 200)
+	if got := rows(a.body); fmt.Sprint(got) != "[[P-1003 paid] [P-1001 paid]]" {
+		t.Fatalf("?state=paid lists %v", got)
+	}
+	// Search and the other filters mean what the CLI's flags mean.
+	for q, ids := range map[string]string{
+		"q=259,90":                   "[[P-1001 paid]]",
+		"q=K07-1002-1":               "[[P-1002 not_paid]]",
+		"q=PM-3":                     "[[P-1003 paid]]",
+		"from=2026-06-01+09:03":      "[[P-1004 needs_attention] [P-1003 paid]]",
+		"to=2026-06-01+09:02&mode=1": "[[P-1001 paid]]",
+		"state=not_paid&mixed=true":  "[]",
+	} {
+		if got := rows(f.get("/backoffice/?" + q).body); fmt.Sprint(got) != ids {
+			t.Errorf("?%s lists %v, want %s", q, got, ids)
+		}
+	}
+}
+
+// A filter the CLI refuses is refused with its reason.
+func TestList_BadFilter(t *testing.T) {
+	f := newFixture(t, "")
+	want(t, f.get("/backoffice/?state=bogus"), 400, "Неверный фильтр", "not a state")
+	want(t, f.get("/backoffice/?evil=1"), 400, "unknown query parameter")
+	want(t, f.get("/backoffice/?from=2026-06-02&to=2026-06-01"), 400, "is empty")
+	want(t, f.get("/backoffice/?q="+strings.Repeat("x", plugin.MaxQueryLen+1)), 400, "at most 256")
+}
+
+// Pages of 50, newest first, with links that keep the filter.
+func TestList_Pages(t *testing.T) {
+	f := newFixture(t, "")
+	for i := range 60 {
+		f.plant(fmt.Sprintf("%04d", i), 100, plugin.StatePaid, "", i)
+	}
+	a := f.get("/backoffice/?state=paid")
+	got := rows(a.body)
+	if len(got) != 50 || got[0][0] != "P-0059" || got[49][0] != "P-0010" {
+		t.Fatalf("first page: %d rows, %v … %v", len(got), got[0], got[len(got)-1])
+	}
+	want(t, a, 200, `href="/backoffice/?offset=50&amp;state=paid"`, "Платежи 1–50")
+	a = f.get("/backoffice/?offset=50&state=paid")
+	if got := rows(a.body); len(got) != 10 || got[9][0] != "P-0000" {
+		t.Fatalf("second page: %v", got)
+	}
+	want(t, a, 200, `href="/backoffice/?state=paid"`, "Платежи 51–60")
+	if strings.Contains(a.body, `id="next"`) {
+		t.Errorf("the last page links to a next one")
+	}
+}
+
+// The export link carries the filter; the export streams as a download.
+func TestExport(t *testing.T) {
+	f := newFixture(t, "")
+	a := f.get("/backoffice/export?format=csv&state=paid&offset=50")
+	want(t, a, 200, "format=csv state=paid")
+	if cd := a.header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="sbpd-payments-`) || !strings.HasSuffix(cd, `.csv"`) {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	if ct := a.header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	want(t, f.get("/backoffice/export?format=xlsx"), 200, "format=xlsx")
+	want(t, f.get("/backoffice/export?format=pdf"), 400, "use csv or xlsx")
+	want(t, f.get("/backoffice/export?format=csv&state=bogus"), 400, "not a state")
+	want(t, f.get("/backoffice/?state=paid"), 200, `href="/backoffice/export?format=csv&amp;state=paid"`)
+}
+
+// The filter form sends its empty fields too; the address is cut to what
+// filters, so a bookmark holds only that.
+func TestList_FormAddressIsClean(t *testing.T) {
+	f := newFixture(t, "")
+	a := f.get("/backoffice/?state=paid&from=&to=&q=&mode=&mixed=")
+	if a.status != 303 || a.header.Get("Location") != "/backoffice/?state=paid" {
+		t.Fatalf("%d to %q", a.status, a.header.Get("Location"))
+	}
+	if a := f.get("/backoffice/?state=&q="); a.status != 303 || a.header.Get("Location") != "/backoffice/" {
+		t.Fatalf("%d to %q", a.status, a.header.Get("Location"))
+	}
+	want(t, f.get("/backoffice/stuck"), 200, "Оплачены без оповещения", "Нет: каждый оплаченный платёж")
+}

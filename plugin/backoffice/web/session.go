@@ -1,0 +1,276 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// CookieName is the session cookie's name.
+const CookieName = "sbpd_backoffice"
+
+// session is one browser's login.
+type session struct {
+	id      string
+	csrf    string
+	name    string // the person, as given at login (may be empty)
+	expires time.Time
+	flash   *flash // a message for the next page, after a redirect
+}
+
+// flash is the outcome of an act, shown once on the page it redirects to.
+type flash struct {
+	OK    bool
+	Title string
+	Text  string
+	Code  string
+}
+
+// sessions are the logins in memory, with their expiry on the clock, and
+// the failed logins of each address.
+type sessions struct {
+	mu     sync.Mutex
+	clock  plugin.Clock
+	ttl    time.Duration
+	byID   map[string]*session
+	failed map[string]*failures // by the client's address
+}
+
+// failures are an address's failed logins since the first of them.
+type failures struct {
+	n     int
+	since time.Time
+}
+
+// Failed logins: after MaxFailedLogins from one address within
+// FailedLoginWindow, that address may not try again until the window
+// ends. At most maxFailedAddrs addresses are remembered.
+const (
+	MaxFailedLogins   = 10
+	FailedLoginWindow = 10 * time.Minute
+	maxFailedAddrs    = 1024
+)
+
+func newSessions(clock plugin.Clock, ttl time.Duration) *sessions {
+	return &sessions{clock: clock, ttl: ttl, byID: map[string]*session{}, failed: map[string]*failures{}}
+}
+
+// blocked reports whether addr has used up its failed logins.
+func (ss *sessions) blocked(addr string) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	f := ss.failed[addr]
+	if f == nil {
+		return false
+	}
+	if ss.clock.Now().Sub(f.since) >= FailedLoginWindow {
+		delete(ss.failed, addr)
+		return false
+	}
+	return f.n >= MaxFailedLogins
+}
+
+// fail counts a failed login of addr.
+func (ss *sessions) fail(addr string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	now := ss.clock.Now()
+	if len(ss.failed) >= maxFailedAddrs {
+		for a, f := range ss.failed {
+			if now.Sub(f.since) >= FailedLoginWindow {
+				delete(ss.failed, a)
+			}
+		}
+	}
+	f := ss.failed[addr]
+	if f == nil || now.Sub(f.since) >= FailedLoginWindow {
+		if len(ss.failed) >= maxFailedAddrs {
+			return // full of addresses still counting: they stay limited, this one is not
+		}
+		f = &failures{since: now}
+		ss.failed[addr] = f
+	}
+	f.n++
+}
+
+func randomHex() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// create starts a session for name; the oldest goes when MaxSessions are
+// kept.
+func (ss *sessions) create(name string) *session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	now := ss.clock.Now()
+	for id, s := range ss.byID {
+		if !now.Before(s.expires) {
+			delete(ss.byID, id)
+		}
+	}
+	for len(ss.byID) >= MaxSessions {
+		var oldest *session
+		for _, s := range ss.byID {
+			if oldest == nil || s.expires.Before(oldest.expires) {
+				oldest = s
+			}
+		}
+		delete(ss.byID, oldest.id)
+	}
+	s := &session{id: randomHex(), csrf: randomHex(), name: name, expires: now.Add(ss.ttl)}
+	ss.byID[s.id] = s
+	return s
+}
+
+// get returns the live session of r's cookie, or nil.
+func (ss *sessions) get(r *http.Request) *session {
+	c, err := r.Cookie(CookieName)
+	if err != nil || len(c.Value) != 64 {
+		return nil
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s := ss.byID[c.Value]
+	if s == nil {
+		return nil
+	}
+	if !ss.clock.Now().Before(s.expires) {
+		delete(ss.byID, s.id)
+		return nil
+	}
+	return s
+}
+
+func (ss *sessions) drop(s *session) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.byID, s.id)
+}
+
+// takeFlash returns and forgets the session's message.
+func (ss *sessions) takeFlash(s *session) *flash {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	f := s.flash
+	s.flash = nil
+	return f
+}
+
+func (ss *sessions) setFlash(s *session, f *flash) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s.flash = f
+}
+
+// setCookie gives the browser the session: HttpOnly, SameSite=Strict,
+// expiring with it, for the back office's paths only.
+func (s *Server) setCookie(w http.ResponseWriter, se *session) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: se.id, Path: Prefix, MaxAge: int(s.o.SessionTTL / time.Second),
+		HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+func (s *Server) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: Prefix, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// tokenOK compares a token given at the login form with the configured
+// one in constant time (of their SHA-256 sums, so the length is not told).
+func (s *Server) tokenOK(given string) bool {
+	a, b := sha256.Sum256([]byte(given)), sha256.Sum256([]byte(s.o.Token))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// authed runs next with the request's session. Without a token every
+// visitor gets one (the kiosk's own browser: the daemon listens on
+// loopback only); with a token, one without a session gets the login form,
+// and nothing else.
+func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		se := s.sessions.get(r)
+		if se == nil && s.o.Token == "" {
+			se = s.sessions.create("")
+			s.setCookie(w, se)
+		}
+		if se == nil {
+			w.Header().Set("Connection", "close")
+			s.render(w, http.StatusUnauthorized, "login", s.page(r, nil, "Вход", nil))
+			return
+		}
+		if r.Method == http.MethodPost && !s.csrfOK(r, se) {
+			s.render(w, http.StatusForbidden, "message", s.page(r, se, "Отказано", &flash{Title: "Форма устарела",
+				Text: "Форма отправлена не с этой страницы или сессия сменилась: откройте страницу заново и повторите.", Code: "csrf"}))
+			return
+		}
+		next(w, r, se)
+	}
+}
+
+// csrfOK checks the form's csrf field against the session's.
+func (s *Server) csrfOK(r *http.Request, se *session) bool {
+	got := r.PostFormValue("csrf")
+	return len(got) == len(se.csrf) && subtle.ConstantTimeCompare([]byte(got), []byte(se.csrf)) == 1
+}
+
+// login takes the token of the login form and starts a session.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if s.o.Token == "" {
+		http.Redirect(w, r, Prefix, http.StatusSeeOther)
+		return
+	}
+	addr := clientAddr(r)
+	if s.sessions.blocked(addr) {
+		w.Header().Set("Connection", "close")
+		s.render(w, http.StatusTooManyRequests, "login", s.page(r, nil, "Вход", &flash{Title: "Слишком много неверных попыток",
+			Text: fmt.Sprintf("С этого адреса %d раз введён неверный токен: следующая попытка — через %s после первой.",
+				MaxFailedLogins, FailedLoginWindow), Code: "too_many_logins"}))
+		return
+	}
+	if !s.tokenOK(r.PostFormValue("token")) {
+		s.sessions.fail(addr)
+		w.Header().Set("Connection", "close")
+		s.render(w, http.StatusUnauthorized, "login", s.page(r, nil, "Вход", &flash{Title: "Неверный токен",
+			Text: "Введите api.token, заданный для этого sbpd.", Code: "unauthorized"}))
+		return
+	}
+	if old := s.sessions.get(r); old != nil {
+		s.sessions.drop(old) // a new id at every login
+	}
+	se := s.sessions.create(bounded(r.PostFormValue("name"), maxName))
+	s.setCookie(w, se)
+	http.Redirect(w, r, Prefix, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, se *session) {
+	s.sessions.drop(se)
+	s.clearCookie(w)
+	http.Redirect(w, r, Prefix, http.StatusSeeOther)
+}
+
+// clientAddr is the address the request came from, without its port.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// bounded is s trimmed, one line, at most n characters.
+func bounded(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		s = string(r[:n])
+	}
+	return s
+}

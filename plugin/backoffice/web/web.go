@@ -1,0 +1,144 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice"
+)
+
+// Prefix is where the back office is mounted.
+const Prefix = "/backoffice/"
+
+// Check is one line of doctor's checklist.
+type Check struct {
+	Name    string
+	Status  string // ok, warn, fail, skip
+	Message string
+	Fix     string
+}
+
+// Setting is one setting in force: its value (secrets masked by the
+// caller, and again here) and where it comes from.
+type Setting struct {
+	Key    string
+	Value  string
+	Source string
+	Secret bool
+}
+
+// Options are what the back office serves and needs.
+type Options struct {
+	// Service is the kiosk's back office; its Journal is searched for the
+	// list. Required.
+	Service *backoffice.Service
+	// Token, when set (api.token), must be given at the login form.
+	Token string
+	// Clock times sessions; nil is the wall clock.
+	Clock plugin.Clock
+	// Zone is the zone times are read and shown in (as the CLI's):
+	// nil is time.Local.
+	Zone *time.Location
+	// SessionTTL is how long a login lasts; DefaultSessionTTL when zero.
+	SessionTTL time.Duration
+	// Version is sbpd's version, shown on the kiosk page.
+	Version string
+	// Export writes the payments f selects as format ("csv" or "xlsx"),
+	// streamed; nil: no export.
+	Export func(ctx context.Context, w io.Writer, f plugin.Filter, format string) (int64, error)
+	// Doctor runs the kiosk's checks; nil: none.
+	Doctor func(ctx context.Context) []Check
+	// Settings are the settings in force; nil: none shown.
+	Settings func() []Setting
+	// Printer says the printer's status in a line; nil: no printer.
+	Printer func(ctx context.Context) string
+}
+
+// Defaults and bounds.
+const (
+	DefaultSessionTTL = 8 * time.Hour
+	MaxSessions       = 256      // sessions kept; the oldest goes first
+	maxForm           = 16 << 10 // bytes of a form
+	maxReason         = 500      // characters of a reason
+	maxName           = 64       // characters of a person's name
+)
+
+// Server is the back office's HTTP handler.
+type Server struct {
+	o        Options
+	mux      *http.ServeMux
+	sessions *sessions
+	tpl      map[string]*template.Template
+	secrets  []string
+}
+
+//go:embed assets
+var assets embed.FS
+
+// New returns the back office for o. It panics without a Service (a
+// wiring mistake).
+func New(o Options) *Server {
+	if o.Service == nil {
+		panic("web: Options.Service is nil")
+	}
+	if o.Clock == nil {
+		o.Clock = plugin.RealClock{}
+	}
+	if o.Zone == nil {
+		o.Zone = time.Local
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = DefaultSessionTTL
+	}
+	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.SessionTTL), tpl: parseTemplates()}
+	for _, sec := range append([]string{o.Token}, o.Service.Secrets...) {
+		if len(sec) >= 4 {
+			s.secrets = append(s.secrets, sec)
+		}
+	}
+	static, _ := fs.Sub(assets, "assets/static")
+	s.mux.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", http.FileServerFS(static)))
+	s.mux.HandleFunc("POST "+Prefix+"login", s.login)
+	s.mux.HandleFunc("POST "+Prefix+"logout", s.authed(s.logout))
+	s.mux.HandleFunc("GET "+Prefix+"{$}", s.authed(s.list))
+	s.mux.HandleFunc("GET "+Prefix+"export", s.authed(s.export))
+	s.mux.HandleFunc("GET "+Prefix+"payments/{id}", s.authed(s.payment))
+	s.mux.HandleFunc("GET "+Prefix+"payments/{id}/{act}", s.authed(s.confirm))
+	s.mux.HandleFunc("POST "+Prefix+"payments/{id}/{act}", s.authed(s.act))
+	s.mux.HandleFunc("GET "+Prefix+"reconcile", s.authed(s.reconcile))
+	s.mux.HandleFunc("POST "+Prefix+"reconcile", s.authed(s.reconcileApply))
+	s.mux.HandleFunc("GET "+Prefix+"stuck", s.authed(s.stuck))
+	s.mux.HandleFunc("GET "+Prefix+"kiosk", s.authed(s.kiosk))
+	s.mux.HandleFunc(Prefix, s.authed(s.notFound))
+	return s
+}
+
+// ServeHTTP serves the back office; a form's body is bounded.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	// Not no-referrer: under it a browser sends "Origin: null" with a
+	// form, which the daemon's browser rules refuse as another page's.
+	h.Set("Referrer-Policy", "same-origin")
+	s.mux.ServeHTTP(w, r)
+}
+
+// scrub removes every secret from text about to be shown.
+func (s *Server) scrub(text string) string {
+	for _, sec := range s.secrets {
+		text = strings.ReplaceAll(text, sec, "***")
+	}
+	return text
+}
