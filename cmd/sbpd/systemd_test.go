@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -505,17 +506,20 @@ func TestWatchdog_HungCheck(t *testing.T) {
 	// Once the hung check returns, the next tick checks afresh and pings.
 	// (Until its goroutine has handed its answer over, a tick still finds
 	// it hung.)
+	// How many ticks that takes depends on the scheduler (a loaded CI
+	// machine), so the bound is the wall clock, not a count of ticks.
 	close(release)
-	for i := 0; ; i++ {
+	for deadline := time.Now().Add(30 * time.Second); ; {
 		clock.WaitForTimers(t, 1)
 		clock.Advance(10 * time.Second)
 		m := n.next(t)
 		if m.state == "WATCHDOG=1\nSTATUS=ready" {
 			break
 		}
-		if !strings.Contains(m.state, "still hung") || i == 100 {
+		if !strings.Contains(m.state, "still hung") || time.Now().After(deadline) {
 			t.Fatalf("after the hung check returned: %q", m.state)
 		}
+		runtime.Gosched()
 	}
 	if c := calls.Load(); c != 2 {
 		t.Fatalf("%d checks, want 2", c)
