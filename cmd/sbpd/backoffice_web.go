@@ -47,12 +47,11 @@ func (d *Daemon) settingsInForce() []web.Setting {
 // printer is asked through the daemon, which holds its port.
 func (d *Daemon) doctorChecks(ctx context.Context) []web.Check {
 	cfg := d.current.Load()
-	ks := &kioskSettings{cfg: cfg, withTill: d.Layers != nil,
-		secrets: cfg.Secrets()}
+	ks := &kiosk{cfg: cfg, withTill: d.Layers != nil}
 	if d.Layers != nil {
-		ks.path = d.Layers.Path
+		ks.layers = *d.Layers
 	}
-	k := ks.kiosk()
+	k := ks.doctorKiosk()
 	k.Printer = func(ctx context.Context) (doctor.PrinterReport, error) {
 		r := printerReport(ctx, d.Printer, d.printerPort)
 		return doctor.PrinterReport{Status: r.Status, State: r.State, Error: r.Error}, nil

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/config"
-	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/plugin/doctor"
 )
 
@@ -57,77 +56,55 @@ The exit status is 1 when any check FAILs, 0 otherwise (WARN included).`,
   sbpd doctor --json | jq '.checks[] | select(.status != "ok")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, _ := cmd.Flags().GetString("config")
 			asJSON, _ := cmd.Flags().GetBool("json")
-			return loadKiosk(path, cmd.Flags().Changed("config")).report(cmd.Context(), cmd.OutOrStdout(), asJSON)
+			k := inspectKiosk(cmd)
+			k.Close() // the Journal check opens it itself
+			return k.report(cmd.Context(), cmd.OutOrStdout(), asJSON)
 		},
 	}
 	cmd.Flags().Bool("json", false, `print {"ok": bool, "checks": [{"name","status","message","fix"}]} for fleet tooling`)
 	return cmd
 }
 
-// kioskSettings is a kiosk's settings as doctor and the PayMaster probe
-// read them: every layer, the till settings from an existing journal.
-type kioskSettings struct {
-	path      string
-	withTill  bool           // the till settings in the journal's database were read
-	cfg       *config.Config // nil when the settings do not load at all
-	problems  []config.Problem
-	cfgErr    error // why cfg is nil, or the problems as an error
-	secrets   []string
-	modeFixes []sqlite.ModeFix // loose journal modes found (and tightened) reading the till settings
-}
-
-func loadKiosk(path string, mustExist bool) *kioskSettings {
-	d := &kioskSettings{path: path}
-	ctx := context.Background()
-	layers := config.Options{Path: path, MustExist: mustExist}
-	cfg, ps, err := config.Resolve(ctx, layers)
-	// The till's own settings live in the journal's database: read them
-	// when there is one; an empty file is not opened, as that would make
-	// it a journal. One that does not open leaves the template's view;
-	// the Journal check says why.
-	if cfg != nil {
-		if ok, _ := doctor.JournalState(doctor.JournalFile(cfg.DataDir)); ok {
-			if db, err := sqlite.Open(doctor.JournalFile(cfg.DataDir)); err == nil {
-				d.modeFixes, layers.Till = db.ModeFixes(), db.Settings()
-				if withTill, tillPs, err := config.Resolve(ctx, layers); err == nil {
-					cfg, ps, d.withTill = withTill, tillPs, true
-				}
-				db.Close()
-			}
-		}
+// diagnosis is what doctor and the probe report about the settings: the
+// problems, those a kiosk taking payments would have too (RequireRemote),
+// and the error that tells them, or why the settings do not load.
+func (k *kiosk) diagnosis() ([]config.Problem, error) {
+	if k.cfg == nil {
+		return nil, k.loadErr
 	}
-	if cfg != nil && len(ps) == 0 {
-		ps = config.Problems(cfg.RequireRemote())
+	ps := k.problems
+	if len(ps) == 0 {
+		ps = config.Problems(k.cfg.RequireRemote())
 	}
-	d.cfg, d.problems, d.cfgErr = cfg, ps, err
-	if err == nil && len(ps) > 0 {
-		d.cfgErr = &config.ValidationError{Problems: ps}
+	if len(ps) > 0 {
+		return ps, &config.ValidationError{Problems: ps}
 	}
-	if cfg != nil {
-		d.secrets = cfg.Secrets()
-	}
-	return d
+	return nil, nil
 }
 
 // badNeeds lists the keys of needs that the settings' problems name.
-func (d *kioskSettings) badNeeds(needs []string) []string { return d.settings().BadAmong(needs) }
+func (k *kiosk) badNeeds(needs []string) []string { return k.doctorSettings().BadAmong(needs) }
 
 // redact cuts every secret out of s, whatever printed it.
-func (d *kioskSettings) redact(s string) string { return doctor.Redactor(d.secrets)(s) }
+func (k *kiosk) redact(s string) string {
+	if k.cfg == nil {
+		return s
+	}
+	return doctor.Redactor(k.cfg.Secrets())(s)
+}
 
 // report runs the checklist and prints each result in order as soon as it
 // and those above it are done, or all of them as JSON; it returns an
 // error when any check failed.
-func (d *kioskSettings) report(ctx context.Context, w io.Writer, asJSON bool) error {
+func (k *kiosk) report(ctx context.Context, w io.Writer, asJSON bool) error {
 	pmCtx, cancel := context.WithTimeout(ctx, doctorLimits.payMaster)
 	defer cancel()
 	print := func(r doctor.Result) { doctor.WriteResult(w, r) }
 	if asJSON {
 		print = nil
 	}
-	rep := doctor.Run(ctx, doctor.Checks(pmCtx, d.kiosk()), doctor.Options{Timeout: doctorLimits.check, Redact: d.redact}, print)
+	rep := doctor.Run(ctx, doctor.Checks(pmCtx, k.doctorKiosk()), doctor.Options{Timeout: doctorLimits.check, Redact: k.redact}, print)
 	if asJSON {
 		if err := rep.WriteJSON(w); err != nil {
 			return err

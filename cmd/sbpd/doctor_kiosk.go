@@ -18,9 +18,10 @@ import (
 
 // settings is how the settings loaded, with config's typed problems and
 // the layer that holds each value.
-func (d *kioskSettings) settings() doctor.Settings {
-	s := doctor.Settings{Loaded: d.cfg != nil, LoadErr: d.cfgErr, Template: d.path, WithTill: d.withTill}
-	for _, p := range d.problems {
+func (d *kiosk) doctorSettings() doctor.Settings {
+	ps, err := d.diagnosis()
+	s := doctor.Settings{Loaded: d.cfg != nil, LoadErr: err, Template: d.layers.Path, WithTill: d.withTill}
+	for _, p := range ps {
 		s.Problems = append(s.Problems, doctor.Problem{Key: p.Key, Message: p.Message})
 	}
 	if d.cfg == nil {
@@ -37,8 +38,8 @@ func (d *kioskSettings) settings() doctor.Settings {
 }
 
 // kiosk is what the checks look at, with the drivers behind them.
-func (d *kioskSettings) kiosk() *doctor.Kiosk {
-	k := &doctor.Kiosk{Settings: d.settings(), Version: version, PayMasterTry: doctorLimits.payMasterTry, LocalLimit: doctorLimits.local,
+func (d *kiosk) doctorKiosk() *doctor.Kiosk {
+	k := &doctor.Kiosk{Settings: d.doctorSettings(), Version: version, PayMasterTry: doctorLimits.payMasterTry, LocalLimit: doctorLimits.local,
 		DiskFree: diskFree, OpenJournal: openDoctorJournal}
 	if d.cfg == nil {
 		return k

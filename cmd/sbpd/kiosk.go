@@ -15,33 +15,55 @@ import (
 // journal's database, flags) and the journal, when there is one. openKiosk
 // never creates the journal; create does, for the commands that write.
 type kiosk struct {
-	layers   config.Options   // every layer but the till settings
-	cfg      *config.Config   // as resolved, every layer; see problems
-	problems []config.Problem // what is wrong with cfg; never run with it then
-	dir      string           // data_dir
-	dbPath   string
-	db       *sqlite.DB // nil when there is no journal yet
+	layers    config.Options   // every layer but the till settings
+	cfg       *config.Config   // as resolved, every layer; see problems. Nil only when loadErr
+	problems  []config.Problem // what is wrong with cfg; never run with it then
+	loadErr   error            // inspectKiosk: why the settings do not load at all
+	withTill  bool             // the till settings in the journal's database were read
+	modeFixes []sqlite.ModeFix // loose journal modes found (and tightened) opening it
+	dir       string           // data_dir
+	dbPath    string
+	db        *sqlite.DB // nil when there is no journal yet
 }
 
 // openKiosk reads the settings of cmd's --config and flags, finds the
 // journal through data_dir and opens it when it exists, reading the till
 // settings from it. A data_dir that does not exist, or an empty sbpd.db,
-// is no journal yet.
-func openKiosk(cmd *cobra.Command) (*kiosk, error) {
+// is no journal yet. Settings that do not load or a journal that does
+// not open are an error.
+func openKiosk(cmd *cobra.Command) (*kiosk, error) { return readKiosk(cmd, false) }
+
+// inspectKiosk opens the kiosk as doctor and the PayMaster probe look at
+// it: settings that do not load leave cfg nil and say why in loadErr; a
+// journal that does not open, or till settings that do not read, leave
+// the settings without the till's (doctor's Journal check says why).
+func inspectKiosk(cmd *cobra.Command) *kiosk {
+	k, _ := readKiosk(cmd, true)
+	return k
+}
+
+// readKiosk is openKiosk, or inspectKiosk when tolerant: then it returns
+// a kiosk and no error.
+func readKiosk(cmd *cobra.Command, tolerant bool) (*kiosk, error) {
 	path, _ := cmd.Flags().GetString("config")
 	k := &kiosk{layers: config.Options{Path: path, MustExist: cmd.Flags().Changed("config"), Flags: cmd.Flags()}}
-	base, _, err := config.Resolve(cmd.Context(), k.layers)
+	base, ps, err := config.Resolve(cmd.Context(), k.layers)
 	if err != nil {
+		if tolerant {
+			k.loadErr = err
+			return k, nil
+		}
 		return nil, err
 	}
-	if k.dbPath, err = base.JournalPath(); err != nil {
-		return nil, err
+	k.cfg, k.problems, k.dir = base, ps, base.DataDir
+	if k.dbPath, err = base.JournalPath(); err == nil {
+		k.db, err = sqlite.OpenExisting(k.dbPath)
 	}
-	k.dir = base.DataDir
-	if k.db, err = sqlite.OpenExisting(k.dbPath); err != nil {
-		return nil, err
+	if err == nil && k.db != nil {
+		k.modeFixes = k.db.ModeFixes()
+		err = k.resolve(cmd)
 	}
-	if err := k.resolve(cmd); err != nil {
+	if err != nil && !tolerant {
 		k.Close()
 		return nil, err
 	}
@@ -58,7 +80,7 @@ func (k *kiosk) resolve(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	k.cfg, k.problems = cfg, ps
+	k.cfg, k.problems, k.withTill = cfg, ps, k.db != nil
 	return nil
 }
 
@@ -100,5 +122,7 @@ func (k *kiosk) Close() error {
 	if k.db == nil {
 		return nil
 	}
-	return k.db.Close()
+	err := k.db.Close()
+	k.db = nil
+	return err
 }

@@ -66,23 +66,24 @@ the token: attach it to a support ticket, or add it to testdata/paymaster/.`,
   sbpd paymaster probe --config /etc/sbpd/sbpd.yaml --out probe.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, _ := cmd.Flags().GetString("config")
 			out, _ := cmd.Flags().GetString("out")
-			return runProbe(cmd, path, cmd.Flags().Changed("config"), out)
+			return runProbe(cmd, out)
 		},
 	}
 	cmd.Flags().String("out", "", "write the whole exchange as JSON lines to FILE (mode 0600; secrets removed)")
 	return cmd
 }
 
-func runProbe(cmd *cobra.Command, path string, mustExist bool, outPath string) error {
+func runProbe(cmd *cobra.Command, outPath string) error {
 	stdout := cmd.OutOrStdout()
-	d := loadKiosk(path, mustExist)
+	d := inspectKiosk(cmd)
+	d.Close() // the probe needs only the settings
+	_, cfgErr := d.diagnosis()
 	if d.cfg == nil {
-		return fmt.Errorf("paymaster probe: the settings do not load: %s", d.redact(probe.ErrText(d.cfgErr)))
+		return fmt.Errorf("paymaster probe: the settings do not load: %s", d.redact(probe.ErrText(cfgErr)))
 	}
 	if bad := d.badNeeds(probeKeys); len(bad) > 0 {
-		fmt.Fprintln(stdout, d.redact(strings.TrimSpace(d.cfgErr.Error())))
+		fmt.Fprintln(stdout, d.redact(strings.TrimSpace(cfgErr.Error())))
 		return fmt.Errorf("paymaster probe: fix %s first (sbpd doctor shows how); nothing was sent", strings.Join(bad, ", "))
 	}
 	pm := d.cfg.PayMaster
