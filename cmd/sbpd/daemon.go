@@ -165,15 +165,7 @@ func (d *Daemon) loadSettings(ctx context.Context) error {
 // the kiosk screen and the printer.
 func (d *Daemon) buildEngine(context.Context) error {
 	cfg := d.Config
-	pmc := paymaster.Config{
-		BaseURL: cfg.PayMaster.BaseURL, MerchantID: cfg.PayMaster.MerchantID, Token: cfg.PayMaster.Token,
-		TestMode: cfg.PayMaster.TestMode, Timeout: cfg.PayMaster.Timeout, Logger: d.Logger,
-		UserAgent: "sbpd/" + version, Clock: d.Clock,
-	}
-	if d.Tune != nil {
-		d.Tune(&pmc)
-	}
-	gw, err := paymaster.New(pmc)
+	gw, err := newPayMaster(cfg, "sbpd", func(c *paymaster.Config) { c.Logger, c.Clock = d.Logger, d.Clock }, d.Tune)
 	if err != nil {
 		return fmt.Errorf("paymaster: %w", err)
 	}

@@ -49,13 +49,12 @@ func (d *kiosk) doctorKiosk() *doctor.Kiosk {
 	k.PrinterPort, k.PrinterBaud, k.DataDir = c.Printer.Port, c.Printer.Baud, c.DataDir
 	k.ModeFixes = doctorModeFixes(d.modeFixes)
 	k.PayMaster = func() (doctor.PayMaster, error) {
-		merchant, token := c.PayMaster.MerchantID, c.PayMaster.Token
-		if merchant == "" || token == "" { // reachability does not need them: a refusal is an answer too
-			merchant, token = "00000000-0000-0000-0000-000000000000", "sbpd-doctor-no-token"
-		}
-		gw, err := paymaster.New(paymaster.Config{BaseURL: c.PayMaster.BaseURL, MerchantID: merchant, Token: token, TestMode: c.PayMaster.TestMode,
-			Timeout: doctorLimits.payMasterTry, RetryMax: 1, RetryWaitMin: 200 * time.Millisecond, RetryWaitMax: time.Second,
-			UserAgent: "sbpd-doctor/" + version})
+		gw, err := newPayMaster(c, "sbpd-doctor", func(pmc *paymaster.Config) {
+			if pmc.MerchantID == "" || pmc.Token == "" { // reachability does not need them: a refusal is an answer too
+				pmc.MerchantID, pmc.Token = "00000000-0000-0000-0000-000000000000", "sbpd-doctor-no-token"
+			}
+			pmc.Timeout, pmc.RetryMax, pmc.RetryWaitMin, pmc.RetryWaitMax = doctorLimits.payMasterTry, 1, 200*time.Millisecond, time.Second
+		})
 		return doctorPayMaster{gw}, err
 	}
 	k.Printer = func(ctx context.Context) (doctor.PrinterReport, error) {

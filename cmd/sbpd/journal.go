@@ -72,14 +72,7 @@ func attachPayMaster(svc *backoffice.Service, cfg *config.Config) error {
 	if err := cfg.RequireRemote(); err != nil {
 		return fmt.Errorf("PayMaster settings are needed to check the payment: %s", svc.Scrub(err.Error()))
 	}
-	pmc := paymaster.Config{
-		BaseURL: cfg.PayMaster.BaseURL, MerchantID: cfg.PayMaster.MerchantID, Token: cfg.PayMaster.Token,
-		TestMode: cfg.PayMaster.TestMode, Timeout: cfg.PayMaster.Timeout, UserAgent: "sbpd-journal/" + version,
-	}
-	if actTune != nil {
-		actTune(&pmc)
-	}
-	gw, err := paymaster.New(pmc)
+	gw, err := newPayMaster(cfg, "sbpd-journal", actTune)
 	if err != nil {
 		return errors.New(svc.Scrub(err.Error()))
 	}

@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 )
 
@@ -80,5 +86,37 @@ func TestKiosk_InspectTolerates(t *testing.T) {
 				t.Error("diagnosis: no problem reported for settings without PayMaster's")
 			}
 		})
+	}
+}
+
+// TestPayMaster_OneConstruction: newPayMaster builds the client from the
+// settings, names the command in its User-Agent, and each adjust, in
+// order, changes it (nil skipped).
+func TestPayMaster_OneConstruction(t *testing.T) {
+	var ua, merchant, auth string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ua, merchant, auth = r.UserAgent(), r.URL.Query().Get("merchantId"), r.Header.Get("Authorization")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"items":[]}`)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	tmpl := filepath.Join(dir, "sbpd.yaml")
+	os.WriteFile(tmpl, []byte("data_dir: "+dir+"\npaymaster:\n  base_url: "+srv.URL+"\n  merchant_id: m-from-settings\n  token: tok-from-settings\n"), 0o600)
+	cfg, err := config.Open(context.Background(), config.Options{Path: tmpl, MustExist: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := newPayMaster(cfg, "sbpd-doctor", nil,
+		func(c *paymaster.Config) { c.MerchantID = "m-first" },
+		func(c *paymaster.Config) { c.MerchantID += "-then" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gw.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ua != "sbpd-doctor/"+version || merchant != "m-first-then" || !strings.Contains(auth, "tok-from-settings") {
+		t.Errorf("User-Agent %q, merchantId %q, Authorization %q", ua, merchant, auth)
 	}
 }

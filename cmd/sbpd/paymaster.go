@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/drivers/paymaster/probe"
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -15,6 +17,21 @@ import (
 // probeClock is the probe's clock (its bounded waits for the QR link and
 // the cancel); tests replace it.
 var probeClock plugin.Clock = plugin.RealClock{}
+
+// newPayMaster is every command's PayMaster client of the settings cfg:
+// agent names the command in its User-Agent; each adjust (a command's
+// limits, a test's shorter waits; nil is skipped) then changes what it needs.
+func newPayMaster(cfg *config.Config, agent string, adjust ...func(*paymaster.Config)) (*paymaster.Gateway, error) {
+	pm := cfg.PayMaster
+	pmc := paymaster.Config{BaseURL: pm.BaseURL, MerchantID: pm.MerchantID, Token: pm.Token, TestMode: pm.TestMode,
+		Timeout: pm.Timeout, UserAgent: agent + "/" + version}
+	for _, f := range adjust {
+		if f != nil {
+			f(&pmc)
+		}
+	}
+	return paymaster.New(pmc)
+}
 
 // probeKeys are the settings the probe needs valid.
 var probeKeys = []string{"paymaster.base_url", "paymaster.merchant_id", "paymaster.token", "paymaster.timeout", "till.id"}
