@@ -1,6 +1,10 @@
 package config
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/sbpd/sbpd/plugin"
+)
 
 // Diff lists the keys whose values differ between old and new, in the
 // order of Keys, as "key: old → new" with secrets masked (and the user and
@@ -18,7 +22,7 @@ func Diff(old, new *Config) []string {
 				b = strings.TrimSuffix(b, ")") + ", changed)"
 			}
 		case k.Credentials:
-			a, b = MaskURL(a), MaskURL(b)
+			a, b = plugin.RedactURL(a), plugin.RedactURL(b)
 			if a == b {
 				b += " (credentials changed)"
 			}

@@ -20,7 +20,7 @@
 // Rules between keys name the other key's value and source too. Secrets
 // (api.token, paymaster.token, notify.secret) are shown only as Mask(value)
 // in errors, listings and Diff; the user and password inside notify.url
-// (Key.Credentials) only as MaskURL(value): https://***@host/path. Key.Masked
+// (Key.Credentials) only as plugin.RedactURL(value): https://***@host/path. Key.Masked
 // shows any key's value that way, and Key.IsSecretValue says whether a value
 // must stay off the command line. api.token and notify.secret need at least
 // MinSecretLen characters; paymaster.base_url must be https:// except to

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // TestHardening_ShortSecretsRefused: api.token and notify.secret need at
@@ -26,7 +27,7 @@ func TestHardening_ShortSecretsRefused(t *testing.T) {
 		}
 		for _, v := range []string{"a", "tok", strings.Repeat("x", 15)} {
 			_, err := config.Open(context.Background(), config.Options{Till: config.MapStore{key: v}})
-			want := key + " = ****** (set) (till settings): " + k.Rule
+			want := key + " = *** (set) (till settings): " + k.Rule
 			if err == nil || err.Error() != want {
 				t.Errorf("%s = %d characters: got %v, want %s", key, len(v), err, want)
 			}
@@ -102,8 +103,8 @@ func TestHardening_MaskURL(t *testing.T) {
 		"mailto:someone@example.com":       "***@example.com",
 	}
 	for in, want := range cases {
-		if got := config.MaskURL(in); got != want {
-			t.Errorf("MaskURL(%q) = %q, want %q", in, got, want)
+		if got := plugin.RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}
 	}
 	if !config.IsMaskedURL(credMasked) || config.IsMaskedURL(credURL) || config.IsMaskedURL("https://h/") {
@@ -206,7 +207,7 @@ func TestHardening_NotifyOverHTTPWarns(t *testing.T) {
 		if got := strings.Contains(w, "in clear"); got != tc.warn {
 			t.Errorf("%s: warnings %q, want a warning: %v", tc.url, w, tc.warn)
 		}
-		if tc.warn && (!strings.Contains(w, "notify.url = "+config.MaskURL(tc.url)+" (till settings)") || !strings.Contains(w, "https://")) {
+		if tc.warn && (!strings.Contains(w, "notify.url = "+plugin.RedactURL(tc.url)+" (till settings)") || !strings.Contains(w, "https://")) {
 			t.Errorf("%s: the warning does not name the key, its value and the fix: %q", tc.url, w)
 		}
 		if strings.Contains(w, credPass) {

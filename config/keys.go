@@ -37,7 +37,7 @@ type Key struct {
 	Choices []Choice // Enum only
 	Secret  bool     // never printed, logged or exported: shown as Mask(value)
 	// Credentials keys hold a URL whose user and password (user:pass@) are
-	// a secret: shown, logged and exported as MaskURL(value). The rest of
+	// a secret: shown, logged and exported as plugin.RedactURL(value). The rest of
 	// the URL shows as written.
 	Credentials bool
 	// TemplateOnly keys are the integrator's: they cannot be set in the

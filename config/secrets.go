@@ -5,9 +5,13 @@ import "net/url"
 // Secrets are the secret values in c as they may appear in a message: every
 // Secret key's value, and the password inside a Credentials key's URL (its
 // query-escaped form too), or its user when there is no password (a token
-// given as the user). A redactor cuts them out of text it prints.
+// given as the user). plugin.Redact cuts them out of text about to be shown.
+// Settings that did not load (a nil c) have none.
 func (c *Config) Secrets() []string {
 	var out []string
+	if c == nil {
+		return nil
+	}
 	for _, k := range Keys {
 		switch v, _ := c.get(k.Name).(string); {
 		case k.Secret:

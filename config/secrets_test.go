@@ -3,6 +3,8 @@ package config_test
 import (
 	"slices"
 	"testing"
+
+	"github.com/sbpd/sbpd/config"
 )
 
 func TestSecrets(t *testing.T) {
@@ -32,5 +34,14 @@ func TestSecrets(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSecrets_NotLoaded: settings that did not load have no secrets to
+// cut out (doctor and the probe still redact with them).
+func TestSecrets_NotLoaded(t *testing.T) {
+	var cfg *config.Config
+	if got := cfg.Secrets(); got != nil {
+		t.Errorf("nil Config's secrets: %q", got)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // parse turns a raw value from any layer (a typed YAML/TOML value or the
@@ -158,13 +160,13 @@ func shown(k Key, v string) string {
 
 // Masked is value as people may see it, as listings, errors, diffs and
 // exports show it: a secret key's value as Mask(value), a Credentials key's
-// URL with its user and password as MaskURL does, anything else as it is.
+// URL with its user and password hidden by plugin.RedactURL, anything else as it is.
 func (k Key) Masked(value string) string {
 	switch {
 	case k.Secret:
 		return Mask(value)
 	case k.Credentials:
-		return MaskURL(value)
+		return plugin.RedactURL(value)
 	}
 	return value
 }
@@ -177,72 +179,27 @@ func (k Key) IsSecretValue(value string) bool {
 	case k.Secret:
 		return true
 	case k.Credentials:
-		_, _, ok := userinfoSpan(value)
+		_, ok := plugin.URLUserinfo(value)
 		return ok
 	}
 	return false
 }
 
-// MaskURL hides the user and password of a URL: https://user:pass@host/p
-// becomes https://***@host/p. A URL without them comes back unchanged. A
-// value that does not parse as a URL (an invalid setting, about to be shown
-// in an error) is masked up to its last @, so that nothing that may be a
-// password shows.
-func MaskURL(s string) string {
-	i, j, ok := userinfoSpan(s)
-	if !ok {
-		return s
-	}
-	return s[:i] + "***" + s[j:]
-}
-
 // IsMaskedURL reports whether s is a URL whose user and password were
-// masked by MaskURL, as `sbpd settings export` writes one: importing it
-// must not replace the real URL.
+// hidden by plugin.RedactURL, as `sbpd settings export` writes one:
+// importing it must not replace the real URL.
 func IsMaskedURL(s string) bool {
-	i, j, ok := userinfoSpan(s)
-	return ok && s[i:j] == "***"
+	u, ok := plugin.URLUserinfo(s)
+	return ok && u == plugin.Redacted
 }
 
-// userinfoSpan finds the user[:password] of the URL s: s[i:j], before the
-// "@" at s[j]. For an absolute URL that parses it is the userinfo Go's
-// url.Parse finds (the authority ends at the first /, ? or #); for anything
-// else with an @ in it, it is all that precedes the last @ (after the
-// scheme's "://", if there is one).
-func userinfoSpan(s string) (i, j int, ok bool) {
-	if !strings.Contains(s, "@") {
-		return 0, 0, false
-	}
-	if k := strings.Index(s, "://"); k >= 0 {
-		i = k + 3
-	} else if strings.HasPrefix(s, "//") {
-		i = 2
-	}
-	if u, err := url.Parse(s); err == nil && u.Host != "" && i > 0 {
-		if u.User == nil {
-			return 0, 0, false // an @ in the path, query or fragment
-		}
-		end := len(s)
-		if k := strings.IndexAny(s[i:], "/?#"); k >= 0 {
-			end = i + k
-		}
-		if j := strings.LastIndex(s[i:end], "@"); j >= 0 {
-			return i, i + j, true
-		}
-	}
-	j = strings.LastIndex(s, "@")
-	if j < i {
-		i = 0
-	}
-	return i, j, true
-}
-
-// Mask hides a secret completely; it only tells whether one is set.
+// Mask hides a secret completely, as plugin.Redacted; it only tells
+// whether one is set.
 func Mask(s string) string {
 	if s == "" {
 		return "(not set)"
 	}
-	return "****** (set)"
+	return plugin.Redacted + " (set)"
 }
 
 // The value rules of Keys.

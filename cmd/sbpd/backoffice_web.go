@@ -19,7 +19,7 @@ import (
 func (d *Daemon) backofficeWeb() http.Handler {
 	cfg := d.Config
 	svc := journalService(d.DB)
-	svc.TillID, svc.Secrets = cfg.TillID, []string{cfg.PayMaster.Token, cfg.APIToken, cfg.Notify.Secret}
+	svc.TillID, svc.Secrets = cfg.TillID, cfg.Secrets()
 	if err := attachPayMaster(svc, cfg); err != nil {
 		d.Logger.Warn("back office: its acts that ask PayMaster are refused", "error", err.Error())
 	}
@@ -58,7 +58,7 @@ func (d *Daemon) doctorChecks(ctx context.Context) []web.Check {
 	}
 	pmCtx, cancel := context.WithTimeout(ctx, doctorLimits.payMaster)
 	defer cancel()
-	rep := doctor.Run(ctx, doctor.Checks(pmCtx, k), doctor.Options{Timeout: doctorLimits.check, Redact: ks.redact}, nil)
+	rep := doctor.Run(ctx, doctor.Checks(pmCtx, k), doctor.Options{Timeout: doctorLimits.check, Secrets: cfg.Secrets()}, nil)
 	out := make([]web.Check, len(rep.Checks))
 	for i, c := range rep.Checks {
 		out[i] = web.Check{Name: c.Name, Status: string(c.Status), Message: c.Message, Fix: c.Fix}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/plugin"
 	"github.com/sbpd/sbpd/plugin/doctor"
 )
 
@@ -87,12 +88,7 @@ func (k *kiosk) diagnosis() ([]config.Problem, error) {
 func (k *kiosk) badNeeds(needs []string) []string { return k.doctorSettings().BadAmong(needs) }
 
 // redact cuts every secret out of s, whatever printed it.
-func (k *kiosk) redact(s string) string {
-	if k.cfg == nil {
-		return s
-	}
-	return doctor.Redactor(k.cfg.Secrets())(s)
-}
+func (k *kiosk) redact(s string) string { return plugin.Redact(s, k.cfg.Secrets()...) }
 
 // report runs the checklist and prints each result in order as soon as it
 // and those above it are done, or all of them as JSON; it returns an
@@ -104,7 +100,7 @@ func (k *kiosk) report(ctx context.Context, w io.Writer, asJSON bool) error {
 	if asJSON {
 		print = nil
 	}
-	rep := doctor.Run(ctx, doctor.Checks(pmCtx, k.doctorKiosk()), doctor.Options{Timeout: doctorLimits.check, Redact: k.redact}, print)
+	rep := doctor.Run(ctx, doctor.Checks(pmCtx, k.doctorKiosk()), doctor.Options{Timeout: doctorLimits.check, Secrets: k.cfg.Secrets()}, print)
 	if asJSON {
 		if err := rep.WriteJSON(w); err != nil {
 			return err

@@ -146,7 +146,7 @@ func TestSettings_ListShowsValueAndSource(t *testing.T) {
 		"log.level", "env SBPD_LOG_LEVEL",
 		"sbp.poll_interval", "2.5s", "till settings",
 		"notify.max_attempts", "50", "default",
-		"paymaster.token", "****** (set)",
+		"paymaster.token", "*** (set)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("list lacks %q:\n%s", want, text)
@@ -159,7 +159,7 @@ func TestSettings_ListShowsValueAndSource(t *testing.T) {
 		"sbp.poll_interval":   {Value: "2.5s", Source: "till settings"},
 		"printer.qr":          {Value: "raster", Source: "till settings"},
 		"notify.max_attempts": {Value: "50", Source: "default"},
-		"paymaster.token":     {Value: "****** (set)", Source: "template " + k.template},
+		"paymaster.token":     {Value: "*** (set)", Source: "template " + k.template},
 		"api.token":           {Value: "(not set)", Source: "default"},
 	}
 	for key, w := range want {
@@ -248,7 +248,7 @@ func TestSettings_SetRefused(t *testing.T) {
 	}
 	// A secret is checked the same way, given on standard input.
 	_, _, err := k.run(settingsSecret+" x\n", "set", "paymaster.token", "-")
-	if want := "paymaster.token = ****** (set) (till settings): must not contain spaces or line breaks (check what was pasted)"; err == nil || err.Error() != want {
+	if want := "paymaster.token = *** (set) (till settings): must not contain spaces or line breaks (check what was pasted)"; err == nil || err.Error() != want {
 		t.Errorf("set paymaster.token - (with a space):\n got %v\nwant %s", err, want)
 	}
 	if after, nv := k.state(db); !maps.Equal(after, before) || nv != v {
@@ -340,7 +340,7 @@ func TestSettings_GetUnset(t *testing.T) {
 // runs every command that prints; the kiosk's cleanup greps all output.
 func TestSettings_SecretsNeverShown(t *testing.T) {
 	k := newSettingsKiosk(t, "api:\n  token: "+settingsSecret+"-api\n")
-	if out, _, err := k.run(settingsSecret+"\n", "set", "paymaster.token", "-"); err != nil || out != "paymaster.token = ****** (set) (till settings)\n" {
+	if out, _, err := k.run(settingsSecret+"\n", "set", "paymaster.token", "-"); err != nil || out != "paymaster.token = *** (set) (till settings)\n" {
 		t.Fatalf("%v %q", err, out)
 	}
 	k.setSecret("notify.secret", settingsSecret+"-notify")
@@ -351,7 +351,7 @@ func TestSettings_SecretsNeverShown(t *testing.T) {
 	k.mustRun("list")
 	k.mustRun("list", "--json")
 	for _, key := range []string{"paymaster.token", "notify.secret", "api.token"} {
-		if out := k.mustRun("get", key); out != "****** (set)\n" {
+		if out := k.mustRun("get", key); out != "*** (set)\n" {
 			t.Errorf("get %s = %q", key, out)
 		}
 		k.mustRun("get", key, "-v")
@@ -369,13 +369,13 @@ func TestSettings_SecretsNeverShown(t *testing.T) {
 	k.run("", "set", "notify.secret", settingsSecret)
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("paymaster:\n  token: \""+settingsSecret+" \"\n"), 0o600)
-	if _, _, err := k.run("", "import", bad); err == nil || !strings.Contains(err.Error(), "paymaster.token = ****** (set) (till settings)") {
+	if _, _, err := k.run("", "import", bad); err == nil || !strings.Contains(err.Error(), "paymaster.token = *** (set) (till settings)") {
 		t.Fatalf("%v", err)
 	}
 	t.Setenv("SBPD_LISTEN", "0.0.0.0:8765")
 	t.Setenv("SBPD_API_TOKEN", settingsSecret+" env")
 	_, stderr, _ := k.run("", "list")
-	if !strings.Contains(stderr, "api.token = ****** (set) (env SBPD_API_TOKEN)") {
+	if !strings.Contains(stderr, "api.token = *** (set) (env SBPD_API_TOKEN)") {
 		t.Fatalf("%q", stderr)
 	}
 }
@@ -599,7 +599,7 @@ func TestSettings_Watch(t *testing.T) {
 	}
 	k.mustRun("set", "sbp.poll_interval", "2s")
 	k.setSecret("paymaster.token", settingsSecret+"-new")
-	if d, err := poll(); err != nil || strings.Join(d, "\n") != "sbp.poll_interval: 3s → 2s\npaymaster.token: ****** (set) → ****** (set, changed)" {
+	if d, err := poll(); err != nil || strings.Join(d, "\n") != "sbp.poll_interval: 3s → 2s\npaymaster.token: *** (set) → *** (set, changed)" {
 		t.Fatalf("%q %v", d, err)
 	}
 	if cur.SBP.PollInterval != 2*time.Second || cur.PayMaster.Token != settingsSecret+"-new" {
@@ -682,7 +682,7 @@ func TestSettings_SecretNotOnCommandLine(t *testing.T) {
 	}
 
 	// Standard input: one line, the line break trimmed.
-	if out, _, err := k.run(settingsSecret+"\r\nsecond line\n", "set", "paymaster.token", "-"); err != nil || out != "paymaster.token = ****** (set) (till settings)\n" {
+	if out, _, err := k.run(settingsSecret+"\r\nsecond line\n", "set", "paymaster.token", "-"); err != nil || out != "paymaster.token = *** (set) (till settings)\n" {
 		t.Fatalf("%v %q", err, out)
 	}
 	if m, _ := k.state(db); m["paymaster.token"] != settingsSecret {
@@ -692,7 +692,7 @@ func TestSettings_SecretNotOnCommandLine(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "api-token")
 	os.WriteFile(file, []byte(settingsSecret+"-api-token\n"), 0o600)
-	if out, _, err := k.run("", "set", "api.token", "--from-file", file); err != nil || out != "api.token = ****** (set) (till settings)\n" {
+	if out, _, err := k.run("", "set", "api.token", "--from-file", file); err != nil || out != "api.token = *** (set) (till settings)\n" {
 		t.Fatalf("--from-file: %v %q", err, out)
 	}
 	if m, _ := k.state(db); m["api.token"] != settingsSecret+"-api-token" {
@@ -701,7 +701,7 @@ func TestSettings_SecretNotOnCommandLine(t *testing.T) {
 	// More than one line in the file is refused (a key file, a note), and
 	// the value is not shown.
 	os.WriteFile(file, []byte(settingsSecret+"-api-token\n"+settingsSecret+"\n"), 0o600)
-	if _, _, err := k.run("", "set", "api.token", "--from-file", file); err == nil || !strings.Contains(err.Error(), "api.token = ****** (set) (till settings): must be at least 16 characters") {
+	if _, _, err := k.run("", "set", "api.token", "--from-file", file); err == nil || !strings.Contains(err.Error(), "api.token = *** (set) (till settings): must be at least 16 characters") {
 		t.Fatalf("two lines: %v", err)
 	}
 	if _, _, err := k.run("", "set", "api.token", "--from-file", filepath.Join(dir, "none")); err == nil || !strings.Contains(err.Error(), "no such file") {

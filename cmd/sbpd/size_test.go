@@ -18,7 +18,7 @@ import (
 // never raised.
 const (
 	maxFuncLines = 80
-	maxCmdLines  = 2750 // 2,746 with the back office's wiring (cmd/sbpd/backoffice_web.go)
+	maxCmdLines  = 2745 // 2,745 after one way to open a kiosk, one PayMaster client, one redactor
 )
 
 // sourceFiles lists the module's non-test Go files.

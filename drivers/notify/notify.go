@@ -188,7 +188,7 @@ func (d *Deliverer) check() error {
 	}
 	u, err := url.Parse(d.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("notify.url %q: must be an absolute http(s) URL", redact(d.URL))
+		return fmt.Errorf("notify.url %q: must be an absolute http(s) URL", plugin.RedactURL(d.URL))
 	}
 	return nil
 }
@@ -318,7 +318,7 @@ func (d *Deliverer) send(ctx context.Context, dl Delivery) error {
 		if errors.As(err, &ue) {
 			err = ue.Err // its message repeats the URL, which may hold credentials
 		}
-		return fmt.Errorf("POST %s: %v", redact(d.URL), err)
+		return fmt.Errorf("POST %s: %v", plugin.RedactURL(d.URL), err)
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
@@ -329,7 +329,7 @@ func (d *Deliverer) send(ctx context.Context, dl Delivery) error {
 	if resp.StatusCode/100 == 3 {
 		return redirectRefused(resp)
 	}
-	msg := fmt.Sprintf("POST %s: HTTP %d", redact(d.URL), resp.StatusCode)
+	msg := fmt.Sprintf("POST %s: HTTP %d", plugin.RedactURL(d.URL), resp.StatusCode)
 	if s := strings.TrimSpace(string(snippet)); s != "" {
 		msg += ": " + strings.Join(strings.Fields(s), " ")
 	}
@@ -365,27 +365,7 @@ func redirectRefused(resp *http.Response) error {
 }
 
 // scrub removes the secret from a message, should a receiver echo it.
-func (d *Deliverer) scrub(s string) string {
-	if d.Secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, d.Secret, "******")
-}
-
-// redact hides a password in a URL.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	if u.User != nil {
-		// Neither the password nor the user name: both are the accounting
-		// system's credentials, shown as the settings show them.
-		u.User = nil
-		return u.Scheme + "://***@" + strings.TrimPrefix(u.String(), u.Scheme+"://")
-	}
-	return u.String()
-}
+func (d *Deliverer) scrub(s string) string { return plugin.Redact(s, d.Secret) }
 
 // Sign returns the X-Sbpd-Timestamp and X-Sbpd-Signature values of a
 // request made at at with body: timestamp is at in Unix seconds (decimal),

@@ -370,6 +370,16 @@ func TestRunRefusesBadURL(t *testing.T) {
 	}
 }
 
+// TestRedactHidesCredentials: a notify.url with a user and password is
+// shown in errors without either, as plugin.Redacted.
+func TestRedactHidesCredentials(t *testing.T) {
+	d := &notify.Deliverer{URL: "ftp://acct:p4ss@acc.example/hook?x=1", Queue: newQueue(time.Now())}
+	err := d.Run(context.Background())
+	if err == nil || strings.Contains(err.Error(), "p4ss") || !strings.Contains(err.Error(), "ftp://"+plugin.Redacted+"@acc.example/hook?x=1") {
+		t.Fatalf("Run with credentials in a bad URL: %v", err)
+	}
+}
+
 // The signature covers the timestamp and the body; Verify refuses a
 // timestamp outside the window either way, and anything tampered with.
 func TestVerify(t *testing.T) {

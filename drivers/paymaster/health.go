@@ -115,7 +115,7 @@ func (g *Gateway) Ping(ctx context.Context) (serverTime time.Time, err error) {
 	var l listJSON
 	if err := json.Unmarshal(r.body, &l); err != nil {
 		return serverTime, unavailable(op, ReasonBadAnswer,
-			fmt.Errorf("paymaster: HTTP %d is not a payment list: %w: %s", r.status, err, snippet(redact(string(r.body), g.cfg.Token))))
+			fmt.Errorf("paymaster: HTTP %d is not a payment list: %w: %s", r.status, err, snippet(plugin.Redact(string(r.body), g.cfg.Token))))
 	}
 	return serverTime, nil
 }

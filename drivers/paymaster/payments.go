@@ -204,7 +204,7 @@ func (g *Gateway) CancelPayment(ctx context.Context, id string) error {
 	if ok2xx(r.status) && documentedError(r.body) == "" {
 		if b := bytes.TrimSpace(r.body); len(b) > 0 && !json.Valid(b) {
 			return unavailable(op, "bad_answer", fmt.Errorf("paymaster: cancel of payment %s answered HTTP %d with a body that is not JSON, so its outcome is unknown: %s",
-				id, r.status, snippet(redact(string(b), g.cfg.Token))))
+				id, r.status, snippet(plugin.Redact(string(b), g.cfg.Token))))
 		}
 	} else {
 		herr := g.httpError(op, r, true)

@@ -127,10 +127,10 @@ func decodeAPIError(status int, body []byte, token string) *APIError {
 		Errors  []string `json:"errors"`
 	}
 	if err := json.Unmarshal(body, &w); err == nil && (w.Code != "" || w.Message != "") {
-		e.Code = redact(w.Code, token)
-		e.Message = redact(w.Message, token)
+		e.Code = plugin.Redact(w.Code, token)
+		e.Message = plugin.Redact(w.Message, token)
 		for _, s := range w.Errors {
-			e.Errors = append(e.Errors, redact(s, token))
+			e.Errors = append(e.Errors, plugin.Redact(s, token))
 		}
 		if e.Message == "" {
 			e.Message = "no message"
@@ -141,7 +141,7 @@ func decodeAPIError(status int, body []byte, token string) *APIError {
 	if text == "" {
 		e.Message = "empty error answer"
 	} else {
-		e.Message = "error answer is not PayMaster JSON: " + snippet(redact(text, token))
+		e.Message = "error answer is not PayMaster JSON: " + snippet(plugin.Redact(text, token))
 	}
 	return e
 }
@@ -309,13 +309,6 @@ func parseTime(s string) (time.Time, error) {
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-func redact(s, token string) string {
-	if token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, token, "[REDACTED]")
-}
 
 func snippet(s string) string {
 	const max = 200

@@ -2,7 +2,6 @@ package backoffice
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
@@ -71,12 +70,7 @@ type Service struct {
 
 // Scrub removes the service's secrets from s.
 func (s *Service) Scrub(text string) string {
-	for _, sec := range s.Secrets {
-		if len(sec) >= 4 {
-			text = strings.ReplaceAll(text, sec, "***")
-		}
-	}
-	return text
+	return plugin.Redact(text, s.Secrets...)
 }
 
 func (s *Service) payMaster() (PayMaster, error) {

@@ -13,5 +13,5 @@
 // fakes, with neither a network nor a command line.
 //
 // A run with failed checks returns an *Error (code "checks_failed") naming
-// them; secrets are removed from every Result by Options.Redact.
+// them; secrets are removed from every Result by plugin.Redact (Options.Secrets).
 package doctor

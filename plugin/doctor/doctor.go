@@ -38,7 +38,7 @@ type Options struct {
 	Parallel int           // checks running at once; 0 is all of them
 	Timeout  time.Duration // for each check; 0 is no bound
 	Clock    plugin.Clock  // nil is the wall clock
-	Redact   func(string) string
+	Secrets  []string      // cut out of every Result by plugin.Redact
 }
 
 // Report is the whole checklist, in the checks' order.
@@ -127,9 +127,7 @@ func runOne(ctx context.Context, c Check, opt Options) Result {
 		r = Failf("run sbpd doctor again; if it hangs again, report it", "did not finish within %s", opt.Timeout)
 	}
 	r.Name = c.Name
-	if opt.Redact != nil {
-		r.Message, r.Fix = opt.Redact(r.Message), opt.Redact(r.Fix)
-	}
+	r.Message, r.Fix = plugin.Redact(r.Message, opt.Secrets...), plugin.Redact(r.Fix, opt.Secrets...)
 	return r
 }
 

@@ -33,16 +33,3 @@ func (r Report) WriteJSON(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
 }
-
-// Redactor is a Redact function that cuts every secret of at least 4
-// characters out of a text (shorter ones would cut ordinary words).
-func Redactor(secrets []string) func(string) string {
-	return func(s string) string {
-		for _, secret := range secrets {
-			if len(secret) >= 4 {
-				s = strings.ReplaceAll(s, secret, "[REDACTED]")
-			}
-		}
-		return s
-	}
-}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
@@ -98,11 +97,7 @@ func New(o Options) *Server {
 		o.SessionTTL = DefaultSessionTTL
 	}
 	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.SessionTTL), tpl: parseTemplates()}
-	for _, sec := range append([]string{o.Token}, o.Service.Secrets...) {
-		if len(sec) >= 4 {
-			s.secrets = append(s.secrets, sec)
-		}
-	}
+	s.secrets = append([]string{o.Token}, o.Service.Secrets...)
 	static, _ := fs.Sub(assets, "assets/static")
 	s.mux.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", http.FileServerFS(static)))
 	s.mux.HandleFunc("POST "+Prefix+"login", s.login)
@@ -137,8 +132,5 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // scrub removes every secret from text about to be shown.
 func (s *Server) scrub(text string) string {
-	for _, sec := range s.secrets {
-		text = strings.ReplaceAll(text, sec, "***")
-	}
-	return text
+	return plugin.Redact(text, s.secrets...)
 }
