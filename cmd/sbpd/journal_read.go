@@ -209,7 +209,6 @@ values as recorded: sbpd journal show --json prints them exactly.`,
 }
 
 func runJournalExport(cmd *cobra.Command, _ []string) error {
-	ctx := cmd.Context()
 	fs, _ := cmd.Flags().GetString("format")
 	format, err := export.ParseFormat(fs)
 	if err != nil {
@@ -220,34 +219,21 @@ func runJournalExport(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	out, _ := cmd.Flags().GetString("output")
-	if out == "" && format == export.XLSX && isTerminal(cmd.OutOrStdout()) {
-		return errors.New("will not write XLSX to a terminal: give -o FILE or redirect standard output")
+	job := export.Job{Format: format, Filter: f, Path: out, Out: cmd.OutOrStdout(), OutTerminal: isTerminal(cmd.OutOrStdout()), Zone: journalZone()}
+	if isTerminal(cmd.ErrOrStderr()) {
+		job.Progress = cmd.ErrOrStderr()
+	}
+	if err := job.Check(); err != nil {
+		return err
 	}
 	k, db, err := readJournal(cmd)
 	if err != nil {
 		return err
 	}
 	defer k.Close()
-	j := db.Journal()
-	var pr *export.Progress
-	if isTerminal(cmd.ErrOrStderr()) {
-		total, err := j.Count(ctx, f)
-		if err != nil {
-			return err
-		}
-		pr = &export.Progress{W: cmd.ErrOrStderr(), Total: total, Every: 100 * time.Millisecond, Now: time.Now}
+	n, err := export.Run(cmd.Context(), db.Journal(), job)
+	if err == nil && out != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "exported %d payments to %s\n", n, out)
 	}
-	opt := export.Options{Zone: journalZone(), OnRow: pr.Add}
-	if out == "" {
-		_, err := export.Write(ctx, j, f, format, cmd.OutOrStdout(), opt)
-		pr.Finish()
-		return err
-	}
-	n, err := export.WriteFile(ctx, j, f, format, out, opt)
-	pr.Finish()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "exported %d payments to %s\n", n, out)
-	return nil
+	return err
 }

@@ -18,7 +18,7 @@ import (
 // never raised.
 const (
 	maxFuncLines = 80
-	maxCmdLines  = 2745 // 2,745 after one way to open a kiosk, one PayMaster client, one redactor
+	maxCmdLines  = 2731 // 2,731 after the export job moved to drivers/export (export.Run)
 )
 
 // sourceFiles lists the module's non-test Go files.
