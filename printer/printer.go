@@ -59,6 +59,13 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 	return p.status(ctx)
 }
 
+// StatusText is Status in words, as the health report shows it: the
+// state (Status.String) and its one-word status (Status.Word).
+func (p *Printer) StatusText(ctx context.Context) (state, word string, err error) {
+	st, err := p.Status(ctx)
+	return st.String(), st.Word(), err
+}
+
 // PrintSlip prints the SBP slip for s (plugin.Printer). It asks for the
 // status first and prints only when the printer answers and is ready
 // (paper near end is ready). Otherwise, and when writing fails, it returns

@@ -43,14 +43,9 @@ func newLazyPort(cfg *config.Config, tune func(*serial.Options)) *serial.Lazy {
 // printerReport asks the printer for its status; nil is not configured.
 func printerReport(ctx context.Context, p *printer.Printer, port string) metrics.PrinterHealth {
 	if p == nil {
-		return metrics.PrinterHealth{Status: "not_configured"}
+		return metrics.AskPrinter(ctx, nil, port)
 	}
-	st, err := p.Status(ctx)
-	h := metrics.PrinterHealth{Port: port, State: st.String(), Status: st.Word()}
-	if err != nil {
-		h.Status, h.Error = plugin.ErrorReason(err), err.Error()
-	}
-	return h
+	return metrics.AskPrinter(ctx, p, port)
 }
 
 func newPrinterCmd() *cobra.Command {
@@ -135,12 +130,5 @@ func loadForPrinter(cmd *cobra.Command) (*config.Config, error) {
 func askPrinter(ctx context.Context, cfg *config.Config) metrics.PrinterHealth {
 	port := newLazyPort(cfg, nil)
 	defer port.Close()
-	h := printerReport(ctx, printer.New(port, printerOptions(cfg)), cfg.Printer.Port)
-	if h.Status != plugin.PrinterBusy {
-		return h
-	}
-	if daemon, ok := metrics.DaemonPrinter(ctx, http.DefaultClient, "http://"+cfg.Listen, cfg.APIToken); ok {
-		return daemon
-	}
-	return h // busy, and no daemon to ask: say busy
+	return metrics.AskPrinterOrDaemon(ctx, printer.New(port, printerOptions(cfg)), cfg.Printer.Port, http.DefaultClient, "http://"+cfg.Listen, cfg.APIToken)
 }

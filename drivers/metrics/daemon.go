@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // maxHealthBody bounds the /healthz answer DaemonPrinter reads.
@@ -36,4 +38,40 @@ func DaemonPrinter(ctx context.Context, c *http.Client, base, token string) (h P
 	}
 	health.Printer.Via = "daemon"
 	return *health.Printer, true
+}
+
+// PrinterAsker is the receipt printer as the health report asks it.
+type PrinterAsker interface {
+	// StatusText is the printer's state in words and its one status
+	// word ("ok", "paper_end", ...), or why it could not be asked.
+	StatusText(ctx context.Context) (state, word string, err error)
+}
+
+// AskPrinter is the health of the printer p on port: not_configured when
+// p is nil; when asking fails, the error's reason (plugin.ErrorReason)
+// is the status.
+func AskPrinter(ctx context.Context, p PrinterAsker, port string) PrinterHealth {
+	if p == nil {
+		return PrinterHealth{Status: "not_configured"}
+	}
+	state, word, err := p.StatusText(ctx)
+	h := PrinterHealth{Port: port, State: state, Status: word}
+	if err != nil {
+		h.Status, h.Error = plugin.ErrorReason(err), err.Error()
+	}
+	return h
+}
+
+// AskPrinterOrDaemon is AskPrinter for a command beside the daemon: when
+// another process holds the port (plugin.PrinterBusy), the daemon at base
+// is asked instead (DaemonPrinter); when none answers, the printer is busy.
+func AskPrinterOrDaemon(ctx context.Context, p PrinterAsker, port string, c *http.Client, base, token string) PrinterHealth {
+	h := AskPrinter(ctx, p, port)
+	if h.Status != plugin.PrinterBusy {
+		return h
+	}
+	if daemon, ok := DaemonPrinter(ctx, c, base, token); ok {
+		return daemon
+	}
+	return h
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sbpd/sbpd/drivers/metrics"
+	"github.com/sbpd/sbpd/plugin"
 )
 
 func TestDaemonPrinter(t *testing.T) {
@@ -41,5 +42,44 @@ func TestDaemonPrinter(t *testing.T) {
 	}
 	if _, ok := metrics.DaemonPrinter(context.Background(), http.DefaultClient, "http://127.0.0.1:1", ""); ok {
 		t.Fatal("no daemon answered, yet ok")
+	}
+}
+
+// fakeAsker is a printer that answers state and word, or fails with err.
+type fakeAsker struct {
+	state, word string
+	err         error
+}
+
+func (f fakeAsker) StatusText(context.Context) (string, string, error) { return f.state, f.word, f.err }
+
+// TestAskPrinter: the printer's answer, its error's reason, not
+// configured, and the daemon asked only when the port is held by it.
+func TestAskPrinter(t *testing.T) {
+	daemon := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"printer":{"port":"/dev/ttyS0","status":"ok","state":"online"}}`))
+	}))
+	defer daemon.Close()
+	busy := &plugin.Error{Code: plugin.EUnavailable, Reason: plugin.PrinterBusy, Message: "held"}
+	missing := &plugin.Error{Code: plugin.EUnavailable, Reason: plugin.PrinterPortMissing, Message: "no such port"}
+	cases := map[string]struct {
+		p         metrics.PrinterAsker
+		base      string
+		want, via string
+	}{
+		"answers":            {p: fakeAsker{state: "online", word: "ok"}, base: daemon.URL, want: "ok"},
+		"paper end":          {p: fakeAsker{state: "paper end", word: "paper_end"}, base: daemon.URL, want: "paper_end"},
+		"port missing":       {p: fakeAsker{err: missing}, base: daemon.URL, want: plugin.PrinterPortMissing},
+		"not configured":     {base: daemon.URL, want: "not_configured"},
+		"busy: daemon asked": {p: fakeAsker{err: busy}, base: daemon.URL, want: "ok", via: "daemon"},
+		"busy and no daemon": {p: fakeAsker{err: busy}, base: "http://127.0.0.1:1", want: plugin.PrinterBusy},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := metrics.AskPrinterOrDaemon(context.Background(), c.p, "/dev/ttyS0", daemon.Client(), c.base, "")
+			if h.Status != c.want || h.Via != c.via {
+				t.Errorf("%+v, want status %q via %q", h, c.want, c.via)
+			}
+		})
 	}
 }
