@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // MaxValueFile bounds what a value read from a file may be.
@@ -82,4 +84,32 @@ func ReadImport(r io.Reader, name string) (Import, error) {
 		return Import{}, fmt.Errorf("nothing was imported from %s:\n%s", name, strings.Join(im.Errs, "\n"))
 	}
 	return im, nil
+}
+
+// SplitSetArgs tells the words of `sbpd settings set KEY VALUE` from its
+// flags (fs): the word after KEY is the VALUE even when it starts with -
+// (sbp.status_timeout -5s), unless it is one of fs's flags; a flag's value
+// goes with it; everything after -- is a word.
+func SplitSetArgs(fs *pflag.FlagSet, raw []string) (args, flags []string) {
+	for i := 0; i < len(raw); i++ {
+		a := raw[i]
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := fs.Lookup(name)
+		if f == nil && len(name) == 1 && !strings.HasPrefix(a, "--") {
+			f = fs.ShorthandLookup(name)
+		}
+		switch {
+		case a == "--":
+			return append(args, raw[i+1:]...), flags
+		case a == "-" || !strings.HasPrefix(a, "-") || (len(args) == 1 && f == nil):
+			args = append(args, a)
+		default:
+			flags = append(flags, a)
+			if f != nil && f.NoOptDefVal == "" && !hasValue && i+1 < len(raw) {
+				flags = append(flags, raw[i+1])
+				i++
+			}
+		}
+	}
+	return args, flags
 }

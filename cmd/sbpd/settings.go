@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -321,33 +320,12 @@ func parseSetArgs(cmd *cobra.Command, raw []string) ([]string, error) {
 	return args, nil
 }
 
-// splitSetArgs tells set's words from its flags: the word after KEY is the
-// VALUE even when it starts with -, unless it is one of set's flags.
+// splitSetArgs tells set's words from its flags (config.SplitSetArgs),
+// its own and those it inherits.
 func splitSetArgs(cmd *cobra.Command, raw []string) (args, flags []string) {
 	cmd.DisableFlagParsing = false
-	fs := cmd.Flags()
-	cmd.InheritedFlags() // merges --config and --data-dir into fs
-	for i := 0; i < len(raw); i++ {
-		a := raw[i]
-		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		f := fs.Lookup(name)
-		if f == nil && len(name) == 1 && !strings.HasPrefix(a, "--") {
-			f = fs.ShorthandLookup(name)
-		}
-		switch {
-		case a == "--":
-			return append(args, raw[i+1:]...), flags
-		case a == "-" || !strings.HasPrefix(a, "-") || (len(args) == 1 && f == nil):
-			args = append(args, a)
-		default:
-			flags = append(flags, a)
-			if f != nil && f.NoOptDefVal == "" && !hasValue && i+1 < len(raw) {
-				flags = append(flags, raw[i+1])
-				i++
-			}
-		}
-	}
-	return args, flags
+	cmd.InheritedFlags() // merges --config and --data-dir into cmd.Flags()
+	return config.SplitSetArgs(cmd.Flags(), raw)
 }
 
 // setValue is the value set stores: from --from-file, standard input (-)
