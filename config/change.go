@@ -41,6 +41,34 @@ func CheckChange(ctx context.Context, o Options, cur, next map[string]string) (c
 	return cfg, still, nil
 }
 
+// TillWriter stores a change of the till settings in one transaction, as
+// who (the journal's settings table).
+type TillWriter interface {
+	Apply(ctx context.Context, set map[string]string, unset []string, who string) error
+}
+
+// WriteTill changes the till settings from cur to next: it checks the
+// change first (CheckChange: refused only for the problems it adds), and
+// only then opens the store, which may create the journal, so that a
+// refused change creates nothing; it writes the difference (TillChanges)
+// as who. It returns the settings that result and the problems that were
+// there before and stay.
+func WriteTill(ctx context.Context, o Options, cur, next map[string]string, open func() (TillWriter, error), who string) (*Config, []Problem, error) {
+	cfg, still, err := CheckChange(ctx, o, cur, next)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := open()
+	if err != nil {
+		return nil, nil, err
+	}
+	set, unset := TillChanges(cur, next)
+	if err := store.Apply(ctx, set, unset, who); err != nil {
+		return nil, nil, err
+	}
+	return cfg, still, nil
+}
+
 // ProblemsOf are the problems in ps about key.
 func ProblemsOf(ps []Problem, key string) []Problem {
 	var mine []Problem

@@ -57,6 +57,54 @@ func TestCheckChange(t *testing.T) {
 	}
 }
 
+// fakeTill records what WriteTill writes and whether it was opened.
+type fakeTill struct {
+	opened bool
+	set    map[string]string
+	unset  []string
+	who    string
+}
+
+func (f *fakeTill) Apply(_ context.Context, set map[string]string, unset []string, who string) error {
+	f.set, f.unset, f.who = set, unset, who
+	return nil
+}
+
+// TestWriteTill: a refused change never opens the store (so creates no
+// journal); an accepted one writes only the difference, as who.
+func TestWriteTill(t *testing.T) {
+	cases := map[string]struct {
+		cur, next map[string]string
+		refused   bool
+		set       map[string]string
+		unset     []string
+	}{
+		"refused":   {cur: map[string]string{}, next: map[string]string{"sbp.qr_mode": "2"}, refused: true},
+		"set one":   {cur: map[string]string{"till.id": "K07"}, next: map[string]string{"till.id": "K07", "sbp.poll_interval": "2s"}, set: map[string]string{"sbp.poll_interval": "2s"}},
+		"unset one": {cur: map[string]string{"till.id": "K07", "sbp.poll_interval": "2s"}, next: map[string]string{"till.id": "K07"}, set: map[string]string{}, unset: []string{"sbp.poll_interval"}},
+		"no change": {cur: map[string]string{"till.id": "K07"}, next: map[string]string{"till.id": "K07"}, set: map[string]string{}},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := &fakeTill{}
+			open := func() (config.TillWriter, error) { f.opened = true; return f, nil }
+			cfg, _, err := config.WriteTill(context.Background(), config.Options{}, c.cur, c.next, open, "ivanov via sbpd settings set")
+			if c.refused {
+				if err == nil || f.opened {
+					t.Fatalf("refused change: err %v, store opened %v", err, f.opened)
+				}
+				return
+			}
+			if err != nil || cfg == nil || !f.opened {
+				t.Fatalf("%v %v opened %v", cfg, err, f.opened)
+			}
+			if !maps.Equal(f.set, c.set) || !slices.Equal(f.unset, c.unset) || f.who != "ivanov via sbpd settings set" {
+				t.Errorf("wrote set %v unset %v as %q", f.set, f.unset, f.who)
+			}
+		})
+	}
+}
+
 func TestNeedRestart(t *testing.T) {
 	ctx := context.Background()
 	old, _ := config.Open(ctx, config.Options{})

@@ -96,23 +96,16 @@ func tillValues(ctx context.Context, k *kiosk) (map[string]string, error) {
 	return k.db.Settings().TillSettings(ctx)
 }
 
-// writeTill checks the change from cur to next (refused only for the
-// problems it adds) and writes it; it returns the settings that result and
-// the problems that were there before and stay.
+// writeTill changes the till settings from cur to next (config.WriteTill),
+// creating the journal only for a change that is not refused.
 func writeTill(cmd *cobra.Command, k *kiosk, cur, next map[string]string, verb string) (*config.Config, []config.Problem, error) {
-	cfg, still, err := config.CheckChange(cmd.Context(), k.layers, cur, next)
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := k.create()
-	if err != nil {
-		return nil, nil, err
-	}
-	set, unset := config.TillChanges(cur, next)
-	if err := db.Settings().Apply(cmd.Context(), set, unset, settingsWho(verb)); err != nil {
-		return nil, nil, err
-	}
-	return cfg, still, nil
+	return config.WriteTill(cmd.Context(), k.layers, cur, next, func() (config.TillWriter, error) {
+		db, err := k.create()
+		if err != nil {
+			return nil, err
+		}
+		return db.Settings(), nil
+	}, settingsWho(verb))
 }
 
 func noteMissing(w io.Writer, k *kiosk) {
