@@ -18,9 +18,8 @@ import (
 // func fields.
 func (d *Daemon) backofficeWeb() http.Handler {
 	cfg := d.Config
-	svc := journalService(d.DB)
-	svc.TillID, svc.Secrets = cfg.TillID, cfg.Secrets()
-	if err := attachPayMaster(svc, cfg); err != nil {
+	svc, err := backOffice(d.DB, cfg)
+	if err != nil {
 		d.Logger.Warn("back office: its acts that ask PayMaster are refused", "error", err.Error())
 	}
 	return web.New(web.Options{Service: svc, Token: cfg.APIToken, Clock: d.Clock, Zone: journalZone(), Version: version,

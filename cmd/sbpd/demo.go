@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,7 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -51,11 +48,10 @@ func runDemo(cmd *cobra.Command, args []string) error {
 	f := cmd.Flags()
 	open, _ := f.GetBool("open")
 
-	tok := make([]byte, 16)
-	rand.Read(tok)
+	token, merchant := sandbox.RandomCredentials()
 	// The bank's controls are served on the demo's own address, behind the
 	// till API's browser rules; the sandbox's port serves only PayMaster's API.
-	sb := sandbox.New(sandbox.Options{Token: hex.EncodeToString(tok), MerchantID: uuid.NewString(), Stickers: []string{demoSticker},
+	sb := sandbox.New(sandbox.Options{Token: token, MerchantID: merchant, Stickers: []string{demoSticker},
 		APIOnly: true})
 	base, err := sb.Start("127.0.0.1:0")
 	if err != nil {

@@ -41,21 +41,14 @@ var actTune func(*paymaster.Config)
 func backofficeCmd(cmd *cobra.Command, withPayMaster bool, run func(*cobra.Command, *backoffice.Service, []string) error) *cobra.Command {
 	cmd.Flags().String("data-dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		k, err := openKiosk(cmd)
+		k, db, err := readJournal(cmd)
 		if err != nil {
 			return err
 		}
 		defer k.Close()
-		db, err := k.journal()
-		if err != nil {
+		svc, err := backOffice(db, k.cfg)
+		if withPayMaster && err != nil {
 			return err
-		}
-		svc := journalService(db)
-		svc.TillID, svc.Secrets = k.cfg.TillID, k.cfg.Secrets()
-		if withPayMaster {
-			if err := attachPayMaster(svc, k.cfg); err != nil {
-				return err
-			}
 		}
 		return run(cmd, svc, args)
 	}
@@ -65,6 +58,15 @@ func backofficeCmd(cmd *cobra.Command, withPayMaster bool, run func(*cobra.Comma
 // journalService is the back office over the journal db, without PayMaster.
 func journalService(db *sqlite.DB) *backoffice.Service {
 	return &backoffice.Service{Journal: db.Journal(), Outbox: db.Outbox(), PageSize: plugin.MaxLimit}
+}
+
+// backOffice is the kiosk's back office over the journal db with the
+// settings cfg, and with their PayMaster client unless the error says why
+// not (its acts that ask PayMaster are refused then).
+func backOffice(db *sqlite.DB, cfg *config.Config) (*backoffice.Service, error) {
+	svc := journalService(db)
+	svc.TillID, svc.Secrets = cfg.TillID, cfg.Secrets()
+	return svc, attachPayMaster(svc, cfg)
 }
 
 // attachPayMaster gives svc the PayMaster client of the settings cfg.

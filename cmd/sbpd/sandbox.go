@@ -1,12 +1,9 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 
-	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
@@ -31,13 +28,12 @@ inject faults (latency, 5xx, 429, dropped connections, malformed bodies).`,
 			token, _ := f.GetString("token")
 			merchant, _ := f.GetString("merchant-id")
 			sticker, _ := f.GetString("sticker")
+			randToken, randMerchant := sandbox.RandomCredentials()
 			if token == "" {
-				b := make([]byte, 16)
-				rand.Read(b)
-				token = hex.EncodeToString(b)
+				token = randToken
 			}
 			if merchant == "" {
-				merchant = uuid.NewString()
+				merchant = randMerchant
 			}
 			sb := sandbox.New(sandbox.Options{Token: token, MerchantID: merchant, Stickers: []string{sticker},
 				// No web page drives the bank: the till API's browser rules.

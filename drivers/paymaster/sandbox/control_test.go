@@ -235,3 +235,13 @@ func TestParseCancelMode(t *testing.T) {
 		t.Error("ParseCancelMode accepted a wrong spelling")
 	}
 }
+
+// TestRandomCredentials: each call gives a new token and merchant id, of
+// the shapes PayMaster's are.
+func TestRandomCredentials(t *testing.T) {
+	tok1, m1 := sandbox.RandomCredentials()
+	tok2, m2 := sandbox.RandomCredentials()
+	if len(tok1) != 32 || tok1 == tok2 || m1 == m2 || len(m1) != 36 || m1[14] != '4' {
+		t.Errorf("tokens %q %q, merchants %q %q", tok1, tok2, m1, m2)
+	}
+}
