@@ -105,46 +105,36 @@ Press Ctrl+C to stop.
 // base, the flags, a journal directory (a new one each run unless
 // --data-dir says where) and, in mode 0, the virtual printer's tape.
 func demoConfig(f *pflag.FlagSet, sb *sandbox.Server, base string) (*config.Config, *printer.Tape, error) {
-	listen, _ := f.GetString("listen")
-	dataDir, _ := f.GetString("data-dir")
-	mode, _ := f.GetInt("mode")
-	statusTimeout, _ := f.GetDuration("status-timeout")
-	cfg, err := config.Load("", false, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg.Listen, cfg.TillID = listen, "DEMO"
-	cfg.SBP.QRMode, cfg.SBP.MixedPayment, cfg.SBP.StatusTimeout = mode, true, statusTimeout
-	cfg.PayMaster.BaseURL, cfg.PayMaster.MerchantID, cfg.PayMaster.Token = base, sb.MerchantID(), sb.Token()
-	cfg.PayMaster.StickerID, cfg.PayMaster.TestMode = demoSticker, true
-	if dataDir == "" {
+	d := config.Demo{BaseURL: base, MerchantID: sb.MerchantID(), Token: sb.Token(), StickerID: demoSticker}
+	d.Listen, _ = f.GetString("listen")
+	d.DataDir, _ = f.GetString("data-dir")
+	d.QRMode, _ = f.GetInt("mode")
+	d.StatusTimeout, _ = f.GetDuration("status-timeout")
+	var err error
+	if d.DataDir == "" {
 		// A fresh journal each run: an earlier run's paid check would
 		// answer the README's first example, and the new sandbox's ids
 		// would collide with the old journal's.
-		if dataDir, err = os.MkdirTemp("", "sbpd-demo-"); err != nil {
+		if d.DataDir, err = os.MkdirTemp("", "sbpd-demo-"); err != nil {
 			return nil, nil, err
 		}
-	} else if err := os.MkdirAll(dataDir, 0o750); err != nil {
+	} else if err := os.MkdirAll(d.DataDir, 0o750); err != nil {
 		return nil, nil, err
 	}
-	cfg.DataDir = dataDir
 	var tape *printer.Tape
-	if mode == 0 {
-		if tape, err = printer.NewTape(filepath.Join(dataDir, "printer-tape.escpos")); err != nil {
+	if d.QRMode == 0 {
+		if tape, err = printer.NewTape(filepath.Join(d.DataDir, "printer-tape.escpos")); err != nil {
 			return nil, nil, fmt.Errorf("virtual printer: %w", err)
 		}
-		cfg.Printer.Port = tape.Path() // a file: the daemon writes through PrinterPort, never opens it as a serial port
+		d.PrinterPort = tape.Path() // a file: the daemon writes through PrinterPort, never opens it as a serial port
 	}
-	if err := cfg.Validate(); err != nil {
-		return nil, nil, err
-	}
-	return cfg, tape, nil
+	cfg, err := d.Config()
+	return cfg, tape, err
 }
 
 // demoRoutes are the demo page, its script and style, the bank's buttons
-// (the sandbox's control routes) and the virtual printer's tape, if any.
-// demoRoutes are the demo page's routes over the sandbox sb and the
-// virtual printer tape (nil: none).
+// (the sandbox's control routes) and the virtual printer tape's counts
+// (tape nil: none).
 func demoRoutes(sb *sandbox.Server, tape *printer.Tape) map[string]http.Handler {
 	var stats func() any
 	if tape != nil {
