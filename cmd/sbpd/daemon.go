@@ -9,8 +9,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -119,10 +117,11 @@ func (d *Daemon) Open(ctx context.Context) (err error) {
 
 // openJournal makes data_dir and opens the journal in it.
 func (d *Daemon) openJournal(context.Context) error {
-	if err := os.MkdirAll(d.Config.DataDir, 0o750); err != nil {
-		return fmt.Errorf("data_dir %s: %w", d.Config.DataDir, err)
+	path, err := d.Config.JournalPath()
+	if err != nil {
+		return err
 	}
-	db, err := sqlite.Open(filepath.Join(d.Config.DataDir, "sbpd.db"))
+	db, err := sqlite.Create(path)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -105,10 +104,7 @@ func (k *kiosk) journal() (*sqlite.DB, error) {
 // create makes data_dir and the journal if they do not exist yet.
 func (k *kiosk) create() (*sqlite.DB, error) {
 	if k.db == nil {
-		if err := os.MkdirAll(k.dir, 0o750); err != nil {
-			return nil, fmt.Errorf("data_dir %s: %w", k.dir, err)
-		}
-		db, err := sqlite.Open(k.dbPath)
+		db, err := sqlite.Create(k.dbPath)
 		if err != nil {
 			return nil, err
 		}

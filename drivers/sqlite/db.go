@@ -99,6 +99,21 @@ func Open(path string) (*DB, error) {
 	return db, nil
 }
 
+// DirMode is the mode Create gives a data directory it makes: the owner's,
+// and the group's to read (the Debian package's /var/lib/sbpd).
+const DirMode fs.FileMode = 0o750
+
+// Create opens the journal at path, making its directory (DirMode) and the
+// journal itself when they do not exist yet: sbpd serve's first start, and
+// the first till setting written.
+func Create(path string) (*DB, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, DirMode); err != nil {
+		return nil, fmt.Errorf("data_dir %s: %w", dir, err)
+	}
+	return Open(path)
+}
+
 // OpenExisting opens the journal at path when there is one, and never
 // makes one: no file, or an empty file (created but never written, which
 // opening would turn into a journal), is no journal yet: nil, nil.

@@ -8,6 +8,7 @@ package sqlite
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -155,5 +156,31 @@ func TestOpen_CannotTighten(t *testing.T) {
 	}
 	if got := fixes[0].String(); got != path+" had mode 0604 (other users could read it) and could not be changed to 0600: chmod x: operation not permitted" {
 		t.Errorf("%q", got)
+	}
+}
+
+// TestCreate: Create makes a missing data directory (DirMode) and the
+// journal in it; an existing one is opened as it is.
+func TestCreate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "var", "lib", "sbpd")
+	withUmask(t, 0o022, func() {
+		db, err := Create(filepath.Join(dir, "sbpd.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	})
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != DirMode {
+		t.Fatalf("data dir: %v %v", st, err)
+	}
+	db, err := Create(filepath.Join(dir, "sbpd.db"))
+	if err != nil {
+		t.Fatalf("again: %v", err)
+	}
+	db.Close()
+	file := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(file, nil, 0o600)
+	if _, err := Create(filepath.Join(file, "sbpd.db")); err == nil || !strings.Contains(err.Error(), "data_dir") {
+		t.Errorf("a file as data_dir: %v", err)
 	}
 }
