@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sbpd/sbpd/config"
 )
@@ -149,6 +150,25 @@ func TestExportTill(t *testing.T) {
 				t.Fatalf("notes %v: want data_dir and nonsense", e.Notes)
 			}
 		})
+	}
+}
+
+// TestExport_Write: the exported file says where and when it was taken and
+// how to use it, then what was left out, then the values; it reads back.
+func TestExport_Write(t *testing.T) {
+	e := config.ExportTill(map[string]string{"till.id": "K07", "sbp.qr_mode": "2"}, false)
+	var b strings.Builder
+	if err := e.Write(&b, "/var/lib/sbpd/sbpd.db", time.Date(2025, 3, 14, 10, 0, 0, 0, time.FixedZone("MSK", 3*3600))); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	if lines[0] != "# sbpd till settings from /var/lib/sbpd/sbpd.db, 2025-03-14T07:00:00Z" ||
+		lines[1] != "# Set up another kiosk with: sbpd settings import FILE" || !strings.HasPrefix(lines[2], "# till.id (K07) is not exported") {
+		t.Fatalf("head:\n%s", b.String())
+	}
+	im, err := config.ReadImport(strings.NewReader(b.String()), "k07.yaml")
+	if err != nil || !maps.Equal(im.Values, map[string]string{"sbp.qr_mode": "2"}) {
+		t.Errorf("read back: %v %v", im.Values, err)
 	}
 }
 

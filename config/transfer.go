@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"slices"
+	"time"
 )
 
 // Export is what `sbpd settings export` writes of a till's own settings.
@@ -38,6 +40,17 @@ func ExportTill(till map[string]string, keepID bool) Export {
 		}
 	}
 	return e
+}
+
+// Write writes e as `sbpd settings export` does: a head saying where
+// (from) and when (at) it was taken and how to use it, what was left out,
+// then the values (WriteTillFile).
+func (e Export) Write(w io.Writer, from string, at time.Time) error {
+	comments := append([]string{
+		fmt.Sprintf("sbpd till settings from %s, %s", from, at.UTC().Format(time.RFC3339)),
+		"Set up another kiosk with: sbpd settings import FILE",
+	}, e.Comments...)
+	return WriteTillFile(w, e.Values, comments)
 }
 
 // Import is a settings file checked key by key for the till settings.

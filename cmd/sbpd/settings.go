@@ -414,12 +414,8 @@ this kiosk).`,
 				return err
 			}
 			e := config.ExportTill(till, keepID)
-			comments := append([]string{
-				fmt.Sprintf("sbpd till settings from %s, %s", k.dbPath, time.Now().UTC().Format(time.RFC3339)),
-				"Set up another kiosk with: sbpd settings import FILE",
-			}, e.Comments...)
 			var buf bytes.Buffer
-			if err := config.WriteTillFile(&buf, e.Values, comments); err != nil {
+			if err := e.Write(&buf, k.dbPath, time.Now()); err != nil {
 				return err
 			}
 			for _, n := range e.Notes {
