@@ -74,16 +74,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, se *session) {
 		s.render(w, status, "list", s.page(r, se, "Платежи", fl).with("list", v))
 		return
 	}
-	limit := f.Limit
-	f.Limit++ // one more tells whether a next page exists
-	ps, err := s.o.Service.Journal.Search(r.Context(), f)
+	ps, more, err := s.o.Service.List(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, se, err)
 		return
-	}
-	more := len(ps) > limit
-	if more {
-		ps = ps[:limit]
 	}
 	for _, p := range ps {
 		rw, err := s.rowOf(r, p)
@@ -97,10 +91,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, se *session) {
 		v.Shown = fmt.Sprintf("%d–%d", f.Offset+1, f.Offset+len(ps))
 	}
 	if f.Offset > 0 {
-		v.Prev = pageLink(q, max(f.Offset-limit, 0))
+		v.Prev = pageLink(q, max(f.Offset-f.Limit, 0))
 	}
 	if more {
-		v.Next = pageLink(q, f.Offset+limit)
+		v.Next = pageLink(q, f.Offset+f.Limit)
 	}
 	exp := url.Values{}
 	for k, vs := range q {
