@@ -253,3 +253,96 @@ func (k *kioskPage) evalAwait(js string, out any) {
 		k.tb.Fatalf("evaluate %.60q: %v: %s", js, err, raw)
 	}
 }
+
+// TestBrowser_DoubleTapRetryCancelsNothing: a shopper double-taps the
+// dialog's Повторить. The QR screen that follows within a blink has an
+// Отменить of its own, on widescreen right under the second tap; it must
+// let that tap pass: no cancel at PayMaster, at 4:3, widescreen and
+// portrait. Once the screen has settled (the page's clock moved on through
+// its hook, no waiting) the same Отменить sends the one cancel.
+func TestBrowser_DoubleTapRetryCancelsNothing(t *testing.T) {
+	browser := startBrowser(t)
+	for _, sz := range [][2]int64{screen43, screenWide, screenPortrait} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			h := newE2E(t)
+			wireScreen(t, h)
+			h.sb.SetCancelMode(sandbox.CancelAcceptPending)
+			k := openKioskPage(t, browser, h.d.URL(), sz)
+			p := h.start("000153", 25990, false)
+			k.waitFor(wantQR(p))
+			cancelBox := k.box("cancel")
+			h.until(p.ID, plugin.StateStatusUnknown, poll, 41)
+			k.waitFor(wantDialog(p, plugin.TextNotCompleted))
+			// The page's clock stands still from now on, as if both taps
+			// came in the same instant; every request the page sends is noted.
+			k.eval(`{ const t0 = performance.now(); window.shift = 0; window.sbpdScreen.now = () => t0 + window.shift;
+			  window.posts = []; const f = window.fetch; window.fetch = (u, o) => { window.posts.push(String(u)); return f.call(window, u, o); }; } true`, nil)
+			// Both taps land on one point of Повторить: the one nearest to the
+			// QR screen's Отменить (inside it where the two overlap).
+			x, y := k.box("retry").nearest(cancelBox)
+			t.Logf("Повторить %v, the QR screen's Отменить %v: tapping (%.0f, %.0f) twice", k.box("retry"), cancelBox, x, y)
+			k.do(chromedp.TapXY(x, y))
+			k.waitFor(wantQR(p))
+			k.waitEval(`!document.getElementById("cancel").disabled`)
+			k.do(chromedp.TapXY(x, y))
+			var posts []string
+			k.evalAwait(`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => r(window.posts), 100))))`, &posts)
+			if len(posts) != 1 || !strings.HasSuffix(posts[0], "/retry") {
+				t.Fatalf("a double tap on Повторить sent %q, want the one retry", posts)
+			}
+			if got := h.get(p.ID); got.State != plugin.StateAwaitingPayment || got.CancelRequested {
+				t.Fatalf("after a double tap on Повторить the payment is %s, cancel requested %t", got.State, got.CancelRequested)
+			}
+			if n := h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel); n != 0 {
+				t.Fatalf("a double tap on Повторить sent %d cancels to PayMaster", n)
+			}
+			// A second later the screen's Отменить works again.
+			k.eval(`window.shift = 1000; true`, nil)
+			k.do(chromedp.Tap(chromedp.ID("cancel")))
+			k.waitFor(wantCanceling())
+			for deadline := time.Now().Add(10 * time.Second); h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel) != 1; {
+				if time.Now().After(deadline) {
+					t.Fatal("the screen's Отменить, tapped a second after the QR came back, sent no cancel")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// rect is an element's box on the page, in CSS pixels.
+type rect struct{ Left, Top, Right, Bottom float64 }
+
+// box is the box of the element with id.
+func (k *kioskPage) box(id string) rect {
+	k.tb.Helper()
+	var r rect
+	k.eval(fmt.Sprintf(`(r => ({Left: r.left, Top: r.top, Right: r.right, Bottom: r.bottom}))(document.getElementById(%q).getBoundingClientRect())`, id), &r)
+	if r.Right <= r.Left || r.Bottom <= r.Top {
+		k.tb.Fatalf("#%s is not on the screen: %v", id, r)
+	}
+	return r
+}
+
+// nearest is the point of r, 10 px inside its edges (a pressed button
+// shrinks a little), nearest to o's centre.
+func (r rect) nearest(o rect) (x, y float64) {
+	clamp := func(v, lo, hi float64) float64 { return max(lo+10, min(hi-10, v)) }
+	return clamp((o.Left+o.Right)/2, r.Left, r.Right), clamp((o.Top+o.Bottom)/2, r.Top, r.Bottom)
+}
+
+// waitEval polls js until it is true, for at most 10 s.
+func (k *kioskPage) waitEval(js string) {
+	k.tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var ok bool
+		k.eval(js, &ok)
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			k.tb.Fatalf("the page never made %s true", js)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
