@@ -311,7 +311,7 @@ window.run = async function () {
 
 	// The kiosk page works as before: the shopper's Отменить sends the
 	// one cancel (a second after it appeared, on the page's clock).
-	kiosk.eval(`{ const now = window.sbpdScreen.now; window.sbpdScreen.now = () => now() + 1000; } true`, nil)
+	kiosk.settle()
 	kiosk.do(chromedp.Tap(chromedp.ID("cancel")))
 	for deadline := time.Now().Add(10 * time.Second); h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel) == 0; {
 		if time.Now().After(deadline) {
