@@ -54,7 +54,7 @@
   // now is the page's monotonic clock in ms (performance.now(), which a
   // stepped kiosk clock does not move); tests replace it to move time
   // without waiting.
-  window.sbpdScreen = { paints: paints, sent: [], now: function () { return performance.now(); } };
+  window.sbpdScreen = { paints: paints, now: function () { return performance.now(); } };
   var pageNow = function () { return window.sbpdScreen.now(); };
 
   // roubles renders kopecks as "1 234,50 ₽" with non-breaking spaces,
@@ -293,8 +293,6 @@
     if (early && pageNow() < calmUntil) return; // a double tap's second tap
     busy = true;
     updateButtons();
-    window.sbpdScreen.sent.push(action);
-    if (window.sbpdScreen.sent.length > 20) window.sbpdScreen.sent.shift();
     var done = function () {
       busy = false;
       if (view === "dialog") calmUntil = pageNow() + CANCEL_CALM_MS;
