@@ -136,7 +136,10 @@ func (s *Screen) refusal(action, id string, p plugin.Payment, shown bool) (code,
 	switch {
 	case p.State == plugin.StateStatusUnknown:
 		return "", ""
-	case action != actionCancel:
+	case action == actionRetry:
+		// Повторить is the dialog's alone: nothing to retry before it asks.
+		return "no_dialog", fmt.Sprintf("payment %s is %s: Повторить acts only while the screen asks the shopper "+
+			"to choose (status_unknown)", id, p.State)
 	case p.State == plugin.StateCanceling:
 		return "", ""
 	case p.State == plugin.StateAwaitingPayment && s.HideCancel:
@@ -145,8 +148,8 @@ func (s *Screen) refusal(action, id string, p plugin.Payment, shown bool) (code,
 	case p.State == plugin.StateAwaitingPayment:
 		return "", ""
 	}
-	return "no_dialog", fmt.Sprintf("payment %s is %s: Повторить acts only while the screen asks the shopper to choose (status_unknown), "+
-		"Отменить also while it awaits the payment (awaiting_payment)", id, p.State)
+	return "no_dialog", fmt.Sprintf("payment %s is %s: Отменить acts only while the payment awaits the shopper "+
+		"(awaiting_payment), the screen asks the shopper to choose (status_unknown) or it is being cancelled", id, p.State)
 }
 
 // failWith answers with the engine's error: a *plugin.Error with a known

@@ -38,20 +38,30 @@
 // sticker/NFC hint (mode 2), the Повторить/Отменить dialog (status_unknown),
 // canceling, paid, not paid, needs attention, and idle. Its text is the
 // payment's message (or the dialog's), the amount as "1 234,50 ₽" (Amount)
-// and the words of view.go: never an id, a code or English. Every view
-// that takes a payment carries a neutral «СБП» badge (text, no third-party
-// logo). The QR, printed-QR and sticker screens count down "Код действует
-// ещё M:SS" to the payment's expires_at on the daemon's clock (the page's
-// clock corrected by the offset of the last "event: screen"; tests move the
-// page's clock through window.sbpdScreen.now), and at zero say the code has
-// expired while sbpd asks PayMaster; they also have their own Отменить
-// unless Screen.HideCancel (screen.cancel_button = false). The dialog adds
+// and the words of view.go: never an id, a code or English. The views
+// that show what is to be paid (waiting, QR, printed QR, sticker and the
+// dialog) carry a neutral «СБП» badge over the amount (text, no
+// third-party logo); the outcomes and idle do not. The QR and printed-QR
+// screens count down "Код действует ещё M:SS", the sticker screen
+// "Оплатить можно ещё M:SS", to the payment's expires_at on the daemon's
+// clock: its time in the last "event: screen" plus the page's monotonic
+// time since (performance.now(), which a stepped kiosk clock does not
+// move; tests move it through window.sbpdScreen.now). No countdown shows
+// before the daemon's time is known or for a payment without an expiry.
+// At zero the instruction gives way to "Срок действия кода истёк.
+// Проверяем, прошла ли оплата…" (sticker: "Время оплаты истекло.
+// Проверяем, прошла ли оплата…") while sbpd asks PayMaster. They also have
+// their own Отменить unless Screen.HideCancel (screen.cancel_button =
+// false), which ignores taps for 800 ms after it appears and after the
+// dialog's button was answered, so that the second tap of a double tap on
+// Повторить, where the QR screen's Отменить comes up, cancels nothing. The dialog adds
 // "Если вы уже оплатили, не оплачивайте ещё раз — нажмите «Повторить»"
 // under its question. Paid shows the amount and "Заберите чек"; not paid
 // says what happened and what to do next for every reason alike (NotPaid),
 // the shopper's own cancel with a neutral sign, not an error; needs
-// attention shows the order number and the time the payment started, in
-// large type, for the administrator. Every text is glued (Glue): no line
+// attention shows "Заказ № K07-000153-1, 14:05" (OrderLine): the order
+// number and the time the payment started, in large type, for the
+// administrator. Every text is glued (Glue): no line
 // ends with a short preposition, and amounts and times never break.
 //
 // It is laid out for landscape screens, the SetSCO 4:3 (1024×768) and
@@ -108,4 +118,9 @@
 // listens on 0.0.0.0), or, when sbpd listens on one LAN address only, at
 // that address: a peer whose address is the one its connection reached is
 // this machine too.
+//
+// By design the screen's buttons need no token even then: the screen is
+// the kiosk's own page, guarded by the browser rules above, so any process
+// on the kiosk itself can press them (only on the payment on show, and in
+// the states the screen offers the button), as the shopper can.
 package display

@@ -166,8 +166,7 @@ func (t *Terminal) render(p *plugin.Payment) string {
 }
 
 // termLines are the texts of view v, as the page words them (the page also
-// counts down to expires_at and shows the time of a needs-attention
-// payment in the kiosk's zone).
+// counts down to expires_at).
 func termLines(p plugin.Payment, v View) []string {
 	switch v {
 	case ViewDialog:
@@ -179,7 +178,7 @@ func termLines(p plugin.Payment, v View) []string {
 		return []string{happened, next}
 	case ViewAttention:
 		if p.OrderNo != "" {
-			return []string{messageOf(p), TextOrder + " " + p.OrderNo}
+			return []string{messageOf(p), OrderLine(p.OrderNo, p.CreatedAt.Local())}
 		}
 	}
 	return []string{messageOf(p)}

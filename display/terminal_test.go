@@ -107,7 +107,7 @@ func TestTerminal_EveryState(t *testing.T) {
 		{"not paid", p(plugin.StateNotPaid, func(q *plugin.Payment) { q.Reason = plugin.ReasonInsufficientFunds }),
 			[]string{"✗ " + display.TextNoFunds, display.TextNextOtherWay}, true, nil},
 		{"needs attention", p(plugin.StateNeedsAttention, func(q *plugin.Payment) { q.Reason, q.OrderNo = plugin.ReasonCancelFailed, "K07-000153-1" }),
-			[]string{"! " + plugin.TextNeedsAttention, "Заказ K07-000153-1"}, true, []string{"cancel_failed"}},
+			[]string{"! " + plugin.TextNeedsAttention, "Заказ №\u00a0K07-000153-1"}, true, []string{"cancel_failed"}},
 	}
 	for _, c := range cases {
 		out := drawn(t, c.p, false)

@@ -1,6 +1,7 @@
 package display
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -69,16 +70,17 @@ const (
 	TextCodeValid    = "Код действует ещё"
 	TextStickerValid = "Оплатить можно ещё"
 	TextCodeExpired  = "Срок действия кода истёк. Проверяем, прошла ли оплата…"
-	TextTakeReceipt  = "Заберите чек" // under "Оплата прошла успешно" and the amount
-	TextOrder        = "Заказ"        // needs attention: "Заказ K07-000153-1 от 14:05"
-	TextOrderAt      = "от"
-	// The not-paid screens: what happened, then what to do next.
+	// TextStickerExpired replaces the sticker's countdown at zero: the
+	// sticker's code does not expire, the payment's time does.
+	TextStickerExpired = "Время оплаты истекло. Проверяем, прошла ли оплата…"
+	TextTakeReceipt    = "Заберите чек" // under "Оплата прошла успешно" and the amount
+	TextOrder          = "Заказ №"      // needs attention: OrderLine, "Заказ № K07-000153-1, 14:05"
+	// The not-paid screens: what happened (plugin's words for the reason,
+	// or TextNoFunds and TextTechnicalShort without the advice plugin's
+	// long messages carry), then what to do next.
 	TextNextOtherWay   = "Выберите другой способ оплаты"
 	TextNextTryAgain   = "Попробуйте ещё раз"
 	TextNoFunds        = "Недостаточно средств"
-	TextExpiredShort   = "Время оплаты истекло"
-	TextDeclinedShort  = "Оплата отменена в приложении банка"
-	TextCancelledShort = "Оплата отменена"
 	TextTechnicalShort = "Произошла техническая ошибка"
 )
 
@@ -90,13 +92,14 @@ func NotPaid(r plugin.Reason) (happened, next string, neutral bool) {
 	case plugin.ReasonInsufficientFunds:
 		return TextNoFunds, TextNextOtherWay, false
 	case plugin.ReasonExpired:
-		return TextExpiredShort, TextNextTryAgain, false
+		return plugin.TextExpired, TextNextTryAgain, false
 	case plugin.ReasonDeclinedInApp:
-		return TextDeclinedShort, TextNextTryAgain, false
+		return plugin.TextDeclinedInApp, TextNextTryAgain, false
 	case plugin.ReasonCancelled:
-		return TextCancelledShort, TextNextOtherWay, true
+		return plugin.TextCancelled, TextNextOtherWay, true
 	}
-	return TextTechnicalShort, TextNextTryAgain, false
+	// A technical error is an outage: trying again now would fail again.
+	return TextTechnicalShort, TextNextOtherWay, false
 }
 
 // shortWords are the prepositions, conjunctions and particles a line must
@@ -131,7 +134,18 @@ func Countdown(left time.Duration) string {
 	if s < 0 {
 		s = 0
 	}
-	return itoa(s/60) + ":" + string(rune('0'+s%60/10)) + string(rune('0'+s%10))
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// OrderLine is the needs-attention screen's line for the administrator:
+// "Заказ № K07-000153-1, 14:05", the order number glued to its sign, and
+// the time the payment started (in at's zone) when at is set.
+func OrderLine(orderNo string, at time.Time) string {
+	line := TextOrder + nbsp + orderNo
+	if !at.IsZero() {
+		line += ", " + at.Format("15:04")
+	}
+	return line
 }
 
 // messageOf is the payment's main line: the dialog's question in

@@ -1,9 +1,10 @@
 package display_test
 
 import (
-	"fmt"
+	"maps"
 	"os"
-	"strconv"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,30 +54,74 @@ func TestViewOf(t *testing.T) {
 	}
 }
 
-// TestPageWordsAreGos: screen.js shows the same words as view.go, which
-// the terminal and the tests use.
+// TestPageWordsAreGos: screen.js and index.html show the same words as
+// view.go, which the terminal and the tests use, both ways: every word of
+// the page's TEXT is a Go word, every Text constant of view.go is on the
+// page, and NOT_PAID says for each reason what display.NotPaid says.
 func TestPageWordsAreGos(t *testing.T) {
 	js, err := os.ReadFile("web/screen.js")
 	if err != nil {
 		t.Fatal(err)
 	}
-	words := []string{display.TextIdle, display.TextToPay, display.TextToPayMixed, display.TextAlreadyPaid,
-		display.TextCodeValid, display.TextStickerValid, display.TextCodeExpired, display.TextTakeReceipt,
-		display.TextOrder, display.TextNextOtherWay, display.TextNextTryAgain, plugin.TextWait}
-	for _, r := range []plugin.Reason{plugin.ReasonInsufficientFunds, plugin.ReasonExpired, plugin.ReasonDeclinedInApp,
-		plugin.ReasonCancelled, plugin.ReasonTechnical} {
-		happened, next, neutral := display.NotPaid(r)
-		entry := fmt.Sprintf("%s: [%q, TEXT.", r, happened)
-		if !strings.Contains(string(js), entry) {
-			t.Errorf("screen.js has no %s", entry)
-		}
-		if neutral != (r == plugin.ReasonCancelled) || (next != display.TextNextOtherWay && next != display.TextNextTryAgain) {
-			t.Errorf("%s: next %q, neutral %t", r, next, neutral)
+	html, err := os.ReadFile("web/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goSrc, err := os.ReadFile("view.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile(`(?s)var TEXT = \{(.*?)\};`).FindSubmatch(js)
+	if block == nil {
+		t.Fatal("screen.js has no var TEXT = {...};")
+	}
+	jsText := map[string]string{} // key -> word
+	for _, m := range regexp.MustCompile(`(\w+): "([^"]*)"`).FindAllStringSubmatch(string(block[1]), -1) {
+		jsText[m[1]] = m[2]
+	}
+	goWords := []string{display.TextIdle, display.TextToPay, display.TextToPayMixed, display.TextAlreadyPaid,
+		display.TextCodeValid, display.TextStickerValid, display.TextCodeExpired, display.TextStickerExpired,
+		display.TextTakeReceipt, display.TextOrder, display.TextNextOtherWay, display.TextNextTryAgain, plugin.TextWait}
+	for key, w := range jsText {
+		if !slices.Contains(goWords, w) {
+			t.Errorf("screen.js TEXT.%s = %q is no word of view.go's the page shows", key, w)
 		}
 	}
-	for _, w := range words {
-		if !strings.Contains(string(js), strconv.Quote(w)[1:len(strconv.Quote(w))-1]) {
-			t.Errorf("screen.js does not have %q", w)
+	for _, w := range goWords {
+		if !slices.Contains(slices.Collect(maps.Values(jsText)), w) {
+			t.Errorf("screen.js TEXT has no %q", w)
+		}
+	}
+	// Every Text constant of view.go is shown by the page: in screen.js
+	// (TEXT or NOT_PAID) or in index.html (the buttons, the badge).
+	consts := regexp.MustCompile(`(?m)^\s*(Text\w+)\s*=\s*"([^"]*)"`).FindAllStringSubmatch(string(goSrc), -1)
+	if len(consts) < 10 {
+		t.Fatalf("found only %d Text constants in view.go", len(consts))
+	}
+	for _, m := range consts {
+		if !strings.Contains(string(js), `"`+m[2]+`"`) && !strings.Contains(string(html), ">"+m[2]+"<") {
+			t.Errorf("view.go's %s %q is not on the page (screen.js, index.html)", m[1], m[2])
+		}
+	}
+	notPaid := map[string][]string{}
+	for _, m := range regexp.MustCompile(`(\w+): \["([^"]*)", TEXT\.(\w+)(, true)?\]`).FindAllStringSubmatch(string(js), -1) {
+		notPaid[m[1]] = m[2:]
+	}
+	reasons := []plugin.Reason{plugin.ReasonInsufficientFunds, plugin.ReasonExpired, plugin.ReasonDeclinedInApp,
+		plugin.ReasonCancelled, plugin.ReasonTechnical}
+	if len(notPaid) != len(reasons) {
+		t.Errorf("screen.js NOT_PAID has %d reasons, want %d: %q", len(notPaid), len(reasons), notPaid)
+	}
+	for _, r := range reasons {
+		happened, next, neutral := display.NotPaid(r)
+		e, ok := notPaid[string(r)]
+		if !ok {
+			t.Errorf("screen.js NOT_PAID has no %s", r)
+			continue
+		}
+		if e[0] != happened || jsText[e[1]] != next || (e[2] != "") != neutral {
+			t.Errorf("screen.js NOT_PAID.%s is %q, TEXT.%s (%q), neutral %t; display.NotPaid says %q, %q, %t",
+				r, e[0], e[1], jsText[e[1]], e[2] != "", happened, next, neutral)
 		}
 	}
 }
@@ -98,5 +143,24 @@ func TestGlueAndCountdown(t *testing.T) {
 		if got := display.Countdown(d); got != want {
 			t.Errorf("Countdown(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestOrderLineAndNextSteps: the administrator's line glues the order
+// number to its sign and adds the time; a technical error, an outage,
+// sends the shopper to another way of paying, not to try again.
+func TestOrderLineAndNextSteps(t *testing.T) {
+	at := time.Date(2026, 12, 6, 14, 5, 59, 0, time.UTC)
+	if got, want := display.OrderLine("K07-000153-1", at), "Заказ №\u00a0K07-000153-1, 14:05"; got != want {
+		t.Errorf("OrderLine = %q, want %q", got, want)
+	}
+	if got, want := display.OrderLine("K07-000153-1", time.Time{}), "Заказ №\u00a0K07-000153-1"; got != want {
+		t.Errorf("OrderLine without a time = %q, want %q", got, want)
+	}
+	if _, next, _ := display.NotPaid(plugin.ReasonTechnical); next != display.TextNextOtherWay {
+		t.Errorf("a technical error says %q next, want %q", next, display.TextNextOtherWay)
+	}
+	if happened, _, _ := display.NotPaid(plugin.ReasonExpired); happened != plugin.TextExpired {
+		t.Errorf("expired says %q, want plugin's %q", happened, plugin.TextExpired)
 	}
 }

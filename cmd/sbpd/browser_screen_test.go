@@ -7,12 +7,15 @@ package main
 // a preposition or inside an amount or a time.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sbpd/sbpd/config"
@@ -147,6 +150,7 @@ func TestBrowser_CancelBeforeTheDialog(t *testing.T) {
 		k := openKioskPage(t, browser, h.d.URL(), screen43)
 		p := h.start("000153", 25990, false)
 		k.waitFor(wantQR(p))
+		k.settle()
 		k.do(chromedp.Tap(chromedp.ID("cancel")))
 		k.eval(`document.getElementById("cancel").click(); true`, nil) // a second tap at once
 		oneCancel(t, h, k, p)
@@ -159,6 +163,7 @@ func TestBrowser_CancelBeforeTheDialog(t *testing.T) {
 		k := openKioskPage(t, browser, h.d.URL(), screenPortrait)
 		p := h.start("000153", 25990, false)
 		k.waitFor(wantAwaiting(display.ViewReceipt, p, display.TextCodeValid, "receipt", "spinner"))
+		k.settle()
 		k.do(chromedp.Tap(chromedp.ID("cancel")))
 		oneCancel(t, h, k, p)
 	})
@@ -199,46 +204,138 @@ func TestBrowser_CancelBeforeTheDialog(t *testing.T) {
 // TestBrowser_Countdown: the QR screen counts down to expires_at on the
 // daemon's clock, whatever the kiosk's clock says (the test's daemon runs
 // on a fake clock months away from the browser's), and at zero says the
-// code has expired while sbpd asks PayMaster. The page's clock is moved
-// through its hook (window.sbpdScreen.now), no waiting.
+// code has expired, in place of the instruction to scan it, while sbpd asks
+// PayMaster. The page's clock is moved through its hook
+// (window.sbpdScreen.now), no waiting.
 func TestBrowser_Countdown(t *testing.T) {
 	browser := startBrowser(t)
 	h := newE2E(t)
 	k := openKioskPage(t, browser, h.d.URL(), screen43)
 	k.waitFor(wantIdle())
-	k.eval(`window.shift = 0; { const real = Date.now; window.sbpdScreen.now = () => real() + window.shift; } true`, nil)
+	var live string
+	k.eval(`document.getElementById("timer").getAttribute("aria-live") || ""`, &live)
+	if live != "off" {
+		t.Errorf("#timer has aria-live %q, want \"off\": a screen reader would read out every second", live)
+	}
+	k.eval(`window.shift = 0; window.sbpdScreen.now = () => performance.now() + window.shift; true`, nil)
 	p := h.start("000153", 25990, false)
 	k.waitFor(wantQR(p))
 	left := p.ExpiresAt.Sub(h.clock.Now()) // the daemon's clock stands still meanwhile
 	if gap := time.Since(h.clock.Now()); gap < 24*time.Hour && gap > -24*time.Hour {
 		t.Fatalf("the daemon's clock is only %v from the browser's: the test would not see the offset", gap)
 	}
-	timer := func() string {
-		var s string
-		k.eval(`window.sbpdScreen.tick(), document.getElementById("timer").textContent`, &s)
-		return s
-	}
 	valid := func(d time.Duration) string { return display.TextCodeValid + "\u00a0" + display.Countdown(d) }
-	if got := timer(); got != valid(left) && got != valid(left-time.Second) {
+	if got := k.timer(); got != valid(left) && got != valid(left-time.Second) {
 		t.Fatalf("the countdown shows %q, want %q: the page's clock is not corrected by the daemon's", got, valid(left))
 	}
 	k.eval(fmt.Sprintf(`window.shift = %d; true`, (left-29500*time.Millisecond).Milliseconds()), nil)
-	if got := timer(); got != valid(30*time.Second) {
+	if got := k.timer(); got != valid(30*time.Second) {
 		t.Fatalf("29.5 s before expiry the countdown shows %q, want %q", got, valid(30*time.Second))
 	}
 	k.eval(fmt.Sprintf(`window.shift = %d; true`, (left+time.Millisecond).Milliseconds()), nil)
-	if got, want := timer(), display.Glue(display.TextCodeExpired); got != want {
+	if got, want := k.timer(), display.Glue(display.TextCodeExpired); got != want {
 		t.Fatalf("at zero the screen shows %q, want %q", got, want)
 	}
-	w := wantQR(p)
-	w.lines[len(w.lines)-2] = display.Glue(display.TextCodeExpired)
-	checkReadable(t, k, k.waitFor(w))
+	checkReadable(t, k, k.waitFor(expiredWant(wantQR(p), display.TextCodeExpired)))
 	var faded bool
 	k.eval(`getComputedStyle(document.getElementById("qr")).opacity < 0.5`, &faded)
 	if !faded {
 		t.Error("the expired QR is still drawn in full, ready to be scanned")
 	}
 	k.save("03-qr-expired")
+}
+
+// TestBrowser_CountdownSticker: the sticker's code does not expire, the
+// time to pay does: at zero the sticker screen says so, without "кода".
+func TestBrowser_CountdownSticker(t *testing.T) {
+	browser := startBrowser(t)
+	h := newE2E(t, func(c *config.Config) { c.SBP.QRMode = 2 })
+	k := openKioskPage(t, browser, h.d.URL(), screen43)
+	k.waitFor(wantIdle())
+	k.eval(`window.shift = 0; window.sbpdScreen.now = () => performance.now() + window.shift; true`, nil)
+	p := h.start("000153", 25990, false)
+	sticker := wantAwaiting(display.ViewSticker, p, display.TextStickerValid, "sticker")
+	k.waitFor(sticker)
+	left := p.ExpiresAt.Sub(h.clock.Now())
+	k.eval(fmt.Sprintf(`window.shift = %d; true`, (left+time.Millisecond).Milliseconds()), nil)
+	k.timer()
+	s := k.waitFor(expiredWant(sticker, display.TextStickerExpired))
+	if all := strings.Join(s.Lines, " "); strings.Contains(all, "кода") {
+		t.Errorf("the expired sticker screen speaks of a code: %q", s.Lines)
+	}
+	checkReadable(t, k, s)
+	k.save("06-sticker-expired")
+}
+
+// TestBrowser_CountdownRobust: the countdown keeps its time when the
+// kiosk's clock is stepped (it runs on the page's monotonic clock since the
+// daemon's last time), shows nothing for a payment without an expiry (a
+// zero expires_at) and nothing before the daemon's time is known.
+func TestBrowser_CountdownRobust(t *testing.T) {
+	browser := startBrowser(t)
+	t.Run("a stepped kiosk clock", func(t *testing.T) {
+		h := newE2E(t)
+		k := openKioskPage(t, browser, h.d.URL(), screen43)
+		p := h.start("000153", 25990, false)
+		k.waitFor(wantQR(p))
+		before := k.timer()
+		for _, step := range []time.Duration{time.Hour, -time.Hour} {
+			k.eval(fmt.Sprintf(`{ const real = Date.now; Date.now = () => real() + %d; } true`, step.Milliseconds()), nil)
+			if got := k.timer(); !countdownLine.MatchString(got) || got > before {
+				t.Errorf("the kiosk's clock stepped by %v: the countdown went from %q to %q", step, before, got)
+			}
+		}
+		k.waitFor(wantQR(p))
+	})
+	t.Run("a zero expires_at", func(t *testing.T) {
+		h := newE2E(t)
+		k := openKioskPage(t, browser, h.d.URL(), screen43)
+		p := h.start("000153", 25990, false)
+		k.waitFor(wantQR(p))
+		p.ExpiresAt = time.Time{}
+		h.d.Screen.Show(p)
+		k.waitEval(`window.sbpdScreen.tick(), document.getElementById("timer").textContent === ""`)
+		k.waitFor(withoutTimer(wantQR(p)))
+	})
+	t.Run("before the daemon's time", func(t *testing.T) {
+		h := newE2E(t)
+		k := openKioskPage(t, browser, h.d.URL(), screen43)
+		// The page loses every "event: screen" from its next load on.
+		k.do(chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+				Source: `{ const add = EventSource.prototype.addEventListener;
+				  EventSource.prototype.addEventListener = function (type, f, o) { if (type !== "screen") add.call(this, type, f, o); }; }`})
+			return err
+		}), chromedp.Reload(), chromedp.WaitReady(chromedp.ID("screen")))
+		k.waitFor(wantIdle())
+		p := h.start("000153", 25990, false)
+		k.waitFor(withoutTimer(wantQR(p)))
+		if got := k.timer(); got != "" {
+			t.Errorf("without the daemon's time the page counts down: %q", got)
+		}
+	})
+}
+
+// timer runs the page's countdown once and reads it.
+func (k *kioskPage) timer() string {
+	k.tb.Helper()
+	var s string
+	k.eval(`window.sbpdScreen.tick(), document.getElementById("timer").textContent`, &s)
+	return s
+}
+
+// expiredWant is a payment screen at zero: the expired line in place of the
+// instruction and the countdown.
+func expiredWant(w screenWant, expired string) screenWant {
+	i := slices.IndexFunc(w.lines, func(l string) bool { return strings.HasSuffix(l, "\u00a0M:SS") })
+	w.lines = slices.Concat(w.lines[:i-1], []string{display.Glue(expired)}, w.lines[i+1:])
+	return w
+}
+
+// withoutTimer is a payment screen that shows no countdown.
+func withoutTimer(w screenWant) screenWant {
+	w.lines = slices.DeleteFunc(slices.Clone(w.lines), func(l string) bool { return strings.HasSuffix(l, "\u00a0M:SS") })
+	return w
 }
 
 // evalAwait evaluates js, waits for the promise it returns and decodes its
@@ -251,5 +348,105 @@ func (k *kioskPage) evalAwait(js string, out any) {
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
 		k.tb.Fatalf("evaluate %.60q: %v: %s", js, err, raw)
+	}
+}
+
+// TestBrowser_DoubleTapRetryCancelsNothing: a shopper double-taps the
+// dialog's Повторить. The QR screen that follows within a blink has an
+// Отменить of its own, on widescreen right under the second tap; it must
+// let that tap pass: no cancel at PayMaster, at 4:3, widescreen and
+// portrait. Once the screen has settled (the page's clock moved on through
+// its hook, no waiting) the same Отменить sends the one cancel.
+func TestBrowser_DoubleTapRetryCancelsNothing(t *testing.T) {
+	browser := startBrowser(t)
+	for _, sz := range [][2]int64{screen43, screenWide, screenPortrait} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			h := newE2E(t)
+			wireScreen(t, h)
+			h.sb.SetCancelMode(sandbox.CancelAcceptPending)
+			k := openKioskPage(t, browser, h.d.URL(), sz)
+			p := h.start("000153", 25990, false)
+			k.waitFor(wantQR(p))
+			cancelBox := k.box("cancel")
+			h.until(p.ID, plugin.StateStatusUnknown, poll, 41)
+			k.waitFor(wantDialog(p, plugin.TextNotCompleted))
+			// The page's clock stands still from now on, as if both taps
+			// came in the same instant; every request the page sends is noted.
+			k.eval(`{ const t0 = performance.now(); window.shift = 0; window.sbpdScreen.now = () => t0 + window.shift;
+			  window.posts = []; const f = window.fetch; window.fetch = (u, o) => { window.posts.push(String(u)); return f.call(window, u, o); }; } true`, nil)
+			// Both taps land on one point of Повторить: the one nearest to the
+			// QR screen's Отменить (inside it where the two overlap).
+			x, y := k.box("retry").nearest(cancelBox)
+			t.Logf("Повторить %v, the QR screen's Отменить %v: tapping (%.0f, %.0f) twice", k.box("retry"), cancelBox, x, y)
+			k.do(chromedp.TapXY(x, y))
+			k.waitFor(wantQR(p))
+			k.waitEval(`!document.getElementById("cancel").disabled`)
+			k.do(chromedp.TapXY(x, y))
+			var posts []string
+			k.evalAwait(`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => r(window.posts), 100))))`, &posts)
+			if len(posts) != 1 || !strings.HasSuffix(posts[0], "/retry") {
+				t.Fatalf("a double tap on Повторить sent %q, want the one retry", posts)
+			}
+			if got := h.get(p.ID); got.State != plugin.StateAwaitingPayment || got.CancelRequested {
+				t.Fatalf("after a double tap on Повторить the payment is %s, cancel requested %t", got.State, got.CancelRequested)
+			}
+			if n := h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel); n != 0 {
+				t.Fatalf("a double tap on Повторить sent %d cancels to PayMaster", n)
+			}
+			// A second later the screen's Отменить works again.
+			k.settle()
+			k.do(chromedp.Tap(chromedp.ID("cancel")))
+			k.waitFor(wantCanceling())
+			for deadline := time.Now().Add(10 * time.Second); h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel) != 1; {
+				if time.Now().After(deadline) {
+					t.Fatal("the screen's Отменить, tapped a second after the QR came back, sent no cancel")
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// settle moves the page's clock (its hook) a second on: the screen's own
+// Отменить, which ignores taps for a moment after it appears, takes them.
+func (k *kioskPage) settle() {
+	k.tb.Helper()
+	k.eval(`{ const now = window.sbpdScreen.now; window.sbpdScreen.now = () => now() + 1000; } true`, nil)
+}
+
+// rect is an element's box on the page, in CSS pixels.
+type rect struct{ Left, Top, Right, Bottom float64 }
+
+// box is the box of the element with id.
+func (k *kioskPage) box(id string) rect {
+	k.tb.Helper()
+	var r rect
+	k.eval(fmt.Sprintf(`(r => ({Left: r.left, Top: r.top, Right: r.right, Bottom: r.bottom}))(document.getElementById(%q).getBoundingClientRect())`, id), &r)
+	if r.Right <= r.Left || r.Bottom <= r.Top {
+		k.tb.Fatalf("#%s is not on the screen: %v", id, r)
+	}
+	return r
+}
+
+// nearest is the point of r, 10 px inside its edges (a pressed button
+// shrinks a little), nearest to o's centre.
+func (r rect) nearest(o rect) (x, y float64) {
+	clamp := func(v, lo, hi float64) float64 { return max(lo+10, min(hi-10, v)) }
+	return clamp((o.Left+o.Right)/2, r.Left, r.Right), clamp((o.Top+o.Bottom)/2, r.Top, r.Bottom)
+}
+
+// waitEval polls js until it is true, for at most 10 s.
+func (k *kioskPage) waitEval(js string) {
+	k.tb.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var ok bool
+		k.eval(js, &ok)
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			k.tb.Fatalf("the page never made %s true", js)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

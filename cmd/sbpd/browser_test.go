@@ -400,7 +400,7 @@ func wantNotPaid(r plugin.Reason) screenWant {
 // wantAttention: the order number and the time the payment started, in the
 // kiosk's zone (Chromium's is the test's).
 func wantAttention(p plugin.Payment) screenWant {
-	order := display.TextOrder + " " + p.OrderNo + " " + display.TextOrderAt + "\u00a0" + p.CreatedAt.In(time.Local).Format("15:04")
+	order := display.OrderLine(p.OrderNo, p.CreatedAt.In(time.Local))
 	return screenWant{display.ViewAttention, []string{display.Glue(plugin.TextNeedsAttention), order}, []string{"warn"}}
 }
 

@@ -39,11 +39,28 @@ func wireScreen(t *testing.T, h *e2e) {
 }
 
 // TestDaemon_ScreenWiring: the daemon gives the kiosk screen the engine for
-// its buttons, and with api.token serves the screen only to the kiosk's
-// own browser; the screen's routes need no token.
+// its buttons and its own clock (that of expires_at, for the countdown),
+// hides the screen's own Отменить with screen.cancel_button false, and with
+// api.token serves the screen only to the kiosk's own browser; the screen's
+// routes need no token.
 func TestDaemon_ScreenWiring(t *testing.T) {
-	for _, token := range []string{"", screenAPIToken} {
-		h := newE2E(t, func(c *config.Config) { c.APIToken = token })
+	for _, c := range []struct {
+		token        string
+		cancelButton bool
+	}{{"", true}, {screenAPIToken, true}, {"", false}} {
+		token := c.token
+		h := newE2E(t, func(cfg *config.Config) { cfg.APIToken, cfg.Screen.CancelButton = token, c.cancelButton })
+		if h.d.Screen.HideCancel != !c.cancelButton {
+			t.Errorf("screen.cancel_button %t: Screen.HideCancel is %t (daemon.go: d.Screen.HideCancel = !cfg.Screen.CancelButton)",
+				c.cancelButton, h.d.Screen.HideCancel)
+		}
+		// The test's daemon runs on a fake clock far from the wall clock:
+		// the screen must send the page that clock's time.
+		if h.d.Screen.Now == nil {
+			t.Errorf("Screen.Now is not set (daemon.go: d.Screen.Now = d.Clock.Now)")
+		} else if got, want := h.d.Screen.Now(), h.clock.Now(); !got.Equal(want) {
+			t.Errorf("Screen.Now() is %v, want the daemon's clock %v", got, want)
+		}
 		if h.d.Screen.Actions != h.d.Engine {
 			t.Errorf("api.token set %t: Screen.Actions is %T, want the engine (daemon.go: d.Screen.Actions = eng)", token != "", h.d.Screen.Actions)
 		}

@@ -183,16 +183,36 @@ func (r *rebinder) serve() {
 // page from another origin tries a form POST, no-cors fetches (start and
 // cancel, on the API and on the screen's button), a CORS read of the
 // journal, and, rebound to 127.0.0.1, same-origin requests naming its own
-// Host. Neither the journal nor PayMaster changes; the till and the kiosk
-// page still work.
+// Host, while the screen's Отменить would act: in the dialog
+// (status_unknown) and on the QR screen with its own Отменить
+// (awaiting_payment). Neither the journal nor PayMaster changes; the till
+// and the kiosk page still work.
 func TestBrowser_AttackerPageChangesNothing(t *testing.T) {
 	browser := startBrowser(t)
-	h := newE2E(t)
-	wireScreen(t, h)
-	p := statusUnknown(false)(t, h) // the dialog is up: the screen's buttons would act now
-	h.d.Screen.Show(p)
-	kiosk := openKioskPage(t, browser, h.d.URL(), screen43)
-	kiosk.waitFor(wantDialog(p, plugin.TextNotCompleted))
+	for _, c := range []struct {
+		name  string
+		drive func(t *testing.T, h *e2e) plugin.Payment
+		want  func(p plugin.Payment) screenWant
+	}{
+		{"status_unknown", statusUnknown(false), func(p plugin.Payment) screenWant { return wantDialog(p, plugin.TextNotCompleted) }},
+		{"awaiting_payment", func(t *testing.T, h *e2e) plugin.Payment { return h.start("000153", 25990, false) }, wantQR},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newE2E(t)
+			wireScreen(t, h)
+			p := c.drive(t, h)
+			h.d.Screen.Show(p)
+			kiosk := openKioskPage(t, browser, h.d.URL(), screen43)
+			kiosk.waitFor(c.want(p))
+			attackScreen(t, browser, h, p, kiosk)
+		})
+	}
+}
+
+// attackScreen makes the attacks of TestBrowser_AttackerPageChangesNothing
+// on payment p, on show on the kiosk page, then taps the kiosk's own
+// Отменить: the one cancel at PayMaster.
+func attackScreen(t *testing.T, browser context.Context, h *e2e, p plugin.Payment, kiosk *kioskPage) {
 	before := journalAndBank(t, h)
 	daemon := h.d.URL()
 
@@ -290,7 +310,8 @@ window.run = async function () {
 	}
 
 	// The kiosk page works as before: the shopper's Отменить sends the
-	// one cancel.
+	// one cancel (a second after it appeared, on the page's clock).
+	kiosk.settle()
 	kiosk.do(chromedp.Tap(chromedp.ID("cancel")))
 	for deadline := time.Now().Add(10 * time.Second); h.sb.PaymentCalls(p.PayMasterID, sandbox.KindCancel) == 0; {
 		if time.Now().After(deadline) {

@@ -13,9 +13,9 @@
     codeValid: "Код действует ещё",
     stickerValid: "Оплатить можно ещё",
     codeExpired: "Срок действия кода истёк. Проверяем, прошла ли оплата…",
+    stickerExpired: "Время оплаты истекло. Проверяем, прошла ли оплата…",
     takeReceipt: "Заберите чек",
-    order: "Заказ",
-    orderAt: "от",
+    order: "Заказ №",
     nextOtherWay: "Выберите другой способ оплаты",
     nextTryAgain: "Попробуйте ещё раз"
   };
@@ -27,12 +27,17 @@
     expired: ["Время оплаты истекло", TEXT.nextTryAgain],
     declined_in_app: ["Оплата отменена в приложении банка", TEXT.nextTryAgain],
     cancelled: ["Оплата отменена", TEXT.nextOtherWay, true],
-    technical: ["Произошла техническая ошибка", TEXT.nextTryAgain]
+    technical: ["Произошла техническая ошибка", TEXT.nextOtherWay]
   };
   // Words a line must not end with, as display.Glue.
   var SHORT = ("в во к ко с со о об у на по за из от до не и а без для при").split(" ");
   var NBSP = "\u00a0";
   var ACTION_TIMEOUT_MS = 15000;
+  // The screen's own Отменить ignores taps this long after it appears
+  // (the QR, printed-QR or sticker screen comes up) and after a dialog's
+  // button was answered: the second tap of a double tap on the dialog's
+  // Повторить must not land on it and cancel the payment.
+  var CANCEL_CALM_MS = 800;
 
   var $ = function (id) { return document.getElementById(id); };
   var main = $("screen"), qr = $("qr");
@@ -41,9 +46,16 @@
   var busy = false;   // a Повторить/Отменить request is in flight
   var link = "connecting";
   var paints = [];    // paint latencies, for the benchmark and diagnostics
-  var offset = 0;     // the daemon's clock minus the page's, in ms (event: screen)
-  // now is the page's clock; tests replace it to move time without waiting.
-  window.sbpdScreen = { paints: paints, now: function () { return Date.now(); } };
+  // The daemon's time (ms since the Unix epoch) of the last "event: screen"
+  // and the page's clock when it came: the countdown runs on the daemon's
+  // time, and shows nothing until it is known.
+  var daemonAt = null, pageAt = 0;
+  var calmUntil = 0;  // the page's clock until which the screen's own Отменить ignores taps
+  // now is the page's monotonic clock in ms (performance.now(), which a
+  // stepped kiosk clock does not move); tests replace it to move time
+  // without waiting.
+  window.sbpdScreen = { paints: paints, now: function () { return performance.now(); } };
+  var pageNow = function () { return window.sbpdScreen.now(); };
 
   // roubles renders kopecks as "1 234,50 ₽" with non-breaking spaces,
   // as display.Amount does.
@@ -100,6 +112,12 @@
     return (d.getHours() < 10 ? "0" : "") + d.getHours() + ":" + (d.getMinutes() < 10 ? "0" : "") + d.getMinutes();
   }
 
+  // payScreen reports whether a view waits for the shopper to pay: the QR,
+  // printed-QR and sticker screens, with the countdown and their own Отменить.
+  function payScreen(view) {
+    return view === "qr" || view === "receipt" || view === "sticker";
+  }
+
   // texts are the message and the line under it for the view.
   function texts(p, view) {
     var t = { message: messageOf(p), hint: "", neutral: false };
@@ -110,28 +128,31 @@
       t.message = n[0]; t.hint = n[1]; t.neutral = !!n[2];
     }
     if (view === "attention" && p.order_no) {
-      // Two pieces that each stay on one line: the order number and when.
+      // "Заказ № K07-000153-1, 14:05", as display.OrderLine, in two pieces
+      // that each stay on one line: the order number and when.
       var at = hhmm(p.created_at);
-      t.hint = [TEXT.order + " " + p.order_no];
-      if (at) t.hint.push(TEXT.orderAt + " " + at);
+      t.hint = [TEXT.order + NBSP + p.order_no + (at ? "," : "")];
+      if (at) t.hint.push(at);
     }
     return t;
   }
 
   // tick shows the time left to the payment's expires_at on the daemon's
-  // clock: the page's clock corrected by the offset the stream reported.
+  // clock: its time at the last "event: screen" plus the page's monotonic
+  // time since. Nothing before the daemon's time is known or without an
+  // expiry (a zero time parses to before 1970). At zero the instruction
+  // gives way to the expired line (data-expired) and the QR fades.
   function tick() {
-    var view = viewOf(current), text = "";
-    if ((view === "qr" || view === "receipt" || view === "sticker") && current.expires_at) {
-      var left = Date.parse(current.expires_at) - (window.sbpdScreen.now() + offset);
-      if (isNaN(left)) text = "";
-      else if (left > 0) text = (view === "sticker" ? TEXT.stickerValid : TEXT.codeValid) + NBSP + countdown(left);
-      else text = glue(TEXT.codeExpired);
+    var view = viewOf(current), text = "", expired = false;
+    var expires = current && current.expires_at ? Date.parse(current.expires_at) : NaN;
+    if (payScreen(view) && daemonAt !== null && expires > 0) {
+      var left = expires - (daemonAt + pageNow() - pageAt);
+      expired = !(left > 0);
+      if (!expired) text = (view === "sticker" ? TEXT.stickerValid : TEXT.codeValid) + NBSP + countdown(left);
+      else text = glue(view === "sticker" ? TEXT.stickerExpired : TEXT.codeExpired);
     }
     setText($("timer"), text);
-    // An expired code is not to be scanned any more: it fades.
-    if (text && text.indexOf(TEXT.codeExpired.split(" ")[0]) === 0) main.setAttribute("data-expired", "");
-    else main.removeAttribute("data-expired");
+    if (expired) main.setAttribute("data-expired", ""); else main.removeAttribute("data-expired");
   }
   window.sbpdScreen.tick = tick;
   setInterval(tick, 250);
@@ -173,8 +194,10 @@
   }
 
   function render(p, stamp, initial) {
+    var was = viewOf(current);
     current = p && p.id ? p : null;
     var view = viewOf(current);
+    if (payScreen(view) && !payScreen(was)) calmUntil = pageNow() + CANCEL_CALM_MS;
     if (current) {
       var t = texts(current, view);
       setText($("label"), glue(current.mixed ? TEXT.toPayMixed : TEXT.toPay));
@@ -265,12 +288,16 @@
   function act(action) {
     if (busy || link !== "up" || !current) return;
     var view = viewOf(current);
-    var early = action === "cancel" && main.getAttribute("data-cancel") === "on" &&
-      (view === "qr" || view === "receipt" || view === "sticker");
+    var early = action === "cancel" && main.getAttribute("data-cancel") === "on" && payScreen(view);
     if (view !== "dialog" && !early) return;
+    if (early && pageNow() < calmUntil) return; // a double tap's second tap
     busy = true;
     updateButtons();
-    var done = function () { busy = false; updateButtons(); };
+    var done = function () {
+      busy = false;
+      if (view === "dialog") calmUntil = pageNow() + CANCEL_CALM_MS;
+      updateButtons();
+    };
     var ctl = window.AbortController ? new AbortController() : null;
     var timer = setTimeout(function () { if (ctl) ctl.abort(); }, ACTION_TIMEOUT_MS);
     // The screen's own route, which acts only on the payment on show while
@@ -316,7 +343,7 @@
     es.addEventListener("screen", function (e) {
       try {
         var c = JSON.parse(e.data);
-        if (typeof c.now === "number") offset = c.now - window.sbpdScreen.now();
+        if (typeof c.now === "number" && c.now > 0) { daemonAt = c.now; pageAt = pageNow(); }
         main.setAttribute("data-cancel", c.cancel_button === false ? "off" : "on");
       } catch (err) { /* keep the last */ }
     });
