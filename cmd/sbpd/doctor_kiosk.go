@@ -75,7 +75,7 @@ func (p doctorPayMaster) Sticker(ctx context.Context, id string) (doctor.Sticker
 // payMasterNoAnswer are the driver's reasons for a call without an answer
 // (paymaster.TransportReason) and for an answer that is not the API's.
 var payMasterNoAnswer = map[string]doctor.Reason{paymaster.ReasonDNS: doctor.ReasonDNS, paymaster.ReasonTLS: doctor.ReasonTLS,
-	paymaster.ReasonTimeout: doctor.ReasonTimeout, paymaster.ReasonRefused: doctor.ReasonRefused, "canceled": doctor.ReasonCanceled,
+	paymaster.ReasonTimeout: doctor.ReasonTimeout, paymaster.ReasonRefused: doctor.ReasonRefused, paymaster.ReasonCanceled: doctor.ReasonCanceled,
 	paymaster.ReasonNoAnswer: doctor.ReasonNoAnswer, paymaster.ReasonBadAnswer: doctor.ReasonBadAnswer}
 
 // Explain reads the driver's error codes and reasons.

@@ -215,7 +215,7 @@ func FuzzDecodeAPIError(f *testing.F) {
 		}
 		// A token of 16 or more letters and digits can only appear in the
 		// text if it leaked: no fixed part of the message holds such a run,
-		// and "[REDACTED]" is bracketed. Tokens of other shapes could be
+		// and the marker (plugin.Redacted, "***") has no letters. Tokens of other shapes could be
 		// rebuilt from the fixed text around them, so they are not checked.
 		if token == alnum(token) && len(token) >= 16 {
 			for _, s := range append([]string{msg, e.Code, e.Message}, e.Errors...) {

@@ -28,6 +28,7 @@ const (
 	ReasonRefused       = "connection_refused" // nothing listens at the address
 	ReasonNoAnswer      = "no_answer"          // any other transport failure
 	ReasonBadAnswer     = "bad_answer"         // an answer that is not the API's JSON
+	ReasonCanceled      = "canceled"           // the caller gave up (its context ended) before an answer
 )
 
 // Sticker is a registered SBP sticker (static QR, NFC tag or cash-register
@@ -121,7 +122,7 @@ func (g *Gateway) Ping(ctx context.Context) (serverTime time.Time, err error) {
 }
 
 // TransportReason names why a request got no answer: ReasonTimeout,
-// ReasonDNS, ReasonTLS, ReasonRefused, "canceled" or ReasonNoAnswer.
+// ReasonDNS, ReasonTLS, ReasonRefused, ReasonCanceled or ReasonNoAnswer.
 func TransportReason(err error) string {
 	var (
 		dnsErr  *net.DNSError
@@ -135,7 +136,7 @@ func TransportReason(err error) string {
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
-		return "canceled"
+		return ReasonCanceled
 	case errors.As(err, &dnsErr):
 		return ReasonDNS
 	case errors.As(err, &verify), errors.As(err, &record), errors.As(err, &alert),

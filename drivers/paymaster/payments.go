@@ -79,7 +79,7 @@ func (g *Gateway) CreatePayment(ctx context.Context, req plugin.CreateRequest) (
 	case err != nil:
 		if ctx.Err() != nil {
 			// The caller gave up; a lookup would fail the same way.
-			return plugin.Remote{}, unavailable(op, "canceled", err)
+			return plugin.Remote{}, unavailable(op, ReasonCanceled, err)
 		}
 		unknown = err
 	case ok2xx(r.status) && documentedError(r.body) == "":

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // Exchange is one request and its answer, as the probe writes it to --out
@@ -48,7 +50,7 @@ const (
 	maxText = 64 << 10
 	// maxLine is the longest transcript line ReadTranscript accepts.
 	maxLine  = 2*MaxBody + 1<<20
-	redacted = "[REDACTED]"
+	redacted = plugin.Redacted
 )
 
 // dropHeaders are never recorded.
@@ -72,7 +74,9 @@ func secretKey(k string) bool {
 	return false
 }
 
-// redactor cuts the secrets out of what is recorded or printed.
+// redactor cuts the secrets out of what is recorded or printed, in the
+// forms they take in a query, a path and JSON too, longest first
+// (plugin.Redact does the cutting).
 type redactor []string
 
 func newRedactor(secrets ...string) redactor {
@@ -97,12 +101,7 @@ func jsonEscaped(s string) string {
 	return string(b[1 : len(b)-1])
 }
 
-func (r redactor) string(s string) string {
-	for _, secret := range r {
-		s = strings.ReplaceAll(s, secret, redacted)
-	}
-	return s
-}
+func (r redactor) string(s string) string { return plugin.Redact(s, r...) }
 
 func (r redactor) headers(h http.Header) map[string]string {
 	if len(h) == 0 {
