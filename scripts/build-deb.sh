@@ -1,6 +1,6 @@
 #!/bin/sh
-# Build sbpd's Debian package: the binary (cgo, for go-sqlite3), then the .deb
-# from packaging/nfpm.yaml with packaging/mkdeb (nfpm as a library). Prints
+# Build sbpd's Debian package: the binary (cgo, for go-sqlite3), its man pages
+# and completions (sbpd gen-docs), then the .deb from packaging/nfpm.yaml with packaging/mkdeb (nfpm as a library). Prints
 # the path of the package.
 #
 # Usage: scripts/build-deb.sh
@@ -71,9 +71,20 @@ trap 'rm -rf "$work"' EXIT INT TERM
 CGO_ENABLED=1 GOOS=linux GOARCH=$GOARCH go build -trimpath -buildmode=pie \
 	-ldflags "-s -w -X main.version=$VERSION" -o "$work/sbpd" ./cmd/sbpd
 
+# Man pages and completions from the command tree, dated by the commit (a
+# reproducible package). A cross-built sbpd cannot run here: a native one
+# writes them.
+docs_bin=$work/sbpd
+if [ "$GOARCH" != "$(GOARCH= go env GOARCH)" ]; then
+	GOARCH= go build -trimpath -ldflags "-X main.version=$VERSION" -o "$work/sbpd-host" ./cmd/sbpd
+	docs_bin=$work/sbpd-host
+fi
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)} \
+	"$docs_bin" gen-docs --man "$work/docs/man" --completions "$work/docs/completions"
+
 # mkdeb runs on this machine (GOARCH is the target's, not its own); it is a
 # module of its own (packaging/go.mod), so nfpm stays out of the daemon's.
 case $OUT in /*) out=$OUT ;; *) out=$PWD/$OUT ;; esac
 (cd packaging && GOARCH= GOOS= go run ./mkdeb -config nfpm.yaml \
-	-version "$VERSION" -arch "$ARCH" -binary "$work/sbpd" -out "$out" \
+	-version "$VERSION" -arch "$ARCH" -binary "$work/sbpd" -docs "$work/docs" -out "$out" \
 	${MAINTAINER:+-maintainer "$MAINTAINER"})
