@@ -1,5 +1,5 @@
 #!/bin/sh
-# Build sbpd's Debian package: the binary (cgo, for go-sqlite3), its man pages
+# Build sbpd's Debian package: the binary (static-pie, cgo for go-sqlite3), its man pages
 # and completions (sbpd gen-docs), then the .deb from packaging/nfpm.yaml with packaging/mkdeb (nfpm as a library). Prints
 # the path of the package.
 #
@@ -66,10 +66,18 @@ esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-# -s -w: no symbol table or DWARF (panics still have file:line); -trimpath:
-# no build paths in the binary.
+# A static-pie binary: cgo SQLite and glibc linked in, so the package
+# installs on any kiosk (Debian 11, Ubuntu 20.04, Astra Linux SE 1.7 have an
+# older glibc than the build machine's), and position independent (ASLR).
+# netgo, osusergo: Go's own DNS resolver and user lookup, not glibc's NSS
+# (which a static binary cannot load); sqlite_omit_load_extension: no
+# dlopen. -s -w: no symbol table or DWARF (panics still have file:line);
+# -trimpath: no build paths in the binary. packaging/mkdeb's test builds
+# with the same flags (buildFlags).
 CGO_ENABLED=1 GOOS=linux GOARCH=$GOARCH go build -trimpath -buildmode=pie \
-	-ldflags "-s -w -X main.version=$VERSION" -o "$work/sbpd" ./cmd/sbpd
+	-tags 'netgo osusergo sqlite_omit_load_extension' \
+	-ldflags "-s -w -X main.version=$VERSION -linkmode external -extldflags -static-pie" \
+	-o "$work/sbpd" ./cmd/sbpd
 
 # Man pages and completions from the command tree, dated by the commit (a
 # reproducible package). A cross-built sbpd cannot run here: a native one

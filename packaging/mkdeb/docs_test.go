@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"debug/elf"
 	"fmt"
 	"io"
 	"os"
@@ -184,5 +185,32 @@ func TestCheckNoSystemctl(t *testing.T) {
 		if got := systemctlCalls(c.script); (len(got) > 0) != c.bad {
 			t.Errorf("%q: calls %v, want bad=%v", c.script, got, c.bad)
 		}
+	}
+}
+
+// checkStaticPIE: the packaged sbpd is a static-pie executable, as
+// `file` says "static-pie linked": position independent (ET_DYN, for
+// ASLR: lintian's hardening-no-pie) with no interpreter and no shared
+// library, so it runs on any glibc the kiosk has, or none.
+func checkStaticPIE(t *testing.T, path string) {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Type != elf.ET_DYN {
+		t.Errorf("%s: ELF type %v, want ET_DYN (a position-independent executable)", path, f.Type)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Errorf("%s has a program interpreter: it is dynamically linked, not static", path)
+		}
+	}
+	if libs, err := f.ImportedLibraries(); err != nil || len(libs) > 0 {
+		t.Errorf("%s needs shared libraries %v (%v), want none", path, libs, err)
+	}
+	if out, err := exec.Command("file", "-b", path).Output(); err == nil && !strings.Contains(string(out), "static-pie linked") {
+		t.Errorf("file %s: %s, want static-pie linked", path, out)
 	}
 }
