@@ -210,6 +210,10 @@ func checkStaticPIE(t *testing.T, path string) {
 	if libs, err := f.ImportedLibraries(); err != nil || len(libs) > 0 {
 		t.Errorf("%s needs shared libraries %v (%v), want none", path, libs, err)
 	}
+	// Its relocations packed (RELR): a static-pie reads them all at start.
+	if rela := f.Section(".rela.dyn"); rela != nil && rela.Size > 64<<10 {
+		t.Errorf("%s: .rela.dyn is %d bytes: link with -z pack-relative-relocs (build-deb.sh)", path, rela.Size)
+	}
 	if out, err := exec.Command("file", "-b", path).Output(); err == nil && !strings.Contains(string(out), "static-pie linked") {
 		t.Errorf("file %s: %s, want static-pie linked", path, out)
 	}

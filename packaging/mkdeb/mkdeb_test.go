@@ -74,7 +74,7 @@ func goBuild(name, dir, pkg string, args ...string) (string, error) {
 // package holds what build-deb.sh builds: a static-pie binary (the race
 // detector builds no PIE).
 var buildFlags = []string{"-trimpath", "-buildmode=pie", "-tags", "netgo osusergo sqlite_omit_load_extension",
-	"-ldflags", "-s -w -X main.version=" + testVersion + " -linkmode external -extldflags -static-pie"}
+	"-ldflags", "-s -w -X main.version=" + testVersion + " -linkmode external -extldflags '-static-pie -Wl,-z,pack-relative-relocs'"}
 
 // sbpdBinary builds ./cmd/sbpd once for all the tests, as
 // scripts/build-deb.sh does.
@@ -89,12 +89,16 @@ func sbpdBinary(t *testing.T) string {
 	return binaryPath
 }
 
-// sbpdDocs runs the packaged sbpd's gen-docs once, as build-deb.sh does,
-// and returns the directory for mkdeb -docs.
+// sbpdDocs builds sbpd with -tags gendocs and runs its gen-docs once, as
+// build-deb.sh does, and returns the directory for mkdeb -docs.
 func sbpdDocs(t *testing.T) string {
 	t.Helper()
-	bin := sbpdBinary(t)
 	docsOnce.Do(func() {
+		var bin string
+		bin, docsErr = goBuild("sbpd-docs", filepath.Join("..", ".."), "./cmd/sbpd", "-tags", "gendocs")
+		if docsErr != nil {
+			return
+		}
 		docsPath = filepath.Join(shared, "docs")
 		cmd := exec.Command(bin, "gen-docs", "--man", filepath.Join(docsPath, "man"), "--completions", filepath.Join(docsPath, "completions"))
 		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=1700000000")
@@ -388,6 +392,10 @@ func checkDeb(t *testing.T, deb, version string) {
 	out := mustRun(t, nil, filepath.Join(tree, "usr/bin/sbpd"), "version")
 	if !strings.HasPrefix(out, "sbpd "+testVersion+" ") {
 		t.Errorf("packaged sbpd version: %q, want sbpd %s …", out, testVersion)
+	}
+	// The man page renderer stays out of the daemon (-tags gendocs only).
+	if out, err := run(t, nil, filepath.Join(tree, "usr/bin/sbpd"), "gen-docs", "--man", t.TempDir(), "--completions", t.TempDir()); err == nil {
+		t.Errorf("the packaged sbpd has gen-docs (built with -tags gendocs?):\n%s", out)
 	}
 	if version != "1.0.0" {
 		return // 1.1.0 is built from a changed copy
