@@ -1,6 +1,6 @@
 #!/bin/sh
-# Build sbpd's Debian package: the binary (cgo, for go-sqlite3), then the .deb
-# from packaging/nfpm.yaml with packaging/mkdeb (nfpm as a library). Prints
+# Build sbpd's Debian package: the binary (static-pie, cgo for go-sqlite3), its man pages
+# and completions (sbpd gen-docs), then the .deb from packaging/nfpm.yaml with packaging/mkdeb (nfpm as a library). Prints
 # the path of the package.
 #
 # Usage: scripts/build-deb.sh
@@ -66,14 +66,33 @@ esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-# -s -w: no symbol table or DWARF (panics still have file:line); -trimpath:
-# no build paths in the binary.
+# A static-pie binary: cgo SQLite and glibc linked in, so the package
+# installs on any kiosk (Debian 11, Ubuntu 20.04, Astra Linux SE 1.7 have an
+# older glibc than the build machine's), and position independent (ASLR).
+# netgo, osusergo: Go's own DNS resolver and user lookup, not glibc's NSS
+# (which a static binary cannot load); sqlite_omit_load_extension: no
+# dlopen. -z pack-relative-relocs: the relocations a static-pie applies to
+# itself at start in the compact RELR form (33 KB instead of 2.5 MB, which
+# every start read into memory: 2.5 MB less idle RSS, see BENCHMARKS.md).
+# -s -w: no symbol table or DWARF (panics still have file:line);
+# -trimpath: no build paths in the binary. packaging/mkdeb's test builds
+# with the same flags (buildFlags).
 CGO_ENABLED=1 GOOS=linux GOARCH=$GOARCH go build -trimpath -buildmode=pie \
-	-ldflags "-s -w -X main.version=$VERSION" -o "$work/sbpd" ./cmd/sbpd
+	-tags 'netgo osusergo sqlite_omit_load_extension' \
+	-ldflags "-s -w -X main.version=$VERSION -linkmode external -extldflags '-static-pie -Wl,-z,pack-relative-relocs'" \
+	-o "$work/sbpd" ./cmd/sbpd
+
+# Man pages and completions from the command tree, dated by the commit (a
+# reproducible package), written by a build of this machine's with
+# `sbpd gen-docs` (-tags gendocs: the packaged daemon carries no man page
+# renderer).
+GOARCH= CGO_ENABLED=1 go build -tags gendocs -trimpath -ldflags "-X main.version=$VERSION" -o "$work/sbpd-docs" ./cmd/sbpd
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)} \
+	"$work/sbpd-docs" gen-docs --man "$work/docs/man" --completions "$work/docs/completions"
 
 # mkdeb runs on this machine (GOARCH is the target's, not its own); it is a
 # module of its own (packaging/go.mod), so nfpm stays out of the daemon's.
 case $OUT in /*) out=$OUT ;; *) out=$PWD/$OUT ;; esac
 (cd packaging && GOARCH= GOOS= go run ./mkdeb -config nfpm.yaml \
-	-version "$VERSION" -arch "$ARCH" -binary "$work/sbpd" -out "$out" \
+	-version "$VERSION" -arch "$ARCH" -binary "$work/sbpd" -docs "$work/docs" -out "$out" \
 	${MAINTAINER:+-maintainer "$MAINTAINER"})

@@ -50,6 +50,7 @@ SQLite journal.`,
 	root.SetErr(stderr)
 	root.PersistentFlags().String("config", defaultConfigPath(), "template config file (YAML); also SBPD_CONFIG")
 	root.AddCommand(newServeCmd(), newDemoCmd(), newSandboxCmd(), newPrinterCmd(), newSettingsCmd(), newJournalCmd(), newDoctorCmd(), newPayMasterCmd(), newVersionCmd())
+	addGenDocs(root) // sbpd gen-docs, only with -tags gendocs (man.go)
 	// One spelling of each flag: --data-dir; --data_dir is still taken.
 	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		return pflag.NormalizedName(strings.ReplaceAll(name, "_", "-"))

@@ -33,7 +33,7 @@ func TestBuild(t *testing.T) {
 	bin := smallELF(t)
 	out := filepath.Join(t.TempDir(), "dist") // created by build
 	version := "2.0.0~rc1+3.g1a2b3c4.dirty"
-	path, err := build(options{Config: filepath.Join("..", "nfpm.yaml"), Version: version, Arch: debArch(), Binary: bin, OutDir: out})
+	path, err := build(options{Config: filepath.Join("..", "nfpm.yaml"), Version: version, Arch: debArch(), Binary: bin, Docs: fakeDocs(t), OutDir: out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +83,16 @@ func TestBuildErrors(t *testing.T) {
 	missingSrc := variant("missing-src.yaml", "src: sbpd.env", "src: sbpd.environment")
 	badKey := variant("bad-key.yaml", "homepage:", "homepag:")
 	semver := variant("semver.yaml", "version_schema: none", "version_schema: semver")
+	noChangelog := variant("no-changelog.yaml", "src: changelog", "src: changelog.missing")
+	docs := fakeDocs(t)
+	noPages := fakeDocs(t)
+	if err := os.Remove(filepath.Join(noPages, "man", "sbpd.1")); err != nil {
+		t.Fatal(err)
+	}
+	noFish := fakeDocs(t)
+	if err := os.Remove(filepath.Join(noFish, "completions", "sbpd.fish")); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -102,6 +112,10 @@ func TestBuildErrors(t *testing.T) {
 		{"missing source", options{Version: "1.0.0", Binary: bin, Config: missingSrc}, "source of /etc/sbpd/sbpd.env"},
 		{"unknown field", options{Version: "1.0.0", Binary: bin, Config: badKey}, "homepag"},
 		{"semver", options{Version: "1.0.0-rc1", Binary: bin, Config: semver}, `makes version "1.0.0"`},
+		{"no docs", options{Version: "1.0.0", Binary: bin, Docs: "-"}, "-docs is required"},
+		{"no man page", options{Version: "1.0.0", Binary: bin, Docs: noPages}, "no man page (man/*.1) in -docs"},
+		{"no fish completion", options{Version: "1.0.0", Binary: bin, Docs: noFish}, "sbpd.fish"},
+		{"no changelog", options{Version: "1.0.0", Binary: bin, Config: noChangelog}, "source of /usr/share/doc/sbpd/changelog.gz"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := tc.o
@@ -110,6 +124,12 @@ func TestBuildErrors(t *testing.T) {
 			}
 			if o.Arch == "" {
 				o.Arch = debArch()
+			}
+			switch o.Docs {
+			case "":
+				o.Docs = docs
+			case "-":
+				o.Docs = ""
 			}
 			o.OutDir = filepath.Join(t.TempDir(), "dist")
 			path, err := build(o)
@@ -157,7 +177,7 @@ func TestBuild_Maintainer(t *testing.T) {
 		{"", "sbpd maintainers <maintainers@sbpd.dev>"},
 		{"Kiosk Team <kiosk@example.org>", "Kiosk Team <kiosk@example.org>"},
 	} {
-		path, err := build(options{Config: config, Version: "1.0.0", Arch: debArch(), Binary: bin, OutDir: t.TempDir(), Maintainer: c.flag})
+		path, err := build(options{Config: config, Version: "1.0.0", Arch: debArch(), Binary: bin, Docs: fakeDocs(t), OutDir: t.TempDir(), Maintainer: c.flag})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +186,7 @@ func TestBuild_Maintainer(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"kiosk@example.org", "Kiosk <kiosk@localhost>", "Kiosk Team"} {
-		if _, err := build(options{Config: config, Version: "1.0.0", Arch: debArch(), Binary: bin, OutDir: t.TempDir(), Maintainer: bad}); err == nil {
+		if _, err := build(options{Config: config, Version: "1.0.0", Arch: debArch(), Binary: bin, Docs: fakeDocs(t), OutDir: t.TempDir(), Maintainer: bad}); err == nil {
 			t.Errorf("-maintainer %q accepted", bad)
 		}
 	}

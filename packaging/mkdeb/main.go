@@ -3,16 +3,20 @@
 // packager, which this module does without).
 //
 //	go build -ldflags "-X main.version=1.2.0" -o sbpd ./cmd/sbpd
-//	go run ./packaging/mkdeb -version 1.2.0 -binary sbpd -out dist
+//	./sbpd gen-docs --man docs/man --completions docs/completions
+//	go run ./packaging/mkdeb -version 1.2.0 -binary sbpd -docs docs -out dist
 //
 // It prints the path of the package it wrote: OUT/sbpd_VERSION_ARCH.deb.
 // scripts/build-deb.sh does both steps.
 //
-// nfpm.yaml may use ${VERSION}, ${ARCH}, ${SBPD_BINARY} and ${LIBC_DEPENDS}
-// (the glibc the binary needs, read from its ELF symbol versions); any other
-// variable is an error, so that a typo cannot end up as an empty field.
-// Relative source paths in nfpm.yaml are taken from its own directory, not
-// from the working directory.
+// nfpm.yaml may use ${VERSION}, ${ARCH}, ${SBPD_BINARY}, ${LIBC_DEPENDS}
+// (the glibc the binary needs, read from its ELF symbol versions; none for a
+// static binary) and ${SBPD_DOCS} (a copy of -docs with every man page
+// gzipped); any other variable is an error, so that a typo cannot end up as
+// an empty field. Relative source paths in nfpm.yaml are taken from its own
+// directory, not from the working directory. A file whose destination ends
+// in .gz and whose source does not is gzipped as Debian wants (gzip -9n:
+// best compression, no name or time in the header).
 package main
 
 import (
@@ -42,6 +46,7 @@ type options struct {
 	Arch    string // Debian architecture (amd64) or GOARCH (arm means armhf)
 	Binary  string // the sbpd binary
 	OutDir  string // where the .deb goes; created if missing
+	Docs    string // what `sbpd gen-docs` wrote: man/*.1 and completions/
 	// Maintainer, if set, replaces the configuration's maintainer: the
 	// packager's "Name <address>".
 	Maintainer string
@@ -54,9 +59,10 @@ func main() {
 	flag.StringVar(&o.Arch, "arch", defaultArch(runtime.GOARCH), "Debian architecture of the binary")
 	flag.StringVar(&o.Binary, "binary", "sbpd", "the sbpd binary to package")
 	flag.StringVar(&o.OutDir, "out", "dist", "directory to write the .deb to")
+	flag.StringVar(&o.Docs, "docs", "", "directory with man/ and completions/ as `sbpd gen-docs --man DIR/man --completions DIR/completions` writes them (required)")
 	flag.StringVar(&o.Maintainer, "maintainer", "", `the packager's "Name <address>", instead of nfpm.yaml's`)
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: mkdeb -version VERSION [-binary sbpd] [-arch ARCH] [-config packaging/nfpm.yaml] [-out dist]\n\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: mkdeb -version VERSION -docs DIR [-binary sbpd] [-arch ARCH] [-config packaging/nfpm.yaml] [-out dist]\n\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -115,15 +121,26 @@ func build(o options) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	stage, err := os.MkdirTemp("", "mkdeb-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(stage)
+	docs, err := stageDocs(o.Docs, stage)
+	if err != nil {
+		return "", err
+	}
 	info, err := packageInfo(o, map[string]string{
 		"VERSION":      o.Version,
 		"ARCH":         arch,
 		"SBPD_BINARY":  binary,
 		"LIBC_DEPENDS": libc,
+		"SBPD_DOCS":    docs,
 	})
 	if err != nil {
 		return "", err
 	}
+	info.Depends = slices.DeleteFunc(info.Depends, func(d string) bool { return strings.TrimSpace(d) == "" })
 	if o.Maintainer != "" {
 		if !strings.Contains(o.Maintainer, "<") || !strings.HasSuffix(o.Maintainer, ">") || strings.HasSuffix(o.Maintainer, "@localhost>") {
 			return "", fmt.Errorf("-maintainer %q: give a name and a real mail address, e.g. \"Kiosk Team <kiosk@example.org>\"", o.Maintainer)
@@ -134,7 +151,7 @@ func build(o options) (string, error) {
 		return "", fmt.Errorf("%s makes version %q and arch %q, not -version %q and -arch %q: it must say version: ${VERSION}, version_schema: none and arch: ${ARCH}",
 			o.Config, info.Version, info.Arch, o.Version, arch)
 	}
-	if err := resolveSources(info, filepath.Dir(o.Config)); err != nil {
+	if err := resolveSources(info, filepath.Dir(o.Config), stage); err != nil {
 		return "", fmt.Errorf("%s: %w", o.Config, err)
 	}
 	return writePackage(info, o.OutDir)
@@ -163,7 +180,7 @@ func packageInfo(o options, vars map[string]string) (*nfpm.Info, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, fmt.Errorf("%s uses %s, which mkdeb does not set (it sets ${VERSION}, ${ARCH}, ${SBPD_BINARY} and ${LIBC_DEPENDS})",
+		return nil, fmt.Errorf("%s uses %s, which mkdeb does not set (it sets ${VERSION}, ${ARCH}, ${SBPD_BINARY}, ${LIBC_DEPENDS} and ${SBPD_DOCS})",
 			o.Config, strings.Join(slices.Compact(unknown), ", "))
 	}
 	info, err := cfg.Get("deb")
@@ -205,8 +222,9 @@ func writePackage(info *nfpm.Info, outDir string) (string, error) {
 
 // resolveSources makes the relative source paths of files and scripts
 // relative to dir (the configuration's directory) and checks that each
-// exists, naming the entry that is wrong.
-func resolveSources(info *nfpm.Info, dir string) error {
+// exists, naming the entry that is wrong. A source to be installed as .gz
+// is gzipped into stage.
+func resolveSources(info *nfpm.Info, dir, stage string) error {
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
 			return p
@@ -227,6 +245,13 @@ func resolveSources(info *nfpm.Info, dir string) error {
 		}
 		if _, err := os.Stat(c.Source); err != nil {
 			return fmt.Errorf("contents: source of %s: %w", c.Destination, err)
+		}
+		if strings.HasSuffix(c.Destination, ".gz") && !strings.HasSuffix(c.Source, ".gz") {
+			gz := filepath.Join(stage, "gz", strings.TrimPrefix(c.Destination, "/"))
+			if err := gzipFile(c.Source, gz); err != nil {
+				return fmt.Errorf("contents: %s: %w", c.Destination, err)
+			}
+			c.Source = gz
 		}
 	}
 	for _, s := range []*string{&info.Scripts.PreInstall, &info.Scripts.PostInstall, &info.Scripts.PreRemove, &info.Scripts.PostRemove} {
