@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -103,4 +105,45 @@ func TestList_FormAddressIsClean(t *testing.T) {
 		t.Fatalf("%d to %q", a.status, a.header.Get("Location"))
 	}
 	want(t, f.get("/backoffice/stuck"), 200, "Оплачены без оповещения", "Нет: каждый оплаченный платёж")
+}
+
+// One export runs at a time: another gets 429 with Retry-After and a
+// Russian page while the first streams; HEAD answers the headers only and
+// runs nothing; a refusal before the first byte is a page, not a cut
+// download.
+func TestExport_OneAtATimeHeadRefusal(t *testing.T) {
+	f := newFixture(t, "")
+	entered, release := make(chan struct{}), make(chan struct{})
+	calls := 0
+	f.export = func(ctx context.Context, w io.Writer, flt plugin.Filter, format string) (int64, error) {
+		calls++
+		if flt.State == "paid" {
+			return 0, &plugin.Error{Code: plugin.EInvalid, Reason: "too_many_rows", Message: "an XLSX sheet holds at most 1048575 payments: export as CSV"}
+		}
+		io.WriteString(w, "created_at\n")
+		entered <- struct{}{}
+		<-release
+		io.WriteString(w, "row\n")
+		return 1, nil
+	}
+	first := make(chan answer)
+	go func() { first <- f.get("/backoffice/export?format=csv") }()
+	<-entered
+	a := f.get("/backoffice/export?format=xlsx")
+	want(t, a, 429, "уже идёт другая выгрузка")
+	if a.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	h := f.send("HEAD", "/backoffice/export?format=csv", nil)
+	if h.status != 200 || !strings.HasPrefix(h.header.Get("Content-Disposition"), "attachment") || calls != 1 {
+		t.Errorf("HEAD: %d %q, exports run %d", h.status, h.header.Get("Content-Disposition"), calls)
+	}
+	close(release)
+	want(t, <-first, 200, "created_at\nrow\n")
+	// The gate is free again; a refusal before any byte is a page.
+	a = f.get("/backoffice/export?format=xlsx&state=paid")
+	want(t, a, 422, "Слишком много платежей для XLSX", "выгрузите CSV", "export as CSV")
+	if cd := a.header.Get("Content-Disposition"); cd != "" || !strings.HasPrefix(a.header.Get("Content-Type"), "text/html") {
+		t.Errorf("a refused export is served as %q, %q", cd, a.header.Get("Content-Type"))
+	}
 }

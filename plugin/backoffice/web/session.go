@@ -32,7 +32,10 @@ type flash struct {
 	OK    bool
 	Title string
 	Text  string
-	Code  string
+	// Detail is the service's own sentence beneath the Russian one: what
+	// the CLI prints, for the technician who compares or reports it.
+	Detail string
+	Code   string
 }
 
 // sessions are the logins in memory, with their expiry on the clock, and

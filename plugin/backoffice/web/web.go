@@ -76,6 +76,9 @@ type Server struct {
 	sessions *sessions
 	tpl      map[string]*template.Template
 	secrets  []string
+	// exporting lets one export run at a time: each holds a read of the
+	// journal and a download's memory.
+	exporting gate
 }
 
 //go:embed assets
@@ -96,7 +99,7 @@ func New(o Options) *Server {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = DefaultSessionTTL
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.SessionTTL), tpl: parseTemplates()}
+	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.SessionTTL), tpl: parseTemplates(), exporting: newGate()}
 	s.secrets = append([]string{o.Token}, o.Service.Secrets...)
 	static, _ := fs.Sub(assets, "assets/static")
 	s.mux.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", http.FileServerFS(static)))

@@ -65,6 +65,8 @@ type fixture struct {
 	clock *plugintest.Clock
 	srv   *httptest.Server
 	c     *http.Client
+	// export, when set, is the back office's export.
+	export func(ctx context.Context, w io.Writer, flt plugin.Filter, format string) (int64, error)
 }
 
 var t0 = time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
@@ -81,6 +83,9 @@ func newFixture(t *testing.T, token string) *fixture {
 		Secrets: []string{pmToken, token}}
 	h := web.New(web.Options{Service: svc, Token: token, Clock: f.clock, Zone: time.UTC, Version: "1.2.3",
 		Export: func(ctx context.Context, w io.Writer, flt plugin.Filter, format string) (int64, error) {
+			if f.export != nil {
+				return f.export(ctx, w, flt, format)
+			}
 			fmt.Fprintf(w, "format=%s state=%s\n", format, flt.State)
 			return 1, nil
 		},
