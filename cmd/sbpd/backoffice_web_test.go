@@ -247,6 +247,16 @@ func TestOneTruth_ReadsWebAndCLI(t *testing.T) {
 		t.Errorf("a bad state: CLI %v, web %.200s", err, body)
 	}
 
+	// A period longer than the service allows: both refuse, with its reason.
+	long := time.Now().AddDate(0, -2, 0).Format(time.DateOnly)
+	_, err = tr.run("journal", "reconcile", "--from", long, "--to", time.Now().Format(time.DateOnly))
+	tr.web("GET", "/backoffice/reconcile", nil)
+	rec = tr.web("POST", "/backoffice/reconcile", url.Values{"from": {long}, "to": {time.Now().Format(time.DateOnly)}})
+	m := flashRE.FindStringSubmatch(rec.Body.String())
+	if err == nil || m == nil || m[1] != backoffice.RPeriodTooLong || !strings.Contains(err.Error(), html.UnescapeString(m[2])) {
+		t.Errorf("two months: CLI %v; web %d %q", err, rec.Code, m)
+	}
+
 	// Reconcile: the same summary, and an apply from the web seen by the CLI.
 	day := time.Now().Format(time.DateOnly)
 	out, _ = tr.run("journal", "reconcile", "--from", day, "--to", day, "--json")
@@ -254,11 +264,12 @@ func TestOneTruth_ReadsWebAndCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &rep); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	page = tr.web("GET", "/backoffice/reconcile?from="+day+"&to="+day, nil).Body.String()
+	tr.web("GET", "/backoffice/reconcile", nil) // the form, with its token
+	page = tr.web("POST", "/backoffice/reconcile", url.Values{"from": {day}, "to": {day}}).Body.String()
 	if !strings.Contains(page, rep.Summary()) || rep.Remaining == 0 {
 		t.Fatalf("CLI says %q; web:\n%s", rep.Summary(), page)
 	}
-	tr.web("POST", "/backoffice/reconcile", url.Values{"from": {day}, "to": {day}})
+	tr.web("POST", "/backoffice/reconcile", url.Values{"from": {day}, "to": {day}, "apply": {"1"}})
 	out, _ = tr.run("journal", "reconcile", "--from", day, "--to", day, "--json")
 	var after backoffice.Report
 	json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &after)

@@ -131,3 +131,37 @@ func TestJournal_EachFreesThePoolBetweenBatches(t *testing.T) {
 		t.Errorf("a read connection was held during %d of %d calls of fn", busy, n)
 	}
 }
+
+// TestJournal_SearchBefore: Filter.Before pages by keyset, newest first,
+// ties on created_at broken by id, with the other filters; an unknown id
+// selects nothing.
+func TestJournal_SearchBefore(t *testing.T) {
+	db := mustOpen(t)
+	j := db.Journal()
+	for i := range 7 {
+		mustCreate(t, j, newPayment(fmt.Sprintf("p%d", i), "c", 100, base.Add(secs(i/2))))
+	}
+	ctx := context.Background()
+	var got []string
+	before := ""
+	for {
+		ps, err := j.Search(ctx, plugin.Filter{Limit: 3, Before: before})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ids(ps)...)
+		if len(ps) < 3 {
+			break
+		}
+		before = ps[len(ps)-1].ID
+	}
+	if want := []string{"p6", "p5", "p4", "p3", "p2", "p1", "p0"}; !slices.Equal(got, want) {
+		t.Errorf("pages by Before: %v, want %v", got, want)
+	}
+	if ps, err := j.Search(ctx, plugin.Filter{CheckID: "c", Before: "p3", Limit: 2}); err != nil || !slices.Equal(ids(ps), []string{"p2", "p1"}) {
+		t.Errorf("Before p3 with check c: %v, %v", ids(ps), err)
+	}
+	if ps, err := j.Search(ctx, plugin.Filter{Before: "nope"}); err != nil || len(ps) != 0 {
+		t.Errorf("Before an unknown id: %v, %v", ids(ps), err)
+	}
+}

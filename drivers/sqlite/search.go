@@ -118,6 +118,12 @@ func filterWhere(f plugin.Filter) (string, []any) {
 		}
 		where = append(where, "("+cond+")")
 	}
+	if f.Before != "" {
+		// The index payments_created_at (created_at, id) serves the row
+		// value's range.
+		where = append(where, "(created_at, id) < (SELECT created_at, id FROM payments WHERE id = ?)")
+		args = append(args, f.Before)
+	}
 	if len(where) == 0 {
 		return "", nil
 	}

@@ -85,6 +85,10 @@ func (s *Service) Reconcile(ctx context.Context, from, to time.Time, apply bool)
 	if !to.After(from) {
 		return Report{}, refuse(plugin.EInvalid, RPeriod, "the end of the period (%s) must be after its start (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
+	if to.Sub(from) > MaxPeriod {
+		return Report{}, refuse(plugin.EInvalid, RPeriodTooLong, "the period from %s to %s is %s; reconcile at most %d days at a time: split it",
+			from.Format(time.RFC3339), to.Format(time.RFC3339), days(to.Sub(from)), MaxPeriod/(24*time.Hour))
+	}
 	pm, err := s.payMaster()
 	if err != nil {
 		return Report{}, err
@@ -115,14 +119,31 @@ func (s *Service) Reconcile(ctx context.Context, from, to time.Time, apply bool)
 	return rep, nil
 }
 
+// MaxPeriod is the longest period one reconciliation compares: its
+// journal rows and PayMaster's list are held in memory, so a year is
+// refused (the web and the CLI alike) and must be split.
+const MaxPeriod = 31 * 24 * time.Hour
+
+// days says a duration in days, with a fraction when it has one.
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return fmt.Sprintf("%.1f days", d.Hours()/24)
+}
+
+// journalRows reads the journal's payments of [from, to) page by page,
+// each page after the last row of the one before (Filter.Before), so a
+// deep page costs what the first does.
 func (s *Service) journalRows(ctx context.Context, from, to time.Time) ([]*plugin.Payment, error) {
 	size := s.PageSize
 	if size <= 0 {
 		size = 100
 	}
 	var rows []*plugin.Payment
-	for off := 0; ; off += size {
-		page, err := s.Journal.Search(ctx, plugin.Filter{From: from, To: to, Limit: size, Offset: off})
+	before := ""
+	for {
+		page, err := s.Journal.Search(ctx, plugin.Filter{From: from, To: to, Limit: size, Before: before})
 		if err != nil {
 			return nil, fmt.Errorf("backoffice: reconcile: journal: %w", err)
 		}
@@ -130,6 +151,7 @@ func (s *Service) journalRows(ctx context.Context, from, to time.Time) ([]*plugi
 		if len(page) < size {
 			return rows, nil
 		}
+		before = page[len(page)-1].ID
 	}
 }
 

@@ -110,8 +110,8 @@ func TestReconcile_Apply(t *testing.T) {
 	if rep.Resolved != 0 || rep.Remaining != 4 || len(j.events) != 0 {
 		t.Fatalf("without apply: resolved %d remaining %d events %v", rep.Resolved, rep.Remaining, j.events)
 	}
-	if j.searches != 3 {
-		t.Errorf("%d pages read, want 3 (2+2+0)", j.searches)
+	if j.searches != 3 || j.offsets != 0 {
+		t.Errorf("%d pages read, %d by offset; want 3 (2+2+0), each after the last row read", j.searches, j.offsets)
 	}
 
 	rep, err = svc.Reconcile(ctx, t0, t0.Add(time.Hour), true)
@@ -160,6 +160,13 @@ func TestReconcile_Refusals(t *testing.T) {
 	}
 	_, err = (&Service{Journal: newJournal()}).Reconcile(ctx, t0, t0.Add(time.Hour), false)
 	wantRefusal(t, err, plugin.EUnavailable, RPayMasterUnset)
+	// A period is at most MaxPeriod: what was given and what is allowed.
+	pm.err = nil
+	_, err = svc.Reconcile(ctx, t0, t0.Add(MaxPeriod+time.Second), false)
+	wantRefusal(t, err, plugin.EInvalid, RPeriodTooLong, "31 days", t0.Format(time.RFC3339), "at most 31 days")
+	if _, err = svc.Reconcile(ctx, t0, t0.Add(MaxPeriod), false); err != nil {
+		t.Errorf("a period of exactly %s: %v", MaxPeriod, err)
+	}
 }
 
 func TestReport_Wording(t *testing.T) {

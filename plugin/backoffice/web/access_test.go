@@ -96,7 +96,13 @@ func TestKiosk(t *testing.T) {
 	if strings.Contains(a.body, "PayMaster token") {
 		t.Errorf("the checks ran before they were asked for")
 	}
-	want(t, f.get("/backoffice/kiosk?doctor=1"), 200, "PayMaster token", "fail", "refused ***", "set paymaster.token")
+	// Doctor runs on the posted form only, never on a GET.
+	if a := f.get("/backoffice/kiosk?doctor=1"); strings.Contains(a.body, "PayMaster token") {
+		t.Errorf("a GET ran the checks")
+	}
+	csrf := f.csrf("/backoffice/kiosk")
+	want(t, f.post("/backoffice/kiosk", url.Values{}), 403, "Форма устарела")
+	want(t, f.post("/backoffice/kiosk", url.Values{"csrf": {csrf}}), 200, "PayMaster token", "fail", "refused ***", "set paymaster.token")
 }
 
 // Every page is sent with headers that keep it out of frames, caches and

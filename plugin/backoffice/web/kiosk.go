@@ -43,8 +43,23 @@ type kioskView struct {
 }
 
 // kiosk shows the kiosk's health: the version, the printer, the settings
-// in force with their sources, and doctor's checks when asked (?doctor=1).
+// in force with their sources; doctor's checks run when its form is posted
+// (kioskRun), never on a GET another site could make a browser send.
 func (s *Server) kiosk(w http.ResponseWriter, r *http.Request, se *session) {
+	s.kioskPage(w, r, se, false)
+}
+
+// kioskRun runs doctor's checks, one run or reconciliation at a time.
+func (s *Server) kioskRun(w http.ResponseWriter, r *http.Request, se *session) {
+	if !s.heavy.try() {
+		s.busy(w, r, se, "Киоск", "Сейчас уже идёт проверка киоска или сверка: sbpd делает одну за раз. Повторите, когда она закончится.")
+		return
+	}
+	defer s.heavy.done()
+	s.kioskPage(w, r, se, true)
+}
+
+func (s *Server) kioskPage(w http.ResponseWriter, r *http.Request, se *session, run bool) {
 	v := &kioskView{Version: s.text(s.o.Version), Printer: "не используется", CanRun: s.o.Doctor != nil}
 	if s.o.Printer != nil {
 		v.Printer = s.scrub(printerWord(s.o.Printer(r.Context())))
@@ -58,7 +73,7 @@ func (s *Server) kiosk(w http.ResponseWriter, r *http.Request, se *session) {
 			v.Settings = append(v.Settings, st)
 		}
 	}
-	if s.o.Doctor != nil && r.URL.Query().Get("doctor") == "1" {
+	if s.o.Doctor != nil && run {
 		v.Ran = true
 		for _, c := range s.o.Doctor(r.Context()) {
 			c.Message, c.Fix = s.text(c.Message), s.scrub(plugin.Printable(c.Fix))

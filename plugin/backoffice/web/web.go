@@ -79,6 +79,8 @@ type Server struct {
 	// exporting lets one export run at a time: each holds a read of the
 	// journal and a download's memory.
 	exporting gate
+	// heavy lets one reconciliation or doctor's run go at a time.
+	heavy gate
 }
 
 //go:embed assets
@@ -99,7 +101,7 @@ func New(o Options) *Server {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = DefaultSessionTTL
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.SessionTTL), tpl: parseTemplates(), exporting: newGate()}
+	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.SessionTTL), tpl: parseTemplates(), exporting: newGate(), heavy: newGate()}
 	s.secrets = append([]string{o.Token}, o.Service.Secrets...)
 	static, _ := fs.Sub(assets, "assets/static")
 	s.mux.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", http.FileServerFS(static)))
@@ -111,9 +113,10 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("GET "+Prefix+"payments/{id}/{act}", s.authed(s.confirm))
 	s.mux.HandleFunc("POST "+Prefix+"payments/{id}/{act}", s.authed(s.act))
 	s.mux.HandleFunc("GET "+Prefix+"reconcile", s.authed(s.reconcile))
-	s.mux.HandleFunc("POST "+Prefix+"reconcile", s.authed(s.reconcileApply))
+	s.mux.HandleFunc("POST "+Prefix+"reconcile", s.authed(s.reconcileRun))
 	s.mux.HandleFunc("GET "+Prefix+"stuck", s.authed(s.stuck))
 	s.mux.HandleFunc("GET "+Prefix+"kiosk", s.authed(s.kiosk))
+	s.mux.HandleFunc("POST "+Prefix+"kiosk", s.authed(s.kioskRun))
 	s.mux.HandleFunc(Prefix, s.authed(s.notFound))
 	return s
 }

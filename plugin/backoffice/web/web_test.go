@@ -27,7 +27,10 @@ const (
 )
 
 // fakePM is PayMaster for the back office: its payments by id.
-type fakePM struct{ byID map[string]plugin.Remote }
+type fakePM struct {
+	byID   map[string]plugin.Remote
+	onList func() // called as List starts, when set
+}
 
 func (pm *fakePM) GetPayment(_ context.Context, id string) (plugin.Remote, error) {
 	r, ok := pm.byID[id]
@@ -47,6 +50,9 @@ func (pm *fakePM) FindPayment(_ context.Context, orderNo string, _ time.Time) (p
 }
 
 func (pm *fakePM) List(_ context.Context, from, to time.Time) ([]plugin.Remote, error) {
+	if pm.onList != nil {
+		pm.onList()
+	}
 	var out []plugin.Remote
 	for _, r := range pm.byID {
 		if !r.Created.Before(from) && r.Created.Before(to) {
