@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -140,4 +141,41 @@ func TestAccess_FailedLoginsLimited(t *testing.T) {
 		t.Fatalf("after the window: %d %s", a.status, a.body)
 	}
 	want(t, f.get("/backoffice/"), 200, "Платежи")
+}
+
+// loginFrom posts a login form from addr straight to the handler.
+func (f *fixture) loginFrom(addr, token string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("POST", "/backoffice/login", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.RemoteAddr = addr
+	rec := httptest.NewRecorder()
+	f.srv.Config.Handler.ServeHTTP(rec, req)
+	return rec
+}
+
+// Guesses spread over many addresses are counted too: every loopback
+// address is one, a full table of addresses shares one count, and all of
+// them together are limited; each block ends with its window.
+func TestAccess_FailedLoginsLimitedOverAddresses(t *testing.T) {
+	f := newFixture(t, apiToken)
+	for i := range web.MaxFailedLogins {
+		if rec := f.loginFrom(fmt.Sprintf("127.0.%d.%d:4000", i/200, i%200+1), "guess"); rec.Code != 401 {
+			t.Fatalf("loopback guess %d: %d", i, rec.Code)
+		}
+	}
+	if rec := f.loginFrom("127.8.8.8:1", apiToken); rec.Code != 429 {
+		t.Fatalf("another loopback address after %d guesses over 127/8: %d", web.MaxFailedLogins, rec.Code)
+	}
+	f.clock.Advance(web.FailedLoginWindow)
+	for i := range web.MaxFailedLoginsTotal {
+		f.loginFrom(fmt.Sprintf("10.%d.%d.1:4000", i/250, i%250), "guess")
+	}
+	rec := f.loginFrom("192.168.7.7:4000", apiToken)
+	if rec.Code != 429 || rec.Header().Get("Retry-After") != fmt.Sprint(int(web.FailedLoginWindow/time.Second)) {
+		t.Fatalf("a fresh address after %d guesses from many: %d, Retry-After %q", web.MaxFailedLoginsTotal, rec.Code, rec.Header().Get("Retry-After"))
+	}
+	f.clock.Advance(web.FailedLoginWindow)
+	if rec := f.loginFrom("192.168.7.7:4000", apiToken); rec.Code != 303 {
+		t.Fatalf("after the window: %d", rec.Code)
+	}
 }

@@ -6,8 +6,8 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,64 +45,23 @@ type sessions struct {
 	clock  plugin.Clock
 	ttl    time.Duration
 	byID   map[string]*session
-	failed map[string]*failures // by the client's address
+	failed *plugin.Failures // by the client's address (plugin.SourceOf)
 }
 
-// failures are an address's failed logins since the first of them.
-type failures struct {
-	n     int
-	since time.Time
-}
-
-// Failed logins: after MaxFailedLogins from one address within
-// FailedLoginWindow, that address may not try again until the window
-// ends. At most maxFailedAddrs addresses are remembered.
+// Failed logins: after MaxFailedLogins from one address (every loopback
+// address being one) within FailedLoginWindow, or MaxFailedLoginsTotal
+// from all addresses together, logins are refused until the window ends.
+// At most maxFailedAddrs addresses are remembered; more share one count.
 const (
-	MaxFailedLogins   = 10
-	FailedLoginWindow = 10 * time.Minute
-	maxFailedAddrs    = 1024
+	MaxFailedLogins      = 10
+	MaxFailedLoginsTotal = 100
+	FailedLoginWindow    = 10 * time.Minute
+	maxFailedAddrs       = 1024
 )
 
 func newSessions(clock plugin.Clock, ttl time.Duration) *sessions {
-	return &sessions{clock: clock, ttl: ttl, byID: map[string]*session{}, failed: map[string]*failures{}}
-}
-
-// blocked reports whether addr has used up its failed logins.
-func (ss *sessions) blocked(addr string) bool {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	f := ss.failed[addr]
-	if f == nil {
-		return false
-	}
-	if ss.clock.Now().Sub(f.since) >= FailedLoginWindow {
-		delete(ss.failed, addr)
-		return false
-	}
-	return f.n >= MaxFailedLogins
-}
-
-// fail counts a failed login of addr.
-func (ss *sessions) fail(addr string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	now := ss.clock.Now()
-	if len(ss.failed) >= maxFailedAddrs {
-		for a, f := range ss.failed {
-			if now.Sub(f.since) >= FailedLoginWindow {
-				delete(ss.failed, a)
-			}
-		}
-	}
-	f := ss.failed[addr]
-	if f == nil || now.Sub(f.since) >= FailedLoginWindow {
-		if len(ss.failed) >= maxFailedAddrs {
-			return // full of addresses still counting: they stay limited, this one is not
-		}
-		f = &failures{since: now}
-		ss.failed[addr] = f
-	}
-	f.n++
+	return &sessions{clock: clock, ttl: ttl, byID: map[string]*session{}, failed: &plugin.Failures{
+		PerSource: MaxFailedLogins, Total: MaxFailedLoginsTotal, MaxSources: maxFailedAddrs, Window: FailedLoginWindow, Clock: clock}}
 }
 
 func randomHex() string {
@@ -231,16 +190,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix, http.StatusSeeOther)
 		return
 	}
-	addr := clientAddr(r)
-	if s.sessions.blocked(addr) {
+	addr := plugin.SourceOf(r.RemoteAddr)
+	if wait, blocked := s.sessions.failed.Blocked(addr); blocked {
 		w.Header().Set("Connection", "close")
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		s.render(w, http.StatusTooManyRequests, "login", s.page(r, nil, "Вход", &flash{Title: "Слишком много неверных попыток",
-			Text: fmt.Sprintf("С этого адреса %d раз введён неверный токен: следующая попытка — через %s после первой.",
-				MaxFailedLogins, FailedLoginWindow), Code: "too_many_logins"}))
+			Text: fmt.Sprintf("Неверный токен введён слишком много раз (%d с одного адреса или %d со всех за %s): вход закрыт ещё на %s.",
+				MaxFailedLogins, MaxFailedLoginsTotal, FailedLoginWindow, wait.Round(time.Second)), Code: "too_many_logins"}))
 		return
 	}
 	if !s.tokenOK(r.PostFormValue("token")) {
-		s.sessions.fail(addr)
+		s.sessions.failed.Fail(addr)
 		w.Header().Set("Connection", "close")
 		s.render(w, http.StatusUnauthorized, "login", s.page(r, nil, "Вход", &flash{Title: "Неверный токен",
 			Text: "Введите api.token, заданный для этого sbpd.", Code: "unauthorized"}))
@@ -258,15 +218,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, se *session) {
 	s.sessions.drop(se)
 	s.clearCookie(w)
 	http.Redirect(w, r, Prefix, http.StatusSeeOther)
-}
-
-// clientAddr is the address the request came from, without its port.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // bounded is s trimmed, one line, at most n characters.
