@@ -126,6 +126,8 @@ func TestOneTruth_ActsWebAndCLI(t *testing.T) {
 		{"resync not final", situation{plugin.StateNeedsAttention, true, false}, "resync", "", false, backoffice.RNotFinal},
 		{"mark-entered", situation{plugin.StatePaid, true, true}, "mark-entered", "typed into 1C", false, ""},
 		{"mark-entered without a reason", situation{plugin.StatePaid, true, true}, "mark-entered", " ", false, backoffice.RReasonRequired},
+		{"mark-entered, a reason too long", situation{plugin.StatePaid, true, true}, "mark-entered", strings.Repeat("x", 600), false, backoffice.RReasonTooLong},
+		{"mark-paid, a reason too long", situation{plugin.StateNeedsAttention, true, true}, "mark-paid", strings.Repeat("я", 501), false, backoffice.RReasonTooLong},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got [2]outcome
@@ -275,5 +277,9 @@ func TestOneTruth_ReadsWebAndCLI(t *testing.T) {
 	json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &after)
 	if tr.get(att.ID).State != plugin.StatePaid || after.Remaining >= rep.Remaining {
 		t.Errorf("after the web's apply: %s, CLI %q (before %q)", tr.get(att.ID).State, after.Summary(), rep.Summary())
+	}
+	// Who applied it is recorded, as for every other act.
+	if ev := tr.lastEvent(att.ID); ev.Actor != "web" || ev.Kind != backoffice.EvReconciledPaid {
+		t.Errorf("the web's apply is recorded as %q (%s)", ev.Actor, ev.Kind)
 	}
 }

@@ -80,8 +80,9 @@ func (r Report) Summary() string {
 // (each widened by s.Margin), matches them by PayMaster id, else by order
 // number, and reports each difference. With apply, the safe ones are
 // resolved, each only if the payment is still as compared, as an event by
-// ActorReconcile; one that cannot be says why in its Detail.
-func (s *Service) Reconcile(ctx context.Context, from, to time.Time, apply bool) (Report, error) {
+// who (the person who asked for it; ActorReconcile when empty); one that
+// cannot be says why in its Detail.
+func (s *Service) Reconcile(ctx context.Context, from, to time.Time, apply bool, who string) (Report, error) {
 	if !to.After(from) {
 		return Report{}, refuse(plugin.EInvalid, RPeriod, "the end of the period (%s) must be after its start (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
@@ -108,7 +109,7 @@ func (s *Service) Reconcile(ctx context.Context, from, to time.Time, apply bool)
 		if !apply || d.Safe == "" {
 			continue
 		}
-		if err := s.apply(ctx, d, from, to); err != nil {
+		if err := s.apply(ctx, d, from, to, who); err != nil {
 			d.Detail += "; not resolved: " + s.Scrub(plugin.ErrorMessage(err))
 			continue
 		}
@@ -316,7 +317,11 @@ func compareState(d Diff, here plugin.State, there plugin.RemoteStatus, status s
 
 // apply writes the safe resolution, only if the payment is still in the
 // state the comparison saw.
-func (s *Service) apply(ctx context.Context, d *Diff, from, to time.Time) error {
+func (s *Service) apply(ctx context.Context, d *Diff, from, to time.Time, who string) error {
+	actor := s.actor(who)
+	if actor == "" {
+		actor = ActorReconcile
+	}
 	r := d.remote
 	kind := EvReconciledPaid
 	if d.Safe == plugin.StateNotPaid {
@@ -335,7 +340,7 @@ func (s *Service) apply(ctx context.Context, d *Diff, from, to time.Time) error 
 		} else {
 			q.Reason = plugin.ReasonFor(r, q.CancelRequested)
 		}
-	}, plugin.Event{Kind: kind, Actor: ActorReconcile, Detail: s.Scrub(detail)})
+	}, plugin.Event{Kind: kind, Actor: actor, Detail: s.Scrub(detail)})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice"
 	"github.com/sbpd/sbpd/plugin/backoffice/web"
 )
 
@@ -177,5 +179,92 @@ func TestAccess_FailedLoginsLimitedOverAddresses(t *testing.T) {
 	f.clock.Advance(web.FailedLoginWindow)
 	if rec := f.loginFrom("192.168.7.7:4000", apiToken); rec.Code != 303 {
 		t.Fatalf("after the window: %d", rec.Code)
+	}
+}
+
+// A name holding a secret is refused at the login (it would be shown and
+// journaled as the actor); a name given at an act is cut by the service.
+func TestAccess_NameWithSecret(t *testing.T) {
+	f := newFixture(t, apiToken)
+	for _, name := range []string{apiToken, "olga " + pmToken} {
+		a := f.post("/backoffice/login", url.Values{"token": {apiToken}, "name": {name}})
+		want(t, a, 422, "Имя содержит секрет", "name_has_secret")
+		if len(f.c.Jar.Cookies(mustURL(t, f.srv.URL+"/backoffice/"))) != 0 {
+			t.Fatal("a session was made for a name with a secret")
+		}
+	}
+	if a := f.post("/backoffice/login", url.Values{"token": {apiToken}, "name": {"olga"}}); a.status != 303 {
+		t.Fatalf("login: %d", a.status)
+	}
+	f.plant("1", 25990, plugin.StatePaid, "PM-1", 1)
+	csrf := f.csrf("/backoffice/payments/P-1/mark-entered")
+	if a := f.post("/backoffice/payments/P-1/mark-entered", url.Values{"csrf": {csrf}, "reason": {"typed into 1C"}, "by": {"x" + apiToken}}); a.status != 303 {
+		t.Fatalf("mark-entered: %d %s", a.status, a.body)
+	}
+	ns, _ := f.db.Outbox().Status(context.Background(), "P-1")
+	if !ns.EnteredByHand || strings.Contains(fmt.Sprint(ns), apiToken) || strings.Contains(fmt.Sprint(f.lastEvent("P-1")), apiToken) {
+		t.Errorf("the token is recorded: %+v %+v", ns, f.lastEvent("P-1"))
+	}
+}
+
+// A form over the bound is answered 413 with a page that says so, not as
+// a stale form (403 csrf).
+func TestAccess_FormTooLarge(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("1", 25990, plugin.StatePaid, "PM-1", 1)
+	csrf := f.csrf("/backoffice/payments/P-1/mark-entered")
+	a := f.post("/backoffice/payments/P-1/mark-entered", url.Values{"csrf": {csrf}, "reason": {strings.Repeat("x", 17<<10)}})
+	want(t, a, 413, "Слишком большая форма", "form_too_large")
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// The back office of the settings in force is asked per request: a
+// secret added by a reload is cut from the next page; Memo builds one per
+// settings.
+func TestAccess_SettingsInForce(t *testing.T) {
+	f := newFixture(t, "")
+	const rotated = "rotated-secret-5e1d"
+	builds := 0
+	settings := 1
+	cur := web.Memo(func() int { return settings }, func(n int) (*backoffice.Service, error) {
+		builds++
+		svc := &backoffice.Service{Journal: f.db.Journal(), Outbox: f.db.Outbox(), TillID: "K07"}
+		if n == 2 {
+			svc.Secrets = []string{rotated}
+		}
+		return svc, nil
+	}, nil)
+	h := web.New(web.Options{Service: &backoffice.Service{Journal: f.db.Journal(), Outbox: f.db.Outbox()}, Current: cur, Clock: f.clock,
+		Doctor: func(context.Context) []web.Check {
+			return []web.Check{{Name: "token", Status: "fail", Message: "refused " + rotated}}
+		}})
+	run := func() string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/backoffice/kiosk", nil))
+		c := rec.Result().Cookies()[0]
+		m := csrfRE.FindStringSubmatch(rec.Body.String())
+		req := httptest.NewRequest("POST", "/backoffice/kiosk", strings.NewReader("csrf="+m[1]))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(c)
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Body.String()
+	}
+	if !strings.Contains(run(), rotated) {
+		t.Fatal("the first settings have no such secret: it should show (the test's premise)")
+	}
+	settings = 2
+	if body := run(); strings.Contains(body, rotated) || !strings.Contains(body, "refused ***") {
+		t.Errorf("after the reload the new secret shows")
+	}
+	if builds != 2 {
+		t.Errorf("%d back offices built for 2 settings", builds)
 	}
 }

@@ -19,7 +19,7 @@ type stuckRow struct{ Link, Check, OrderNo, Amount, Paid, Attempts, LastError, R
 // stuck lists the paid payments whose notification was given up
 // («Совершён без оповещения»), as `sbpd journal stuck`.
 func (s *Server) stuck(w http.ResponseWriter, r *http.Request, se *session) {
-	st, err := s.o.Service.Stuck(r.Context())
+	st, err := s.svc().Stuck(r.Context())
 	if err != nil {
 		s.fail(w, r, se, err)
 		return

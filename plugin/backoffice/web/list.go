@@ -75,7 +75,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, se *session) {
 		s.render(w, status, "list", s.page(r, se, "Платежи", fl).with("list", v))
 		return
 	}
-	ps, more, err := s.o.Service.List(r.Context(), f)
+	ps, more, err := s.svc().List(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, se, err)
 		return
@@ -182,7 +182,7 @@ func pageLink(q url.Values, offset int, before string) string {
 }
 
 func (s *Server) rowOf(r *http.Request, p *plugin.Payment) (row, error) {
-	ns, err := s.o.Service.Outbox.Status(r.Context(), p.ID)
+	ns, err := s.svc().Outbox.Status(r.Context(), p.ID)
 	if err != nil {
 		return row{}, err
 	}

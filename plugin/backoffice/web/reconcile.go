@@ -77,7 +77,7 @@ func (s *Server) runReconcile(w http.ResponseWriter, r *http.Request, se *sessio
 	from, to, err := s.period(v.From, v.To)
 	if err == nil {
 		var rep backoffice.Report
-		if rep, err = s.o.Service.Reconcile(r.Context(), from, to, apply); err == nil {
+		if rep, err = s.svc().Reconcile(r.Context(), from, to, apply, webWho("", se)); err == nil {
 			s.fillReport(v, rep, apply)
 			s.render(w, http.StatusOK, "reconcile", s.page(r, se, "Сверка с PayMaster", nil).with("reconcile", v))
 			return

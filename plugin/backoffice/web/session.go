@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice"
 )
 
 // CookieName is the session cookie's name.
@@ -169,6 +171,9 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *session))
 			s.render(w, http.StatusUnauthorized, "login", s.page(r, nil, "Вход", nil))
 			return
 		}
+		if r.Method == http.MethodPost && s.tooLarge(w, r, se) {
+			return
+		}
 		if r.Method == http.MethodPost && !s.csrfOK(r, se) {
 			s.render(w, http.StatusForbidden, "message", s.page(r, se, "Отказано", &flash{Title: "Форма устарела",
 				Text: "Форма отправлена не с этой страницы или сессия сменилась: откройте страницу заново и повторите.", Code: "csrf"}))
@@ -176,6 +181,20 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *session))
 		}
 		next(w, r, se)
 	}
+}
+
+// tooLarge answers 413 with a page when the posted form is over maxForm
+// bytes (its CSRF token would otherwise read as missing).
+func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, se *session) bool {
+	var big *http.MaxBytesError
+	if err := r.ParseForm(); !errors.As(err, &big) {
+		return false
+	}
+	w.Header().Set("Connection", "close")
+	s.render(w, http.StatusRequestEntityTooLarge, "message", s.page(r, se, "Слишком большая форма", &flash{Title: "Слишком большая форма",
+		Text: fmt.Sprintf("Форма больше %d КБ: сократите текст (причина — не больше %d символов) и отправьте снова.", maxForm>>10, backoffice.MaxReason),
+		Code: "form_too_large"}))
+	return true
 }
 
 // csrfOK checks the form's csrf field against the session's.
@@ -188,6 +207,9 @@ func (s *Server) csrfOK(r *http.Request, se *session) bool {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if s.o.Token == "" {
 		http.Redirect(w, r, Prefix, http.StatusSeeOther)
+		return
+	}
+	if s.tooLarge(w, r, nil) {
 		return
 	}
 	addr := plugin.SourceOf(r.RemoteAddr)
@@ -206,10 +228,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			Text: "Введите api.token, заданный для этого sbpd.", Code: "unauthorized"}))
 		return
 	}
+	name := bounded(r.PostFormValue("name"), maxName)
+	if s.scrub(name) != name {
+		s.render(w, http.StatusUnprocessableEntity, "login", s.page(r, nil, "Вход", &flash{Title: "Имя содержит секрет",
+			Text: "В поле «Имя» введён токен или другой ключ из настроек sbpd. Впишите своё имя: оно записывается в журнал рядом с каждым действием.",
+			Code: backoffice.RSecretName}))
+		return
+	}
 	if old := s.sessions.get(r); old != nil {
 		s.sessions.drop(old) // a new id at every login
 	}
-	se := s.sessions.create(bounded(r.PostFormValue("name"), maxName))
+	se := s.sessions.create(name)
 	s.setCookie(w, se)
 	http.Redirect(w, r, Prefix, http.StatusSeeOther)
 }

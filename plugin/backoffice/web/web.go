@@ -6,7 +6,9 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
@@ -38,6 +40,10 @@ type Options struct {
 	// Service is the kiosk's back office; its Journal is searched for the
 	// list. Required.
 	Service *backoffice.Service
+	// Current, when set, is asked at every request for the back office of
+	// the settings in force (its till, its secrets, its PayMaster), as the
+	// CLI builds one per command; Service is the one until it answers.
+	Current func() *backoffice.Service
 	// Token, when set (api.token), must be given at the login form.
 	Token string
 	// Clock times sessions; nil is the wall clock.
@@ -65,7 +71,6 @@ const (
 	DefaultSessionTTL = 8 * time.Hour
 	MaxSessions       = 256      // sessions kept; the oldest goes first
 	maxForm           = 16 << 10 // bytes of a form
-	maxReason         = 500      // characters of a reason
 	maxName           = 64       // characters of a person's name
 )
 
@@ -75,7 +80,6 @@ type Server struct {
 	mux      *http.ServeMux
 	sessions *sessions
 	tpl      map[string]*template.Template
-	secrets  []string
 	// exporting lets one export run at a time: each holds a read of the
 	// journal and a download's memory.
 	exporting gate
@@ -102,7 +106,6 @@ func New(o Options) *Server {
 		o.SessionTTL = DefaultSessionTTL
 	}
 	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.SessionTTL), tpl: parseTemplates(), exporting: newGate(), heavy: newGate()}
-	s.secrets = append([]string{o.Token}, o.Service.Secrets...)
 	static, _ := fs.Sub(assets, "assets/static")
 	s.mux.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", http.FileServerFS(static)))
 	s.mux.HandleFunc("POST "+Prefix+"login", s.login)
@@ -136,7 +139,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// svc is the back office of the settings in force.
+func (s *Server) svc() *backoffice.Service {
+	if s.o.Current != nil {
+		if cur := s.o.Current(); cur != nil {
+			return cur
+		}
+	}
+	return s.o.Service
+}
+
 // scrub removes every secret from text about to be shown.
 func (s *Server) scrub(text string) string {
-	return plugin.Redact(text, s.secrets...)
+	return plugin.Redact(plugin.Redact(text, s.o.Token), s.svc().Secrets...)
+}
+
+// Memo is a Current that builds the back office once for each value of
+// key (the settings in force: a new one after each reload) and keeps it
+// until key changes. A build's error (say, PayMaster's settings missing:
+// the acts that ask it are refused) is logged as a warning to log (nil:
+// none); its back office is used.
+func Memo[K comparable](key func() K, build func(K) (*backoffice.Service, error), log *slog.Logger) func() *backoffice.Service {
+	var (
+		mu   sync.Mutex
+		last K
+		svc  *backoffice.Service
+	)
+	return func() *backoffice.Service {
+		k := key()
+		mu.Lock()
+		defer mu.Unlock()
+		if svc == nil || k != last {
+			built, err := build(k)
+			if err != nil && log != nil {
+				log.Warn("back office: its acts that ask PayMaster are refused", "error", err.Error())
+			}
+			last, svc = k, built
+		}
+		return svc
+	}
 }
