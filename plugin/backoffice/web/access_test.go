@@ -268,3 +268,37 @@ func TestAccess_SettingsInForce(t *testing.T) {
 		t.Errorf("%d back offices built for 2 settings", builds)
 	}
 }
+
+// Without a token, only the kiosk's browser opening a page gets a kept
+// session: another site's navigations and OPTIONS get a passing one, no
+// cookie, and cannot push the real session out; the static folder is not
+// listed.
+func TestAccess_NoTokenSessionsKeptForPagesOnly(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("1", 25990, plugin.StatePaid, "PM-1", 1)
+	csrf := f.csrf("/backoffice/payments/P-1/resync") // the real session
+	h := f.srv.Config.Handler
+	for i := range web.MaxSessions + 10 {
+		method, site := "GET", "cross-site"
+		if i%2 == 1 {
+			method, site = "OPTIONS", ""
+		}
+		req := httptest.NewRequest(method, "/backoffice/", nil)
+		if site != "" {
+			req.Header.Set("Sec-Fetch-Site", site)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if c := rec.Result().Cookies(); len(c) != 0 {
+			t.Fatalf("%s (%s) got a session cookie", method, site)
+		}
+		if method == "GET" && rec.Code != 200 {
+			t.Fatalf("another site's link: %d", rec.Code)
+		}
+	}
+	if a := f.post("/backoffice/payments/P-1/resync", url.Values{"csrf": {csrf}}); a.status != 303 {
+		t.Fatalf("the real session was pushed out: %d", a.status)
+	}
+	want(t, f.get("/backoffice/static/"), 404)
+	want(t, f.get("/backoffice/static/style.css"), 200)
+}

@@ -163,8 +163,7 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *session))
 	return func(w http.ResponseWriter, r *http.Request) {
 		se := s.sessions.get(r)
 		if se == nil && s.o.Token == "" {
-			se = s.sessions.create("")
-			s.setCookie(w, se)
+			se = s.openSession(w, r)
 		}
 		if se == nil {
 			w.Header().Set("Connection", "close")
@@ -195,6 +194,23 @@ func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, se *session) b
 		Text: fmt.Sprintf("Форма больше %d КБ: сократите текст (причина — не больше %d символов) и отправьте снова.", maxForm>>10, backoffice.MaxReason),
 		Code: "form_too_large"}))
 	return true
+}
+
+// openSession is the session of a visitor without one when no token is
+// set. Only the kiosk's own browser opening a page (a GET that is not
+// another site's navigation) gets a kept session and its cookie; any
+// other request (another site's link or form, OPTIONS, a POST without a
+// cookie) is served with a passing session, never kept, so it cannot
+// push the real sessions out of the MaxSessions kept. A form of its page
+// is refused as stale; the page itself shows.
+func (s *Server) openSession(w http.ResponseWriter, r *http.Request) *session {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (site == "" || site == "same-origin" || site == "none") {
+		se := s.sessions.create("")
+		s.setCookie(w, se)
+		return se
+	}
+	return &session{id: randomHex(), csrf: randomHex()}
 }
 
 // csrfOK checks the form's csrf field against the session's.
