@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -35,13 +36,20 @@ const eachBatch = 500
 // from fn stops the iteration and is returned as is.
 func (j *Journal) Each(ctx context.Context, f plugin.Filter, fn func(*plugin.Payment) error) error {
 	where, args := filterWhere(f)
+	first := "SELECT " + paymentColumns + " FROM payments" + where + " ORDER BY created_at, id LIMIT ?"
+	// After the first batch the keyset is the lower bound: From is dropped
+	// (every row after the last one read is later than From), or SQLite,
+	// given two lower bounds, may seek by From and step over every row
+	// already read, at every batch.
+	rest := f
+	rest.From = time.Time{}
+	nextWhere, nextArgs := filterWhere(rest)
 	and := " WHERE "
-	if where != "" {
+	if nextWhere != "" {
 		and = " AND "
 	}
-	first := "SELECT " + paymentColumns + " FROM payments" + where + " ORDER BY created_at, id LIMIT ?"
-	next := "SELECT " + paymentColumns + " FROM payments" + where + and +
-		"(created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?"
+	next := "SELECT " + paymentColumns + " FROM payments" + nextWhere + and +
+		"(created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?"
 	ps, err := j.query(ctx, first, append(slices.Clone(args), eachBatch)...)
 	for {
 		if err != nil {
@@ -57,6 +65,6 @@ func (j *Journal) Each(ctx context.Context, f plugin.Filter, fn func(*plugin.Pay
 		}
 		last := ps[len(ps)-1]
 		at := boundTime(last.CreatedAt)
-		ps, err = j.query(ctx, next, append(slices.Clone(args), at, at, last.ID, eachBatch)...)
+		ps, err = j.query(ctx, next, append(slices.Clone(nextArgs), at, last.ID, eachBatch)...)
 	}
 }

@@ -98,7 +98,14 @@ func filterWhere(f plugin.Filter) (string, []any) {
 		args = append(args, boundTime(f.From))
 	}
 	if !f.To.IsZero() {
-		where = append(where, "created_at < ?")
+		// With Before, the keyset is the upper bound the index seeks by:
+		// "+" keeps To from being chosen instead (SQLite would then step
+		// over every row between To and Before, at every page).
+		bound := "created_at < ?"
+		if f.Before != "" {
+			bound = "+created_at < ?"
+		}
+		where = append(where, bound)
 		args = append(args, boundTime(f.To))
 	}
 	if f.Mode != nil {
