@@ -28,6 +28,7 @@ import (
 type truth struct {
 	*actFixture
 	h      http.Handler
+	d      *Daemon
 	cookie *http.Cookie
 	csrf   string
 }
@@ -41,7 +42,7 @@ func newTruth(t *testing.T) *truth {
 	}
 	d := &Daemon{Config: cfg, DB: f.db, Logger: slog.New(slog.DiscardHandler), Clock: plugin.RealClock{}}
 	d.current.Store(cfg)
-	return &truth{actFixture: f, h: d.backofficeWeb()}
+	return &truth{actFixture: f, h: d.backofficeWeb(), d: d}
 }
 
 func (tr *truth) web(method, path string, form url.Values) *httptest.ResponseRecorder {
@@ -281,5 +282,24 @@ func TestOneTruth_ReadsWebAndCLI(t *testing.T) {
 	// Who applied it is recorded, as for every other act.
 	if ev := tr.lastEvent(att.ID); ev.Actor != "web" || ev.Kind != backoffice.EvReconciledPaid {
 		t.Errorf("the web's apply is recorded as %q (%s)", ev.Actor, ev.Kind)
+	}
+}
+
+// The web back office is the one of the settings in force: after a reload
+// (d.current) a new notify.secret is cut from its pages, as a new CLI
+// command would cut it.
+func TestBackofficeWeb_SettingsInForce(t *testing.T) {
+	tr := newTruth(t)
+	const rotated = "rotated-notify-secret-77"
+	tr.plant(rotated, 25990, plugin.StatePaid, false)
+	cell := "<td>" + rotated + "</td>" // the check id's cell (the payment's own id is ours, never cut)
+	if page := tr.web("GET", "/backoffice/", nil).Body.String(); !strings.Contains(page, cell) {
+		t.Fatal("the premise: not yet a secret, the check id shows")
+	}
+	cfg := *tr.d.current.Load()
+	cfg.Notify.Secret = rotated
+	tr.d.current.Store(&cfg)
+	if page := tr.web("GET", "/backoffice/", nil).Body.String(); strings.Contains(page, cell) || !strings.Contains(page, "<td>***</td>") {
+		t.Error("after the reload the new secret shows on the journal page")
 	}
 }
