@@ -61,4 +61,9 @@ type Filter struct {
 	Mixed   *bool  // nil matches mixed and whole payments
 	Limit   int
 	Offset  int
+	// Before, a payment's id, keeps only the payments after it in the
+	// newest-first order (older, or as old with a smaller id): a keyset
+	// page that costs the same however deep it is. An unknown id selects
+	// nothing.
+	Before string
 }

@@ -8,21 +8,18 @@ import (
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/drivers/export"
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice"
 	"github.com/sbpd/sbpd/plugin/backoffice/web"
 	"github.com/sbpd/sbpd/plugin/doctor"
 )
 
 // backofficeWeb is the technician's web back office at /backoffice/
-// (plugin/backoffice/web): the same back office as sbpd journal's, with
-// the export, doctor, the settings in force and the printer behind its
-// func fields.
+// (plugin/backoffice/web): sbpd journal's back office, of the settings in
+// force after every reload, with the export, doctor, the settings and the
+// printer behind its func fields.
 func (d *Daemon) backofficeWeb() http.Handler {
-	cfg := d.Config
-	svc, err := backOffice(d.DB, cfg)
-	if err != nil {
-		d.Logger.Warn("back office: its acts that ask PayMaster are refused", "error", err.Error())
-	}
-	return web.New(web.Options{Service: svc, Token: cfg.APIToken, Clock: d.Clock, Zone: journalZone(), Version: version,
+	cur := web.Memo(d.current.Load, func(cfg *config.Config) (*backoffice.Service, error) { return backOffice(d.DB, cfg) }, d.Logger)
+	return web.New(web.Options{Service: cur(), Current: cur, Token: d.Config.APIToken, Clock: d.Clock, Zone: journalZone(), Version: version,
 		Export: func(ctx context.Context, w io.Writer, f plugin.Filter, format string) (int64, error) {
 			return export.Write(ctx, d.DB.Journal(), f, export.Format(format), w, export.Options{Zone: journalZone()})
 		},

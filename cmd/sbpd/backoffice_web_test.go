@@ -28,6 +28,7 @@ import (
 type truth struct {
 	*actFixture
 	h      http.Handler
+	d      *Daemon
 	cookie *http.Cookie
 	csrf   string
 }
@@ -41,7 +42,7 @@ func newTruth(t *testing.T) *truth {
 	}
 	d := &Daemon{Config: cfg, DB: f.db, Logger: slog.New(slog.DiscardHandler), Clock: plugin.RealClock{}}
 	d.current.Store(cfg)
-	return &truth{actFixture: f, h: d.backofficeWeb()}
+	return &truth{actFixture: f, h: d.backofficeWeb(), d: d}
 }
 
 func (tr *truth) web(method, path string, form url.Values) *httptest.ResponseRecorder {
@@ -71,7 +72,9 @@ func (tr *truth) web(method, path string, form url.Values) *httptest.ResponseRec
 	return rec
 }
 
-var flashRE = regexp.MustCompile(`(?s)<div class="flash bad" id="flash" data-code="([^"]*)">\s*<strong>[^<]*</strong><p>([^<]*)</p>`)
+// flashRE reads a refusal of the web: its code and the service's sentence
+// beneath the Russian one.
+var flashRE = regexp.MustCompile(`(?s)<div class="flash bad" id="flash" data-code="([^"]*)">\s*<strong>[^<]*</strong><p>[^<]*</p><p class="detail">([^<]*)</p>`)
 
 // outcome is what an act did, with the payment's own names replaced, so
 // that two payments in the same situation compare equal.
@@ -124,6 +127,8 @@ func TestOneTruth_ActsWebAndCLI(t *testing.T) {
 		{"resync not final", situation{plugin.StateNeedsAttention, true, false}, "resync", "", false, backoffice.RNotFinal},
 		{"mark-entered", situation{plugin.StatePaid, true, true}, "mark-entered", "typed into 1C", false, ""},
 		{"mark-entered without a reason", situation{plugin.StatePaid, true, true}, "mark-entered", " ", false, backoffice.RReasonRequired},
+		{"mark-entered, a reason too long", situation{plugin.StatePaid, true, true}, "mark-entered", strings.Repeat("x", 600), false, backoffice.RReasonTooLong},
+		{"mark-paid, a reason too long", situation{plugin.StateNeedsAttention, true, true}, "mark-paid", strings.Repeat("я", 501), false, backoffice.RReasonTooLong},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got [2]outcome
@@ -169,7 +174,9 @@ func TestOneTruth_ActsWebAndCLI(t *testing.T) {
 			if cli.refused != web.refused || cli.refused != (c.reason2 != "") {
 				t.Fatalf("refused: CLI %v (%s), web %v (%s); want %v", cli.refused, cli.message, web.refused, web.message, c.reason2 != "")
 			}
-			if web.reason != c.reason2 && !(c.reason2 == "already_paid" && web.reason == "already_paid") {
+			// The codes and the service's sentences are compared, not the
+			// language: the web says it in Russian, the sentence beneath.
+			if web.reason != c.reason2 {
 				t.Errorf("web's reason %q, want %q", web.reason, c.reason2)
 			}
 			if web.refused && !strings.Contains(cli.message, web.message) {
@@ -243,6 +250,16 @@ func TestOneTruth_ReadsWebAndCLI(t *testing.T) {
 		t.Errorf("a bad state: CLI %v, web %.200s", err, body)
 	}
 
+	// A period longer than the service allows: both refuse, with its reason.
+	long := time.Now().AddDate(0, -2, 0).Format(time.DateOnly)
+	_, err = tr.run("journal", "reconcile", "--from", long, "--to", time.Now().Format(time.DateOnly))
+	tr.web("GET", "/backoffice/reconcile", nil)
+	rec = tr.web("POST", "/backoffice/reconcile", url.Values{"from": {long}, "to": {time.Now().Format(time.DateOnly)}})
+	m := flashRE.FindStringSubmatch(rec.Body.String())
+	if err == nil || m == nil || m[1] != backoffice.RPeriodTooLong || !strings.Contains(err.Error(), html.UnescapeString(m[2])) {
+		t.Errorf("two months: CLI %v; web %d %q", err, rec.Code, m)
+	}
+
 	// Reconcile: the same summary, and an apply from the web seen by the CLI.
 	day := time.Now().Format(time.DateOnly)
 	out, _ = tr.run("journal", "reconcile", "--from", day, "--to", day, "--json")
@@ -250,15 +267,39 @@ func TestOneTruth_ReadsWebAndCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &rep); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	page = tr.web("GET", "/backoffice/reconcile?from="+day+"&to="+day, nil).Body.String()
+	tr.web("GET", "/backoffice/reconcile", nil) // the form, with its token
+	page = tr.web("POST", "/backoffice/reconcile", url.Values{"from": {day}, "to": {day}}).Body.String()
 	if !strings.Contains(page, rep.Summary()) || rep.Remaining == 0 {
 		t.Fatalf("CLI says %q; web:\n%s", rep.Summary(), page)
 	}
-	tr.web("POST", "/backoffice/reconcile", url.Values{"from": {day}, "to": {day}})
+	tr.web("POST", "/backoffice/reconcile", url.Values{"from": {day}, "to": {day}, "apply": {"1"}})
 	out, _ = tr.run("journal", "reconcile", "--from", day, "--to", day, "--json")
 	var after backoffice.Report
 	json.Unmarshal([]byte(out[:strings.LastIndex(out, "}")+1]), &after)
 	if tr.get(att.ID).State != plugin.StatePaid || after.Remaining >= rep.Remaining {
 		t.Errorf("after the web's apply: %s, CLI %q (before %q)", tr.get(att.ID).State, after.Summary(), rep.Summary())
+	}
+	// Who applied it is recorded, as for every other act.
+	if ev := tr.lastEvent(att.ID); ev.Actor != "web" || ev.Kind != backoffice.EvReconciledPaid {
+		t.Errorf("the web's apply is recorded as %q (%s)", ev.Actor, ev.Kind)
+	}
+}
+
+// The web back office is the one of the settings in force: after a reload
+// (d.current) a new notify.secret is cut from its pages, as a new CLI
+// command would cut it.
+func TestBackofficeWeb_SettingsInForce(t *testing.T) {
+	tr := newTruth(t)
+	const rotated = "rotated-notify-secret-77"
+	tr.plant(rotated, 25990, plugin.StatePaid, false)
+	cell := "<td>" + rotated + "</td>" // the check id's cell (the payment's own id is ours, never cut)
+	if page := tr.web("GET", "/backoffice/", nil).Body.String(); !strings.Contains(page, cell) {
+		t.Fatal("the premise: not yet a secret, the check id shows")
+	}
+	cfg := *tr.d.current.Load()
+	cfg.Notify.Secret = rotated
+	tr.d.current.Store(&cfg)
+	if page := tr.web("GET", "/backoffice/", nil).Body.String(); strings.Contains(page, cell) || !strings.Contains(page, "<td>***</td>") {
+		t.Error("after the reload the new secret shows on the journal page")
 	}
 }

@@ -137,7 +137,7 @@ func runReconcile(cmd *cobra.Command, svc *backoffice.Service, _ []string) error
 		return err
 	}
 	apply, _ := cmd.Flags().GetBool("apply")
-	rep, err := svc.Reconcile(cmd.Context(), from, to, apply)
+	rep, err := svc.Reconcile(cmd.Context(), from, to, apply, who(cmd))
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice"
 )
 
 // actFixture is a kiosk's journal file with no daemon running, the PayMaster
@@ -452,13 +453,16 @@ func TestJournalReconcile_PlantedDifferences(t *testing.T) {
 	if got := f.get(settledNA.ID); got.State != plugin.StatePaid || got.PayMasterStatus != "Settled" {
 		t.Errorf("settled: %+v", got)
 	}
-	if ev := f.lastEvent(settledNA.ID); ev.Kind != "reconciled_paid" || ev.Actor != "reconcile" || !strings.Contains(ev.Detail, "Settled") {
+	// Recorded as applied by the person running the command (no --by:
+	// the one behind sudo, or the login name).
+	person := backoffice.Who("", os.Getenv)
+	if ev := f.lastEvent(settledNA.ID); ev.Kind != "reconciled_paid" || ev.Actor != person || !strings.Contains(ev.Detail, "Settled") {
 		t.Errorf("event %+v", ev)
 	}
 	if got := f.get(cancelledNA.ID); got.State != plugin.StateNotPaid || got.Reason != plugin.ReasonExpired {
 		t.Errorf("cancelled: %+v", got)
 	}
-	if ev := f.lastEvent(cancelledNA.ID); ev.Kind != "reconciled_not_paid" || ev.Actor != "reconcile" {
+	if ev := f.lastEvent(cancelledNA.ID); ev.Kind != "reconciled_not_paid" || ev.Actor != person {
 		t.Errorf("event %+v", ev)
 	}
 	for _, p := range []*plugin.Payment{unknown, mismatch, fine, neverCreated, active} {

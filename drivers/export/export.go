@@ -102,6 +102,10 @@ func Write(ctx context.Context, src Source, f plugin.Filter, format Format, w io
 	case CSV:
 		s, err = newCSVSink(w, opt.Zone)
 	case XLSX:
+		// Refused before anything is written when it cannot fit a sheet.
+		if err := countForXLSX(ctx, src, f); err != nil {
+			return 0, &Error{Code: CodeWrite, Err: err}
+		}
 		s, err = newXLSXSink(w, opt.Zone)
 	default:
 		return 0, &Error{Code: CodeFormat, Value: string(format)}
@@ -124,6 +128,23 @@ func Write(ctx context.Context, src Source, f plugin.Filter, format Format, w io
 		return n, &Error{Code: CodeWrite, Err: err}
 	}
 	return n, nil
+}
+
+// countForXLSX refuses, before anything is written, an XLSX register
+// larger than a sheet when src can count what f selects.
+func countForXLSX(ctx context.Context, src Source, f plugin.Filter) error {
+	c, ok := src.(Counter)
+	if !ok {
+		return nil
+	}
+	n, err := c.Count(ctx, f)
+	if err != nil {
+		return err
+	}
+	if n > xlsxRows {
+		return tooManyRows(n)
+	}
+	return nil
 }
 
 // Roubles renders kopecks as "259.90", by integer arithmetic.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -250,5 +251,73 @@ func TestWriteFile(t *testing.T) {
 	}
 	if _, err := WriteFile(context.Background(), src, plugin.Filter{}, CSV, dir+"/missing/x.csv", Options{}); err == nil || !strings.HasPrefix(err.Error(), "-o ") {
 		t.Errorf("missing directory: %v", err)
+	}
+}
+
+// maxWriter records the largest single write it was handed.
+type maxWriter struct {
+	bytes.Buffer
+	max, writes int
+}
+
+func (w *maxWriter) Write(b []byte) (int, error) {
+	w.max, w.writes = max(w.max, len(b)), w.writes+1
+	return w.Buffer.Write(b)
+}
+
+// TestWrite_XLSXStreams: the XLSX file goes out as it is zipped, in small
+// writes, not built whole in memory and handed over in one write (125 MB
+// for a million payments, and one write under one deadline on a slow
+// link).
+func TestWrite_XLSXStreams(t *testing.T) {
+	var ps []*plugin.Payment
+	for i := range 5000 {
+		ps = append(ps, payment(fmt.Sprint("p", i), fmt.Sprint(100000+i), fmt.Sprint("K07-", 100000+i, "-1"), int64(100+i)))
+	}
+	var w maxWriter
+	n, err := Write(context.Background(), &fakeSource{ps: ps}, plugin.Filter{}, XLSX, &w, Options{Zone: msk})
+	if err != nil || n != 5000 {
+		t.Fatal(n, err)
+	}
+	t.Logf("%d bytes in %d writes, the largest %d", w.Len(), w.writes, w.max)
+	if w.max > 64<<10 {
+		t.Errorf("a %d-byte file came in %d writes, the largest %d bytes: it was built in memory", w.Len(), w.writes, w.max)
+	}
+	f, err := excelize.OpenReader(&w.Buffer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if v, _ := f.GetCellValue(Sheet, "I5001"); v != "5099" {
+		t.Errorf("I5001 = %q, want 5099", v)
+	}
+}
+
+// countedSource is a source that says how many payments it selects.
+type countedSource struct {
+	fakeSource
+	n int64
+}
+
+func (s *countedSource) Count(context.Context, plugin.Filter) (int64, error) { return s.n, nil }
+
+// TestWrite_XLSXTooManyRows: more payments than a sheet holds are refused
+// before a byte is written, with a message that suggests CSV; a source
+// that cannot count is stopped at the bound with the same refusal.
+func TestWrite_XLSXTooManyRows(t *testing.T) {
+	var buf bytes.Buffer
+	src := &countedSource{n: MaxXLSXRows + 1}
+	_, err := Write(context.Background(), src, plugin.Filter{}, XLSX, &buf, Options{})
+	if plugin.ErrorReason(err) != RTooManyRows || buf.Len() != 0 || !strings.Contains(plugin.ErrorMessage(err), "CSV") {
+		t.Errorf("XLSX of %d payments: %v, %d bytes written", src.n, err, buf.Len())
+	}
+	if _, err := Write(context.Background(), src, plugin.Filter{}, CSV, &buf, Options{}); err != nil {
+		t.Errorf("CSV of as many: %v", err)
+	}
+	defer func(n int64) { xlsxRows = n }(xlsxRows)
+	xlsxRows = 2
+	ps := []*plugin.Payment{payment("p1", "1", "K07-1-1", 100), payment("p2", "2", "K07-2-1", 100), payment("p3", "3", "K07-3-1", 100)}
+	if _, err := Write(context.Background(), &fakeSource{ps: ps}, plugin.Filter{}, XLSX, &buf, Options{}); plugin.ErrorReason(err) != RTooManyRows {
+		t.Errorf("XLSX past the bound while writing: %v", err)
 	}
 }

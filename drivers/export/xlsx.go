@@ -1,6 +1,8 @@
 package export
 
 import (
+	"archive/zip"
+	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -12,6 +14,27 @@ import (
 
 // Sheet is the name of the XLSX register's one sheet.
 const Sheet = "Payments"
+
+// MaxXLSXRows is the most payments one XLSX register holds: a sheet's
+// rows less the header's.
+const MaxXLSXRows = excelize.TotalRows - 1
+
+// xlsxRows is the bound the sink enforces; tests lower it.
+var xlsxRows int64 = MaxXLSXRows
+
+// RTooManyRows is the reason of an XLSX export refused for its size.
+const RTooManyRows = "too_many_rows"
+
+// tooManyRows refuses an XLSX register of n payments (n < 0: more than
+// the bound, counted while writing).
+func tooManyRows(n int64) error {
+	sel := "more"
+	if n >= 0 {
+		sel = fmt.Sprint(n)
+	}
+	return &plugin.Error{Code: plugin.EInvalid, Reason: RTooManyRows, Message: fmt.Sprintf(
+		"an XLSX sheet holds at most %d payments and this filter selects %s: export as CSV, or choose a shorter period", xlsxRows, sel)}
+}
 
 // xlsxSink streams rows into one sheet: excelize's StreamWriter keeps
 // written rows in a temporary file, not in memory.
@@ -87,6 +110,9 @@ func (s *xlsxSink) row(p *plugin.Payment) error {
 	for _, i := range boolCols {
 		s.cells[i] = rec[i] == "true"
 	}
+	if int64(s.n) > xlsxRows {
+		return tooManyRows(-1)
+	}
 	s.n++
 	cell, err := excelize.CoordinatesToCellName(1, s.n)
 	if err != nil {
@@ -100,6 +126,11 @@ func (s *xlsxSink) close() error {
 	if err := s.sw.Flush(); err != nil {
 		return err
 	}
-	_, err := s.f.WriteTo(s.out)
+	// excelize's WriteTo zips the workbook into a buffer in memory; with
+	// its zip writer pointed at the output instead, the file goes out as
+	// it is zipped (the sheet itself was streamed to a temporary file),
+	// and the buffer stays empty.
+	s.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(s.out) })
+	_, err := s.f.WriteTo(io.Discard)
 	return err
 }

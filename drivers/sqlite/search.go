@@ -98,7 +98,14 @@ func filterWhere(f plugin.Filter) (string, []any) {
 		args = append(args, boundTime(f.From))
 	}
 	if !f.To.IsZero() {
-		where = append(where, "created_at < ?")
+		// With Before, the keyset is the upper bound the index seeks by:
+		// "+" keeps To from being chosen instead (SQLite would then step
+		// over every row between To and Before, at every page).
+		bound := "created_at < ?"
+		if f.Before != "" {
+			bound = "+created_at < ?"
+		}
+		where = append(where, bound)
 		args = append(args, boundTime(f.To))
 	}
 	if f.Mode != nil {
@@ -117,6 +124,12 @@ func filterWhere(f plugin.Filter) (string, []any) {
 			args = append(args, amount)
 		}
 		where = append(where, "("+cond+")")
+	}
+	if f.Before != "" {
+		// The index payments_created_at (created_at, id) serves the row
+		// value's range.
+		where = append(where, "(created_at, id) < (SELECT created_at, id FROM payments WHERE id = ?)")
+		args = append(args, f.Before)
 	}
 	if len(where) == 0 {
 		return "", nil

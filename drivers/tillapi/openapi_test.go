@@ -869,5 +869,20 @@ func TestOpenAPI_Conformance(t *testing.T) {
 	defer first.Body.Close()
 	cf.do(capped.URL, call{method: "GET", path: pay + "/p-dialog/events", status: 429, code: "too_many_streams"})
 
+	// Past the limit of wrong tokens every route answers 429
+	// too_many_attempts, to the right token too.
+	locked := conformanceServer(t, &Server{Token: token})
+	for range MaxWrongTokens {
+		cf.do(locked.URL, call{method: "GET", path: "/healthz", status: 401, code: "unauthorized", header: []string{"Authorization", "Bearer wrong"}})
+	}
+	for key := range documented(cf.doc) {
+		method, path, _ := strings.Cut(key, " ")
+		body := ""
+		if key == "POST /api/v1/payments" {
+			body = start("000153", 100, false)
+		}
+		cf.do(locked.URL, call{method: method, path: strings.ReplaceAll(path, "{id}", "p-paid"), body: body, status: 429, code: "too_many_attempts", header: auth})
+	}
+
 	cf.checkCovered()
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +82,9 @@ type Server struct {
 	// take to arrive and its answer to leave; zero fields take
 	// DefaultLimits.
 	Limits Limits
+	// Clock times the window of wrong tokens (TokenFailures); nil is the
+	// wall clock.
+	Clock plugin.Clock
 	// Forms are path prefixes of Extra pages that take HTML forms
 	// (application/x-www-form-urlencoded) from sbpd's own pages, e.g.
 	// "/backoffice/"; every other route takes JSON bodies only.
@@ -117,6 +121,12 @@ func (s *Server) Handler() http.Handler {
 		sum := sha256.Sum256([]byte(s.Token))
 		h.tokenSum = &sum
 	}
+	clock := s.Clock
+	if clock == nil {
+		clock = plugin.RealClock{}
+	}
+	h.failures = &plugin.Failures{PerSource: MaxWrongTokens, Total: MaxWrongTokensTotal, MaxSources: maxWrongTokenSources,
+		Window: WrongTokenWindow, Clock: clock}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -155,6 +165,7 @@ type handler struct {
 	search    Searcher
 	health    HealthFunc
 	tokenSum  *[sha256.Size]byte
+	failures  *plugin.Failures // wrong tokens, by source
 	log       *slog.Logger
 	maxBody   int64
 	heartbeat time.Duration
@@ -282,20 +293,43 @@ func (h *handler) auth(next http.HandlerFunc) http.Handler {
 	})
 }
 
+// Wrong bearer tokens: after MaxWrongTokens from one source (every
+// loopback address being one, plugin.SourceOf) within WrongTokenWindow, or
+// MaxWrongTokensTotal from all, every request with a token is refused
+// (429 too_many_attempts) until the window ends.
+const (
+	MaxWrongTokens       = 10
+	MaxWrongTokensTotal  = 100
+	WrongTokenWindow     = 10 * time.Minute
+	maxWrongTokenSources = 1024
+)
+
 // authorized checks the bearer token, answering 401 and reporting false when
-// it is missing or wrong. The comparison is of SHA-256 sums, so it takes the
-// same time whatever the length of the token sent.
+// it is missing or wrong, 429 while too many wrong ones were sent. The
+// comparison is of SHA-256 sums, so it takes the same time whatever the
+// length of the token sent.
 func (h *handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if h.tokenSum == nil {
 		return true
 	}
 	got, ok := bearer(r.Header.Get("Authorization"))
+	src := plugin.SourceOf(r.RemoteAddr)
 	if ok {
+		if wait, blocked := h.failures.Blocked(src); blocked {
+			secs := int((wait + time.Second - 1) / time.Second)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			w.Header().Set("Connection", "close")
+			writeError(w, http.StatusTooManyRequests, "too_many_attempts", fmt.Sprintf(
+				"too many wrong tokens (at most %d from one address, every loopback address counting as one, or %d from all in %s): try again in %d s",
+				MaxWrongTokens, MaxWrongTokensTotal, WrongTokenWindow, secs))
+			return false
+		}
 		sum := sha256.Sum256([]byte(got))
 		if subtle.ConstantTimeCompare(sum[:], h.tokenSum[:]) == 1 {
 			trust(r) // the till's connection: kept before others when the caps are reached
 			return true
 		}
+		h.failures.Fail(src)
 	}
 	w.Header().Set("WWW-Authenticate", "Bearer")
 	w.Header().Set("Connection", "close") // no token, no connection kept for the next try

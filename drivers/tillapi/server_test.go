@@ -2,13 +2,16 @@ package tillapi
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/plugintest"
 )
 
 func TestServer_NotFound(t *testing.T) {
@@ -187,8 +190,10 @@ func TestServer_Auth(t *testing.T) {
 	}
 
 	t.Run("required", func(t *testing.T) {
-		ts := newTestServer(t, &Server{Payments: pay, Search: recordSearch(&filter), Health: health, Token: token})
 		for _, rt := range routes {
+			// A server of its own per route: three wrong tokens each, below
+			// the limit of wrong tokens (TestAuth_WrongTokensLimited).
+			ts := newTestServer(t, &Server{Payments: pay, Search: recordSearch(&filter), Health: health, Token: token})
 			for name, header := range map[string][]string{
 				"missing":      nil,
 				"wrong":        {"Authorization", "Bearer kiosk-07-tokeN"},
@@ -209,6 +214,7 @@ func TestServer_Auth(t *testing.T) {
 			}
 		}
 		// The right token opens every route; the scheme is case-insensitive.
+		ts := newTestServer(t, &Server{Payments: pay, Search: recordSearch(&filter), Health: health, Token: token})
 		for _, rt := range routes {
 			if strings.HasSuffix(rt.path, "/events") {
 				continue // a stream: checked below
@@ -328,4 +334,43 @@ func TestServer_NilPayments(t *testing.T) {
 		}
 	}()
 	(&Server{}).Handler()
+}
+
+// Wrong bearer tokens are limited: after MaxWrongTokens from loopback
+// (any address of 127/8 counting as one), every request with a token is
+// refused with 429 and Retry-After, the right token too, until the window
+// ends on the injected clock; a request without a token is not a guess.
+func TestAuth_WrongTokensLimited(t *testing.T) {
+	const token = "till-token-9f2c"
+	clock := plugintest.NewClock()
+	h := (&Server{Payments: &fakePayments{GetFn: getPayment(plugin.StatePaid)}, Token: token, Clock: clock}).Handler()
+	call := func(addr, tok string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "http://127.0.0.1:8765/api/v1/payments/01JD", nil)
+		req.RemoteAddr = addr
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	for i := range MaxWrongTokens {
+		if rec := call(fmt.Sprintf("127.0.0.%d:5000", i+1), "guess"); rec.Code != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, rec.Code)
+		}
+	}
+	if rec := call("127.0.0.1:5000", ""); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("no token while blocked: %d", rec.Code)
+	}
+	rec := call("127.0.0.99:5000", token)
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "600" || !strings.Contains(rec.Body.String(), `"too_many_attempts"`) {
+		t.Fatalf("the right token after %d wrong ones: %d %q %s", MaxWrongTokens, rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	if rec := call("192.168.1.10:5000", token); rec.Code != http.StatusOK {
+		t.Fatalf("another address: %d", rec.Code)
+	}
+	clock.Advance(WrongTokenWindow)
+	if rec := call("127.0.0.1:5000", token); rec.Code != http.StatusOK {
+		t.Fatalf("after the window: %d", rec.Code)
+	}
 }

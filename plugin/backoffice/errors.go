@@ -9,6 +9,9 @@ import (
 // Reasons of the back office's refusals (plugin.Error.Reason).
 const (
 	RReasonRequired     = "reason_required"           // a person's act needs a reason
+	RReasonTooLong      = "reason_too_long"           // a reason longer than MaxReason
+	RSecretName         = "name_has_secret"           // a person's name holds one of the secrets
+	RPeriodTooLong      = "period_too_long"           // a reconciliation longer than MaxPeriod
 	RPaymentActive      = "payment_active"            // the daemon still watches the payment
 	RAlreadyPaid        = "already_paid"              // sbpd never un-pays
 	RAlreadyNotPaid     = "already_not_paid"          // nothing to do

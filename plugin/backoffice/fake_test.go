@@ -18,6 +18,7 @@ type fakeJournal struct {
 	// concurrent change).
 	beforeResolve func(*plugin.Payment)
 	searches      int
+	offsets       int // searches that paged by offset
 }
 
 func newJournal(ps ...*plugin.Payment) *fakeJournal {
@@ -66,7 +67,26 @@ func (j *fakeJournal) Search(_ context.Context, f plugin.Filter) ([]*plugin.Paym
 			all = append(all, &c)
 		}
 	}
-	sort.Slice(all, func(a, b int) bool { return all[a].ID < all[b].ID })
+	// Newest first, as the journal's Search.
+	sort.Slice(all, func(a, b int) bool {
+		if !all[a].CreatedAt.Equal(all[b].CreatedAt) {
+			return all[a].CreatedAt.After(all[b].CreatedAt)
+		}
+		return all[a].ID > all[b].ID
+	})
+	if f.Before != "" {
+		i := slices.IndexFunc(all, func(p *plugin.Payment) bool { return p.ID == f.Before })
+		if i < 0 {
+			return nil, nil
+		}
+		all = all[i+1:]
+	}
+	if f.Offset > 0 {
+		j.offsets++
+	}
+	if f.Limit > plugin.MaxLimit { // the journal's cap
+		f.Limit = plugin.MaxLimit
+	}
 	if f.Offset >= len(all) {
 		return nil, nil
 	}

@@ -61,17 +61,27 @@ func (s *Service) Show(ctx context.Context, ref string) (Shown, error) {
 	return Shown{Payment: p, Notification: ns, Events: evs}, nil
 }
 
-// List returns the page of payments f selects (f.Limit of them from
-// f.Offset, newest first), decorated for showing, and whether more follow
-// it.
+// List returns the page of payments f selects (f.Limit of them, at most
+// plugin.MaxLimit, from f.Offset or after f.Before, newest first),
+// decorated for showing, and whether more follow it. Whether more follow
+// is asked separately (one row after the page's last), so a page of the
+// journal's cap knows it too.
 func (s *Service) List(ctx context.Context, f plugin.Filter) (ps []*plugin.Payment, more bool, err error) {
-	limit := f.Limit
-	f.Limit++ // one more tells whether a next page exists
+	f.Limit = min(f.Limit, plugin.MaxLimit)
+	if f.Limit <= 0 {
+		f.Limit = plugin.DefaultLimit
+	}
 	if ps, err = s.Journal.Search(ctx, f); err != nil {
 		return nil, false, err
 	}
-	if more = len(ps) > limit; more {
-		ps = ps[:limit]
+	if len(ps) == f.Limit {
+		next := f
+		next.Limit, next.Offset, next.Before = 1, 0, ps[len(ps)-1].ID
+		after, err := s.Journal.Search(ctx, next)
+		if err != nil {
+			return nil, false, err
+		}
+		more = len(after) > 0
 	}
 	for _, p := range ps {
 		p.Decorate()

@@ -16,7 +16,8 @@ const (
 	EvReconciledNotPaid = "reconciled_not_paid"
 )
 
-// ActorReconcile is the actor of a reconciliation's decisions.
+// ActorReconcile is the actor of a reconciliation's decisions when no
+// person is named.
 const ActorReconcile = "reconcile"
 
 // Mark is a person's decision that a payment was paid, or not paid.
@@ -93,6 +94,9 @@ func (s *Service) Mark(ctx context.Context, m Mark) (Marked, error) {
 	if reason == "" {
 		return Marked{}, refuse(plugin.EInvalid, RReasonRequired, `say why the payment is %s, e.g. "bank confirmed by phone, ticket 4411"`, spec.verb)
 	}
+	if err := checkReason(reason); err != nil {
+		return Marked{}, err
+	}
 	pm, err := s.payMaster()
 	if err != nil {
 		return Marked{}, err
@@ -127,7 +131,7 @@ func (s *Service) Mark(ctx context.Context, m Mark) (Marked, error) {
 			}
 			q.PayMasterStatus, q.ResultCode = string(a.remote.Status), a.remote.ResultCode
 		}
-	}, plugin.Event{Kind: spec.kind, Actor: m.Who, Detail: s.Scrub(detail)})
+	}, plugin.Event{Kind: spec.kind, Actor: s.actor(m.Who), Detail: s.Scrub(detail)})
 	if plugin.ErrorReason(err) == RStateChanged {
 		return Marked{}, refuse(plugin.EConflict, RStateChanged, "payment %s changed while PayMaster was asked: %s; look at it again", p.ID, plugin.ErrorMessage(err))
 	}

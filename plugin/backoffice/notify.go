@@ -22,6 +22,10 @@ type Stuck = plugin.Stuck
 // delivery id kept, by who for why (why may be empty). A payment entered
 // by hand or not final is refused.
 func (s *Service) Resync(ctx context.Context, id, who, why string) (Delivery, error) {
+	why = strings.TrimSpace(why)
+	if err := checkReason(why); err != nil {
+		return Delivery{}, err
+	}
 	ns, err := s.Outbox.Status(ctx, id)
 	if err != nil {
 		return Delivery{}, err
@@ -29,7 +33,7 @@ func (s *Service) Resync(ctx context.Context, id, who, why string) (Delivery, er
 	if err := resyncAllowed(ns); err != nil {
 		return Delivery{}, err
 	}
-	return s.Outbox.Requeue(ctx, id, who, strings.TrimSpace(why))
+	return s.Outbox.Requeue(ctx, id, s.actor(who), s.Scrub(why))
 }
 
 func resyncAllowed(ns Notice) error {
@@ -50,6 +54,9 @@ func (s *Service) MarkEntered(ctx context.Context, id, who, why string) error {
 	if why == "" {
 		return refuse(plugin.EInvalid, RReasonRequired, "say who entered payment %s in the accounting system and where", id)
 	}
+	if err := checkReason(why); err != nil {
+		return err
+	}
 	ns, err := s.Outbox.Status(ctx, id)
 	if err != nil {
 		return err
@@ -57,7 +64,7 @@ func (s *Service) MarkEntered(ctx context.Context, id, who, why string) error {
 	if ns.EnteredByHand {
 		return refuse(plugin.EConflict, REnteredByHand, "payment %s is already marked as entered by hand", id)
 	}
-	if err := s.Outbox.MarkEnteredByHand(ctx, id, who, why); err != nil {
+	if err := s.Outbox.MarkEnteredByHand(ctx, id, s.actor(who), s.Scrub(why)); err != nil {
 		return fmt.Errorf("backoffice: mark %s entered by hand: %w", id, err)
 	}
 	return nil

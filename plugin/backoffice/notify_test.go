@@ -142,3 +142,38 @@ func TestWho(t *testing.T) {
 		t.Errorf("Who without an environment: %q", got)
 	}
 }
+
+// The reason's bound and the person's name are the service's, for the CLI
+// and the web alike: a reason over MaxReason is refused by every act; a
+// secret in the name is cut before the journal records it.
+func TestActs_ReasonBoundAndActorScrubbed(t *testing.T) {
+	ctx := context.Background()
+	long := strings.Repeat("я", MaxReason+1)
+	newSvc := func() (*Service, *fakeJournal, *fakeOutbox) {
+		j := newJournal(pay("P", plugin.StatePaid, 100, "PM1", 1), pay("N", plugin.StateNeedsAttention, 100, "PM2", 2))
+		o := &fakeOutbox{j: j, hand: map[string]string{}}
+		pm := newPayMaster(remote("PM2", "K07-CN-1", plugin.RemoteSettled, 100, 2))
+		return &Service{Journal: j, Outbox: o, PayMaster: pm, Secrets: []string{"s3cr3t-token"}}, j, o
+	}
+	s, j, o := newSvc()
+	_, err := s.Mark(ctx, Mark{ID: "N", Paid: true, Reason: long, Who: "olga"})
+	wantRefusal(t, err, plugin.EInvalid, RReasonTooLong, "501 characters", "at most 500")
+	wantRefusal(t, s.MarkEntered(ctx, "P", "olga", long), plugin.EInvalid, RReasonTooLong)
+	_, err = s.Resync(ctx, "P", "olga", long)
+	wantRefusal(t, err, plugin.EInvalid, RReasonTooLong)
+	if len(j.events["N"]) != 0 || len(o.hand) != 0 || len(o.requeued) != 0 {
+		t.Fatalf("a refused act wrote: %v %v %v", j.events, o.hand, o.requeued)
+	}
+	if _, err := s.Mark(ctx, Mark{ID: "N", Paid: true, Reason: strings.Repeat("я", MaxReason), Who: "web:s3cr3t-token"}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := j.last("N"); ev.Actor != "web:***" {
+		t.Errorf("the actor recorded is %q", ev.Actor)
+	}
+	if err := s.MarkEntered(ctx, "P", "s3cr3t-token", "typed by s3cr3t-token"); err != nil || o.hand["P"] != "***: typed by ***" {
+		t.Errorf("entered by hand: %q, %v", o.hand["P"], err)
+	}
+	if !s.HasSecret("olga s3cr3t-token") || s.HasSecret("olga") {
+		t.Error("HasSecret")
+	}
+}

@@ -80,10 +80,15 @@ func (r Report) Summary() string {
 // (each widened by s.Margin), matches them by PayMaster id, else by order
 // number, and reports each difference. With apply, the safe ones are
 // resolved, each only if the payment is still as compared, as an event by
-// ActorReconcile; one that cannot be says why in its Detail.
-func (s *Service) Reconcile(ctx context.Context, from, to time.Time, apply bool) (Report, error) {
+// who (the person who asked for it; ActorReconcile when empty); one that
+// cannot be says why in its Detail.
+func (s *Service) Reconcile(ctx context.Context, from, to time.Time, apply bool, who string) (Report, error) {
 	if !to.After(from) {
 		return Report{}, refuse(plugin.EInvalid, RPeriod, "the end of the period (%s) must be after its start (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
+	}
+	if to.Sub(from) > MaxPeriod {
+		return Report{}, refuse(plugin.EInvalid, RPeriodTooLong, "the period from %s to %s is %s; reconcile at most %d days at a time: split it",
+			from.Format(time.RFC3339), to.Format(time.RFC3339), days(to.Sub(from)), MaxPeriod/(24*time.Hour))
 	}
 	pm, err := s.payMaster()
 	if err != nil {
@@ -104,7 +109,7 @@ func (s *Service) Reconcile(ctx context.Context, from, to time.Time, apply bool)
 		if !apply || d.Safe == "" {
 			continue
 		}
-		if err := s.apply(ctx, d, from, to); err != nil {
+		if err := s.apply(ctx, d, from, to, who); err != nil {
 			d.Detail += "; not resolved: " + s.Scrub(plugin.ErrorMessage(err))
 			continue
 		}
@@ -115,14 +120,31 @@ func (s *Service) Reconcile(ctx context.Context, from, to time.Time, apply bool)
 	return rep, nil
 }
 
+// MaxPeriod is the longest period one reconciliation compares: its
+// journal rows and PayMaster's list are held in memory, so a year is
+// refused (the web and the CLI alike) and must be split.
+const MaxPeriod = 31 * 24 * time.Hour
+
+// days says a duration in days, with a fraction when it has one.
+func days(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return fmt.Sprintf("%.1f days", d.Hours()/24)
+}
+
+// journalRows reads the journal's payments of [from, to) page by page,
+// each page after the last row of the one before (Filter.Before), so a
+// deep page costs what the first does.
 func (s *Service) journalRows(ctx context.Context, from, to time.Time) ([]*plugin.Payment, error) {
 	size := s.PageSize
 	if size <= 0 {
 		size = 100
 	}
 	var rows []*plugin.Payment
-	for off := 0; ; off += size {
-		page, err := s.Journal.Search(ctx, plugin.Filter{From: from, To: to, Limit: size, Offset: off})
+	before := ""
+	for {
+		page, err := s.Journal.Search(ctx, plugin.Filter{From: from, To: to, Limit: size, Before: before})
 		if err != nil {
 			return nil, fmt.Errorf("backoffice: reconcile: journal: %w", err)
 		}
@@ -130,6 +152,7 @@ func (s *Service) journalRows(ctx context.Context, from, to time.Time) ([]*plugi
 		if len(page) < size {
 			return rows, nil
 		}
+		before = page[len(page)-1].ID
 	}
 }
 
@@ -294,7 +317,11 @@ func compareState(d Diff, here plugin.State, there plugin.RemoteStatus, status s
 
 // apply writes the safe resolution, only if the payment is still in the
 // state the comparison saw.
-func (s *Service) apply(ctx context.Context, d *Diff, from, to time.Time) error {
+func (s *Service) apply(ctx context.Context, d *Diff, from, to time.Time, who string) error {
+	actor := s.actor(who)
+	if actor == "" {
+		actor = ActorReconcile
+	}
 	r := d.remote
 	kind := EvReconciledPaid
 	if d.Safe == plugin.StateNotPaid {
@@ -313,7 +340,7 @@ func (s *Service) apply(ctx context.Context, d *Diff, from, to time.Time) error 
 		} else {
 			q.Reason = plugin.ReasonFor(r, q.CancelRequested)
 		}
-	}, plugin.Event{Kind: kind, Actor: ActorReconcile, Detail: s.Scrub(detail)})
+	}, plugin.Event{Kind: kind, Actor: actor, Detail: s.Scrub(detail)})
 	if err != nil {
 		return err
 	}

@@ -100,21 +100,21 @@ func TestReconcile_Apply(t *testing.T) {
 			p.State = plugin.StatePaid
 		}
 	}
-	svc := &Service{Journal: j, PayMaster: pm, TillID: "K07", Margin: 10 * time.Minute, PageSize: 2}
+	svc := &Service{Journal: j, PayMaster: pm, TillID: "K07", Margin: 10 * time.Minute, PageSize: 2, Secrets: []string{"s3cr3t-token"}}
 	ctx := context.Background()
 
-	rep, err := svc.Reconcile(ctx, t0, t0.Add(time.Hour), false)
+	rep, err := svc.Reconcile(ctx, t0, t0.Add(time.Hour), false, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Resolved != 0 || rep.Remaining != 4 || len(j.events) != 0 {
 		t.Fatalf("without apply: resolved %d remaining %d events %v", rep.Resolved, rep.Remaining, j.events)
 	}
-	if j.searches != 3 {
-		t.Errorf("%d pages read, want 3 (2+2+0)", j.searches)
+	if j.searches != 3 || j.offsets != 0 {
+		t.Errorf("%d pages read, %d by offset; want 3 (2+2+0), each after the last row read", j.searches, j.offsets)
 	}
 
-	rep, err = svc.Reconcile(ctx, t0, t0.Add(time.Hour), true)
+	rep, err = svc.Reconcile(ctx, t0, t0.Add(time.Hour), true, "olga s3cr3t-token")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestReconcile_Apply(t *testing.T) {
 	if p := j.ps["NA"]; p.State != plugin.StatePaid || p.Reason != plugin.ReasonNone || p.PayMasterStatus != "Settled" {
 		t.Errorf("NA %+v", p)
 	}
-	if ev := j.last("NA"); ev.Kind != EvReconciledPaid || ev.Actor != ActorReconcile || !strings.Contains(ev.Detail, "PayMaster says Settled for 1,00 ₽ (PayMaster id P1)") {
+	if ev := j.last("NA"); ev.Kind != EvReconciledPaid || ev.Actor != "olga ***" || !strings.Contains(ev.Detail, "PayMaster says Settled for 1,00 ₽ (PayMaster id P1)") {
 		t.Errorf("NA event %+v", ev)
 	}
 	if p := j.ps["CA"]; p.State != plugin.StateNotPaid || p.Reason != plugin.ReasonExpired {
@@ -150,16 +150,23 @@ func TestReconcile_Refusals(t *testing.T) {
 	ctx := context.Background()
 	pm := newPayMaster()
 	svc := &Service{Journal: newJournal(), PayMaster: pm, Secrets: []string{"s3cr3t-token"}}
-	_, err := svc.Reconcile(ctx, t0, t0, false)
+	_, err := svc.Reconcile(ctx, t0, t0, false, "")
 	wantRefusal(t, err, plugin.EInvalid, RPeriod, "must be after")
 	pm.err = fmt.Errorf("401 for token s3cr3t-token")
-	_, err = svc.Reconcile(ctx, t0, t0.Add(time.Hour), false)
+	_, err = svc.Reconcile(ctx, t0, t0.Add(time.Hour), false, "")
 	wantRefusal(t, err, plugin.EUnavailable, RListFailed, "PayMaster's payment list could not be read", "***")
 	if strings.Contains(err.Error(), "s3cr3t") {
 		t.Errorf("the token in %q", err)
 	}
-	_, err = (&Service{Journal: newJournal()}).Reconcile(ctx, t0, t0.Add(time.Hour), false)
+	_, err = (&Service{Journal: newJournal()}).Reconcile(ctx, t0, t0.Add(time.Hour), false, "")
 	wantRefusal(t, err, plugin.EUnavailable, RPayMasterUnset)
+	// A period is at most MaxPeriod: what was given and what is allowed.
+	pm.err = nil
+	_, err = svc.Reconcile(ctx, t0, t0.Add(MaxPeriod+time.Second), false, "")
+	wantRefusal(t, err, plugin.EInvalid, RPeriodTooLong, "31 days", t0.Format(time.RFC3339), "at most 31 days")
+	if _, err = svc.Reconcile(ctx, t0, t0.Add(MaxPeriod), false, ""); err != nil {
+		t.Errorf("a period of exactly %s: %v", MaxPeriod, err)
+	}
 }
 
 func TestReport_Wording(t *testing.T) {

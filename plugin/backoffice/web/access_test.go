@@ -1,14 +1,17 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice"
 	"github.com/sbpd/sbpd/plugin/backoffice/web"
 )
 
@@ -96,7 +99,13 @@ func TestKiosk(t *testing.T) {
 	if strings.Contains(a.body, "PayMaster token") {
 		t.Errorf("the checks ran before they were asked for")
 	}
-	want(t, f.get("/backoffice/kiosk?doctor=1"), 200, "PayMaster token", "fail", "refused ***", "set paymaster.token")
+	// Doctor runs on the posted form only, never on a GET.
+	if a := f.get("/backoffice/kiosk?doctor=1"); strings.Contains(a.body, "PayMaster token") {
+		t.Errorf("a GET ran the checks")
+	}
+	csrf := f.csrf("/backoffice/kiosk")
+	want(t, f.post("/backoffice/kiosk", url.Values{}), 403, "Форма устарела")
+	want(t, f.post("/backoffice/kiosk", url.Values{"csrf": {csrf}}), 200, "PayMaster token", "fail", "refused ***", "set paymaster.token")
 }
 
 // Every page is sent with headers that keep it out of frames, caches and
@@ -134,4 +143,162 @@ func TestAccess_FailedLoginsLimited(t *testing.T) {
 		t.Fatalf("after the window: %d %s", a.status, a.body)
 	}
 	want(t, f.get("/backoffice/"), 200, "Платежи")
+}
+
+// loginFrom posts a login form from addr straight to the handler.
+func (f *fixture) loginFrom(addr, token string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("POST", "/backoffice/login", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.RemoteAddr = addr
+	rec := httptest.NewRecorder()
+	f.srv.Config.Handler.ServeHTTP(rec, req)
+	return rec
+}
+
+// Guesses spread over many addresses are counted too: every loopback
+// address is one, a full table of addresses shares one count, and all of
+// them together are limited; each block ends with its window.
+func TestAccess_FailedLoginsLimitedOverAddresses(t *testing.T) {
+	f := newFixture(t, apiToken)
+	for i := range web.MaxFailedLogins {
+		if rec := f.loginFrom(fmt.Sprintf("127.0.%d.%d:4000", i/200, i%200+1), "guess"); rec.Code != 401 {
+			t.Fatalf("loopback guess %d: %d", i, rec.Code)
+		}
+	}
+	if rec := f.loginFrom("127.8.8.8:1", apiToken); rec.Code != 429 {
+		t.Fatalf("another loopback address after %d guesses over 127/8: %d", web.MaxFailedLogins, rec.Code)
+	}
+	f.clock.Advance(web.FailedLoginWindow)
+	for i := range web.MaxFailedLoginsTotal {
+		f.loginFrom(fmt.Sprintf("10.%d.%d.1:4000", i/250, i%250), "guess")
+	}
+	rec := f.loginFrom("192.168.7.7:4000", apiToken)
+	if rec.Code != 429 || rec.Header().Get("Retry-After") != fmt.Sprint(int(web.FailedLoginWindow/time.Second)) {
+		t.Fatalf("a fresh address after %d guesses from many: %d, Retry-After %q", web.MaxFailedLoginsTotal, rec.Code, rec.Header().Get("Retry-After"))
+	}
+	f.clock.Advance(web.FailedLoginWindow)
+	if rec := f.loginFrom("192.168.7.7:4000", apiToken); rec.Code != 303 {
+		t.Fatalf("after the window: %d", rec.Code)
+	}
+}
+
+// A name holding a secret is refused at the login (it would be shown and
+// journaled as the actor); a name given at an act is cut by the service.
+func TestAccess_NameWithSecret(t *testing.T) {
+	f := newFixture(t, apiToken)
+	for _, name := range []string{apiToken, "olga " + pmToken} {
+		a := f.post("/backoffice/login", url.Values{"token": {apiToken}, "name": {name}})
+		want(t, a, 422, "Имя содержит секрет", "name_has_secret")
+		if len(f.c.Jar.Cookies(mustURL(t, f.srv.URL+"/backoffice/"))) != 0 {
+			t.Fatal("a session was made for a name with a secret")
+		}
+	}
+	if a := f.post("/backoffice/login", url.Values{"token": {apiToken}, "name": {"olga"}}); a.status != 303 {
+		t.Fatalf("login: %d", a.status)
+	}
+	f.plant("1", 25990, plugin.StatePaid, "PM-1", 1)
+	csrf := f.csrf("/backoffice/payments/P-1/mark-entered")
+	if a := f.post("/backoffice/payments/P-1/mark-entered", url.Values{"csrf": {csrf}, "reason": {"typed into 1C"}, "by": {"x" + apiToken}}); a.status != 303 {
+		t.Fatalf("mark-entered: %d %s", a.status, a.body)
+	}
+	ns, _ := f.db.Outbox().Status(context.Background(), "P-1")
+	if !ns.EnteredByHand || strings.Contains(fmt.Sprint(ns), apiToken) || strings.Contains(fmt.Sprint(f.lastEvent("P-1")), apiToken) {
+		t.Errorf("the token is recorded: %+v %+v", ns, f.lastEvent("P-1"))
+	}
+}
+
+// A form over the bound is answered 413 with a page that says so, not as
+// a stale form (403 csrf).
+func TestAccess_FormTooLarge(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("1", 25990, plugin.StatePaid, "PM-1", 1)
+	csrf := f.csrf("/backoffice/payments/P-1/mark-entered")
+	a := f.post("/backoffice/payments/P-1/mark-entered", url.Values{"csrf": {csrf}, "reason": {strings.Repeat("x", 17<<10)}})
+	want(t, a, 413, "Слишком большая форма", "form_too_large")
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// The back office of the settings in force is asked per request: a
+// secret added by a reload is cut from the next page; Memo builds one per
+// settings.
+func TestAccess_SettingsInForce(t *testing.T) {
+	f := newFixture(t, "")
+	const rotated = "rotated-secret-5e1d"
+	builds := 0
+	settings := 1
+	cur := web.Memo(func() int { return settings }, func(n int) (*backoffice.Service, error) {
+		builds++
+		svc := &backoffice.Service{Journal: f.db.Journal(), Outbox: f.db.Outbox(), TillID: "K07"}
+		if n == 2 {
+			svc.Secrets = []string{rotated}
+		}
+		return svc, nil
+	}, nil)
+	h := web.New(web.Options{Service: &backoffice.Service{Journal: f.db.Journal(), Outbox: f.db.Outbox()}, Current: cur, Clock: f.clock,
+		Doctor: func(context.Context) []web.Check {
+			return []web.Check{{Name: "token", Status: "fail", Message: "refused " + rotated}}
+		}})
+	run := func() string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/backoffice/kiosk", nil))
+		c := rec.Result().Cookies()[0]
+		m := csrfRE.FindStringSubmatch(rec.Body.String())
+		req := httptest.NewRequest("POST", "/backoffice/kiosk", strings.NewReader("csrf="+m[1]))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(c)
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Body.String()
+	}
+	if !strings.Contains(run(), rotated) {
+		t.Fatal("the first settings have no such secret: it should show (the test's premise)")
+	}
+	settings = 2
+	if body := run(); strings.Contains(body, rotated) || !strings.Contains(body, "refused ***") {
+		t.Errorf("after the reload the new secret shows")
+	}
+	if builds != 2 {
+		t.Errorf("%d back offices built for 2 settings", builds)
+	}
+}
+
+// Without a token, only the kiosk's browser opening a page gets a kept
+// session: another site's navigations and OPTIONS get a passing one, no
+// cookie, and cannot push the real session out; the static folder is not
+// listed.
+func TestAccess_NoTokenSessionsKeptForPagesOnly(t *testing.T) {
+	f := newFixture(t, "")
+	f.plant("1", 25990, plugin.StatePaid, "PM-1", 1)
+	csrf := f.csrf("/backoffice/payments/P-1/resync") // the real session
+	h := f.srv.Config.Handler
+	for i := range web.MaxSessions + 10 {
+		method, site := "GET", "cross-site"
+		if i%2 == 1 {
+			method, site = "OPTIONS", ""
+		}
+		req := httptest.NewRequest(method, "/backoffice/", nil)
+		if site != "" {
+			req.Header.Set("Sec-Fetch-Site", site)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if c := rec.Result().Cookies(); len(c) != 0 {
+			t.Fatalf("%s (%s) got a session cookie", method, site)
+		}
+		if method == "GET" && rec.Code != 200 {
+			t.Fatalf("another site's link: %d", rec.Code)
+		}
+	}
+	if a := f.post("/backoffice/payments/P-1/resync", url.Values{"csrf": {csrf}}); a.status != 303 {
+		t.Fatalf("the real session was pushed out: %d", a.status)
+	}
+	want(t, f.get("/backoffice/static/"), 404)
+	want(t, f.get("/backoffice/static/style.css"), 200)
 }

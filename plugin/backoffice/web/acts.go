@@ -62,7 +62,7 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, se *session) {
 		s.notFound(w, r, se)
 		return
 	}
-	p, err := s.o.Service.Find(r.Context(), r.PathValue("id"))
+	p, err := s.svc().Find(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, se, err)
 		return
@@ -74,7 +74,7 @@ func (s *Server) confirmOf(a act, p *plugin.Payment, in actInput) *confirmView {
 	base := Prefix + "payments/" + url.PathEscape(p.ID)
 	return &confirmView{ID: p.ID, Title: fmt.Sprintf("%s: платёж %s, чек %s, %s", a.label, s.text(p.OrderNo), s.text(p.CheckID), rub(p.Amount)),
 		Question: a.question, Action: base + "/" + a.name, Back: base, Label: a.label, ReasonLabel: a.reason,
-		Force: a.force, Who: in.Who, Reason: in.Reason, Forced: in.Force}
+		Force: a.force, Who: s.scrub(in.Who), Reason: s.scrub(in.Reason), Forced: in.Force}
 }
 
 // act does an act after its confirmation: on success back to the payment
@@ -88,18 +88,13 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, se *session) {
 	}
 	in := actInput{Who: bounded(r.PostFormValue("by"), maxName), Reason: strings.TrimSpace(r.PostFormValue("reason")),
 		Force: a.force && r.PostFormValue("force") == "on"}
-	if len([]rune(in.Reason)) > maxReason {
-		s.render(w, http.StatusUnprocessableEntity, "message", s.page(r, se, a.label, &flash{Title: "Слишком длинная причина",
-			Text: fmt.Sprintf("Причина длиннее %d символов: сократите её.", maxReason), Code: "reason_too_long"}))
-		return
-	}
 	// The id goes to the service as the CLI gives it: the same answers and
 	// refusals (an unknown id included).
 	id := r.PathValue("id")
 	done, err := a.run(s, r.Context(), id, actInput{Who: webWho(in.Who, se), Reason: in.Reason, Force: in.Force})
 	if err != nil {
 		status, f := failure(err)
-		p, ferr := s.o.Service.Find(r.Context(), id)
+		p, ferr := s.svc().Find(r.Context(), id)
 		if ferr != nil {
 			s.render(w, status, "message", s.page(r, se, a.label, f))
 			return
@@ -124,7 +119,7 @@ func webWho(given string, se *session) string {
 }
 
 func (s *Server) resync(ctx context.Context, id string, in actInput) (string, error) {
-	d, err := s.o.Service.Resync(ctx, id, in.Who, in.Reason)
+	d, err := s.svc().Resync(ctx, id, in.Who, in.Reason)
 	if err != nil {
 		return "", err
 	}
@@ -132,7 +127,7 @@ func (s *Server) resync(ctx context.Context, id string, in actInput) (string, er
 }
 
 func (s *Server) mark(ctx context.Context, id string, in actInput, paid bool) (string, error) {
-	got, err := s.o.Service.Mark(ctx, backoffice.Mark{ID: id, Paid: paid, Reason: in.Reason, Who: in.Who, Force: in.Force})
+	got, err := s.svc().Mark(ctx, backoffice.Mark{ID: id, Paid: paid, Reason: in.Reason, Who: in.Who, Force: in.Force})
 	if err != nil {
 		return "", err
 	}
@@ -152,7 +147,7 @@ func (s *Server) markNotPaid(ctx context.Context, id string, in actInput) (strin
 }
 
 func (s *Server) markEntered(ctx context.Context, id string, in actInput) (string, error) {
-	if err := s.o.Service.MarkEntered(ctx, id, in.Who, in.Reason); err != nil {
+	if err := s.svc().MarkEntered(ctx, id, in.Who, in.Reason); err != nil {
 		return "", err
 	}
 	return "платёж отмечен как внесённый в учёт вручную; sbpd больше не будет его отправлять", nil

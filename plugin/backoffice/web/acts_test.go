@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sbpd/sbpd/plugin"
 	"github.com/sbpd/sbpd/plugin/backoffice"
@@ -76,17 +78,59 @@ func TestReconcile(t *testing.T) {
 	f.plant("1", 25990, plugin.StateNeedsAttention, "PM-1", 1)
 	f.pm.byID["PM-1"] = plugin.Remote{ID: "PM-1", OrderNo: "K07-1-1", Status: plugin.RemoteSettled, Amount: 25990, Created: t0.Add(1)}
 	want(t, f.get("/backoffice/reconcile"), 200, "Сверка с PayMaster")
-	want(t, f.get("/backoffice/reconcile?from=2026-06-01"), 400, "required")
+	// A GET only fills the form: a reconciliation is a POST with the token.
+	calls := 0
+	f.pm.onList = func() { calls++ }
 	a := f.get("/backoffice/reconcile?from=2026-06-01&to=2026-06-01")
+	want(t, a, 200, `value="2026-06-01"`)
+	if calls != 0 || strings.Contains(a.body, "difference") {
+		t.Fatalf("a GET ran the reconciliation (%d lists)", calls)
+	}
+	csrf := f.csrf("/backoffice/reconcile")
+	if a := f.post("/backoffice/reconcile", url.Values{"from": {"2026-06-01"}, "to": {"2026-06-01"}}); a.status != 403 || calls != 0 {
+		t.Fatalf("without the token: %d, %d lists", a.status, calls)
+	}
+	want(t, f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2026-06-01"}}), 400, "required")
+	want(t, f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2025-06-01"}, "to": {"2026-06-01"}}), 422,
+		"Слишком длинный период", "at most 31 days")
+	a = f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2026-06-01"}, "to": {"2026-06-01"}})
 	want(t, a, 200, "1 difference, 0 resolved, 1 remains", backoffice.DiffPaidAtPayMaster, "можно исправить", "Применить безопасные исправления")
 	if st := f.state("P-1"); st != plugin.StateNeedsAttention {
 		t.Fatalf("a look changed the payment: %s", st)
 	}
-	csrf := f.csrf("/backoffice/reconcile?from=2026-06-01&to=2026-06-01")
-	a = f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2026-06-01"}, "to": {"2026-06-01"}})
+	a = f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2026-06-01"}, "to": {"2026-06-01"}, "apply": {"1"}})
 	want(t, a, 200, "1 difference, 1 resolved, 0 remain", "исправлено")
 	if st := f.state("P-1"); st != plugin.StatePaid {
 		t.Fatalf("applied, but %s", st)
+	}
+}
+
+// One reconciliation (or doctor's run) at a time: another is told to
+// wait; the page lists at most maxDiffs differences and counts the rest.
+func TestReconcile_OneAtATimeAndBounded(t *testing.T) {
+	f := newFixture(t, "")
+	for i := range 205 {
+		id := fmt.Sprintf("PM-%d", i)
+		f.pm.byID[id] = plugin.Remote{ID: id, OrderNo: fmt.Sprintf("K07-%d-1", i), Status: plugin.RemoteSettled, Amount: 100, Created: t0.Add(time.Minute)}
+	}
+	csrf := f.csrf("/backoffice/reconcile")
+	form := url.Values{"csrf": {csrf}, "from": {"2026-06-01"}, "to": {"2026-06-01"}}
+	entered, release := make(chan struct{}), make(chan struct{})
+	f.pm.onList = func() { entered <- struct{}{}; <-release }
+	first := make(chan answer)
+	go func() { first <- f.post("/backoffice/reconcile", form) }()
+	<-entered
+	a := f.post("/backoffice/reconcile", form)
+	want(t, a, 429, "уже идёт сверка")
+	if a.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	want(t, f.post("/backoffice/kiosk", url.Values{"csrf": {csrf}}), 429, "уже идёт проверка киоска")
+	close(release)
+	a = <-first
+	want(t, a, 200, "205 differences", "ещё 5 не показаны (missing_here: 5)")
+	if n := strings.Count(a.body, "<td>missing_here</td>"); n != 200 {
+		t.Errorf("%d differences listed, want 200", n)
 	}
 }
 

@@ -33,6 +33,7 @@ type listView struct {
 	Rows                  []row
 	Shown                 string // "1–50"
 	Prev, Next            string // links to the pages around, or ""
+	First                 string // the newest page, from a keyset page
 	ExportCSV, ExportXLSX string
 	Filtered, ExportOffer bool
 }
@@ -68,13 +69,13 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, se *session) {
 		return
 	}
 	v := &listView{Form: formOf(q), Filtered: len(q) > 0, ExportOffer: s.o.Export != nil}
-	f, err := plugin.ParseFilter(q, s.o.Zone)
+	f, err := s.listFilter(q)
 	if err != nil {
 		status, fl := failure(err)
 		s.render(w, status, "list", s.page(r, se, "Платежи", fl).with("list", v))
 		return
 	}
-	ps, more, err := s.o.Service.List(r.Context(), f)
+	ps, more, err := s.svc().List(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, se, err)
 		return
@@ -87,18 +88,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, se *session) {
 		}
 		v.Rows = append(v.Rows, rw)
 	}
-	if len(ps) > 0 {
-		v.Shown = fmt.Sprintf("%d–%d", f.Offset+1, f.Offset+len(ps))
-	}
-	if f.Offset > 0 {
-		v.Prev = pageLink(q, max(f.Offset-f.Limit, 0))
-	}
-	if more {
-		v.Next = pageLink(q, f.Offset+f.Limit)
-	}
+	paging(v, q, f, ps, more)
 	exp := url.Values{}
 	for k, vs := range q {
-		if k != "limit" && k != "offset" {
+		if k != "limit" && k != "offset" && k != "before" {
 			exp[k] = vs
 		}
 	}
@@ -115,15 +108,72 @@ func (p *page) with(nav string, view any) *page {
 	return p
 }
 
-func pageLink(q url.Values, offset int) string {
+// maxOffset is the deepest offset the list takes: deeper pages are
+// reached by the «Старее» links (before=), which cost the same at any
+// depth, where an offset makes the journal skip every row before it.
+const maxOffset = 10000
+
+// listFilter reads the list's query: the journal's filter as the CLI's
+// (plugin.ParseFilter), with before= (a payment's id: the page older than
+// it) and an offset of at most maxOffset.
+func (s *Server) listFilter(q url.Values) (plugin.Filter, error) {
+	c := url.Values{}
+	for k, vs := range q {
+		if k != "before" {
+			c[k] = vs
+		}
+	}
+	f, err := plugin.ParseFilter(c, s.o.Zone)
+	if err != nil {
+		return f, err
+	}
+	if len(q["before"]) > 1 || len(q.Get("before")) > maxBefore {
+		return f, &plugin.FilterError{Param: "before", Value: q.Get("before"), Rule: fmt.Sprintf("give one payment id of at most %d characters", maxBefore)}
+	}
+	if f.Before = q.Get("before"); f.Offset > maxOffset {
+		return f, &plugin.FilterError{Param: "offset", Value: strconv.Itoa(f.Offset),
+			Rule: fmt.Sprintf("at most %d: go further with the «Старее» links", maxOffset)}
+	}
+	return f, nil
+}
+
+// maxBefore bounds the before= parameter: a payment id is far shorter.
+const maxBefore = 128
+
+// paging fills the list's position and its links: «Старее» after the last
+// row (keyset), «Новее» by offset, or to the newest page from a keyset one.
+func paging(v *listView, q url.Values, f plugin.Filter, ps []*plugin.Payment, more bool) {
+	switch {
+	case len(ps) == 0:
+	case f.Before != "":
+		v.Shown = fmt.Sprintf("следующие %d", len(ps))
+	default:
+		v.Shown = fmt.Sprintf("%d–%d", f.Offset+1, f.Offset+len(ps))
+	}
+	switch {
+	case f.Before != "":
+		v.First = pageLink(q, 0, "")
+	case f.Offset > 0:
+		v.Prev = pageLink(q, max(f.Offset-f.Limit, 0), "")
+	}
+	if more {
+		v.Next = pageLink(q, 0, ps[len(ps)-1].ID)
+	}
+}
+
+// pageLink is the list of q at offset, or older than the payment before.
+func pageLink(q url.Values, offset int, before string) string {
 	c := url.Values{}
 	for k, vs := range q {
 		c[k] = vs
 	}
-	if offset == 0 {
-		c.Del("offset")
-	} else {
+	c.Del("offset")
+	c.Del("before")
+	if offset > 0 {
 		c.Set("offset", strconv.Itoa(offset))
+	}
+	if before != "" {
+		c.Set("before", before)
 	}
 	if len(c) == 0 {
 		return Prefix
@@ -132,7 +182,7 @@ func pageLink(q url.Values, offset int) string {
 }
 
 func (s *Server) rowOf(r *http.Request, p *plugin.Payment) (row, error) {
-	ns, err := s.o.Service.Outbox.Status(r.Context(), p.ID)
+	ns, err := s.svc().Outbox.Status(r.Context(), p.ID)
 	if err != nil {
 		return row{}, err
 	}

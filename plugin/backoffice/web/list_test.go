@@ -1,9 +1,12 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -63,15 +66,40 @@ func TestList_Pages(t *testing.T) {
 	if len(got) != 50 || got[0][0] != "P-0059" || got[49][0] != "P-0010" {
 		t.Fatalf("first page: %d rows, %v … %v", len(got), got[0], got[len(got)-1])
 	}
-	want(t, a, 200, `href="/backoffice/?offset=50&amp;state=paid"`, "Платежи 1–50")
-	a = f.get("/backoffice/?offset=50&state=paid")
-	if got := rows(a.body); len(got) != 10 || got[9][0] != "P-0000" {
+	// The next page is a keyset link: older than the page's last row, as
+	// fast at any depth.
+	want(t, a, 200, `href="/backoffice/?before=P-0010&amp;state=paid"`, "Платежи 1–50")
+	a = f.get("/backoffice/?before=P-0010&state=paid")
+	if got := rows(a.body); len(got) != 10 || got[0][0] != "P-0009" || got[9][0] != "P-0000" {
 		t.Fatalf("second page: %v", got)
 	}
-	want(t, a, 200, `href="/backoffice/?state=paid"`, "Платежи 51–60")
+	want(t, a, 200, `href="/backoffice/?state=paid" id="first"`, "следующие 10")
 	if strings.Contains(a.body, `id="next"`) {
 		t.Errorf("the last page links to a next one")
 	}
+	// An offset still pages, up to a bound: deep offsets are slow.
+	a = f.get("/backoffice/?offset=50&state=paid")
+	if got := rows(a.body); len(got) != 10 || got[9][0] != "P-0000" {
+		t.Fatalf("offset 50: %v", got)
+	}
+	want(t, a, 200, `href="/backoffice/?state=paid" id="prev"`, "Платежи 51–60")
+	want(t, f.get("/backoffice/?offset=10001"), 400, "Неверный фильтр", "«Старее»")
+}
+
+// A full page of the most rows a page may hold still links to the next.
+func TestList_FullPageLinksNext(t *testing.T) {
+	f := newFixture(t, "")
+	ctx := context.Background()
+	for i := range plugin.MaxLimit + 1 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		p := &plugin.Payment{ID: fmt.Sprintf("P-%05d", i), CheckID: fmt.Sprint(i), OrderNo: fmt.Sprintf("K07-%d-1", i), Amount: 100,
+			State: plugin.StateCreating, IdempotencyKey: fmt.Sprint("k", i), ExpiresAt: at, CreatedAt: at, UpdatedAt: at}
+		if err := f.db.Journal().Create(ctx, p, plugin.Event{Kind: plugin.EvCreated, Actor: "till", At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := f.get(fmt.Sprintf("/backoffice/?limit=%d", plugin.MaxLimit))
+	want(t, a, 200, fmt.Sprintf(`href="/backoffice/?before=P-00001&amp;limit=%d" id="next"`, plugin.MaxLimit))
 }
 
 // The export link carries the filter; the export streams as a download.
@@ -103,4 +131,45 @@ func TestList_FormAddressIsClean(t *testing.T) {
 		t.Fatalf("%d to %q", a.status, a.header.Get("Location"))
 	}
 	want(t, f.get("/backoffice/stuck"), 200, "Оплачены без оповещения", "Нет: каждый оплаченный платёж")
+}
+
+// One export runs at a time: another gets 429 with Retry-After and a
+// Russian page while the first streams; HEAD answers the headers only and
+// runs nothing; a refusal before the first byte is a page, not a cut
+// download.
+func TestExport_OneAtATimeHeadRefusal(t *testing.T) {
+	f := newFixture(t, "")
+	entered, release := make(chan struct{}), make(chan struct{})
+	calls := 0
+	f.export = func(ctx context.Context, w io.Writer, flt plugin.Filter, format string) (int64, error) {
+		calls++
+		if flt.State == "paid" {
+			return 0, &plugin.Error{Code: plugin.EInvalid, Reason: "too_many_rows", Message: "an XLSX sheet holds at most 1048575 payments: export as CSV"}
+		}
+		io.WriteString(w, "created_at\n")
+		entered <- struct{}{}
+		<-release
+		io.WriteString(w, "row\n")
+		return 1, nil
+	}
+	first := make(chan answer)
+	go func() { first <- f.get("/backoffice/export?format=csv") }()
+	<-entered
+	a := f.get("/backoffice/export?format=xlsx")
+	want(t, a, 429, "уже идёт другая выгрузка")
+	if a.header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	h := f.send("HEAD", "/backoffice/export?format=csv", nil)
+	if h.status != 200 || !strings.HasPrefix(h.header.Get("Content-Disposition"), "attachment") || calls != 1 {
+		t.Errorf("HEAD: %d %q, exports run %d", h.status, h.header.Get("Content-Disposition"), calls)
+	}
+	close(release)
+	want(t, <-first, 200, "created_at\nrow\n")
+	// The gate is free again; a refusal before any byte is a page.
+	a = f.get("/backoffice/export?format=xlsx&state=paid")
+	want(t, a, 422, "Слишком много платежей для XLSX", "выгрузите CSV", "export as CSV")
+	if cd := a.header.Get("Content-Disposition"); cd != "" || !strings.HasPrefix(a.header.Get("Content-Type"), "text/html") {
+		t.Errorf("a refused export is served as %q, %q", cd, a.header.Get("Content-Type"))
+	}
 }

@@ -37,7 +37,7 @@ type paymentView struct {
 // the acts. The id may be our id, an order number or a PayMaster id, as
 // for `sbpd journal show`.
 func (s *Server) payment(w http.ResponseWriter, r *http.Request, se *session) {
-	sh, err := s.o.Service.Show(r.Context(), r.PathValue("id"))
+	sh, err := s.svc().Show(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, se, err)
 		return

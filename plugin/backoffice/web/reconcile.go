@@ -1,8 +1,11 @@
 package web
 
 import (
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,8 +26,12 @@ type reconcileView struct {
 	Summary  string
 	Counts   string
 	Diffs    []diffRow
-	Safe     int // differences --apply would resolve
+	Safe     int    // differences --apply would resolve
+	Hidden   string // the differences past maxDiffs, counted by kind
 }
+
+// maxDiffs is the most differences the page lists; the rest are counted.
+const maxDiffs = 200
 
 // period reads the period of a reconciliation as `sbpd journal reconcile`
 // reads --from and --to: both required, a date given to "to" includes
@@ -44,29 +51,33 @@ func (s *Server) period(from, to string) (time.Time, time.Time, error) {
 	return t[0], t[1], nil
 }
 
-// reconcile shows the reconciliation form, and the differences once a
-// period is given; nothing is changed.
+// reconcile shows the reconciliation form, filled from the query; it
+// runs nothing: a reconciliation reads PayMaster and the journal, so it
+// is a POST with the form's CSRF token (another site can make a browser
+// GET a page, never post this form).
 func (s *Server) reconcile(w http.ResponseWriter, r *http.Request, se *session) {
 	q := r.URL.Query()
-	v := &reconcileView{From: q.Get("from"), To: q.Get("to")}
-	if v.From == "" && v.To == "" {
-		s.render(w, http.StatusOK, "reconcile", s.page(r, se, "Сверка с PayMaster", nil).with("reconcile", v))
-		return
-	}
-	s.runReconcile(w, r, se, v, false)
+	v := &reconcileView{From: bounded(q.Get("from"), maxName), To: bounded(q.Get("to"), maxName)}
+	s.render(w, http.StatusOK, "reconcile", s.page(r, se, "Сверка с PayMaster", nil).with("reconcile", v))
 }
 
-// reconcileApply resolves the safe differences of the period.
-func (s *Server) reconcileApply(w http.ResponseWriter, r *http.Request, se *session) {
+// reconcileRun compares the period (apply=1: and resolves its safe
+// differences), one reconciliation or doctor's run at a time.
+func (s *Server) reconcileRun(w http.ResponseWriter, r *http.Request, se *session) {
 	v := &reconcileView{From: r.PostFormValue("from"), To: r.PostFormValue("to")}
-	s.runReconcile(w, r, se, v, true)
+	if !s.heavy.try() {
+		s.busy(w, r, se, "Сверка с PayMaster", "Сейчас уже идёт сверка или проверка киоска: sbpd делает одну за раз. Повторите, когда она закончится.")
+		return
+	}
+	defer s.heavy.done()
+	s.runReconcile(w, r, se, v, r.PostFormValue("apply") == "1")
 }
 
 func (s *Server) runReconcile(w http.ResponseWriter, r *http.Request, se *session, v *reconcileView, apply bool) {
 	from, to, err := s.period(v.From, v.To)
 	if err == nil {
 		var rep backoffice.Report
-		if rep, err = s.o.Service.Reconcile(r.Context(), from, to, apply); err == nil {
+		if rep, err = s.svc().Reconcile(r.Context(), from, to, apply, webWho("", se)); err == nil {
 			s.fillReport(v, rep, apply)
 			s.render(w, http.StatusOK, "reconcile", s.page(r, se, "Сверка с PayMaster", nil).with("reconcile", v))
 			return
@@ -85,7 +96,15 @@ func (s *Server) fillReport(v *reconcileView, rep backoffice.Report, apply bool)
 		}
 		return s.text(state) + ", " + rub(*n)
 	}
-	for _, d := range rep.Differences {
+	hidden := map[string]int{}
+	for i, d := range rep.Differences {
+		if d.Safe != "" && !apply {
+			v.Safe++
+		}
+		if i >= maxDiffs {
+			hidden[d.Kind]++
+			continue
+		}
 		here := d.State
 		if here != "" {
 			here = stateWord(plugin.State(here))
@@ -100,12 +119,26 @@ func (s *Server) fillReport(v *reconcileView, rep backoffice.Report, apply bool)
 			dr.Outcome = "исправлено: теперь «" + stateWord(plugin.State(d.Resolved)) + "»"
 		case d.Safe != "" && !apply:
 			dr.Outcome = "можно исправить: станет «" + stateWord(d.Safe) + "»"
-			v.Safe++
 		default:
 			dr.Outcome = "решает человек"
 		}
 		v.Diffs = append(v.Diffs, dr)
 	}
+	v.Hidden = hiddenText(hidden)
+}
+
+// hiddenText counts the differences not listed, by kind.
+func hiddenText(hidden map[string]int) string {
+	if len(hidden) == 0 {
+		return ""
+	}
+	n, parts := 0, []string{}
+	for _, k := range slices.Sorted(maps.Keys(hidden)) {
+		n += hidden[k]
+		parts = append(parts, plugin.Printable(k)+": "+itoa(hidden[k]))
+	}
+	return fmt.Sprintf("Показаны первые %d расхождений; ещё %d не показаны (%s). Сверьте период короче или смотрите все в sbpd journal reconcile.",
+		maxDiffs, n, strings.Join(parts, ", "))
 }
 
 func countsText(rep backoffice.Report) string {

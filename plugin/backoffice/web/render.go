@@ -38,7 +38,7 @@ func (s *Server) page(r *http.Request, se *session, title string, f *flash) *pag
 		}
 	}
 	if p.Flash != nil {
-		p.Flash.Title, p.Flash.Text = s.scrub(p.Flash.Title), s.scrub(p.Flash.Text)
+		p.Flash.Title, p.Flash.Text, p.Flash.Detail = s.scrub(p.Flash.Title), s.scrub(p.Flash.Text), s.scrub(p.Flash.Detail)
 	}
 	return p
 }

@@ -5,14 +5,16 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/backoffice"
 )
 
 // CookieName is the session cookie's name.
@@ -32,7 +34,10 @@ type flash struct {
 	OK    bool
 	Title string
 	Text  string
-	Code  string
+	// Detail is the service's own sentence beneath the Russian one: what
+	// the CLI prints, for the technician who compares or reports it.
+	Detail string
+	Code   string
 }
 
 // sessions are the logins in memory, with their expiry on the clock, and
@@ -42,64 +47,23 @@ type sessions struct {
 	clock  plugin.Clock
 	ttl    time.Duration
 	byID   map[string]*session
-	failed map[string]*failures // by the client's address
+	failed *plugin.Failures // by the client's address (plugin.SourceOf)
 }
 
-// failures are an address's failed logins since the first of them.
-type failures struct {
-	n     int
-	since time.Time
-}
-
-// Failed logins: after MaxFailedLogins from one address within
-// FailedLoginWindow, that address may not try again until the window
-// ends. At most maxFailedAddrs addresses are remembered.
+// Failed logins: after MaxFailedLogins from one address (every loopback
+// address being one) within FailedLoginWindow, or MaxFailedLoginsTotal
+// from all addresses together, logins are refused until the window ends.
+// At most maxFailedAddrs addresses are remembered; more share one count.
 const (
-	MaxFailedLogins   = 10
-	FailedLoginWindow = 10 * time.Minute
-	maxFailedAddrs    = 1024
+	MaxFailedLogins      = 10
+	MaxFailedLoginsTotal = 100
+	FailedLoginWindow    = 10 * time.Minute
+	maxFailedAddrs       = 1024
 )
 
 func newSessions(clock plugin.Clock, ttl time.Duration) *sessions {
-	return &sessions{clock: clock, ttl: ttl, byID: map[string]*session{}, failed: map[string]*failures{}}
-}
-
-// blocked reports whether addr has used up its failed logins.
-func (ss *sessions) blocked(addr string) bool {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	f := ss.failed[addr]
-	if f == nil {
-		return false
-	}
-	if ss.clock.Now().Sub(f.since) >= FailedLoginWindow {
-		delete(ss.failed, addr)
-		return false
-	}
-	return f.n >= MaxFailedLogins
-}
-
-// fail counts a failed login of addr.
-func (ss *sessions) fail(addr string) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	now := ss.clock.Now()
-	if len(ss.failed) >= maxFailedAddrs {
-		for a, f := range ss.failed {
-			if now.Sub(f.since) >= FailedLoginWindow {
-				delete(ss.failed, a)
-			}
-		}
-	}
-	f := ss.failed[addr]
-	if f == nil || now.Sub(f.since) >= FailedLoginWindow {
-		if len(ss.failed) >= maxFailedAddrs {
-			return // full of addresses still counting: they stay limited, this one is not
-		}
-		f = &failures{since: now}
-		ss.failed[addr] = f
-	}
-	f.n++
+	return &sessions{clock: clock, ttl: ttl, byID: map[string]*session{}, failed: &plugin.Failures{
+		PerSource: MaxFailedLogins, Total: MaxFailedLoginsTotal, MaxSources: maxFailedAddrs, Window: FailedLoginWindow, Clock: clock}}
 }
 
 func randomHex() string {
@@ -199,12 +163,14 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *session))
 	return func(w http.ResponseWriter, r *http.Request) {
 		se := s.sessions.get(r)
 		if se == nil && s.o.Token == "" {
-			se = s.sessions.create("")
-			s.setCookie(w, se)
+			se = s.openSession(w, r)
 		}
 		if se == nil {
 			w.Header().Set("Connection", "close")
 			s.render(w, http.StatusUnauthorized, "login", s.page(r, nil, "Вход", nil))
+			return
+		}
+		if r.Method == http.MethodPost && s.tooLarge(w, r, se) {
 			return
 		}
 		if r.Method == http.MethodPost && !s.csrfOK(r, se) {
@@ -214,6 +180,37 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, *session))
 		}
 		next(w, r, se)
 	}
+}
+
+// tooLarge answers 413 with a page when the posted form is over maxForm
+// bytes (its CSRF token would otherwise read as missing).
+func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, se *session) bool {
+	var big *http.MaxBytesError
+	if err := r.ParseForm(); !errors.As(err, &big) {
+		return false
+	}
+	w.Header().Set("Connection", "close")
+	s.render(w, http.StatusRequestEntityTooLarge, "message", s.page(r, se, "Слишком большая форма", &flash{Title: "Слишком большая форма",
+		Text: fmt.Sprintf("Форма больше %d КБ: сократите текст (причина — не больше %d символов) и отправьте снова.", maxForm>>10, backoffice.MaxReason),
+		Code: "form_too_large"}))
+	return true
+}
+
+// openSession is the session of a visitor without one when no token is
+// set. Only the kiosk's own browser opening a page (a GET that is not
+// another site's navigation) gets a kept session and its cookie; any
+// other request (another site's link or form, OPTIONS, a POST without a
+// cookie) is served with a passing session, never kept, so it cannot
+// push the real sessions out of the MaxSessions kept. A form of its page
+// is refused as stale; the page itself shows.
+func (s *Server) openSession(w http.ResponseWriter, r *http.Request) *session {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (site == "" || site == "same-origin" || site == "none") {
+		se := s.sessions.create("")
+		s.setCookie(w, se)
+		return se
+	}
+	return &session{id: randomHex(), csrf: randomHex()}
 }
 
 // csrfOK checks the form's csrf field against the session's.
@@ -228,25 +225,36 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix, http.StatusSeeOther)
 		return
 	}
-	addr := clientAddr(r)
-	if s.sessions.blocked(addr) {
+	if s.tooLarge(w, r, nil) {
+		return
+	}
+	addr := plugin.SourceOf(r.RemoteAddr)
+	if wait, blocked := s.sessions.failed.Blocked(addr); blocked {
 		w.Header().Set("Connection", "close")
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		s.render(w, http.StatusTooManyRequests, "login", s.page(r, nil, "Вход", &flash{Title: "Слишком много неверных попыток",
-			Text: fmt.Sprintf("С этого адреса %d раз введён неверный токен: следующая попытка — через %s после первой.",
-				MaxFailedLogins, FailedLoginWindow), Code: "too_many_logins"}))
+			Text: fmt.Sprintf("Неверный токен введён слишком много раз (%d с одного адреса или %d со всех за %s): вход закрыт ещё на %s.",
+				MaxFailedLogins, MaxFailedLoginsTotal, FailedLoginWindow, wait.Round(time.Second)), Code: "too_many_logins"}))
 		return
 	}
 	if !s.tokenOK(r.PostFormValue("token")) {
-		s.sessions.fail(addr)
+		s.sessions.failed.Fail(addr)
 		w.Header().Set("Connection", "close")
 		s.render(w, http.StatusUnauthorized, "login", s.page(r, nil, "Вход", &flash{Title: "Неверный токен",
 			Text: "Введите api.token, заданный для этого sbpd.", Code: "unauthorized"}))
 		return
 	}
+	name := bounded(r.PostFormValue("name"), maxName)
+	if s.scrub(name) != name {
+		s.render(w, http.StatusUnprocessableEntity, "login", s.page(r, nil, "Вход", &flash{Title: "Имя содержит секрет",
+			Text: "В поле «Имя» введён токен или другой ключ из настроек sbpd. Впишите своё имя: оно записывается в журнал рядом с каждым действием.",
+			Code: backoffice.RSecretName}))
+		return
+	}
 	if old := s.sessions.get(r); old != nil {
 		s.sessions.drop(old) // a new id at every login
 	}
-	se := s.sessions.create(bounded(r.PostFormValue("name"), maxName))
+	se := s.sessions.create(name)
 	s.setCookie(w, se)
 	http.Redirect(w, r, Prefix, http.StatusSeeOther)
 }
@@ -255,15 +263,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, se *session) {
 	s.sessions.drop(se)
 	s.clearCookie(w)
 	http.Redirect(w, r, Prefix, http.StatusSeeOther)
-}
-
-// clientAddr is the address the request came from, without its port.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // bounded is s trimmed, one line, at most n characters.

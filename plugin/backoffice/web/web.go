@@ -6,7 +6,10 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
@@ -38,6 +41,10 @@ type Options struct {
 	// Service is the kiosk's back office; its Journal is searched for the
 	// list. Required.
 	Service *backoffice.Service
+	// Current, when set, is asked at every request for the back office of
+	// the settings in force (its till, its secrets, its PayMaster), as the
+	// CLI builds one per command; Service is the one until it answers.
+	Current func() *backoffice.Service
 	// Token, when set (api.token), must be given at the login form.
 	Token string
 	// Clock times sessions; nil is the wall clock.
@@ -65,7 +72,6 @@ const (
 	DefaultSessionTTL = 8 * time.Hour
 	MaxSessions       = 256      // sessions kept; the oldest goes first
 	maxForm           = 16 << 10 // bytes of a form
-	maxReason         = 500      // characters of a reason
 	maxName           = 64       // characters of a person's name
 )
 
@@ -75,7 +81,11 @@ type Server struct {
 	mux      *http.ServeMux
 	sessions *sessions
 	tpl      map[string]*template.Template
-	secrets  []string
+	// exporting lets one export run at a time: each holds a read of the
+	// journal and a download's memory.
+	exporting gate
+	// heavy lets one reconciliation or doctor's run go at a time.
+	heavy gate
 }
 
 //go:embed assets
@@ -96,10 +106,16 @@ func New(o Options) *Server {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = DefaultSessionTTL
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.SessionTTL), tpl: parseTemplates()}
-	s.secrets = append([]string{o.Token}, o.Service.Secrets...)
+	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.SessionTTL), tpl: parseTemplates(), exporting: newGate(), heavy: newGate()}
 	static, _ := fs.Sub(assets, "assets/static")
-	s.mux.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", http.FileServerFS(static)))
+	files := http.StripPrefix(Prefix+"static/", http.FileServerFS(static))
+	s.mux.HandleFunc("GET "+Prefix+"static/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") { // a folder: no listing
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 	s.mux.HandleFunc("POST "+Prefix+"login", s.login)
 	s.mux.HandleFunc("POST "+Prefix+"logout", s.authed(s.logout))
 	s.mux.HandleFunc("GET "+Prefix+"{$}", s.authed(s.list))
@@ -108,9 +124,10 @@ func New(o Options) *Server {
 	s.mux.HandleFunc("GET "+Prefix+"payments/{id}/{act}", s.authed(s.confirm))
 	s.mux.HandleFunc("POST "+Prefix+"payments/{id}/{act}", s.authed(s.act))
 	s.mux.HandleFunc("GET "+Prefix+"reconcile", s.authed(s.reconcile))
-	s.mux.HandleFunc("POST "+Prefix+"reconcile", s.authed(s.reconcileApply))
+	s.mux.HandleFunc("POST "+Prefix+"reconcile", s.authed(s.reconcileRun))
 	s.mux.HandleFunc("GET "+Prefix+"stuck", s.authed(s.stuck))
 	s.mux.HandleFunc("GET "+Prefix+"kiosk", s.authed(s.kiosk))
+	s.mux.HandleFunc("POST "+Prefix+"kiosk", s.authed(s.kioskRun))
 	s.mux.HandleFunc(Prefix, s.authed(s.notFound))
 	return s
 }
@@ -130,7 +147,43 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// svc is the back office of the settings in force.
+func (s *Server) svc() *backoffice.Service {
+	if s.o.Current != nil {
+		if cur := s.o.Current(); cur != nil {
+			return cur
+		}
+	}
+	return s.o.Service
+}
+
 // scrub removes every secret from text about to be shown.
 func (s *Server) scrub(text string) string {
-	return plugin.Redact(text, s.secrets...)
+	return plugin.Redact(plugin.Redact(text, s.o.Token), s.svc().Secrets...)
+}
+
+// Memo is a Current that builds the back office once for each value of
+// key (the settings in force: a new one after each reload) and keeps it
+// until key changes. A build's error (say, PayMaster's settings missing:
+// the acts that ask it are refused) is logged as a warning to log (nil:
+// none); its back office is used.
+func Memo[K comparable](key func() K, build func(K) (*backoffice.Service, error), log *slog.Logger) func() *backoffice.Service {
+	var (
+		mu   sync.Mutex
+		last K
+		svc  *backoffice.Service
+	)
+	return func() *backoffice.Service {
+		k := key()
+		mu.Lock()
+		defer mu.Unlock()
+		if svc == nil || k != last {
+			built, err := build(k)
+			if err != nil && log != nil {
+				log.Warn("back office: its acts that ask PayMaster are refused", "error", err.Error())
+			}
+			last, svc = k, built
+		}
+		return svc
+	}
 }

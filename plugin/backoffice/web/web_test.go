@@ -27,7 +27,10 @@ const (
 )
 
 // fakePM is PayMaster for the back office: its payments by id.
-type fakePM struct{ byID map[string]plugin.Remote }
+type fakePM struct {
+	byID   map[string]plugin.Remote
+	onList func() // called as List starts, when set
+}
 
 func (pm *fakePM) GetPayment(_ context.Context, id string) (plugin.Remote, error) {
 	r, ok := pm.byID[id]
@@ -47,6 +50,9 @@ func (pm *fakePM) FindPayment(_ context.Context, orderNo string, _ time.Time) (p
 }
 
 func (pm *fakePM) List(_ context.Context, from, to time.Time) ([]plugin.Remote, error) {
+	if pm.onList != nil {
+		pm.onList()
+	}
 	var out []plugin.Remote
 	for _, r := range pm.byID {
 		if !r.Created.Before(from) && r.Created.Before(to) {
@@ -65,6 +71,8 @@ type fixture struct {
 	clock *plugintest.Clock
 	srv   *httptest.Server
 	c     *http.Client
+	// export, when set, is the back office's export.
+	export func(ctx context.Context, w io.Writer, flt plugin.Filter, format string) (int64, error)
 }
 
 var t0 = time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
@@ -81,6 +89,9 @@ func newFixture(t *testing.T, token string) *fixture {
 		Secrets: []string{pmToken, token}}
 	h := web.New(web.Options{Service: svc, Token: token, Clock: f.clock, Zone: time.UTC, Version: "1.2.3",
 		Export: func(ctx context.Context, w io.Writer, flt plugin.Filter, format string) (int64, error) {
+			if f.export != nil {
+				return f.export(ctx, w, flt, format)
+			}
 			fmt.Fprintf(w, "format=%s state=%s\n", format, flt.State)
 			return 1, nil
 		},

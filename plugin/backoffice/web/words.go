@@ -41,31 +41,41 @@ func modeWord(m plugin.Mode) string {
 	return m.String()
 }
 
-// refusalTitles head a refusal of the back office by its reason; the
-// service's own sentence follows, as the CLI prints it.
-var refusalTitles = map[string]string{
-	backoffice.RReasonRequired:     "Укажите причину",
-	backoffice.RPaymentActive:      "Платёж ещё идёт",
-	backoffice.RAlreadyPaid:        "Платёж уже оплачен",
-	backoffice.RAlreadyNotPaid:     "Платёж уже не оплачен",
-	backoffice.RInvalidState:       "Не для платежа в этом состоянии",
-	backoffice.RPayMasterDisagrees: "PayMaster не подтверждает",
-	backoffice.RPayMasterAsk:       "PayMaster недоступен",
-	backoffice.RPayMasterUnset:     "Нет настроек PayMaster",
-	backoffice.RStateChanged:       "Платёж изменился",
-	backoffice.REnteredByHand:      "Внесён в учёт вручную",
-	backoffice.RNotFinal:           "Платёж не завершён",
-	backoffice.RNoPayment:          "Платёж не найден",
-	backoffice.RAmbiguous:          "Несколько платежей",
-	backoffice.RPeriod:             "Пустой период",
-	backoffice.RListFailed:         "Список PayMaster не прочитан",
+// refusal is how the web shows a refusal of the back office: a Russian
+// title and sentence by its reason; the service's own sentence follows as
+// a detail, as the CLI prints it.
+type refusal struct{ title, text string }
+
+var refusals = map[string]refusal{
+	backoffice.RReasonRequired:     {"Укажите причину", "Это действие записывается в журнал с причиной: заполните поле «Причина»."},
+	backoffice.RReasonTooLong:      {"Слишком длинная причина", "Причина длиннее допустимого: сократите её."},
+	backoffice.RPaymentActive:      {"Платёж ещё идёт", "sbpd ещё следит за этим платежом; дождитесь его завершения."},
+	backoffice.RAlreadyPaid:        {"Платёж уже оплачен", "Оплаченный платёж sbpd никогда не переводит обратно."},
+	backoffice.RAlreadyNotPaid:     {"Платёж уже не оплачен", "Менять нечего: платёж уже отмечен неоплаченным."},
+	backoffice.RInvalidState:       {"Не для платежа в этом состоянии", "Это действие не подходит платежу в его нынешнем состоянии."},
+	backoffice.RPayMasterDisagrees: {"PayMaster не подтверждает", "Ответ PayMaster не позволяет это изменение. Если вы уверены, отметьте «Всё равно» и укажите причину."},
+	backoffice.RPayMasterAsk:       {"PayMaster недоступен", "Не удалось спросить PayMaster. Повторите позже или отметьте «Всё равно» с причиной."},
+	backoffice.RPayMasterUnset:     {"Нет настроек PayMaster", "В настройках нет доступа к PayMaster: действия, которые его спрашивают, недоступны."},
+	backoffice.RStateChanged:       {"Платёж изменился", "Пока вы подтверждали, платёж изменился. Откройте его заново и проверьте."},
+	backoffice.REnteredByHand:      {"Внесён в учёт вручную", "Платёж отмечен как внесённый вручную: оповещение по нему больше не отправляется."},
+	backoffice.RNotFinal:           {"Платёж не завершён", "Оповещать учётную систему можно только о завершённом платеже."},
+	backoffice.RNoPayment:          {"Платёж не найден", "В журнале нет платежа с такой ссылкой."},
+	backoffice.RAmbiguous:          {"Несколько платежей", "Ссылке соответствуют несколько платежей: откройте нужный из журнала."},
+	backoffice.RPeriod:             {"Пустой период", "Начало периода должно быть раньше его конца."},
+	backoffice.RPeriodTooLong:      {"Слишком длинный период", "Сверка идёт не больше чем за допустимый период: разбейте его на части."},
+	backoffice.RSecretName:         {"Имя содержит секрет", "В имени есть ключ или пароль из настроек sbpd. Укажите своё имя, а не ключ."},
+	backoffice.RListFailed:         {"Список PayMaster не прочитан", "PayMaster не отдал список платежей за период. Повторите позже."},
+	rTooManyRows:                   {"Слишком много платежей для XLSX", "В лист XLSX столько платежей не помещается: выгрузите CSV или выберите период короче."},
 }
 
-func refusalTitle(reason string) string {
-	if t, ok := refusalTitles[reason]; ok {
+// rTooManyRows is the export's refusal of an XLSX larger than a sheet.
+const rTooManyRows = "too_many_rows"
+
+func refusalOf(reason string) refusal {
+	if t, ok := refusals[reason]; ok {
 		return t
 	}
-	return "Отказано"
+	return refusal{"Отказано", "sbpd отказал в действии; подробности ниже."}
 }
 
 // told says in a few words whether the accounting system has the payment.
