@@ -116,7 +116,8 @@ func TestSecurity_TokenOnEveryRoute(t *testing.T) {
 		}
 	}
 	// Without it, or with a wrong one, nothing: 401; past the limit of
-	// wrong tokens from loopback, 429 to every request with a token.
+	// wrong tokens from loopback, 429 to every wrong token; the right one
+	// still passes (guesses never lock the till out).
 	wrong := 0
 	for _, r := range routes {
 		for _, tok := range []string{"", "wrong-token", secAPIToken + "x", strings.ToUpper(secAPIToken)} {
@@ -136,13 +137,13 @@ func TestSecurity_TokenOnEveryRoute(t *testing.T) {
 			}
 		}
 	}
-	if st, b := call("GET", "/healthz", secAPIToken, ""); st != http.StatusTooManyRequests {
+	if st, b := call("GET", "/healthz", secAPIToken, ""); st != http.StatusOK {
 		t.Errorf("the right token after %d wrong ones: %d %s", wrong, st, b)
 	}
 	if got := len(h.sb.Payments()); got != 1 {
 		t.Fatalf("%d PayMaster payments, want 1: an unauthorized request acted", got)
 	}
-	// Read from the journal: the API now refuses this address for a while.
+	// Read from the journal.
 	if got, err := h.d.DB.Journal().Get(context.Background(), p.ID); err != nil || got.CancelRequested {
 		t.Fatalf("an unauthorized cancel acted (%v)", err)
 	}

@@ -869,8 +869,8 @@ func TestOpenAPI_Conformance(t *testing.T) {
 	defer first.Body.Close()
 	cf.do(capped.URL, call{method: "GET", path: pay + "/p-dialog/events", status: 429, code: "too_many_streams"})
 
-	// Past the limit of wrong tokens every route answers 429
-	// too_many_attempts, to the right token too.
+	// Past the limit of wrong tokens every route answers a wrong token 429
+	// too_many_attempts (the right one still passes: TestAuth_WrongTokensLimited).
 	locked := conformanceServer(t, &Server{Token: token})
 	for range MaxWrongTokens {
 		cf.do(locked.URL, call{method: "GET", path: "/healthz", status: 401, code: "unauthorized", header: []string{"Authorization", "Bearer wrong"}})
@@ -881,7 +881,8 @@ func TestOpenAPI_Conformance(t *testing.T) {
 		if key == "POST /api/v1/payments" {
 			body = start("000153", 100, false)
 		}
-		cf.do(locked.URL, call{method: method, path: strings.ReplaceAll(path, "{id}", "p-paid"), body: body, status: 429, code: "too_many_attempts", header: auth})
+		cf.do(locked.URL, call{method: method, path: strings.ReplaceAll(path, "{id}", "p-paid"), body: body, status: 429, code: "too_many_attempts",
+			header: []string{"Authorization", "Bearer wrong"}})
 	}
 
 	cf.checkCovered()

@@ -229,15 +229,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addr := plugin.SourceOf(r.RemoteAddr)
-	if wait, blocked := s.sessions.failed.Blocked(addr); blocked {
-		w.Header().Set("Connection", "close")
-		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		s.render(w, http.StatusTooManyRequests, "login", s.page(r, nil, "Вход", &flash{Title: "Слишком много неверных попыток",
-			Text: fmt.Sprintf("Неверный токен введён слишком много раз (%d с одного адреса или %d со всех за %s): вход закрыт ещё на %s.",
-				MaxFailedLogins, MaxFailedLoginsTotal, FailedLoginWindow, wait.Round(time.Second)), Code: "too_many_logins"}))
-		return
-	}
 	if !s.tokenOK(r.PostFormValue("token")) {
+		// The right token always logs in: wrong ones sent by some process
+		// must not lock the technician out. Wrong ones are limited.
+		if wait, blocked := s.sessions.failed.Blocked(addr); blocked {
+			w.Header().Set("Connection", "close")
+			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			s.render(w, http.StatusTooManyRequests, "login", s.page(r, nil, "Вход", &flash{Title: "Слишком много неверных попыток",
+				Text: fmt.Sprintf("Неверный токен введён слишком много раз (%d с одного адреса или %d со всех за %s): неверные попытки не проверяются ещё %s.",
+					MaxFailedLogins, MaxFailedLoginsTotal, FailedLoginWindow, wait.Round(time.Second)), Code: "too_many_logins"}))
+			return
+		}
 		s.sessions.failed.Fail(addr)
 		w.Header().Set("Connection", "close")
 		s.render(w, http.StatusUnauthorized, "login", s.page(r, nil, "Вход", &flash{Title: "Неверный токен",
