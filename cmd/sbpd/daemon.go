@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -79,13 +78,9 @@ type Daemon struct {
 	printerPort string
 	stopReload  chan struct{}
 
-	listener net.Listener
-	server   *http.Server
-	served   chan error
-	once     sync.Once
-
-	cancelStreams context.CancelFunc
-	stopDelivery  func() // ends delivery to notify.url (notify.go)
+	api          *tillapi.Serving
+	once         sync.Once
+	stopDelivery func() // ends delivery to notify.url (notify.go)
 }
 
 // Open opens the journal, reconciles unfinished payments with PayMaster and
@@ -217,7 +212,6 @@ func (d *Daemon) serveAPI(context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.listener = ln
 	routes := d.Screen.Routes()
 	maps.Copy(routes, d.Routes)
 	routes[web.Prefix] = d.backofficeWeb()
@@ -226,12 +220,7 @@ func (d *Daemon) serveAPI(context.Context) error {
 		Logger: d.Logger, Extra: routes, Streams: []string{display.EventsPattern},
 		Metrics: d.Metrics.Handler(), Listen: cfg.Listen, Hosts: cfg.APIHosts, Limits: d.Limits, Forms: []string{web.Prefix},
 	}
-	baseCtx, cancelStreams := context.WithCancel(context.Background())
-	d.cancelStreams = cancelStreams
-	d.server = api.HTTPServer()
-	d.server.BaseContext = func(net.Listener) context.Context { return baseCtx }
-	d.served = make(chan error, 1)
-	go func() { d.served <- d.server.Serve(api.Listener(ln)) }()
+	d.api = api.Start(ln)
 	return nil
 }
 
@@ -271,27 +260,17 @@ func (d *Daemon) addScreenFlag(cmd *cobra.Command) (func(), error) {
 
 // Addr is the address the till API listens on.
 func (d *Daemon) Addr() string {
-	if d.listener == nil {
+	if d.api == nil {
 		return ""
 	}
-	return d.listener.Addr().String()
+	return d.api.Addr().String()
 }
 
 // URL is the base URL of the till API and the screen.
 func (d *Daemon) URL() string { return tillapi.BaseURL(d.Addr()) }
 
 // Wait blocks until the server stops or ctx is done.
-func (d *Daemon) Wait(ctx context.Context) error {
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-d.served:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return err
-	}
-}
+func (d *Daemon) Wait(ctx context.Context) error { return d.api.Wait(ctx) }
 
 // Close stops serving, stops the engine (payments in progress stay in the
 // journal and resume at the next start) and closes the journal.
@@ -301,12 +280,8 @@ func (d *Daemon) Close() error {
 		if d.stopReload != nil {
 			close(d.stopReload)
 		}
-		if d.server != nil {
-			d.cancelStreams() // end event streams so Shutdown need not wait for them
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			d.server.Shutdown(ctx)
-			cancel()
-			d.server.Close()
+		if d.api != nil {
+			d.api.Close()
 		}
 		if d.Engine != nil {
 			errs = append(errs, d.Engine.Close())
