@@ -42,12 +42,10 @@ const (
 const DefaultTolerance = 5 * time.Minute
 
 // Delivery is one notification to send: a final payment and its stable
-// delivery id.
-type Delivery struct {
-	ID       string // "<payment id>:<state>"
-	Payment  plugin.Payment
-	Attempts int // failed tries so far
-}
+// delivery id (ID, "<payment id>:<state>"), with the failed tries so far
+// (Attempts). The journal's outbox (drivers/sqlite) hands them out as they
+// are, so it is a Queue itself.
+type Delivery = plugin.DueDelivery
 
 // Queue is what Deliverer needs from the durable outbox.
 type Queue interface {

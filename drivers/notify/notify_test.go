@@ -47,7 +47,7 @@ func newQueue(now time.Time, ps ...plugin.Payment) *memQueue {
 	q := &memQueue{items: map[string]*item{}}
 	for _, p := range ps {
 		id := p.ID + ":" + string(p.State)
-		q.items[id] = &item{d: notify.Delivery{ID: id, Payment: p}, status: "pending", nextAt: now}
+		q.items[id] = &item{d: notify.Delivery{Delivery: plugin.Delivery{ID: id}, Payment: p}, status: "pending", nextAt: now}
 		q.order = append(q.order, id)
 	}
 	return q
@@ -352,7 +352,7 @@ func TestDeliverKickAndShutdown(t *testing.T) {
 	h.clock.WaitForTimers(t, 1) // idle
 	h.q.mu.Lock()
 	p := paid("P2", h.clock.Now())
-	h.q.items["P2:paid"] = &item{d: notify.Delivery{ID: "P2:paid", Payment: p}, status: "pending", nextAt: h.clock.Now()}
+	h.q.items["P2:paid"] = &item{d: notify.Delivery{Delivery: plugin.Delivery{ID: "P2:paid"}, Payment: p}, status: "pending", nextAt: h.clock.Now()}
 	h.q.order = append(h.q.order, "P2:paid")
 	h.q.mu.Unlock()
 	h.d.Kick() // no clock movement needed
