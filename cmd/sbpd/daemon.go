@@ -48,7 +48,8 @@ type Daemon struct {
 	Layers *config.Options
 	// Remote makes a missing PayMaster merchant id or token an error.
 	Remote bool
-	// ReloadEvery is how often changed settings are looked for.
+	// ReloadEvery is how often changed settings are looked for (0:
+	// config.DefaultEvery).
 	ReloadEvery time.Duration
 	// SerialTune adjusts the printer's serial port options (tests: the lock
 	// directory, a virtual clock for pacing).
@@ -240,7 +241,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	d.stopDelivery = stopDelivery
 	if d.watch != nil {
 		d.stopReload = make(chan struct{})
-		go d.reloadLoop(context.WithoutCancel(ctx), d.stopReload)
+		go d.watch.Run(context.WithoutCancel(ctx), d.Clock, d.ReloadEvery, d.Config, d.applySettings, d.Logger, d.stopReload)
 	}
 	return nil
 }
