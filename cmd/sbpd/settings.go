@@ -63,31 +63,20 @@ it creates stays writable by the daemon.`,
 	return cmd
 }
 
-// openSettings opens the kiosk for a settings command. Commands that
-// write (mayCreate) accept a data_dir that does not exist yet and create
-// the journal before writing; the others see empty till settings when there
-// is no journal yet.
-func openSettings(cmd *cobra.Command, mayCreate bool) (*kiosk, error) {
-	k, err := openKiosk(cmd)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(k.dir); err != nil && !mayCreate {
-		k.Close()
-		return nil, fmt.Errorf("data_dir %s (%s) does not exist: check data_dir or give --data-dir (sbpd serve creates it when it first starts)", k.dir, k.cfg.Source("data_dir"))
-	}
-	return k, nil
-}
-
-// withSettings runs run with the kiosk opened for a settings command
-// (openSettings) and its till settings: their values, and the rows as
-// stored with who changed them (both empty when there is no journal yet).
+// withSettings runs run with the kiosk opened for a settings command and
+// its till settings: their values, and the rows as stored with who changed
+// them (both empty when there is no journal yet). Commands that write
+// (mayCreate) accept a data_dir that does not exist yet and create the
+// journal before writing (writeTill).
 func withSettings(cmd *cobra.Command, mayCreate bool, run func(k *kiosk, cur map[string]string, rows []sqlite.Setting) error) error {
-	k, err := openSettings(cmd, mayCreate)
+	k, err := openKiosk(cmd)
 	if err != nil {
 		return err
 	}
 	defer k.Close()
+	if _, err := os.Stat(k.dir); err != nil && !mayCreate {
+		return fmt.Errorf("data_dir %s (%s) does not exist: check data_dir or give --data-dir (sbpd serve creates it when it first starts)", k.dir, k.cfg.Source("data_dir"))
+	}
 	var rows []sqlite.Setting
 	if k.db != nil {
 		if rows, err = k.db.Settings().All(cmd.Context()); err != nil {
@@ -112,7 +101,7 @@ func writeTill(cmd *cobra.Command, k *kiosk, cur, next map[string]string, verb s
 			return nil, err
 		}
 		return db.Settings(), nil
-	}, settingsWho(verb))
+	}, backoffice.Who("", os.Getenv)+" via sbpd settings "+verb) // the person, as the back office names them, and the command
 	if err != nil {
 		return err
 	}
@@ -132,12 +121,6 @@ func noteMissing(w io.Writer, k *kiosk) {
 	if k.db == nil {
 		fmt.Fprintf(w, "note: no till database at %s yet: the till settings are empty\n", k.dbPath)
 	}
-}
-
-// settingsWho names the person, as the back office does, and the command
-// for the updated_by column.
-func settingsWho(verb string) string {
-	return backoffice.Who("", os.Getenv) + " via sbpd settings " + verb
 }
 
 // completeKeys offers key names, and an enum's or bool's values after a key.

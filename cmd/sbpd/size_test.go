@@ -18,7 +18,7 @@ import (
 // never raised.
 const (
 	maxFuncLines = 80
-	maxCmdLines  = 2494 // after doctor's printing as text or JSON moved to doctor.RunAndWrite
+	maxCmdLines  = 2477 // after the settings commands open the kiosk in one helper
 )
 
 // sourceFiles lists the module's non-test Go files.
