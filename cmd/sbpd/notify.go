@@ -22,9 +22,6 @@ func (d *Daemon) startDelivery(ctx context.Context) (stop func(), err error) {
 
 // startDeliveryTo is startDelivery with the notify settings given.
 func (d *Daemon) startDeliveryTo(ctx context.Context, url, secret string, maxAttempts int) (stop func(), err error) {
-	if url == "" {
-		return func() {}, nil
-	}
 	dl := &notify.Deliverer{
 		URL: url, Secret: secret, MaxAttempts: maxAttempts,
 		Queue: d.DB.Outbox(), Clock: d.Clock, Logger: d.Logger,
@@ -32,13 +29,5 @@ func (d *Daemon) startDeliveryTo(ctx context.Context, url, secret string, maxAtt
 	if d.Metrics != nil {
 		dl.Outcome = d.Metrics.Delivery
 	}
-	if secret == "" {
-		d.Logger.Warn("notify.secret is empty: notifications to the accounting system are not signed")
-	}
-	stop, err = dl.Start(context.WithoutCancel(ctx))
-	if err != nil {
-		return nil, err
-	}
-	d.Logger.Info("notify: delivering final payments to the accounting system", "max_attempts", dl.MaxAttempts)
-	return stop, nil
+	return dl.StartIfSet(context.WithoutCancel(ctx))
 }

@@ -180,6 +180,24 @@ func (d *Deliverer) Start(ctx context.Context) (stop func(), err error) {
 	}, nil
 }
 
+// StartIfSet is Start as the daemon runs it: without a URL it does
+// nothing (the queue still fills, and is sent once a URL is set);
+// otherwise it logs that delivery runs, with a warning first when the
+// requests go unsigned (no Secret).
+func (d *Deliverer) StartIfSet(ctx context.Context) (stop func(), err error) {
+	if d.URL == "" {
+		return func() {}, nil
+	}
+	if d.Secret == "" {
+		d.log().Warn("notify.secret is empty: notifications to the accounting system are not signed")
+	}
+	if stop, err = d.Start(ctx); err != nil {
+		return nil, err
+	}
+	d.log().Info("notify: delivering final payments to the accounting system", "max_attempts", d.MaxAttempts)
+	return stop, nil
+}
+
 func (d *Deliverer) check() error {
 	if d.Queue == nil {
 		return errors.New("notify: no queue")

@@ -776,3 +776,29 @@ func TestStart(t *testing.T) {
 		t.Fatalf("accepted %v", acc)
 	}
 }
+
+// StartIfSet does nothing without a URL; with one it starts, logging a
+// warning when the requests go unsigned, and a refused URL starts nothing.
+func TestStartIfSet(t *testing.T) {
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	stop, err := (&notify.Deliverer{Logger: log}).StartIfSet(context.Background())
+	if err != nil || stop == nil || logs.Len() != 0 {
+		t.Fatalf("without a URL: %v, logged %q", err, logs.String())
+	}
+	stop()
+	if stop, err := (&notify.Deliverer{URL: "ftp://acc.example/hook", Queue: newQueue(time.Now()), Logger: log}).StartIfSet(context.Background()); err == nil || stop != nil {
+		t.Fatalf("a refused URL: %v", err)
+	}
+	logs.Reset()
+	clock := plugintest.NewClock()
+	d := &notify.Deliverer{URL: "https://acc.example/hook", MaxAttempts: 7, Queue: newQueue(clock.Now()), Clock: clock, Logger: log, Poll: time.Hour}
+	if stop, err = d.StartIfSet(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	got := logs.String()
+	if !strings.Contains(got, "level=WARN msg=\"notify.secret is empty") || !strings.Contains(got, "level=INFO msg=\"notify: delivering final payments to the accounting system\" max_attempts=7") {
+		t.Errorf("logs:\n%s", got)
+	}
+}
