@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/oklog/ulid/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/config"
@@ -176,7 +174,7 @@ func (d *Daemon) buildEngine(context.Context) error {
 		return err
 	}
 	eng.Logger, eng.Observer = d.Logger, d.Metrics
-	eng.NewID, eng.NewKey = newULIDs(d.Clock), uuid.NewString
+	eng.NewID, eng.NewKey = sqlite.NewIDs(d.Clock), uuid.NewString
 	d.Screen = display.New()
 	d.Screen.Actions, d.Screen.Now = eng, d.Clock.Now // the page's buttons; the clock of expires_at, for its countdown
 	d.Screen.LocalOnly = cfg.APIToken != ""           // with a token, the screen answers only this kiosk
@@ -193,17 +191,6 @@ func (d *Daemon) buildEngine(context.Context) error {
 	}
 	d.Engine = eng
 	return nil
-}
-
-// newULIDs makes payment ids: ULIDs on the clock, monotonic.
-func newULIDs(clock plugin.Clock) func() string {
-	entropy := ulid.Monotonic(rand.Reader, 0)
-	var mu sync.Mutex
-	return func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return ulid.MustNew(ulid.Timestamp(clock.Now()), entropy).String()
-	}
 }
 
 // serveAPI listens and serves the till API, the screen and /metrics.
