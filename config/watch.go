@@ -5,8 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
 )
+
+// DefaultEvery is how often Run looks for changed settings.
+const DefaultEvery = 2 * time.Second
 
 // VersionedStore is a till store that says when it changed: Version grows
 // with every write. drivers/sqlite's Settings is one.
@@ -78,6 +85,48 @@ func (w *Watcher) Poll(ctx context.Context, cur *Config) (*Config, []string, err
 		return nil, nil, nil
 	}
 	return next, diff, nil
+}
+
+// Run looks for changed settings every `every` (DefaultEvery when not
+// positive) on clock until stop is closed. cur is the Config in force; a
+// change that validates is handed to apply, which may refuse it too, and
+// is in force once apply returns nil. Changes, rejections (the running
+// settings stay) and the keys that need a restart (NeedRestart) are
+// logged.
+func (w *Watcher) Run(ctx context.Context, clock plugin.Clock, every time.Duration, cur *Config, apply func(*Config) error, log *slog.Logger, stop <-chan struct{}) {
+	if every <= 0 {
+		every = DefaultEvery
+	}
+	for {
+		t := clock.NewTimer(every)
+		select {
+		case <-stop:
+			t.Stop()
+			return
+		case <-t.Chan():
+			cur = w.step(ctx, cur, apply, log)
+		}
+	}
+}
+
+// step polls once and returns the Config in force after it.
+func (w *Watcher) step(ctx context.Context, cur *Config, apply func(*Config) error, log *slog.Logger) *Config {
+	next, diff, err := w.Poll(ctx, cur)
+	if err == nil && next != nil {
+		err = apply(next)
+	}
+	if err != nil {
+		log.Warn("settings change rejected; the running settings stay", "err", err)
+		return cur
+	}
+	if next == nil {
+		return cur
+	}
+	log.Info("settings changed; they apply from the next payment", "changes", diff)
+	if restart := NeedRestart(cur, next); len(restart) > 0 {
+		log.Warn("some changed settings take effect only after a restart", "keys", restart)
+	}
+	return next
 }
 
 // templateStamp identifies the template file's content.

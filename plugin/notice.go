@@ -16,6 +16,13 @@ type Delivery struct {
 	DeliveredAt time.Time `json:"delivered_at,omitempty"`
 }
 
+// DueDelivery is a delivery to send now, with the payment as recorded:
+// what the journal's outbox hands the notify driver.
+type DueDelivery struct {
+	Delivery
+	Payment Payment
+}
+
 // Notice is whether, and how, the accounting system was told about a
 // payment.
 type Notice struct {

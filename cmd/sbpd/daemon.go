@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -15,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/oklog/ulid/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/config"
@@ -49,7 +46,8 @@ type Daemon struct {
 	Layers *config.Options
 	// Remote makes a missing PayMaster merchant id or token an error.
 	Remote bool
-	// ReloadEvery is how often changed settings are looked for.
+	// ReloadEvery is how often changed settings are looked for (0:
+	// config.DefaultEvery).
 	ReloadEvery time.Duration
 	// SerialTune adjusts the printer's serial port options (tests: the lock
 	// directory, a virtual clock for pacing).
@@ -79,13 +77,9 @@ type Daemon struct {
 	printerPort string
 	stopReload  chan struct{}
 
-	listener net.Listener
-	server   *http.Server
-	served   chan error
-	once     sync.Once
-
-	cancelStreams context.CancelFunc
-	stopDelivery  func() // ends delivery to notify.url (notify.go)
+	api          *tillapi.Serving
+	once         sync.Once
+	stopDelivery func() // ends delivery to notify.url (notify.go)
 }
 
 // Open opens the journal, reconciles unfinished payments with PayMaster and
@@ -180,7 +174,7 @@ func (d *Daemon) buildEngine(context.Context) error {
 		return err
 	}
 	eng.Logger, eng.Observer = d.Logger, d.Metrics
-	eng.NewID, eng.NewKey = newULIDs(d.Clock), uuid.NewString
+	eng.NewID, eng.NewKey = sqlite.NewIDs(d.Clock), uuid.NewString
 	d.Screen = display.New()
 	d.Screen.Actions, d.Screen.Now = eng, d.Clock.Now // the page's buttons; the clock of expires_at, for its countdown
 	d.Screen.LocalOnly = cfg.APIToken != ""           // with a token, the screen answers only this kiosk
@@ -199,17 +193,6 @@ func (d *Daemon) buildEngine(context.Context) error {
 	return nil
 }
 
-// newULIDs makes payment ids: ULIDs on the clock, monotonic.
-func newULIDs(clock plugin.Clock) func() string {
-	entropy := ulid.Monotonic(rand.Reader, 0)
-	var mu sync.Mutex
-	return func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return ulid.MustNew(ulid.Timestamp(clock.Now()), entropy).String()
-	}
-}
-
 // serveAPI listens and serves the till API, the screen and /metrics.
 func (d *Daemon) serveAPI(context.Context) error {
 	cfg := d.Config
@@ -217,7 +200,6 @@ func (d *Daemon) serveAPI(context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.listener = ln
 	routes := d.Screen.Routes()
 	maps.Copy(routes, d.Routes)
 	routes[web.Prefix] = d.backofficeWeb()
@@ -226,12 +208,7 @@ func (d *Daemon) serveAPI(context.Context) error {
 		Logger: d.Logger, Extra: routes, Streams: []string{display.EventsPattern},
 		Metrics: d.Metrics.Handler(), Listen: cfg.Listen, Hosts: cfg.APIHosts, Limits: d.Limits, Forms: []string{web.Prefix},
 	}
-	baseCtx, cancelStreams := context.WithCancel(context.Background())
-	d.cancelStreams = cancelStreams
-	d.server = api.HTTPServer()
-	d.server.BaseContext = func(net.Listener) context.Context { return baseCtx }
-	d.served = make(chan error, 1)
-	go func() { d.served <- d.server.Serve(api.Listener(ln)) }()
+	d.api = api.Start(ln)
 	return nil
 }
 
@@ -251,7 +228,7 @@ func (d *Daemon) start(ctx context.Context) error {
 	d.stopDelivery = stopDelivery
 	if d.watch != nil {
 		d.stopReload = make(chan struct{})
-		go d.reloadLoop(context.WithoutCancel(ctx), d.stopReload)
+		go d.watch.Run(context.WithoutCancel(ctx), d.Clock, d.ReloadEvery, d.Config, d.applySettings, d.Logger, d.stopReload)
 	}
 	return nil
 }
@@ -271,27 +248,17 @@ func (d *Daemon) addScreenFlag(cmd *cobra.Command) (func(), error) {
 
 // Addr is the address the till API listens on.
 func (d *Daemon) Addr() string {
-	if d.listener == nil {
+	if d.api == nil {
 		return ""
 	}
-	return d.listener.Addr().String()
+	return d.api.Addr().String()
 }
 
 // URL is the base URL of the till API and the screen.
 func (d *Daemon) URL() string { return tillapi.BaseURL(d.Addr()) }
 
 // Wait blocks until the server stops or ctx is done.
-func (d *Daemon) Wait(ctx context.Context) error {
-	select {
-	case <-ctx.Done():
-		return nil
-	case err := <-d.served:
-		if errors.Is(err, http.ErrServerClosed) {
-			return nil
-		}
-		return err
-	}
-}
+func (d *Daemon) Wait(ctx context.Context) error { return d.api.Wait(ctx) }
 
 // Close stops serving, stops the engine (payments in progress stay in the
 // journal and resume at the next start) and closes the journal.
@@ -301,12 +268,8 @@ func (d *Daemon) Close() error {
 		if d.stopReload != nil {
 			close(d.stopReload)
 		}
-		if d.server != nil {
-			d.cancelStreams() // end event streams so Shutdown need not wait for them
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			d.server.Shutdown(ctx)
-			cancel()
-			d.server.Close()
+		if d.api != nil {
+			d.api.Close()
 		}
 		if d.Engine != nil {
 			errs = append(errs, d.Engine.Close())

@@ -90,21 +90,10 @@ func (k *kiosk) badNeeds(needs []string) []string { return k.doctorSettings().Ba
 // redact cuts every secret out of s, whatever printed it.
 func (k *kiosk) redact(s string) string { return plugin.Redact(s, k.cfg.Secrets()...) }
 
-// report runs the checklist and prints each result in order as soon as it
-// and those above it are done, or all of them as JSON; it returns an
-// error when any check failed.
+// report runs the checklist and prints it (doctor.RunAndWrite); it returns
+// an error when any check failed.
 func (k *kiosk) report(ctx context.Context, w io.Writer, asJSON bool) error {
 	pmCtx, cancel := context.WithTimeout(ctx, doctorLimits.payMaster)
 	defer cancel()
-	print := func(r doctor.Result) { doctor.WriteResult(w, r) }
-	if asJSON {
-		print = nil
-	}
-	rep := doctor.Run(ctx, doctor.Checks(pmCtx, k.doctorKiosk()), doctor.Options{Timeout: doctorLimits.check, Secrets: k.cfg.Secrets()}, print)
-	if asJSON {
-		if err := rep.WriteJSON(w); err != nil {
-			return err
-		}
-	}
-	return rep.Err()
+	return doctor.RunAndWrite(ctx, w, doctor.Checks(pmCtx, k.doctorKiosk()), doctor.Options{Timeout: doctorLimits.check, Secrets: k.cfg.Secrets()}, asJSON)
 }

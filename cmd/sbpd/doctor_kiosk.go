@@ -47,7 +47,7 @@ func (d *kiosk) doctorKiosk() *doctor.Kiosk {
 	c := d.cfg
 	k.BaseURL, k.MerchantID, k.StickerID, k.QRMode = c.PayMaster.BaseURL, c.PayMaster.MerchantID, c.PayMaster.StickerID, c.SBP.QRMode
 	k.PrinterPort, k.PrinterBaud, k.DataDir = c.Printer.Port, c.Printer.Baud, c.DataDir
-	k.ModeFixes = doctorModeFixes(d.modeFixes)
+	k.ModeFixes = d.modeFixes
 	k.PayMaster = func() (doctor.PayMaster, error) {
 		gw, err := newPayMaster(c, "sbpd-doctor", func(pmc *paymaster.Config) {
 			if pmc.MerchantID == "" || pmc.Token == "" { // reachability does not need them: a refusal is an answer too
@@ -88,11 +88,7 @@ func (doctorPayMaster) Explain(err error) doctor.Failed {
 	return f
 }
 
-// doctorJournal is the journal driver as the checks see it.
-type doctorJournal struct{ *sqlite.DB }
-
-func (j doctorJournal) ModeFixes() []doctor.ModeFix { return doctorModeFixes(j.DB.ModeFixes()) }
-
+// openDoctorJournal opens the journal as the Journal check needs it.
 func openDoctorJournal(path string) (doctor.Journal, error) {
 	db, err := sqlite.Open(path)
 	switch {
@@ -103,13 +99,5 @@ func openDoctorJournal(path string) (doctor.Journal, error) {
 	case err != nil:
 		return nil, err
 	}
-	return doctorJournal{db}, nil
-}
-
-func doctorModeFixes(fs []sqlite.ModeFix) []doctor.ModeFix {
-	out := make([]doctor.ModeFix, len(fs))
-	for i, f := range fs {
-		out[i] = doctor.ModeFix{Path: f.Path, Mode: f.New, Failed: f.Err != nil, Text: f.String()}
-	}
-	return out
+	return db, nil
 }

@@ -701,11 +701,11 @@ func TestDoctor_JournalReadableByOthers(t *testing.T) {
 // file is another user's, the file system is read-only), the warning gives
 // the command.
 func TestDoctor_JournalModeCannotChange(t *testing.T) {
-	r := doctor.JournalModeCheck("/var/lib/sbpd/sbpd.db", doctorModeFixes([]sqlite.ModeFix{
+	r := doctor.JournalModeCheck("/var/lib/sbpd/sbpd.db", []sqlite.ModeFix{
 		{Path: "/var/lib/sbpd/sbpd.db", Old: 0o644, New: 0o600, Err: syscall.EPERM},
 		{Path: "/var/lib/sbpd/sbpd.db-wal", Old: 0o644, New: 0o600, Err: syscall.EPERM},
 		{Path: "/var/lib/sbpd/sbpd.db-shm", Old: 0o660, New: 0o640},
-	}))
+	})
 	if r.Status != statusWarn ||
 		!strings.Contains(r.Message, "/var/lib/sbpd/sbpd.db had mode 0644 (other users could read it) and could not be changed to 0600: operation not permitted\n") ||
 		!strings.Contains(r.Message, "/var/lib/sbpd/sbpd.db-shm had mode 0660 (its group could change it); now 0640") ||

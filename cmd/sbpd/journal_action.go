@@ -141,12 +141,7 @@ func runReconcile(cmd *cobra.Command, svc *backoffice.Service, _ []string) error
 	if err != nil {
 		return fmt.Errorf("reconcile: %w", err)
 	}
-	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-		err = backoffice.WriteJSON(cmd.OutOrStdout(), rep)
-	} else {
-		err = backoffice.WriteReport(cmd.OutOrStdout(), rep, apply)
-	}
-	if err != nil {
+	if err := jsonOr(cmd, rep, func() error { return backoffice.WriteReport(cmd.OutOrStdout(), rep, apply) }); err != nil {
 		return err
 	}
 	if !rep.OK {

@@ -98,10 +98,7 @@ func runStuck(cmd *cobra.Command, svc *backoffice.Service, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-		return backoffice.WriteJSON(cmd.OutOrStdout(), stuck)
-	}
-	return backoffice.WriteStuck(cmd.OutOrStdout(), stuck, time.Local)
+	return jsonOr(cmd, stuck, func() error { return backoffice.WriteStuck(cmd.OutOrStdout(), stuck, time.Local) })
 }
 
 // refusal gives a refusal its command's name; a plugin.Error's message is

@@ -124,21 +124,28 @@ func runJournalList(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-		return backoffice.WriteJSON(cmd.OutOrStdout(), ps)
-	}
-	if len(ps) == 0 {
-		fmt.Fprintln(cmd.ErrOrStderr(), "no payments match")
+	return jsonOr(cmd, ps, func() error {
+		if len(ps) == 0 {
+			fmt.Fprintln(cmd.ErrOrStderr(), "no payments match")
+			return nil
+		}
+		if err := backoffice.WriteTable(cmd.OutOrStdout(), ps, journalZone()); err != nil {
+			return err
+		}
+		if more {
+			fmt.Fprintf(cmd.ErrOrStderr(), "payments %d-%d shown; more with --page %d (or --offset %d)\n",
+				offset+1, offset+len(ps), offset/limit+2, offset+limit)
+		}
 		return nil
+	})
+}
+
+// jsonOr prints v as JSON when --json is given, else runs text.
+func jsonOr(cmd *cobra.Command, v any, text func() error) error {
+	if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+		return backoffice.WriteJSON(cmd.OutOrStdout(), v)
 	}
-	if err := backoffice.WriteTable(cmd.OutOrStdout(), ps, journalZone()); err != nil {
-		return err
-	}
-	if more {
-		fmt.Fprintf(cmd.ErrOrStderr(), "payments %d-%d shown; more with --page %d (or --offset %d)\n",
-			offset+1, offset+len(ps), offset/limit+2, offset+limit)
-	}
-	return nil
+	return text()
 }
 
 func newJournalShowCmd() *cobra.Command {
@@ -159,15 +166,14 @@ PayMaster id when only one payment has it.`,
 		if err != nil {
 			return err
 		}
-		if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-			return backoffice.WriteJSON(cmd.OutOrStdout(), struct {
-				Payment      *plugin.Payment   `json:"payment"`
-				TillID       string            `json:"till_id,omitempty"`
-				Notification backoffice.Notice `json:"notification"`
-				Events       []plugin.Event    `json:"events"`
-			}{sh.Payment, backoffice.TillOf(sh.Payment), sh.Notification, sh.Events})
-		}
-		return backoffice.WriteShow(cmd.OutOrStdout(), sh, journalZone())
+		return jsonOr(cmd, struct {
+			Payment      *plugin.Payment   `json:"payment"`
+			TillID       string            `json:"till_id,omitempty"`
+			Notification backoffice.Notice `json:"notification"`
+			Events       []plugin.Event    `json:"events"`
+		}{sh.Payment, backoffice.TillOf(sh.Payment), sh.Notification, sh.Events}, func() error {
+			return backoffice.WriteShow(cmd.OutOrStdout(), sh, journalZone())
+		})
 	})
 }
 

@@ -115,24 +115,8 @@ func runProbe(cmd *cobra.Command, outPath string) error {
 		out = f
 	}
 
-	probe.WriteIntro(stdout, probe.Config{BaseURL: pm.BaseURL, MerchantID: pm.MerchantID}, !pm.TestMode)
-	rep, err := probe.Run(cmd.Context(), probe.Config{
+	return probe.RunAndWrite(cmd.Context(), stdout, probe.Config{
 		BaseURL: pm.BaseURL, MerchantID: pm.MerchantID, Token: pm.Token, TillID: d.cfg.TillID,
 		Timeout: pm.Timeout, Clock: probeClock, Out: out,
-	})
-	if rep == nil {
-		return fmt.Errorf("paymaster probe: %s", d.redact(probe.ErrText(err)))
-	}
-	var lines strings.Builder
-	rep.Write(&lines)
-	fmt.Fprint(stdout, d.redact(lines.String()))
-	rep.WriteMade(stdout, outPath)
-	if err != nil {
-		return fmt.Errorf("paymaster probe: %s", d.redact(probe.ErrText(err)))
-	}
-	if err := rep.Err(); err != nil {
-		return fmt.Errorf("paymaster probe: %w", err)
-	}
-	fmt.Fprintf(stdout, "All %d assumptions hold.\n", len(rep.Results))
-	return nil
+	}, !pm.TestMode, outPath, d.redact)
 }

@@ -59,7 +59,7 @@ func TestSecurity_LoopbackByDefault(t *testing.T) {
 		t.Fatalf("default listen %q is not loopback", cfg.Listen)
 	}
 	h := newE2E(t)
-	if ip := h.d.listener.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
+	if ip := h.d.api.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
 		t.Fatalf("the daemon listens on %s", ip)
 	}
 	// Beyond loopback only with a token (the refusal without one is

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -64,60 +63,64 @@ it creates stays writable by the daemon.`,
 	return cmd
 }
 
-// openSettings opens the kiosk for a settings command. Commands that
-// write (mayCreate) accept a data_dir that does not exist yet and create
-// the journal before writing; the others see empty till settings when there
-// is no journal yet.
-func openSettings(cmd *cobra.Command, mayCreate bool) (*kiosk, error) {
+// withSettings runs run with the kiosk opened for a settings command and
+// its till settings: their values, and the rows as stored with who changed
+// them (both empty when there is no journal yet). Commands that write
+// (mayCreate) accept a data_dir that does not exist yet and create the
+// journal before writing (writeTill).
+func withSettings(cmd *cobra.Command, mayCreate bool, run func(k *kiosk, cur map[string]string, rows []sqlite.Setting) error) error {
 	k, err := openKiosk(cmd)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	defer k.Close()
 	if _, err := os.Stat(k.dir); err != nil && !mayCreate {
-		k.Close()
-		return nil, fmt.Errorf("data_dir %s (%s) does not exist: check data_dir or give --data-dir (sbpd serve creates it when it first starts)", k.dir, k.cfg.Source("data_dir"))
+		return fmt.Errorf("data_dir %s (%s) does not exist: check data_dir or give --data-dir (sbpd serve creates it when it first starts)", k.dir, k.cfg.Source("data_dir"))
 	}
-	return k, nil
-}
-
-// tillRows are the till settings as stored, with who changed them.
-func tillRows(ctx context.Context, k *kiosk) ([]sqlite.Setting, error) {
-	if k.db == nil {
-		return nil, nil
+	var rows []sqlite.Setting
+	if k.db != nil {
+		if rows, err = k.db.Settings().All(cmd.Context()); err != nil {
+			return err
+		}
 	}
-	return k.db.Settings().All(ctx)
-}
-
-// tillValues are the till settings' values.
-func tillValues(ctx context.Context, k *kiosk) (map[string]string, error) {
-	if k.db == nil {
-		return map[string]string{}, nil
+	cur := map[string]string{}
+	for _, r := range rows {
+		cur[r.Key] = r.Value
 	}
-	return k.db.Settings().TillSettings(ctx)
+	return run(k, cur, rows)
 }
 
 // writeTill changes the till settings from cur to next (config.WriteTill),
-// creating the journal only for a change that is not refused.
-func writeTill(cmd *cobra.Command, k *kiosk, cur, next map[string]string, verb string) (*config.Config, []config.Problem, error) {
-	return config.WriteTill(cmd.Context(), k.layers, cur, next, func() (config.TillWriter, error) {
+// creating the journal only for a change that is not refused; then done
+// prints what was done, and a warning follows if the settings are still
+// not valid.
+func writeTill(cmd *cobra.Command, k *kiosk, cur, next map[string]string, verb string, done func(*config.Config)) error {
+	cfg, still, err := config.WriteTill(cmd.Context(), k.layers, cur, next, func() (config.TillWriter, error) {
 		db, err := k.create()
 		if err != nil {
 			return nil, err
 		}
 		return db.Settings(), nil
-	}, settingsWho(verb))
+	}, backoffice.Who("", os.Getenv)+" via sbpd settings "+verb) // the person, as the back office names them, and the command
+	if err != nil {
+		return err
+	}
+	done(cfg)
+	config.WriteProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
+	return nil
+}
+
+// notes prints each note on standard error.
+func notes(cmd *cobra.Command, ns []string) {
+	for _, n := range ns {
+		fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n)
+	}
 }
 
 func noteMissing(w io.Writer, k *kiosk) {
 	if k.db == nil {
 		fmt.Fprintf(w, "note: no till database at %s yet: the till settings are empty\n", k.dbPath)
 	}
-}
-
-// settingsWho names the person, as the back office does, and the command
-// for the updated_by column.
-func settingsWho(verb string) string {
-	return backoffice.Who("", os.Getenv) + " via sbpd settings " + verb
 }
 
 // completeKeys offers key names, and an enum's or bool's values after a key.
@@ -154,24 +157,17 @@ whether they are set. Problems with the settings follow on standard error.`,
   sbpd settings list --json | jq '.settings[] | select(.source == "till settings")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			k, err := openSettings(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer k.Close()
-			rows, err := tillRows(cmd.Context(), k)
-			if err != nil {
-				return err
-			}
-			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-				return config.List(k.cfg, k.problems, k.dbPath, sqlite.History(rows)).WriteJSON(cmd.OutOrStdout())
-			}
-			noteMissing(cmd.ErrOrStderr(), k)
-			if err := config.WriteList(cmd.OutOrStdout(), k.cfg); err != nil {
-				return err
-			}
-			config.WriteProblems(cmd.ErrOrStderr(), "the settings are not valid:", k.problems, k.cfg.Warnings())
-			return nil
+			return withSettings(cmd, false, func(k *kiosk, _ map[string]string, rows []sqlite.Setting) error {
+				if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+					return config.List(k.cfg, k.problems, k.dbPath, sqlite.History(rows)).WriteJSON(cmd.OutOrStdout())
+				}
+				noteMissing(cmd.ErrOrStderr(), k)
+				if err := config.WriteList(cmd.OutOrStdout(), k.cfg); err != nil {
+					return err
+				}
+				config.WriteProblems(cmd.ErrOrStderr(), "the settings are not valid:", k.problems, k.cfg.Warnings())
+				return nil
+			})
 		},
 	}
 	cmd.Flags().Bool("json", false, "print the settings as JSON, with type, default, description and who changed a till setting")
@@ -191,22 +187,15 @@ func newSettingsGetCmd() *cobra.Command {
 			if !ok {
 				return config.UnknownKeyError(args[0])
 			}
-			k, err := openSettings(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer k.Close()
-			rows, err := tillRows(cmd.Context(), k)
-			if err != nil {
-				return err
-			}
-			if verbose, _ := cmd.Flags().GetBool("verbose"); !verbose {
-				fmt.Fprintln(cmd.OutOrStdout(), k.cfg.Value(key.Name))
-			} else {
-				config.WriteVerbose(cmd.OutOrStdout(), k.cfg, key, sqlite.History(rows))
-			}
-			config.WriteProblems(cmd.ErrOrStderr(), "problems:", config.ProblemsOf(k.problems, key.Name), nil)
-			return nil
+			return withSettings(cmd, false, func(k *kiosk, _ map[string]string, rows []sqlite.Setting) error {
+				if verbose, _ := cmd.Flags().GetBool("verbose"); !verbose {
+					fmt.Fprintln(cmd.OutOrStdout(), k.cfg.Value(key.Name))
+				} else {
+					config.WriteVerbose(cmd.OutOrStdout(), k.cfg, key, sqlite.History(rows))
+				}
+				config.WriteProblems(cmd.ErrOrStderr(), "problems:", config.ProblemsOf(k.problems, key.Name), nil)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolP("verbose", "v", false, "also show the type, default, rule, description and the value in every layer")
@@ -266,27 +255,14 @@ any key.`,
 			if err != nil {
 				return err
 			}
-			k, err := openSettings(cmd, true)
-			if err != nil {
-				return err
-			}
-			defer k.Close()
-			cur, err := tillValues(cmd.Context(), k)
-			if err != nil {
-				return err
-			}
-			next := maps.Clone(cur)
-			next[key.Name] = value
-			cfg, still, err := writeTill(cmd, k, cur, next, "set")
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s = %s (%s)\n", key.Name, config.DisplayValue(key.Masked(value)), config.SourceTill)
-			for _, n := range config.SetNotes(cfg, key) {
-				fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n)
-			}
-			config.WriteProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
-			return nil
+			return withSettings(cmd, true, func(k *kiosk, cur map[string]string, _ []sqlite.Setting) error {
+				next := maps.Clone(cur)
+				next[key.Name] = value
+				return writeTill(cmd, k, cur, next, "set", func(cfg *config.Config) {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s = %s (%s)\n", key.Name, config.DisplayValue(key.Masked(value)), config.SourceTill)
+					notes(cmd, config.SetNotes(cfg, key))
+				})
+			})
 		},
 	}
 	cmd.Flags().String("from-file", "", "read the value from `FILE` (its line break trimmed) instead of the command line: for secrets")
@@ -353,35 +329,24 @@ can be removed too.`,
 		ValidArgsFunction: completeKeys(false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			key := args[0]
-			k, err := openSettings(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer k.Close()
-			cur, err := tillValues(cmd.Context(), k)
-			if err != nil {
-				return err
-			}
-			if _, ok := cur[key]; !ok {
-				if _, known := config.Lookup(key); !known {
+			_, known := config.Lookup(key)
+			return withSettings(cmd, false, func(k *kiosk, cur map[string]string, _ []sqlite.Setting) error {
+				if _, ok := cur[key]; !ok && !known {
 					return config.UnknownKeyError(key)
+				} else if !ok {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s is not set in the till settings: nothing to do\n", key)
+					return nil
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s is not set in the till settings: nothing to do\n", key)
-				return nil
-			}
-			next := maps.Clone(cur)
-			delete(next, key)
-			cfg, still, err := writeTill(cmd, k, cur, next, "unset")
-			if err != nil {
-				return err
-			}
-			if _, known := config.Lookup(key); known {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s unset: now %s (%s)\n", key, config.DisplayValue(cfg.Value(key)), cfg.Source(key))
-			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s unset\n", key)
-			}
-			config.WriteProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
-			return nil
+				next := maps.Clone(cur)
+				delete(next, key)
+				return writeTill(cmd, k, cur, next, "unset", func(cfg *config.Config) {
+					if known {
+						fmt.Fprintf(cmd.OutOrStdout(), "%s unset: now %s (%s)\n", key, config.DisplayValue(cfg.Value(key)), cfg.Source(key))
+					} else {
+						fmt.Fprintf(cmd.OutOrStdout(), "%s unset\n", key)
+					}
+				})
+			})
 		},
 	}
 }
@@ -403,33 +368,24 @@ this kiosk).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keepID, _ := cmd.Flags().GetBool("keep-till-id")
 			output, _ := cmd.Flags().GetString("output")
-			k, err := openSettings(cmd, false)
-			if err != nil {
-				return err
-			}
-			defer k.Close()
-			noteMissing(cmd.ErrOrStderr(), k)
-			till, err := tillValues(cmd.Context(), k)
-			if err != nil {
-				return err
-			}
-			e := config.ExportTill(till, keepID)
-			var buf bytes.Buffer
-			if err := e.Write(&buf, k.dbPath, time.Now()); err != nil {
-				return err
-			}
-			for _, n := range e.Notes {
-				fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n)
-			}
-			if output == "" {
-				_, err := cmd.OutOrStdout().Write(buf.Bytes())
-				return err
-			}
-			if err := os.WriteFile(output, buf.Bytes(), 0o600); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d settings to %s\n", len(e.Values), output)
-			return nil
+			return withSettings(cmd, false, func(k *kiosk, till map[string]string, _ []sqlite.Setting) error {
+				noteMissing(cmd.ErrOrStderr(), k)
+				e := config.ExportTill(till, keepID)
+				var buf bytes.Buffer
+				if err := e.Write(&buf, k.dbPath, time.Now()); err != nil {
+					return err
+				}
+				notes(cmd, e.Notes)
+				if output == "" {
+					_, err := cmd.OutOrStdout().Write(buf.Bytes())
+					return err
+				}
+				if err := os.WriteFile(output, buf.Bytes(), 0o600); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "exported %d settings to %s\n", len(e.Values), output)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringP("output", "o", "", "write to this file instead of standard output")
@@ -457,30 +413,19 @@ does not mention stay, unless --replace is given. FILE - reads standard input.`,
 			if err != nil {
 				return err
 			}
-			k, err := openSettings(cmd, true)
-			if err != nil {
+			return withSettings(cmd, true, func(k *kiosk, cur map[string]string, _ []sqlite.Setting) error {
+				next := im.Next(cur, replace)
+				err := writeTill(cmd, k, cur, next, "import", func(*config.Config) {
+					set, unset := config.TillChanges(cur, next)
+					fmt.Fprintf(cmd.OutOrStdout(), "imported %s into %s: %d settings, %d changed, %d removed\n",
+						args[0], k.dbPath, len(im.Values), len(set), len(unset))
+					notes(cmd, im.Notes)
+				})
+				if config.Problems(err) != nil {
+					return fmt.Errorf("nothing was imported from %s:\n%w", args[0], err)
+				}
 				return err
-			}
-			defer k.Close()
-			cur, err := tillValues(cmd.Context(), k)
-			if err != nil {
-				return err
-			}
-			next := im.Next(cur, replace)
-			_, still, err := writeTill(cmd, k, cur, next, "import")
-			if config.Problems(err) != nil {
-				return fmt.Errorf("nothing was imported from %s:\n%w", args[0], err)
-			} else if err != nil {
-				return err
-			}
-			set, unset := config.TillChanges(cur, next)
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %s into %s: %d settings, %d changed, %d removed\n",
-				args[0], k.dbPath, len(im.Values), len(set), len(unset))
-			for _, n := range im.Notes {
-				fmt.Fprintln(cmd.ErrOrStderr(), "note: "+n)
-			}
-			config.WriteProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
-			return nil
+			})
 		},
 	}
 	cmd.Flags().Bool("replace", false, "also remove till settings that FILE does not mention (secrets it skips stay)")

@@ -539,7 +539,7 @@ func TestWatchdog_Check(t *testing.T) {
 	})
 	t.Run("till API down", func(t *testing.T) {
 		h := newE2E(t)
-		h.d.server.Close()
+		h.d.api.Close()
 		if err := watchdogCheck(h.d)(ctx); err == nil || !strings.Contains(err.Error(), "till API") {
 			t.Fatalf("got %v, want a till API error", err)
 		}

@@ -42,12 +42,10 @@ const (
 const DefaultTolerance = 5 * time.Minute
 
 // Delivery is one notification to send: a final payment and its stable
-// delivery id.
-type Delivery struct {
-	ID       string // "<payment id>:<state>"
-	Payment  plugin.Payment
-	Attempts int // failed tries so far
-}
+// delivery id (ID, "<payment id>:<state>"), with the failed tries so far
+// (Attempts). The journal's outbox (drivers/sqlite) hands them out as they
+// are, so it is a Queue itself.
+type Delivery = plugin.DueDelivery
 
 // Queue is what Deliverer needs from the durable outbox.
 type Queue interface {
@@ -180,6 +178,24 @@ func (d *Deliverer) Start(ctx context.Context) (stop func(), err error) {
 		cancel()
 		<-done
 	}, nil
+}
+
+// StartIfSet is Start as the daemon runs it: without a URL it does
+// nothing (the queue still fills, and is sent once a URL is set);
+// otherwise it logs that delivery runs, with a warning first when the
+// requests go unsigned (no Secret).
+func (d *Deliverer) StartIfSet(ctx context.Context) (stop func(), err error) {
+	if d.URL == "" {
+		return func() {}, nil
+	}
+	if d.Secret == "" {
+		d.log().Warn("notify.secret is empty: notifications to the accounting system are not signed")
+	}
+	if stop, err = d.Start(ctx); err != nil {
+		return nil, err
+	}
+	d.log().Info("notify: delivering final payments to the accounting system", "max_attempts", d.MaxAttempts)
+	return stop, nil
 }
 
 func (d *Deliverer) check() error {

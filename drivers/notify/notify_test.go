@@ -47,7 +47,7 @@ func newQueue(now time.Time, ps ...plugin.Payment) *memQueue {
 	q := &memQueue{items: map[string]*item{}}
 	for _, p := range ps {
 		id := p.ID + ":" + string(p.State)
-		q.items[id] = &item{d: notify.Delivery{ID: id, Payment: p}, status: "pending", nextAt: now}
+		q.items[id] = &item{d: notify.Delivery{Delivery: plugin.Delivery{ID: id}, Payment: p}, status: "pending", nextAt: now}
 		q.order = append(q.order, id)
 	}
 	return q
@@ -352,7 +352,7 @@ func TestDeliverKickAndShutdown(t *testing.T) {
 	h.clock.WaitForTimers(t, 1) // idle
 	h.q.mu.Lock()
 	p := paid("P2", h.clock.Now())
-	h.q.items["P2:paid"] = &item{d: notify.Delivery{ID: "P2:paid", Payment: p}, status: "pending", nextAt: h.clock.Now()}
+	h.q.items["P2:paid"] = &item{d: notify.Delivery{Delivery: plugin.Delivery{ID: "P2:paid"}, Payment: p}, status: "pending", nextAt: h.clock.Now()}
 	h.q.order = append(h.q.order, "P2:paid")
 	h.q.mu.Unlock()
 	h.d.Kick() // no clock movement needed
@@ -774,5 +774,31 @@ func TestStart(t *testing.T) {
 	stop()
 	if _, acc, _ := r.counts(); len(acc) != 1 {
 		t.Fatalf("accepted %v", acc)
+	}
+}
+
+// StartIfSet does nothing without a URL; with one it starts, logging a
+// warning when the requests go unsigned, and a refused URL starts nothing.
+func TestStartIfSet(t *testing.T) {
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	stop, err := (&notify.Deliverer{Logger: log}).StartIfSet(context.Background())
+	if err != nil || stop == nil || logs.Len() != 0 {
+		t.Fatalf("without a URL: %v, logged %q", err, logs.String())
+	}
+	stop()
+	if stop, err := (&notify.Deliverer{URL: "ftp://acc.example/hook", Queue: newQueue(time.Now()), Logger: log}).StartIfSet(context.Background()); err == nil || stop != nil {
+		t.Fatalf("a refused URL: %v", err)
+	}
+	logs.Reset()
+	clock := plugintest.NewClock()
+	d := &notify.Deliverer{URL: "https://acc.example/hook", MaxAttempts: 7, Queue: newQueue(clock.Now()), Clock: clock, Logger: log, Poll: time.Hour}
+	if stop, err = d.StartIfSet(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	got := logs.String()
+	if !strings.Contains(got, "level=WARN msg=\"notify.secret is empty") || !strings.Contains(got, "level=INFO msg=\"notify: delivering final payments to the accounting system\" max_attempts=7") {
+		t.Errorf("logs:\n%s", got)
 	}
 }

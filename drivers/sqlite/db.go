@@ -15,6 +15,8 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" database/sql driver
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // BusyTimeout is how long a statement waits for another process's lock on
@@ -142,36 +144,7 @@ const (
 )
 
 // ModeFix is a journal file Open found with a mode looser than allowed.
-type ModeFix struct {
-	Path string      // the journal, or its -wal or -shm file
-	Old  fs.FileMode // the permission bits found
-	New  fs.FileMode // the permission bits it gets (has, when Err is nil)
-	Err  error       // why the mode could not be changed; nil when it was
-}
-
-// String says what was found and done, for a log line or doctor:
-// "/var/lib/sbpd/sbpd.db had mode 0644 (other users could read it); now 0600".
-func (f ModeFix) String() string {
-	extra := f.Old &^ f.New
-	verb := func(class fs.FileMode) string {
-		if f.Old&class&0o222 != 0 {
-			return "change"
-		}
-		return "read"
-	}
-	why := "it was executable"
-	switch {
-	case extra&0o007 != 0:
-		why = "other users could " + verb(0o007) + " it"
-	case extra&0o070 != 0:
-		why = "its group could " + verb(0o070) + " it"
-	}
-	s := fmt.Sprintf("%s had mode %04o (%s)", f.Path, f.Old, why)
-	if f.Err != nil {
-		return fmt.Sprintf("%s and could not be changed to %04o: %v", s, f.New, f.Err)
-	}
-	return fmt.Sprintf("%s; now %04o", s, f.New)
-}
+type ModeFix = plugin.ModeFix
 
 // ModeFixes lists the journal files whose mode Open found looser than
 // allowed (FileMode, or GroupFileMode for the directory's own group), each

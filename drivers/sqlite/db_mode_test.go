@@ -75,7 +75,7 @@ func TestOpen_TightensLooseModes(t *testing.T) {
 	db := mustOpenPath(t, path)
 	wantModes(t, 0o600, journalFiles(path)...)
 	fixes := db.ModeFixes()
-	want := []ModeFix{{path, 0o644, 0o600, nil}, {path + "-wal", 0o644, 0o600, nil}, {path + "-shm", 0o666, 0o600, nil}}
+	want := []ModeFix{{Path: path, Old: 0o644, New: 0o600}, {Path: path + "-wal", Old: 0o644, New: 0o600}, {Path: path + "-shm", Old: 0o666, New: 0o600}}
 	if len(fixes) != len(want) {
 		t.Fatalf("ModeFixes = %v, want %v", fixes, want)
 	}

@@ -35,10 +35,7 @@ func (db *DB) Outbox() *Outbox { return &Outbox{db: db} }
 type Delivery = plugin.Delivery
 
 // DueDelivery is a delivery to send now, with the payment as recorded.
-type DueDelivery struct {
-	Delivery
-	Payment plugin.Payment
-}
+type DueDelivery = plugin.DueDelivery
 
 // NotifyStatus is whether, and how, the accounting system was told about a
 // payment.

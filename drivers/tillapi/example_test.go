@@ -1,19 +1,16 @@
 package tillapi_test
 
 import (
-	"context"
 	"log"
 	"log/slog"
-	"net"
 	"net/http"
-	"time"
 
 	"github.com/sbpd/sbpd/drivers/tillapi"
 )
 
 // Example wires the till API the way cmd/sbpd does: the engine, the journal
-// search and the health report come from elsewhere; stopping cancels the base
-// context first so open event streams end, then shuts the server down.
+// search and the health report come from elsewhere; Close ends open event
+// streams first, then shuts the server down.
 func Example() {
 	var (
 		engine  tillapi.Payments // the plugin flow engine
@@ -33,17 +30,9 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	base, stopStreams := context.WithCancel(context.Background())
-	srv := &http.Server{
-		Handler:           api.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return base },
-	}
-	go srv.Serve(ln)
+	serving := api.Start(ln) // the limits of api.Limits, in the background
 
-	// ... on shutdown:
-	stopStreams()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(ctx)
+	// ... on shutdown: open event streams end at once, other requests may
+	// finish for a moment.
+	serving.Close()
 }

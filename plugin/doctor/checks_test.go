@@ -201,9 +201,9 @@ func TestChecks(t *testing.T) {
 		{"journal damaged", "Journal", func(f *kioskFixture) { f.journal.checkErr = errors.New("sqlite: check: row 3 missing") },
 			Fail, "fails the integrity check: check: row 3 missing", "keep the damaged file"},
 		{"journal modes", "Journal", func(f *kioskFixture) {
-			f.ModeFixes = []ModeFix{{Path: "a", Text: "a had mode 0644; now 0600"}}
-			f.journal.fixes = []ModeFix{{Path: "a-wal", Mode: 0o600, Failed: true, Text: "a-wal had mode 0644 and could not be changed"}}
-		}, Warn, "open to other users:\na had mode 0644; now 0600\na-wal had mode 0644", "chmod 600 a-wal"},
+			f.ModeFixes = []ModeFix{{Path: "a", Old: 0o644, New: 0o600}}
+			f.journal.fixes = []ModeFix{{Path: "a-wal", Old: 0o644, New: 0o600, Err: errors.New("not the owner")}}
+		}, Warn, "open to other users:\na had mode 0644 (other users could read it); now 0600\na-wal had mode 0644 (other users could read it) and could not be changed to 0600: not the owner", "chmod 600 a-wal"},
 
 		{"disk", "Disk space", nil, OK, "1.0 GB free in ", ""},
 		{"disk low", "Disk space", func(f *kioskFixture) { f.DiskFree = func(string) (uint64, error) { return 50 << 20, nil } }, Warn, "50.0 MB free", "journalctl --vacuum-size"},

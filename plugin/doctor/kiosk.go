@@ -3,7 +3,6 @@ package doctor
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"strings"
 	"sync"
 	"time"
@@ -68,12 +67,7 @@ const (
 )
 
 // ModeFix is a journal file that was open to other users.
-type ModeFix struct {
-	Path   string
-	Mode   fs.FileMode // the mode it has now, or should have when Failed
-	Failed bool        // the mode could not be changed
-	Text   string      // what was found and done
-}
+type ModeFix = plugin.ModeFix
 
 // Checks is the kiosk's checklist, in the order it is printed. ctx bounds
 // the PayMaster calls, with PayMasterAll.

@@ -151,9 +151,9 @@ func JournalModeCheck(path string, fixes []ModeFix) Result {
 	var failed []string
 	var mode fs.FileMode
 	for i, f := range fixes {
-		lines[i] = f.Text
-		if f.Failed {
-			failed, mode = append(failed, f.Path), max(mode, f.Mode)
+		lines[i] = f.String()
+		if f.Err != nil {
+			failed, mode = append(failed, f.Path), max(mode, f.New)
 		}
 	}
 	msg := "the journal " + path + " passes the integrity check, but its files were open to other users:\n" + strings.Join(lines, "\n")

@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,4 +33,21 @@ func (r Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
+}
+
+// RunAndWrite runs checks (Run) and writes each result as text as soon as
+// it and those above it are done, or, asJSON, the whole report once all
+// are; the error says which checks failed.
+func RunAndWrite(ctx context.Context, w io.Writer, checks []Check, opt Options, asJSON bool) error {
+	each := func(r Result) { WriteResult(w, r) }
+	if asJSON {
+		each = nil
+	}
+	rep := Run(ctx, checks, opt, each)
+	if asJSON {
+		if err := rep.WriteJSON(w); err != nil {
+			return err
+		}
+	}
+	return rep.Err()
 }

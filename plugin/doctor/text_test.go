@@ -1,6 +1,7 @@
 package doctor_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -38,5 +39,33 @@ func TestText_ReportJSON(t *testing.T) {
 	var back map[string]any
 	if err := json.Unmarshal([]byte(b.String()), &back); err != nil || back["ok"] != false || !strings.Contains(b.String(), "\n  \"checks\": [") {
 		t.Fatalf("%v %s", err, b.String())
+	}
+}
+
+// TestText_RunAndWrite: the text form prints a line per check in order,
+// the JSON form one report; either way a failed check is the error.
+func TestText_RunAndWrite(t *testing.T) {
+	checks := []doctor.Check{
+		{Name: "Clock", Run: func(context.Context) doctor.Result { return doctor.Result{Status: doctor.OK, Message: "in step"} }},
+		{Name: "Printer", Run: func(context.Context) doctor.Result {
+			return doctor.Result{Status: doctor.Fail, Message: "no answer", Fix: "check the cable"}
+		}},
+	}
+	var text strings.Builder
+	err := doctor.RunAndWrite(context.Background(), &text, checks, doctor.Options{}, false)
+	if want := "OK    Clock: in step\nFAIL  Printer: no answer — check the cable\n"; text.String() != want {
+		t.Errorf("text %q, want %q", text.String(), want)
+	}
+	if err == nil || !strings.Contains(err.Error(), "Printer") {
+		t.Errorf("text: error %v, want one naming Printer", err)
+	}
+	var js strings.Builder
+	err = doctor.RunAndWrite(context.Background(), &js, checks, doctor.Options{}, true)
+	var back struct {
+		OK     bool             `json:"ok"`
+		Checks []map[string]any `json:"checks"`
+	}
+	if jerr := json.Unmarshal([]byte(js.String()), &back); jerr != nil || back.OK || len(back.Checks) != 2 || err == nil {
+		t.Errorf("json %s: %v, error %v", js.String(), jerr, err)
 	}
 }

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -57,4 +58,28 @@ func ErrText(err error) string {
 		return "unknown error"
 	}
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// RunAndWrite is a whole run for a command: the intro, the probe, one line
+// per assumption and what was made, each through redact (which cuts the
+// kiosk's secrets out of whatever PayMaster echoed), then "All N
+// assumptions hold." or an error saying what did not.
+func RunAndWrite(ctx context.Context, w io.Writer, cfg Config, liveMode bool, outPath string, redact func(string) string) error {
+	WriteIntro(w, cfg, liveMode)
+	rep, err := Run(ctx, cfg)
+	if rep == nil {
+		return fmt.Errorf("paymaster probe: %s", redact(ErrText(err)))
+	}
+	var lines strings.Builder
+	rep.Write(&lines)
+	fmt.Fprint(w, redact(lines.String()))
+	rep.WriteMade(w, outPath)
+	if err != nil {
+		return fmt.Errorf("paymaster probe: %s", redact(ErrText(err)))
+	}
+	if err := rep.Err(); err != nil {
+		return fmt.Errorf("paymaster probe: %w", err)
+	}
+	fmt.Fprintf(w, "All %d assumptions hold.\n", len(rep.Results))
+	return nil
 }

@@ -2,9 +2,14 @@ package probe
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
 )
 
 func TestSummary_Intro(t *testing.T) {
@@ -78,5 +83,34 @@ func TestSummary_ErrText(t *testing.T) {
 	}
 	if got := ErrText(nil); got != "unknown error" {
 		t.Fatalf("%q", got)
+	}
+}
+
+// TestSummary_RunAndWrite: a whole run writes the intro, a line per
+// assumption, what was made and the verdict, each through redact; a run
+// that cannot start is an error through redact too.
+func TestSummary_RunAndWrite(t *testing.T) {
+	e := newEnv(t, sandbox.Options{}, rules{})
+	redact := func(s string) string { return strings.ReplaceAll(s, "PayMaster", "[PM]") }
+	cfg := Config{BaseURL: e.url, MerchantID: e.sb.MerchantID(), Token: testToken, TillID: "K07", Timeout: 5 * time.Second, Clock: e.clock}
+	var w strings.Builder
+	if err := RunAndWrite(context.Background(), &w, cfg, true, "probe.jsonl", redact); err != nil {
+		t.Fatal(err)
+	}
+	out := w.String()
+	for _, want := range []string{"Probing PayMaster at " + e.url, "paymaster.test_mode is off", "OK  [PM] answers",
+		"(cancelled).\n", "written to probe.jsonl.\nAll "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	if !strings.HasSuffix(out, " assumptions hold.\n") || strings.Contains(out, "OK  PayMaster") {
+		t.Errorf("no verdict at the end, or a line not redacted:\n%s", out)
+	}
+
+	bad := Config{BaseURL: "://no-url", MerchantID: "m", Token: "PayMaster-token", TillID: "K07", Clock: e.clock}
+	err := RunAndWrite(context.Background(), io.Discard, bad, false, "", func(s string) string { return strings.ReplaceAll(s, "PayMaster-token", "***") })
+	if err == nil || !strings.HasPrefix(err.Error(), "paymaster probe: ") || strings.Contains(err.Error(), "PayMaster-token") {
+		t.Errorf("a run that cannot start: %v", err)
 	}
 }
