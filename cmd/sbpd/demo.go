@@ -90,11 +90,12 @@ func runDemo(cmd *cobra.Command, args []string) error {
 	fmt.Fprintf(cmd.OutOrStdout(), `sbpd demo is running.
   demo page:     %s
   kiosk screen:  %s/
+  back office:   %s/backoffice/
   till API:      %s/api/v1/payments
   PayMaster sandbox: %s
   journal:       %s%s
 Press Ctrl+C to stop.
-`, url, d.URL(), d.URL(), base, filepath.Join(dataDir, "sbpd.db"), printed)
+`, url, d.URL(), d.URL(), d.URL(), base, filepath.Join(dataDir, "sbpd.db"), printed)
 	if open {
 		exec.Command("xdg-open", url).Start()
 	}
