@@ -18,7 +18,7 @@ import (
 // never raised.
 const (
 	maxFuncLines = 80
-	maxCmdLines  = 2495 // 2,493 with gen-docs and the back office's wiring
+	maxCmdLines  = 2500 // 2,497 with gen-docs, the back office's wiring and the freeing of init garbage before serving
 )
 
 // sourceFiles lists the module's non-test Go files.
