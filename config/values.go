@@ -195,12 +195,7 @@ func IsMaskedURL(s string) bool {
 
 // Mask hides a secret completely, as plugin.Redacted; it only tells
 // whether one is set.
-func Mask(s string) string {
-	if s == "" {
-		return "(not set)"
-	}
-	return plugin.Redacted + " (set)"
-}
+func Mask(s string) string { return plugin.MaskSecret(s) }
 
 // The value rules of Keys.
 

@@ -9,6 +9,21 @@ import (
 // a message, a log line, a page, an export, a URL's user and password.
 const Redacted = "***"
 
+// SecretSet and SecretNotSet are all that is shown of a secret setting:
+// whether it is set.
+const (
+	SecretSet    = Redacted + " (set)"
+	SecretNotSet = "(not set)"
+)
+
+// MaskSecret shows a secret's value as SecretSet or SecretNotSet.
+func MaskSecret(value string) string {
+	if value == "" || value == SecretNotSet {
+		return SecretNotSet
+	}
+	return SecretSet
+}
+
 // minSecret is the shortest secret Redact cuts out: shorter ones would cut
 // ordinary words out of the text (every real secret is far longer).
 const minSecret = 4

@@ -66,8 +66,8 @@ func (s *Server) kioskPage(w http.ResponseWriter, r *http.Request, se *session, 
 	}
 	if s.o.Settings != nil {
 		for _, st := range s.o.Settings() {
-			if st.Secret && st.Value != "" {
-				st.Value = "••••••"
+			if st.Secret { // whether it is set, never more, whatever the caller gave
+				st.Value = plugin.MaskSecret(st.Value)
 			}
 			st.Value, st.Source = s.text(st.Value), s.text(st.Source)
 			v.Settings = append(v.Settings, st)

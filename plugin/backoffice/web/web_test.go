@@ -100,6 +100,7 @@ func newFixture(t *testing.T, token string) *fixture {
 		},
 		Settings: func() []web.Setting {
 			return []web.Setting{{Key: "paymaster.token", Value: pmToken, Source: "env file", Secret: true},
+				{Key: "notify.secret", Value: "(not set)", Source: "default", Secret: true},
 				{Key: "till.id", Value: "K07", Source: "till settings"}}
 		},
 		Printer: func(context.Context) string { return "ok" },
