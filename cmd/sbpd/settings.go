@@ -42,8 +42,8 @@ notify.url (shown as https://***@host/…). Secrets are never taken on the
 command line, where they would stay in the shell history: give them on
 standard input (-) or from a file (--from-file FILE).
 
-sbp.enabled and sbp.mixed_payment are the integrator's: they belong in the
-cash-desk template, not in the till settings.
+sbp.enabled, sbp.mixed_payment and screen.cancel_button are the integrator's:
+they belong in the cash-desk template, not in the till settings.
 
 Run it as the daemon's user (sudo -u sbpd sbpd settings …) so that a database
 it creates stays writable by the daemon.`,
