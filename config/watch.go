@@ -24,7 +24,8 @@ type VersionedStore interface {
 
 // Watcher tells a running daemon when its settings may have changed (the
 // template file's content or the till settings' Version) and loads them
-// again. The daemon polls it between payments; see Poll.
+// again. The daemon runs it on its clock (Run), which polls between
+// payments (Poll).
 type Watcher struct {
 	opts    Options // every layer; Till is the watched store
 	till    VersionedStore

@@ -13,9 +13,9 @@ import (
 // so a range of addresses on one machine does not multiply the attempts.
 // At most MaxSources sources are remembered; past that, new sources share
 // one bucket (it fails closed: they are still counted). While blocked,
-// every attempt of the source, or of everyone past Total, is refused
-// without being checked until its window ends: a flood can lock out a
-// rightful client, for at most Window after its last counted failure.
+// a wrong attempt of the source, or of everyone past Total, is refused
+// (429) until its window ends. Callers check the right secret first, so a
+// flood of wrong ones never locks a rightful client out.
 type Failures struct {
 	PerSource, Total, MaxSources int
 	Window                       time.Duration
