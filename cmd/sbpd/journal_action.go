@@ -92,11 +92,11 @@ PayMaster id, else by order number, and reports each difference:
   status_mismatch       a final state here disagrees with PayMaster's
 
 Payments the daemon still watches are skipped. With --apply, what is safe is
-resolved, each as an event with actor "reconcile": needs_attention or not_paid
-and PayMaster Settled for the same amount become paid; needs_attention and
-PayMaster Cancelled or Rejected become not_paid. A paid payment is never
-un-paid, active payments and amounts are never changed: those stay reported
-for a person (see mark-paid and mark-not-paid).
+resolved, each as an event by who applied it (--by, default $SUDO_USER or $USER):
+needs_attention or not_paid and PayMaster Settled for the same amount become
+paid; needs_attention and PayMaster Cancelled or Rejected become not_paid. A
+paid payment is never un-paid, active payments and amounts are never changed:
+those stay reported for a person (see mark-paid and mark-not-paid).
 
 TIME is RFC 3339 (2025-03-14T10:00:00+03:00), "2025-03-14 10:00" or a date
 (local time); a date given to --to includes that whole day.
@@ -110,6 +110,7 @@ The exit status is 0 when no differences remain, 1 otherwise.`,
 	cmd.Flags().String("from", "", "start of the period (required)")
 	cmd.Flags().String("to", "", "end of the period (required)")
 	cmd.Flags().Bool("apply", false, "resolve the safe differences, recording each")
+	cmd.Flags().String("by", "", "who applies them (default $SUDO_USER or $USER)")
 	cmd.Flags().Bool("json", false, "print the report as JSON")
 	return cmd
 }

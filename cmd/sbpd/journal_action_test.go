@@ -571,3 +571,23 @@ func TestJournalActions_WhileDaemonRuns(t *testing.T) {
 	h.sb.Pay(q.PayMasterID)
 	h.until(q.ID, plugin.StatePaid, poll, 6)
 }
+
+// reconcile --apply --by names the person its fixes are recorded as, as
+// mark-paid's --by does; its help says so.
+func TestJournalReconcile_ApplyRecordsBy(t *testing.T) {
+	f := newActFixture(t)
+	p := f.plant("451", 100, plugin.StateNeedsAttention, true)
+	f.sb.Pay(p.PayMasterID)
+	day := time.Now().Format("2006-01-02")
+	out, err := f.run("journal", "reconcile", "--from", day, "--to", day, "--apply", "--by", "ivanov")
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if ev := f.lastEvent(p.ID); ev.Kind != "reconciled_paid" || ev.Actor != "ivanov" {
+		t.Errorf("event %+v, want reconciled_paid by ivanov", ev)
+	}
+	help, _ := f.run("journal", "reconcile", "--help")
+	if strings.Contains(help, `actor "reconcile"`) || !strings.Contains(help, "--by") {
+		t.Errorf("help:\n%s", help)
+	}
+}
