@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -301,5 +302,56 @@ func TestBackofficeWeb_SettingsInForce(t *testing.T) {
 	tr.d.current.Store(&cfg)
 	if page := tr.web("GET", "/backoffice/", nil).Body.String(); strings.Contains(page, cell) || !strings.Contains(page, "<td>***</td>") {
 		t.Error("after the reload the new secret shows on the journal page")
+	}
+}
+
+// Without PayMaster's settings the CLI and the web refuse alike: the
+// service's own checks first (a reason too long, a reversed period), then
+// paymaster_unset with the settings' problem in its sentence.
+func TestOneTruth_WithoutPayMaster(t *testing.T) {
+	tr := newTruth(t)
+	raw, err := os.ReadFile(tr.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noToken := regexp.MustCompile(`(?m)^  token: .*\n`).ReplaceAll(raw, nil)
+	if err := os.WriteFile(tr.cfgPath, noToken, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(tr.cfgPath, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.d.current.Store(cfg)
+	day := time.Now().Format(time.DateOnly)
+	yesterday := time.Now().AddDate(0, 0, -1).Format(time.DateOnly)
+	for i, c := range []struct {
+		name, act, reason, from, to, want string
+	}{
+		{"mark-paid, a reason too long", "mark-paid", strings.Repeat("я", 501), "", "", backoffice.RReasonTooLong},
+		{"mark-paid", "mark-paid", "bank confirmed", "", "", backoffice.RPayMasterUnset},
+		{"mark-not-paid", "mark-not-paid", "cancelled", "", "", backoffice.RPayMasterUnset},
+		{"reconcile, a reversed period", "reconcile", "", day, yesterday, backoffice.RPeriod},
+		{"reconcile", "reconcile", "", day, day, backoffice.RPayMasterUnset},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := tr.plant(fmt.Sprintf("6%02d", i), 25990, plugin.StateNeedsAttention, true)
+			args, path, form := []string{"journal", c.act, p.ID, "--reason", c.reason}, "/backoffice/payments/"+p.ID+"/"+c.act, url.Values{"reason": {c.reason}}
+			if c.act == "reconcile" {
+				args, path, form = []string{"journal", "reconcile", "--from", c.from, "--to", c.to}, "/backoffice/reconcile", url.Values{"from": {c.from}, "to": {c.to}}
+			}
+			_, cliErr := tr.run(args...)
+			tr.web("GET", path, nil) // the form, with its token
+			m := flashRE.FindStringSubmatch(tr.web("POST", path, form).Body.String())
+			if cliErr == nil || m == nil || m[1] != c.want || !strings.Contains(cliErr.Error(), html.UnescapeString(m[2])) {
+				t.Fatalf("CLI %v; web %q; want %s, the same sentence", cliErr, m, c.want)
+			}
+			if c.want == backoffice.RPayMasterUnset && !strings.Contains(m[2], "paymaster.token") {
+				t.Errorf("the refusal does not name the missing setting: %s", m[2])
+			}
+			if got := tr.get(p.ID); got.State != plugin.StateNeedsAttention {
+				t.Errorf("changed: %s", got.State)
+			}
+		})
 	}
 }

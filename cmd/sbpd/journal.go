@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -36,9 +35,10 @@ PayMaster.`,
 var actTune func(*paymaster.Config)
 
 // backofficeCmd runs cmd with the kiosk's back office (plugin/backoffice)
-// over its existing journal, and with PayMaster when withPayMaster. The
-// daemon may be running: SQLite serializes writers.
-func backofficeCmd(cmd *cobra.Command, withPayMaster bool, run func(*cobra.Command, *backoffice.Service, []string) error) *cobra.Command {
+// over its existing journal, with PayMaster when its settings allow (else
+// the service refuses what asks it, as on the web). The daemon may be
+// running: SQLite serializes writers.
+func backofficeCmd(cmd *cobra.Command, run func(*cobra.Command, *backoffice.Service, []string) error) *cobra.Command {
 	cmd.Flags().String("data-dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		k, db, err := readJournal(cmd)
@@ -46,10 +46,7 @@ func backofficeCmd(cmd *cobra.Command, withPayMaster bool, run func(*cobra.Comma
 			return err
 		}
 		defer k.Close()
-		svc, err := backOffice(db, k.cfg)
-		if withPayMaster && err != nil {
-			return err
-		}
+		svc, _ := backOffice(db, k.cfg)
 		return run(cmd, svc, args)
 	}
 	return cmd
@@ -69,17 +66,19 @@ func backOffice(db *sqlite.DB, cfg *config.Config) (*backoffice.Service, error) 
 	return svc, attachPayMaster(svc, cfg)
 }
 
-// attachPayMaster gives svc the PayMaster client of the settings cfg.
+// attachPayMaster gives svc the PayMaster client of the settings cfg, or
+// the reason it cannot (svc.NoPayMaster).
 func attachPayMaster(svc *backoffice.Service, cfg *config.Config) error {
-	if err := cfg.RequireRemote(); err != nil {
-		return fmt.Errorf("PayMaster settings are needed to check the payment: %s", svc.Scrub(err.Error()))
+	err := cfg.RequireRemote()
+	if err == nil {
+		var gw *paymaster.Gateway
+		if gw, err = newPayMaster(cfg, "sbpd-journal", actTune); err == nil {
+			svc.PayMaster, svc.Margin = gw, paymaster.FindWindow
+			return nil
+		}
 	}
-	gw, err := newPayMaster(cfg, "sbpd-journal", actTune)
-	if err != nil {
-		return errors.New(svc.Scrub(err.Error()))
-	}
-	svc.PayMaster, svc.Margin = gw, paymaster.FindWindow
-	return nil
+	svc.NoPayMaster = svc.Scrub(err.Error())
+	return errors.New(svc.NoPayMaster)
 }
 
 // who is the person named by --by, else the one behind sudo, else the

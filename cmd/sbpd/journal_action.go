@@ -49,7 +49,7 @@ given; also when PayMaster cannot be reached. The change is an event with who
 }
 
 func newMarkCmd(paid bool, use, short, long, example string) *cobra.Command {
-	cmd := backofficeCmd(&cobra.Command{Use: use, Short: short, Long: long, Example: example, Args: cobra.ExactArgs(1)}, true,
+	cmd := backofficeCmd(&cobra.Command{Use: use, Short: short, Long: long, Example: example, Args: cobra.ExactArgs(1)},
 		func(cmd *cobra.Command, svc *backoffice.Service, args []string) error {
 			return runMark(cmd, svc, paid, args[0])
 		})
@@ -106,7 +106,7 @@ The exit status is 0 when no differences remain, 1 otherwise.`,
   sbpd journal reconcile --from 2025-03-14 --to 2025-03-14 --json | jq '.differences[]'`,
 		Args: cobra.NoArgs,
 	}
-	backofficeCmd(cmd, true, runReconcile)
+	backofficeCmd(cmd, runReconcile)
 	cmd.Flags().String("from", "", "start of the period (required)")
 	cmd.Flags().String("to", "", "end of the period (required)")
 	cmd.Flags().Bool("apply", false, "resolve the safe differences, recording each")

@@ -66,7 +66,7 @@ func notifyCmd(cmd *cobra.Command, reason string, run func(*cobra.Command, *back
 	} else {
 		cmd.Flags().Bool("json", false, "print JSON instead of a table")
 	}
-	return backofficeCmd(cmd, false, run)
+	return backofficeCmd(cmd, run)
 }
 
 func runResync(cmd *cobra.Command, svc *backoffice.Service, args []string) error {

@@ -161,7 +161,7 @@ PayMaster id when only one payment has it.`,
 		Args: cobra.ExactArgs(1),
 	}
 	cmd.Flags().Bool("json", false, "print the payment and its events as JSON")
-	return backofficeCmd(cmd, false, func(cmd *cobra.Command, svc *backoffice.Service, args []string) error {
+	return backofficeCmd(cmd, func(cmd *cobra.Command, svc *backoffice.Service, args []string) error {
 		sh, err := svc.Show(cmd.Context(), args[0])
 		if err != nil {
 			return err

@@ -52,8 +52,12 @@ type Service struct {
 	Journal Journal
 	Outbox  Outbox
 	// PayMaster may be nil for the acts that do not ask it (resync,
-	// mark-entered, stuck, find, show).
+	// mark-entered, stuck, find, show); the others are refused then
+	// (paymaster_unset), after their own checks.
 	PayMaster PayMaster
+	// NoPayMaster says why PayMaster is nil (the settings' problem); the
+	// refusal gives it.
+	NoPayMaster string
 	// TillID is this kiosk's till: reconcile ignores other tills' order
 	// numbers at PayMaster.
 	TillID string
@@ -75,7 +79,11 @@ func (s *Service) Scrub(text string) string {
 
 func (s *Service) payMaster() (PayMaster, error) {
 	if s.PayMaster == nil {
-		return nil, refuse(plugin.EUnavailable, RPayMasterUnset, "PayMaster settings are needed to check the payment")
+		why := ""
+		if s.NoPayMaster != "" {
+			why = ": " + s.Scrub(s.NoPayMaster)
+		}
+		return nil, refuse(plugin.EUnavailable, RPayMasterUnset, "this asks PayMaster, and its settings are not usable%s", why)
 	}
 	return s.PayMaster, nil
 }
