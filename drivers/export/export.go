@@ -76,10 +76,13 @@ const (
 // boolCols are the true/false columns.
 var boolCols = []int{colMixed, 17, 18, 19}
 
-// sink receives the export one row at a time.
+// sink receives the export one row at a time; close completes the file,
+// abort (after an error) only releases what the sink holds and writes
+// nothing more.
 type sink interface {
 	row(p *plugin.Payment) error
 	close() error
+	abort()
 }
 
 // Options are an export's settings.
@@ -121,8 +124,10 @@ func Write(ctx context.Context, src Source, f plugin.Filter, format Format, w io
 		}
 		return s.row(p)
 	})
-	if cerr := s.close(); err == nil {
-		err = cerr
+	if err != nil {
+		s.abort()
+	} else {
+		err = s.close()
 	}
 	if err != nil {
 		return n, &Error{Code: CodeWrite, Err: err}
@@ -223,3 +228,6 @@ func (s *csvSink) row(p *plugin.Payment) error {
 }
 
 func (s *csvSink) close() error { s.w.Flush(); return s.w.Error() }
+
+// abort drops the rows still buffered: the ones written stay written.
+func (s *csvSink) abort() {}

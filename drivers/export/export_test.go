@@ -185,6 +185,11 @@ func TestWrite_Errors(t *testing.T) {
 		if !errors.As(err, &e) || e.Code != CodeWrite || !errors.Is(err, errRead) || n != 1 {
 			t.Errorf("%s: a failed read = %d, %v", format, n, err)
 		}
+		// A failed XLSX is not zipped: no partial workbook that opens as
+		// if it were the whole register.
+		if format == XLSX && buf.Len() != 0 {
+			t.Errorf("a failed XLSX export wrote %d bytes (a partial workbook)", buf.Len())
+		}
 	}
 	_, err := Write(context.Background(), &fakeSource{}, plugin.Filter{}, "pdf", &bytes.Buffer{}, Options{})
 	var e *Error
@@ -245,6 +250,9 @@ func TestWriteFile(t *testing.T) {
 	src.ps = append(src.ps, src.ps[0])
 	if _, err := WriteFile(context.Background(), src, plugin.Filter{}, CSV, failed, Options{}); !errors.Is(err, errRead) {
 		t.Errorf("failed export: %v", err)
+	}
+	if _, err := WriteFile(context.Background(), src, plugin.Filter{}, XLSX, dir+"/failed.xlsx", Options{}); !errors.Is(err, errRead) {
+		t.Errorf("failed XLSX export: %v", err)
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("left behind: %v", ents)
@@ -317,7 +325,8 @@ func TestWrite_XLSXTooManyRows(t *testing.T) {
 	defer func(n int64) { xlsxRows = n }(xlsxRows)
 	xlsxRows = 2
 	ps := []*plugin.Payment{payment("p1", "1", "K07-1-1", 100), payment("p2", "2", "K07-2-1", 100), payment("p3", "3", "K07-3-1", 100)}
-	if _, err := Write(context.Background(), &fakeSource{ps: ps}, plugin.Filter{}, XLSX, &buf, Options{}); plugin.ErrorReason(err) != RTooManyRows {
-		t.Errorf("XLSX past the bound while writing: %v", err)
+	buf.Reset()
+	if _, err := Write(context.Background(), &fakeSource{ps: ps}, plugin.Filter{}, XLSX, &buf, Options{}); plugin.ErrorReason(err) != RTooManyRows || buf.Len() != 0 {
+		t.Errorf("XLSX past the bound while writing: %v, %d bytes written", err, buf.Len())
 	}
 }

@@ -121,6 +121,10 @@ func (s *xlsxSink) row(p *plugin.Payment) error {
 	return s.sw.SetRow(cell, s.cells)
 }
 
+// abort closes the workbook (its temporary files) without zipping it:
+// nothing of a failed register reaches the output.
+func (s *xlsxSink) abort() { s.f.Close() }
+
 func (s *xlsxSink) close() error {
 	defer s.f.Close()
 	if err := s.sw.Flush(); err != nil {
