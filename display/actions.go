@@ -114,7 +114,7 @@ func (s *Screen) act(action string) http.HandlerFunc {
 		}
 		got, err := call(r.Context(), id)
 		if err != nil {
-			failWith(w, err)
+			failWith(w, s.Status, err)
 			return
 		}
 		got.Decorate()
@@ -152,17 +152,17 @@ func (s *Screen) refusal(action, id string, p plugin.Payment, shown bool) (code,
 		"(awaiting_payment), the screen asks the shopper to choose (status_unknown) or it is being cancelled", id, p.State)
 }
 
-// failWith answers with the engine's error: a *plugin.Error with a known
-// code shows its reason and message; anything else is a 500 "internal
-// error" that shows nothing of its cause.
-func failWith(w http.ResponseWriter, err error) {
+// failWith answers with the engine's error: a *plugin.Error whose code
+// statusOf maps shows its reason and message; anything else is a 500
+// "internal error" that shows nothing of its cause.
+func failWith(w http.ResponseWriter, statusOf func(string) int, err error) {
 	pe, ok := errors.AsType[*plugin.Error](err)
-	if !ok {
-		pe = &plugin.Error{Code: plugin.EInternal}
+	status := http.StatusInternalServerError
+	if ok && statusOf != nil {
+		status = statusOf(pe.Code)
 	}
-	status := ErrorStatus(pe.Code)
-	if status == http.StatusInternalServerError {
-		writeError(w, status, plugin.EInternal, "internal error")
+	if status == 0 || status == http.StatusInternalServerError {
+		writeError(w, http.StatusInternalServerError, plugin.EInternal, "internal error")
 		return
 	}
 	msg := pe.Message

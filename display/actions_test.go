@@ -216,9 +216,17 @@ func TestScreen_ButtonsWithoutActions(t *testing.T) {
 	}
 }
 
-// TestScreen_ButtonsEngineErrors: the engine's refusal is mapped to a
-// status as the till API maps it; an unexpected error shows nothing of
-// its cause.
+// statusOf stands for the till API's mapping the daemon gives the screen
+// (Screen.Status; cmd/sbpd's TestDaemon_ScreenStatusIsTheTillAPIs checks
+// the wiring).
+func statusOf(code string) int {
+	return map[string]int{plugin.EConflict: http.StatusConflict, plugin.ENotFound: http.StatusNotFound,
+		plugin.EUnavailable: http.StatusBadGateway, plugin.EStorage: http.StatusServiceUnavailable}[code]
+}
+
+// TestScreen_ButtonsEngineErrors: the engine's refusal is answered with
+// the status Screen.Status gives its code; an unexpected error, or any
+// error without Status, shows nothing of its cause.
 func TestScreen_ButtonsEngineErrors(t *testing.T) {
 	for _, c := range []struct {
 		err    error
@@ -230,9 +238,10 @@ func TestScreen_ButtonsEngineErrors(t *testing.T) {
 		{plugin.Errorf(plugin.EUnavailable, "PayMaster down"), http.StatusBadGateway, plugin.EUnavailable},
 		{plugin.Errorf(plugin.EStorage, "disk full"), http.StatusServiceUnavailable, plugin.EStorage},
 		{context.DeadlineExceeded, http.StatusInternalServerError, plugin.EInternal},
+		{plugin.Errorf(plugin.EInvalid, "a code Status does not map"), http.StatusInternalServerError, plugin.EInternal},
 	} {
 		s, fake := display.New(), &fakeActions{err: c.err}
-		s.Actions = fake
+		s.Actions, s.Status = fake, statusOf
 		s.Show(payment("P1", plugin.StateStatusUnknown))
 		rec := request(handler(s), "POST", "/screen/payments/P1/retry", "127.0.0.1:40000", "")
 		e := apiError(t, rec)
@@ -242,6 +251,13 @@ func TestScreen_ButtonsEngineErrors(t *testing.T) {
 		if c.code == plugin.EInternal && strings.Contains(e.Message, "deadline") {
 			t.Errorf("the answer shows the cause: %q", e.Message)
 		}
+	}
+	s := display.New()
+	s.Actions = &fakeActions{err: plugin.Errorf(plugin.EConflict, "cannot retry")}
+	s.Show(payment("P1", plugin.StateStatusUnknown))
+	rec := request(handler(s), "POST", "/screen/payments/P1/retry", "127.0.0.1:40000", "")
+	if e := apiError(t, rec); rec.Code != http.StatusInternalServerError || e.Code != plugin.EInternal || strings.Contains(e.Message, "retry") {
+		t.Errorf("without Status: %d %+v, want 500 internal", rec.Code, e)
 	}
 }
 

@@ -34,6 +34,11 @@ type Screen struct {
 	// daemon sets it to the flow engine. Read at every request, so it may
 	// be set after Routes, before the page's first tap.
 	Actions Actions
+	// Status is the HTTP status of the buttons' answer to an engine error
+	// with this plugin code: the till API's mapping, which the daemon sets
+	// (tillapi.ErrorStatus), so that both answer alike. A 500, or a nil
+	// Status, answers "internal error" and shows nothing of the cause.
+	Status func(code string) int
 	// LocalOnly serves every screen route only to the kiosk's own
 	// browser: a loopback peer (127.0.0.0/8, ::1), or one whose address is
 	// the address its connection reached; others get 403. The daemon sets

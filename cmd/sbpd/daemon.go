@@ -178,7 +178,7 @@ func (d *Daemon) buildEngine(context.Context) error {
 	d.Screen = display.New()
 	d.Screen.Actions, d.Screen.Now = eng, d.Clock.Now // the page's buttons; the clock of expires_at, for its countdown
 	d.Screen.LocalOnly = cfg.APIToken != ""           // with a token, the screen answers only this kiosk
-	d.Screen.Embeddable, d.Screen.HideCancel = d.Embeddable, !cfg.Screen.CancelButton
+	d.Screen.Embeddable, d.Screen.HideCancel, d.Screen.Status = d.Embeddable, !cfg.Screen.CancelButton, tillapi.ErrorStatus
 	eng.Screen = append(display.Screens{d.Screen}, d.Screens...)
 	if cfg.Printer.Port != "" {
 		port := d.PrinterPort
