@@ -115,6 +115,25 @@ func ParsePeriod(from, to string, loc *time.Location) (f, t time.Time, err error
 	return f, t, nil
 }
 
+// ParseBoundedPeriod reads a period whose bounds are both required (a
+// reconciliation's, from the CLI's --from/--to and the web's form) with
+// ParseTime; a date given to "to" includes that day. Their order is the
+// caller's to check.
+func ParseBoundedPeriod(from, to string, loc *time.Location) (time.Time, time.Time, error) {
+	var t [2]time.Time
+	for i, v := range []string{from, to} {
+		name := [2]string{"from", "to"}[i]
+		if strings.TrimSpace(v) == "" {
+			return t[0], t[1], &FilterError{Param: name, Value: v, Rule: "required, e.g. 2025-03-14"}
+		}
+		var err error
+		if t[i], err = ParseTime(v, loc, i == 1); err != nil {
+			return t[0], t[1], &FilterError{Param: name, Value: v, Rule: err.Error()}
+		}
+	}
+	return t[0], t[1], nil
+}
+
 // ParseFilter reads a journal search from its parameters (FilterParams;
 // any other, or one given twice, is refused). Times are read by
 // ParsePeriod in loc. Limit is DefaultLimit unless given.

@@ -70,6 +70,30 @@ func TestParsePeriod(t *testing.T) {
 	}
 }
 
+// TestParseBoundedPeriod: a reconciliation's period, both bounds
+// required; its order is left to the caller's own check.
+func TestParseBoundedPeriod(t *testing.T) {
+	f, to, err := ParseBoundedPeriod(" 2025-03-14", "2025-03-14", mskZone)
+	if err != nil || !f.Equal(time.Date(2025, 3, 14, 0, 0, 0, 0, mskZone)) || !to.Equal(time.Date(2025, 3, 15, 0, 0, 0, 0, mskZone)) {
+		t.Errorf("one day = %v, %v, %v", f, to, err)
+	}
+	if f, to, err := ParseBoundedPeriod("2025-03-16", "2025-03-14", mskZone); err != nil || !to.Before(f) {
+		t.Errorf("reversed = %v, %v, %v; want both read", f, to, err)
+	}
+	for _, tc := range []struct{ from, to, want string }{
+		{"", "2025-03-14", `--from "": required, e.g. 2025-03-14`},
+		{"2025-03-14", " ", `--to " ": required, e.g. 2025-03-14`},
+		{"yesterday", "2025-03-14", `--from "yesterday": not a time: use a date 2025-03-14`},
+		{"2025-03-14", "x", `--to "x": not a time`},
+	} {
+		_, _, err := ParseBoundedPeriod(tc.from, tc.to, mskZone)
+		var fe *FilterError
+		if !errors.As(err, &fe) || fe.Code() != "invalid_query" || !strings.Contains(fe.Named(func(p string) string { return "--" + p }), tc.want) {
+			t.Errorf("ParseBoundedPeriod(%q, %q) = %v, want a FilterError with %q", tc.from, tc.to, err, tc.want)
+		}
+	}
+}
+
 func TestParseFilter(t *testing.T) {
 	mode, yes := ModeSticker, true
 	for _, tc := range []struct {

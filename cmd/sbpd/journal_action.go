@@ -1,8 +1,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -115,27 +115,12 @@ The exit status is 0 when no differences remain, 1 otherwise.`,
 	return cmd
 }
 
-// periodFlag reads the bound of the period --name gives; end: its end.
-func periodFlag(cmd *cobra.Command, name string, end bool) (time.Time, error) {
-	v, _ := cmd.Flags().GetString(name)
-	if strings.TrimSpace(v) == "" {
-		return time.Time{}, fmt.Errorf("--%s is required, e.g. --%s 2025-03-14", name, name)
-	}
-	t, err := plugin.ParseTime(v, time.Local, end)
-	if err != nil {
-		return t, fmt.Errorf("--%s %q: %w", name, v, err)
-	}
-	return t, nil
-}
-
 func runReconcile(cmd *cobra.Command, svc *backoffice.Service, _ []string) error {
-	from, err := periodFlag(cmd, "from", false)
-	if err != nil {
-		return err
-	}
-	to, err := periodFlag(cmd, "to", true)
-	if err != nil {
-		return err
+	fromFlag, _ := cmd.Flags().GetString("from")
+	toFlag, _ := cmd.Flags().GetString("to")
+	from, to, err := plugin.ParseBoundedPeriod(fromFlag, toFlag, time.Local)
+	if fe, ok := errors.AsType[*plugin.FilterError](err); ok {
+		return errors.New(fe.Named(func(p string) string { return "--" + p }))
 	}
 	apply, _ := cmd.Flags().GetBool("apply")
 	rep, err := svc.Reconcile(cmd.Context(), from, to, apply, who(cmd))

@@ -496,7 +496,7 @@ func TestJournalReconcile_CleanAndBadFlags(t *testing.T) {
 		t.Fatal(out)
 	}
 	out, err = f.run("journal", "reconcile", "--to", "2020-01-02")
-	wantRefused(t, out, err, "--from is required")
+	wantRefused(t, out, err, `--from "": required, e.g. 2025-03-14`)
 	out, err = f.run("journal", "reconcile", "--from", "yesterday", "--to", "2020-01-02")
 	wantRefused(t, out, err, "not a time")
 	out, err = f.run("journal", "reconcile", "--from", "2020-01-03", "--to", "2020-01-01")

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/sbpd/sbpd/plugin"
 	"github.com/sbpd/sbpd/plugin/backoffice"
@@ -33,24 +32,6 @@ type reconcileView struct {
 // maxDiffs is the most differences the page lists; the rest are counted.
 const maxDiffs = 200
 
-// period reads the period of a reconciliation as `sbpd journal reconcile`
-// reads --from and --to: both required, a date given to "to" includes
-// that day.
-func (s *Server) period(from, to string) (time.Time, time.Time, error) {
-	var t [2]time.Time
-	for i, v := range []string{from, to} {
-		name := [2]string{"from", "to"}[i]
-		if strings.TrimSpace(v) == "" {
-			return t[0], t[1], &plugin.FilterError{Param: name, Value: v, Rule: "required, e.g. 2025-03-14"}
-		}
-		var err error
-		if t[i], err = plugin.ParseTime(v, s.o.Zone, i == 1); err != nil {
-			return t[0], t[1], &plugin.FilterError{Param: name, Value: v, Rule: err.Error()}
-		}
-	}
-	return t[0], t[1], nil
-}
-
 // reconcile shows the reconciliation form, filled from the query; it
 // runs nothing: a reconciliation reads PayMaster and the journal, so it
 // is a POST with the form's CSRF token (another site can make a browser
@@ -74,7 +55,7 @@ func (s *Server) reconcileRun(w http.ResponseWriter, r *http.Request, se *sessio
 }
 
 func (s *Server) runReconcile(w http.ResponseWriter, r *http.Request, se *session, v *reconcileView, apply bool) {
-	from, to, err := s.period(v.From, v.To)
+	from, to, err := plugin.ParseBoundedPeriod(v.From, v.To, s.o.Zone)
 	if err == nil {
 		var rep backoffice.Report
 		if rep, err = s.svc().Reconcile(r.Context(), from, to, apply, webWho("", se)); err == nil {
