@@ -61,8 +61,19 @@ func (s *Service) Show(ctx context.Context, ref string) (Shown, error) {
 	return Shown{Payment: p, Notification: ns, Events: evs}, nil
 }
 
+// knownBefore refuses a page older than a payment the journal does not
+// know (an empty page would look like the journal's end).
+func (s *Service) knownBefore(ctx context.Context, id string) error {
+	_, err := s.Journal.Get(ctx, id)
+	if plugin.ErrorCode(err) == plugin.ENotFound {
+		return &plugin.FilterError{Param: "before", Value: id, Rule: "no payment has this id: start again from the first page"}
+	}
+	return err
+}
+
 // List returns the page of payments f selects (f.Limit of them, at most
-// plugin.MaxLimit, from f.Offset or after f.Before, newest first),
+// plugin.MaxLimit, from f.Offset or after f.Before, newest first; an
+// unknown f.Before is a FilterError),
 // decorated for showing, and whether more follow it. Whether more follow
 // is asked separately (one row after the page's last), so a page of the
 // journal's cap knows it too.
@@ -73,6 +84,9 @@ func (s *Service) List(ctx context.Context, f plugin.Filter) (ps []*plugin.Payme
 	}
 	if ps, err = s.Journal.Search(ctx, f); err != nil {
 		return nil, false, err
+	}
+	if len(ps) == 0 && f.Before != "" {
+		return nil, false, s.knownBefore(ctx, f.Before)
 	}
 	if len(ps) == f.Limit {
 		next := f

@@ -84,6 +84,12 @@ func TestList_Pages(t *testing.T) {
 	}
 	want(t, a, 200, `href="/backoffice/?state=paid" id="prev"`, "Платежи 51–60")
 	want(t, f.get("/backoffice/?offset=10001"), 400, "Неверный фильтр", "«Старее»")
+	// The page older than the oldest payment is empty; a before= the
+	// journal does not know is refused, not shown as an empty page.
+	if a = f.get("/backoffice/?before=P-0000&state=paid"); a.status != 200 || len(rows(a.body)) != 0 {
+		t.Errorf("older than the oldest: %d, %d rows", a.status, len(rows(a.body)))
+	}
+	want(t, f.get("/backoffice/?before=P-nope&state=paid"), 400, "Неверный фильтр", `before &#34;P-nope&#34;: no payment has this id`)
 }
 
 // A full page of the most rows a page may hold still links to the next.
