@@ -288,8 +288,6 @@ func TestBrowser_BackOffice(t *testing.T) {
 	b.wait("login")
 }
 
-func ptrTo[T any](v T) *T { return &v }
-
 func lastEvent(t *testing.T, h *e2e, id string) plugin.Event {
 	t.Helper()
 	evs, err := h.d.DB.Journal().Events(context.Background(), id)
