@@ -27,7 +27,8 @@ func newDemoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Run sbpd against a built-in PayMaster sandbox and open the demo page",
 		Long: `demo runs the whole daemon on embedded defaults: the PayMaster sandbox
-in-process, a fresh journal in a temporary directory and the kiosk screen.
+in-process, a fresh journal in a temporary directory (removed when the demo
+stops) and the kiosk screen.
 Open the printed address: start a payment as the till would, then pay or
 decline it as the shopper's bank would, and watch the kiosk screen.`,
 		Example: `  go run ./cmd/sbpd demo
@@ -36,7 +37,7 @@ decline it as the shopper's bank would, and watch the kiosk screen.`,
 		RunE: runDemo,
 	}
 	cmd.Flags().String("listen", "127.0.0.1:8765", "address of the demo page, the screen and the till API")
-	cmd.Flags().String("data-dir", "", "where the demo keeps its journal (default: a new directory for each run)")
+	cmd.Flags().String("data-dir", "", "where the demo keeps its journal (default: a new directory for each run, removed when it stops)")
 	cmd.Flags().Int("mode", 1, "QR mode: 0 printed on the receipt (a virtual printer writing to a file), 1 QR on screen, 2 NFC/QR sticker")
 	cmd.Flags().Duration("status-timeout", 30*time.Second, "how long before the Retry/Cancel dialog (shorter than in production so you can see it)")
 	cmd.Flags().Bool("open", false, "open the demo page in a browser")
@@ -63,7 +64,11 @@ func runDemo(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	dataDir := cfg.DataDir
+	journal := filepath.Join(cfg.DataDir, "sbpd.db")
+	if given, _ := f.GetString("data-dir"); given == "" {
+		defer os.RemoveAll(cfg.DataDir) // after d.Close, deferred below
+		journal += " (a new directory, removed when the demo stops)"
+	}
 	d := &Daemon{
 		Config:     cfg,
 		Embeddable: true, // the demo page shows the kiosk page in a frame
@@ -95,7 +100,7 @@ func runDemo(cmd *cobra.Command, args []string) error {
   PayMaster sandbox: %s
   journal:       %s%s
 Press Ctrl+C to stop.
-`, url, d.URL(), d.URL(), d.URL(), base, filepath.Join(dataDir, "sbpd.db"), printed)
+`, url, d.URL(), d.URL(), d.URL(), base, journal, printed)
 	if open {
 		exec.Command("xdg-open", url).Start()
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -15,11 +16,21 @@ import (
 // URL and journal directory; the demo stops with the test.
 func startDemo(t *testing.T, args ...string) (base, dataDir string) {
 	t.Helper()
+	base, dataDir, _ = startDemoStop(t, args...)
+	return base, dataDir
+}
+
+// startDemoStop is startDemo that also returns how to stop the demo (and
+// wait until it has) before the test ends.
+func startDemoStop(t *testing.T, args ...string) (base, dataDir string, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errOut, done := runCLI(ctx, append([]string{"demo", "--listen", "127.0.0.1:0"}, args...)...)
 	stopped := make(chan error, 1) // done, read once
 	go func() { stopped <- <-done }()
-	t.Cleanup(func() { cancel(); <-stopped })
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-stopped }) }
+	t.Cleanup(stop)
 	urlRe := regexp.MustCompile(`kiosk screen:\s+(http://\S+)/`)
 	dirRe := regexp.MustCompile(`journal:\s+(\S+)/sbpd\.db`)
 	waitFor(t, "the demo to start", func() bool {
@@ -33,7 +44,27 @@ func startDemo(t *testing.T, args ...string) (base, dataDir string) {
 	})
 	base = urlRe.FindStringSubmatch(out.String())[1]
 	dataDir = dirRe.FindStringSubmatch(out.String())[1]
-	return base, dataDir
+	return base, dataDir, stop
+}
+
+// TestCLI_DemoRemovesItsDirectory: a demo's own temporary journal
+// directory is removed when it stops; one given with --data-dir is kept.
+func TestCLI_DemoRemovesItsDirectory(t *testing.T) {
+	_, dir, stop := startDemoStop(t, "--mode", "0")
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if _, err := os.Stat(filepath.Join(dir, "sbpd.db")); err != nil {
+		t.Fatalf("the premise: the demo's journal: %v", err)
+	}
+	stop()
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the demo's temporary directory %s is left behind: %v", dir, err)
+	}
+	given := filepath.Join(t.TempDir(), "demo")
+	_, dir, stop = startDemoStop(t, "--data-dir", given)
+	stop()
+	if _, err := os.Stat(filepath.Join(given, "sbpd.db")); dir != given || err != nil {
+		t.Errorf("--data-dir %s (journal in %s) is not kept: %v", given, dir, err)
+	}
 }
 
 // TestCLI_DemoMode0: `sbpd demo --mode 0`, shown in README, starts with its
