@@ -60,10 +60,10 @@ func TestCLI_DemoRemovesItsDirectory(t *testing.T) {
 		t.Errorf("the demo's temporary directory %s is left behind: %v", dir, err)
 	}
 	given := filepath.Join(t.TempDir(), "demo")
-	_, dir, stop = startDemoStop(t, "--data-dir", given)
-	stop()
-	if _, err := os.Stat(filepath.Join(given, "sbpd.db")); dir != given || err != nil {
-		t.Errorf("--data-dir %s (journal in %s) is not kept: %v", given, dir, err)
+	_, dir2, stop2 := startDemoStop(t, "--data-dir", given)
+	stop2()
+	if _, err := os.Stat(filepath.Join(given, "sbpd.db")); dir2 != given || err != nil {
+		t.Errorf("--data-dir %s (journal in %s) is not kept: %v", given, dir2, err)
 	}
 }
 
