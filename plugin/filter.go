@@ -17,6 +17,10 @@ const (
 	DefaultLimit = 50   // payments per page when no limit is given
 	MaxLimit     = 1000 // the most payments one page may hold
 	MaxQueryLen  = 256  // the longest free-text query, in characters
+	// MaxOffset is the deepest page a search starts at: the journal steps
+	// over every row before an offset, so deeper pages are reached by a
+	// narrower period (from/to) or, in the back office, its «Старее» links.
+	MaxOffset = 10000
 )
 
 // FilterParams are the parameters of a journal search, in the order
@@ -201,12 +205,30 @@ func parsePage(q url.Values, f *Filter) error {
 	}
 	if v := q.Get("offset"); v != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 0 {
-			return &FilterError{Param: "offset", Value: v, Rule: "use a whole number, 0 or more"}
+		if err != nil {
+			return OffsetError(v)
+		}
+		if err := CheckOffset(n); err != nil {
+			return err
 		}
 		f.Offset = n
 	}
 	return nil
+}
+
+// CheckOffset refuses an offset past MaxOffset (or below 0), however it
+// was reached.
+func CheckOffset(n int) error {
+	if n < 0 || n > MaxOffset {
+		return OffsetError(strconv.Itoa(n))
+	}
+	return nil
+}
+
+// OffsetError refuses offset v: what is allowed and the way further.
+func OffsetError(v string) error {
+	return &FilterError{Param: "offset", Value: v, Rule: fmt.Sprintf("use a whole number from 0 to %d "+
+		"(deeper pages cost the journal every row before them: narrow the period with from/to)", MaxOffset)}
 }
 
 // StateNames lists every state in code order, comma separated.

@@ -776,6 +776,7 @@ func TestOpenAPI_Conformance(t *testing.T) {
 		bad("GET", pay+"?limit=0", "", 422, "invalid_query"),
 		bad("GET", pay+"?limit=1001", "", 422, "invalid_query"),
 		bad("GET", pay+"?offset=-1", "", 422, "invalid_query"),
+		bad("GET", pay+"?offset=10001", "", 422, "invalid_query"),
 		bad("GET", pay+"?state=lost", "", 422, "invalid_query"),
 		bad("GET", pay+"?mode=3", "", 422, "invalid_query"),
 		bad("GET", pay+"?mixed=maybe", "", 422, "invalid_query"),

@@ -137,6 +137,7 @@ func TestSearch_BadQuery(t *testing.T) {
 		{"limit=abc", []string{`limit "abc": use a whole number from 1 to 1000`}}, // as openapi.json's example
 		{"limit=-5", []string{"limit"}},
 		{"offset=-1", []string{"offset"}},
+		{"offset=10001", []string{"offset", "0 to 10000", "narrow the period"}},
 		{"offset=x", []string{"offset"}},
 		{"check_id=" + strings.Repeat("1", 65), []string{"check_id", "64"}},
 		{"q=" + strings.Repeat("1", 257), []string{"q "}},

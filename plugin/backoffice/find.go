@@ -82,6 +82,9 @@ func (s *Service) List(ctx context.Context, f plugin.Filter) (ps []*plugin.Payme
 	if f.Limit <= 0 {
 		f.Limit = plugin.DefaultLimit
 	}
+	if err := plugin.CheckOffset(f.Offset); err != nil {
+		return nil, false, err
+	}
 	if ps, err = s.Journal.Search(ctx, f); err != nil {
 		return nil, false, err
 	}

@@ -2,6 +2,7 @@ package backoffice
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -62,5 +63,19 @@ func TestList_FullPageOfMaxLimit(t *testing.T) {
 	got, more, err = s.List(context.Background(), plugin.Filter{Limit: plugin.MaxLimit, Before: got[len(got)-1].ID})
 	if err != nil || len(got) != 1 || more {
 		t.Fatalf("the next page: %d rows, more %v, %v", len(got), more, err)
+	}
+}
+
+// However an offset was reached (--offset, or --page times --limit in the
+// CLI), the journal is not asked to step over more than MaxOffset rows.
+func TestList_OffsetBounded(t *testing.T) {
+	s := &Service{Journal: newJournal(&plugin.Payment{ID: "P0", State: plugin.StatePaid})}
+	_, _, err := s.List(context.Background(), plugin.Filter{Limit: 50, Offset: plugin.MaxOffset + 1})
+	var fe *plugin.FilterError
+	if !errors.As(err, &fe) || fe.Param != "offset" {
+		t.Fatalf("offset %d: %v, want a FilterError on offset", plugin.MaxOffset+1, err)
+	}
+	if _, _, err := s.List(context.Background(), plugin.Filter{Limit: 50, Offset: plugin.MaxOffset}); err != nil {
+		t.Fatalf("offset %d: %v", plugin.MaxOffset, err)
 	}
 }

@@ -108,14 +108,10 @@ func (p *page) with(nav string, view any) *page {
 	return p
 }
 
-// maxOffset is the deepest offset the list takes: deeper pages are
-// reached by the «Старее» links (before=), which cost the same at any
-// depth, where an offset makes the journal skip every row before it.
-const maxOffset = 10000
-
 // listFilter reads the list's query: the journal's filter as the CLI's
 // (plugin.ParseFilter), with before= (a payment's id: the page older than
-// it) and an offset of at most maxOffset.
+// it); an offset is at most plugin.MaxOffset, deeper pages are reached by
+// the «Старее» links (before=), which cost the same at any depth.
 func (s *Server) listFilter(q url.Values) (plugin.Filter, error) {
 	c := url.Values{}
 	for k, vs := range q {
@@ -130,10 +126,7 @@ func (s *Server) listFilter(q url.Values) (plugin.Filter, error) {
 	if len(q["before"]) > 1 || len(q.Get("before")) > maxBefore {
 		return f, &plugin.FilterError{Param: "before", Value: q.Get("before"), Rule: fmt.Sprintf("give one payment id of at most %d characters", maxBefore)}
 	}
-	if f.Before = q.Get("before"); f.Offset > maxOffset {
-		return f, &plugin.FilterError{Param: "offset", Value: strconv.Itoa(f.Offset),
-			Rule: fmt.Sprintf("at most %d: go further with the «Старее» links", maxOffset)}
-	}
+	f.Before = q.Get("before")
 	return f, nil
 }
 
