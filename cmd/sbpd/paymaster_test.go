@@ -5,47 +5,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sbpd/sbpd/drivers/paymaster/probe"
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
-	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/plugintest"
 )
 
-// probeTestClock fires every timer at once and moves on by its duration,
-// so the probe's bounded 15-second waits take no real time.
-type probeTestClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	waited time.Duration
-}
-
-func (c *probeTestClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *probeTestClock) NewTimer(d time.Duration) plugin.Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.waited += d
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return probeFiredTimer(ch)
-}
-
-type probeFiredTimer chan time.Time
-
-func (t probeFiredTimer) Chan() <-chan time.Time { return t }
-func (t probeFiredTimer) Stop() bool             { return false }
-
-func useProbeClock(t *testing.T) *probeTestClock {
+// useProbeClock makes the probe's bounded 15-second waits take no real
+// time (plugintest.AutoClock).
+func useProbeClock(t *testing.T) *plugintest.AutoClock {
 	t.Helper()
-	c := &probeTestClock{now: time.Now()}
+	c := plugintest.NewAutoClock()
 	old := probeClock
 	probeClock = c
 	t.Cleanup(func() { probeClock = old })
@@ -133,8 +105,8 @@ func TestPayMasterProbe_Sandbox(t *testing.T) {
 			t.Errorf("the output lacks %q", want)
 		}
 	}
-	if clock.waited != 0 {
-		t.Errorf("waited %s on the sandbox", clock.waited)
+	if clock.Waited() != 0 {
+		t.Errorf("waited %s on the sandbox", clock.Waited())
 	}
 
 	ps := k.sb.Payments()

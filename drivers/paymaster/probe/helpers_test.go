@@ -13,50 +13,13 @@ import (
 	"time"
 
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
-	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/plugintest"
 )
 
 const (
 	testToken    = "pm-SECRET-probe-4d2c91aa"
 	testMerchant = "0b7c2f9e-3a51-4c1d-9e8a-5f2d6c7b8a90"
 )
-
-// autoClock is a clock whose timers fire at once, moving its time on: the
-// probe's 15-second waits take no real time.
-type autoClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	waited time.Duration
-}
-
-func newAutoClock() *autoClock { return &autoClock{now: time.Now()} }
-
-func (c *autoClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *autoClock) NewTimer(d time.Duration) plugin.Timer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.waited += d
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return firedTimer(ch)
-}
-
-func (c *autoClock) Waited() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.waited
-}
-
-type firedTimer chan time.Time
-
-func (t firedTimer) Chan() <-chan time.Time { return t }
-func (t firedTimer) Stop() bool             { return false }
 
 // proxied is one answer passing through the rewriting proxy.
 type proxied struct {
@@ -100,7 +63,7 @@ type rules struct {
 type env struct {
 	sb    *sandbox.Server
 	url   string // the proxy's
-	clock *autoClock
+	clock *plugintest.AutoClock
 	out   bytes.Buffer
 
 	mu    sync.Mutex
@@ -115,7 +78,7 @@ func newEnv(t *testing.T, opts sandbox.Options, r rules) *env {
 	if opts.MerchantID == "" {
 		opts.MerchantID = testMerchant
 	}
-	e := &env{sb: sandbox.New(opts), clock: newAutoClock()}
+	e := &env{sb: sandbox.New(opts), clock: plugintest.NewAutoClock()}
 	sbURL, err := e.sb.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

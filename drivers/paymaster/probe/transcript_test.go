@@ -16,6 +16,7 @@ import (
 	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/drivers/paymaster/sandbox"
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/plugintest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/paymaster/sandbox.jsonl from a probe of the sandbox")
@@ -34,7 +35,7 @@ func sandboxRun(t *testing.T) ([]Exchange, []byte) {
 	defer sb.Close()
 	var out bytes.Buffer
 	rep, err := Run(context.Background(), Config{BaseURL: sb.URL(), MerchantID: sb.MerchantID(), Token: testToken,
-		TillID: "K07", Timeout: 5 * time.Second, Clock: newAutoClock(), Out: &out})
+		TillID: "K07", Timeout: 5 * time.Second, Clock: plugintest.NewAutoClock(), Out: &out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func driverPlayback(t *testing.T, exs []Exchange) {
 		t.Skipf("no successful probe create to replay (order %q, status %d)", orderNo, create.Status)
 	}
 	gw, err := paymaster.New(paymaster.Config{BaseURL: srv.URL, MerchantID: merchant, Token: "playback-token",
-		TestMode: true, RetryMax: -1, Timeout: 5 * time.Second, Clock: newAutoClock()})
+		TestMode: true, RetryMax: -1, Timeout: 5 * time.Second, Clock: plugintest.NewAutoClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
