@@ -36,7 +36,14 @@
 // Diff and Changed compare two Configs for a daemon that reloads its
 // settings; ReadTillFile and WriteTillFile move a till's own settings as
 // YAML. WriteList, List, WriteVerbose and WriteProblems render the settings
-// for `sbpd settings`; ReadValueFile, ReadValueLine, ArgValue and
-// InputValue take a value for a key however it is given, and ReadImport
-// checks a file to import.
+// for `sbpd settings`; SetValue (ReadValueFile, ReadValueLine, ArgValue,
+// InputValue) takes a value for a key however it is given, and
+// ReadImportFile checks a file to import.
+//
+// TillSettings is the technician's acts on the till layer, for the CLI and
+// any other front end: View, Set, Unset, Import and Export, over a TillRows
+// store (the till's database), the person acting given by the caller.
+// Refusals are typed: a *ValidationError for a broken rule, or a
+// *plugin.Error with one of the reasons RUnknownKey, RTemplateOnly,
+// RSecretArgument, RMaskedURL, RImportRefused or RNoDataDir.
 package config

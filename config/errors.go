@@ -2,11 +2,31 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // ErrInvalid is wrapped by every *ValidationError.
 var ErrInvalid = errors.New("invalid settings")
+
+// Reasons of the refusals that are not a broken rule between values (those
+// are a *ValidationError): a *plugin.Error with code plugin.EInvalid, or
+// plugin.ENotFound for RNoDataDir.
+const (
+	RUnknownKey     = "unknown_key"            // a key sbpd does not know
+	RTemplateOnly   = "template_only"          // a key that belongs in the cash-desk template
+	RSecretArgument = "secret_on_command_line" // a secret given as an argument, where it would stay in the shell history
+	RMaskedURL      = "masked_url"             // a URL whose user and password are masked, as sbpd shows them
+	RImportRefused  = "import_refused"         // a settings file with a key or value refused, or not a settings file
+	RNoDataDir      = "no_data_dir"            // data_dir does not exist
+)
+
+// refuse is a refusal with code plugin.EInvalid and reason.
+func refuse(reason, format string, args ...any) *plugin.Error {
+	return &plugin.Error{Code: plugin.EInvalid, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
 
 // Problem is one broken rule. Message is the whole line people see:
 // "key = value (source): what is allowed".

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // MaxValueFile bounds what a value read from a file may be.
@@ -48,7 +50,7 @@ func ReadValueLine(r io.Reader, key string) (string, error) {
 
 // ArgValue is value given for k on the command line: refused when it is a
 // secret, which would stay in the shell history and show in the process
-// list; the error says how to give it.
+// list (RSecretArgument); the refusal says how to give it.
 func ArgValue(k Key, value string) (string, error) {
 	if !k.IsSecretValue(value) {
 		return value, nil
@@ -57,33 +59,108 @@ func ArgValue(k Key, value string) (string, error) {
 	if !k.Secret {
 		what = "holds a user and password"
 	}
-	return "", fmt.Errorf("%s %s: it is not taken on the command line, where it would stay in the shell history and show in the process list; "+
+	return "", refuse(RSecretArgument, "%s %s: it is not taken on the command line, where it would stay in the shell history and show in the process list; "+
 		"give it on standard input (sbpd settings set %s -) or from a file (sbpd settings set %s --from-file FILE)", k.Name, what, k.Name, k.Name)
 }
 
 // InputValue is value, however given, as the till settings store it:
 // normalized, and refused when it is a URL whose user and password are
-// masked as sbpd shows them.
+// masked as sbpd shows them (RMaskedURL).
 func InputValue(k Key, value string) (string, error) {
 	if k.Credentials && IsMaskedURL(value) {
-		return "", fmt.Errorf("%s: the user and password in %s are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set %s -)", k.Name, value, k.Name)
+		return "", refuse(RMaskedURL, "%s: the user and password in %s are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set %s -)", k.Name, value, k.Name)
 	}
 	return Normalize(k.Name, value)
 }
 
+// MaxImportFile bounds a settings file to import: one made by export is a
+// few kilobytes.
+const MaxImportFile = 64 << 10
+
 // ReadImport reads and checks a settings file for `sbpd settings import`
 // from r, named name in errors; nothing is to be imported when any key or
-// value is refused.
+// value is refused, or the file is larger than MaxImportFile
+// (RImportRefused).
 func ReadImport(r io.Reader, name string) (Import, error) {
-	values, err := ReadTillFile(r)
+	b, err := io.ReadAll(io.LimitReader(r, MaxImportFile+1))
+	if err != nil {
+		return Import{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(b) > MaxImportFile {
+		return Import{}, refuse(RImportRefused, "%s: larger than %d KB: it is not a settings file made by sbpd settings export", name, MaxImportFile>>10)
+	}
+	values, err := ReadTillFile(bytes.NewReader(b))
 	if err != nil {
 		return Import{}, fmt.Errorf("%s: %w", name, err)
 	}
 	im := ImportTill(values)
 	if len(im.Errs) > 0 {
-		return Import{}, fmt.Errorf("nothing was imported from %s:\n%s", name, strings.Join(im.Errs, "\n"))
+		return Import{}, refuse(RImportRefused, "nothing was imported from %s:\n%s", name, strings.Join(im.Errs, "\n"))
 	}
 	return im, nil
+}
+
+// ReadImportFile reads and checks the settings file name (ReadImport);
+// "-" reads stdin.
+func ReadImportFile(name string, stdin io.Reader) (Import, error) {
+	if name == "-" {
+		return ReadImport(stdin, name)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return Import{}, err
+	}
+	defer f.Close()
+	return ReadImport(f, name)
+}
+
+// ValueInput is where `sbpd settings set` takes a value from: the VALUE
+// argument, standard input when it is -, or a file.
+type ValueInput struct {
+	Arg      string    // VALUE as given on the command line; "-" reads In
+	FromFile bool      // read the value from File instead (--from-file FILE)
+	File     string    // the file, its line break trimmed (ReadValueFile)
+	In       io.Reader // standard input: read without echo when it is a terminal
+	Prompt   io.Writer // where a terminal is asked for the value
+}
+
+// SetValue is the till key name and the value to store for it, however
+// given (in): the key checked first (TillKey), then the value read from a
+// file (ReadValueFile), standard input (readValue) or the argument, which
+// takes no secret (ArgValue), and normalized (InputValue). It opens
+// nothing but the file or standard input, so that every refusal comes
+// before the kiosk is opened.
+func SetValue(name string, in ValueInput) (Key, string, error) {
+	k, err := TillKey(name)
+	if err != nil {
+		return k, "", err
+	}
+	var value string
+	switch {
+	case in.FromFile:
+		value, err = ReadValueFile(k.Name, in.File)
+	case in.Arg == "-":
+		value, err = readValue(in.In, in.Prompt, k.Name)
+	default:
+		value, err = ArgValue(k, in.Arg)
+	}
+	if err != nil {
+		return k, "", err
+	}
+	value, err = InputValue(k, value)
+	return k, value, err
+}
+
+// readValue reads key's value from in: without echo on a terminal, after
+// asking for it on prompt; otherwise the first line (ReadValueLine).
+func readValue(in io.Reader, prompt io.Writer, key string) (string, error) {
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(prompt, "%s: ", key)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(prompt)
+		return string(b), err
+	}
+	return ReadValueLine(in, key)
 }
 
 // SplitSetArgs tells the words of `sbpd settings set KEY VALUE` from its

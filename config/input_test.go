@@ -1,11 +1,19 @@
 package config_test
 
 import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/creack/pty"
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 
 	"github.com/sbpd/sbpd/config"
 )
@@ -36,5 +44,108 @@ func TestSplitSetArgs(t *testing.T) {
 				t.Errorf("args %q flags %q; want %q %q", args, flags, c.args, c.flags)
 			}
 		})
+	}
+}
+
+// TestSetValue: the value set stores, however given: a secret never as an
+// argument; standard input's first line; a file's text; the key checked
+// first, the value normalized. Every refusal is typed.
+func TestSetValue(t *testing.T) {
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "api-token")
+	if err := os.WriteFile(tokenFile, []byte("0123456789abcdef0123\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("x"), config.MaxValueFile+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		key    string
+		in     config.ValueInput
+		want   string
+		reason string // "" accepted; "invalid settings" for a broken rule
+		msg    string // a refusal's exact text
+	}{
+		"argument":          {key: "sbp.poll_interval", in: config.ValueInput{Arg: "60s"}, want: "1m"},
+		"negative argument": {key: "sbp.status_timeout", in: config.ValueInput{Arg: "-5s"}, reason: "invalid settings", msg: "sbp.status_timeout = -5s (till settings): must be between 1s and 1h"},
+		"standard input":    {key: "paymaster.token", in: config.ValueInput{Arg: "-", In: strings.NewReader("pm-7f3Kq9ZxW2\r\nsecond line\n")}, want: "pm-7f3Kq9ZxW2"},
+		"from a file":       {key: "api.token", in: config.ValueInput{FromFile: true, File: tokenFile}, want: "0123456789abcdef0123"},
+		"file too large":    {key: "till.id", in: config.ValueInput{FromFile: true, File: big}, reason: "untyped", msg: "read the value of till.id: " + big + " is larger than 64 KB: it is not a setting's value"},
+		"unknown key":       {key: "sbp.qr_mod", in: config.ValueInput{Arg: "2"}, reason: config.RUnknownKey, msg: "unknown setting \"sbp.qr_mod\": did you mean sbp.qr_mode? (`sbpd settings list` shows them all)"},
+		"template only":     {key: "sbp.enabled", in: config.ValueInput{Arg: "false"}, reason: config.RTemplateOnly, msg: "sbp.enabled belongs in the cash-desk template, not in the per-till settings: the integrator turns the SBP payment type on or off for all kiosks of the template; change it in the template file"},
+		"secret as argument": {key: "paymaster.token", in: config.ValueInput{Arg: "pm-7f3Kq9ZxW2"}, reason: config.RSecretArgument,
+			msg: "paymaster.token is a secret: it is not taken on the command line, where it would stay in the shell history and show in the process list; give it on standard input (sbpd settings set paymaster.token -) or from a file (sbpd settings set paymaster.token --from-file FILE)"},
+		"credentials as argument": {key: "notify.url", in: config.ValueInput{Arg: "https://u:p@acc.example/hook"}, reason: config.RSecretArgument,
+			msg: "notify.url holds a user and password: it is not taken on the command line, where it would stay in the shell history and show in the process list; give it on standard input (sbpd settings set notify.url -) or from a file (sbpd settings set notify.url --from-file FILE)"},
+		"masked url": {key: "notify.url", in: config.ValueInput{Arg: "-", In: strings.NewReader("https://***@acc.example/hook\n")}, reason: config.RMaskedURL,
+			msg: "notify.url: the user and password in https://***@acc.example/hook are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set notify.url -)"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			k, v, err := config.SetValue(c.key, c.in)
+			if c.reason != "" {
+				if err == nil || err.Error() != c.msg || reasonOf(err) != c.reason {
+					t.Fatalf("got %v (%s)\nwant %s (%s)", err, reasonOf(err), c.msg, c.reason)
+				}
+				return
+			}
+			if err != nil || k.Name != c.key || v != c.want {
+				t.Fatalf("%s %q %v", k.Name, v, err)
+			}
+		})
+	}
+}
+
+// TestSetValue_Terminal: on a terminal, - asks for the value and reads it
+// without echo.
+func TestSetValue_Terminal(t *testing.T) {
+	ptm, tty, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptm.Close()
+	defer tty.Close()
+	type result struct {
+		v   string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, v, err := config.SetValue("paymaster.token", config.ValueInput{Arg: "-", In: tty, Prompt: tty})
+		done <- result{v, err}
+	}()
+	r := bufio.NewReader(ptm)
+	if prompt, err := r.ReadString(' '); err != nil || prompt != "paymaster.token: " {
+		t.Fatalf("prompt %q %v", prompt, err)
+	}
+	// Type the value once the terminal stops echoing (the read turns echo
+	// off just after the prompt): what the terminal then shows, up to the
+	// line break after the value, must not hold it.
+	for giveUp := time.After(10 * time.Second); ; runtime.Gosched() {
+		tio, err := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tio.Lflag&unix.ECHO == 0 {
+			break
+		}
+		select {
+		case res := <-done:
+			t.Fatalf("read %q (%v) with echo on", res.v, res.err)
+		case <-giveUp:
+			t.Fatal("the terminal still echoes: the value would show")
+		default:
+		}
+	}
+	if _, err := ptm.Write([]byte("pm-7f3Kq9ZxW2\n")); err != nil {
+		t.Fatal(err)
+	}
+	shown, err := r.ReadString('\n')
+	if err != nil || strings.Contains(shown, "pm-7f3Kq9ZxW2") {
+		t.Fatalf("the terminal showed %q %v", shown, err)
+	}
+	if res := <-done; res.err != nil || res.v != "pm-7f3Kq9ZxW2" {
+		t.Fatalf("%q %v", res.v, res.err)
 	}
 }

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -196,13 +195,13 @@ func EnvName(key string) string {
 	return "SBPD_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 }
 
-// UnknownKeyError is the error for a key sbpd does not know; it lists the
-// closest known keys.
+// UnknownKeyError is the refusal (RUnknownKey) of a key sbpd does not
+// know; it lists the closest known keys.
 func UnknownKeyError(name string) error {
 	if s := Suggest(name); len(s) > 0 {
-		return fmt.Errorf("unknown setting %q: did you mean %s? (`sbpd settings list` shows them all)", name, strings.Join(s, ", "))
+		return refuse(RUnknownKey, "unknown setting %q: did you mean %s? (`sbpd settings list` shows them all)", name, strings.Join(s, ", "))
 	}
-	return fmt.Errorf("unknown setting %q: `sbpd settings list` shows them all", name)
+	return refuse(RUnknownKey, "unknown setting %q: `sbpd settings list` shows them all", name)
 }
 
 // Suggest returns up to three known keys close to name: same last part,

@@ -83,15 +83,15 @@ func templateOnly(k Key) string {
 }
 
 // TillKey returns the key that `sbpd settings set` may store in the
-// per-till settings, or an error naming close matches for an unknown key
-// or saying where a template-only key belongs.
+// per-till settings, or a refusal naming close matches for an unknown key
+// (RUnknownKey) or saying where a template-only key belongs (RTemplateOnly).
 func TillKey(name string) (Key, error) {
 	k, ok := Lookup(name)
 	if !ok {
 		return Key{}, UnknownKeyError(name)
 	}
 	if k.TemplateOnly {
-		return k, fmt.Errorf("%s %s", k.Name, templateOnly(k))
+		return k, refuse(RTemplateOnly, "%s %s", k.Name, templateOnly(k))
 	}
 	return k, nil
 }

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/drivers/sqlite"
@@ -18,7 +15,7 @@ import (
 )
 
 // The till's database holds the per-till layer of the settings.
-var _ config.TillStore = (*sqlite.Settings)(nil)
+var _ config.TillRows = (*sqlite.Settings)(nil)
 
 func newSettingsCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -63,51 +60,32 @@ it creates stays writable by the daemon.`,
 	return cmd
 }
 
-// withSettings runs run with the kiosk opened for a settings command and
-// its till settings: their values, and the rows as stored with who changed
-// them (both empty when there is no journal yet). Commands that write
-// (mayCreate) accept a data_dir that does not exist yet and create the
-// journal before writing (writeTill).
-func withSettings(cmd *cobra.Command, mayCreate bool, run func(k *kiosk, cur map[string]string, rows []sqlite.Setting) error) error {
+// withTill runs run with the kiosk opened for a settings command and the
+// service over its till settings (config.TillSettings). The journal is
+// created only by a change the service does not refuse.
+func withTill(cmd *cobra.Command, run func(t *config.TillSettings) error) error {
 	k, err := openKiosk(cmd)
 	if err != nil {
 		return err
 	}
 	defer k.Close()
-	if _, err := os.Stat(k.dir); err != nil && !mayCreate {
-		return fmt.Errorf("data_dir %s (%s) does not exist: check data_dir or give --data-dir (sbpd serve creates it when it first starts)", k.dir, k.cfg.Source("data_dir"))
-	}
-	var rows []sqlite.Setting
-	if k.db != nil {
-		if rows, err = k.db.Settings().All(cmd.Context()); err != nil {
-			return err
-		}
-	}
-	cur := map[string]string{}
-	for _, r := range rows {
-		cur[r.Key] = r.Value
-	}
-	return run(k, cur, rows)
-}
-
-// writeTill changes the till settings from cur to next (config.WriteTill),
-// creating the journal only for a change that is not refused; then done
-// prints what was done, and a warning follows if the settings are still
-// not valid.
-func writeTill(cmd *cobra.Command, k *kiosk, cur, next map[string]string, verb string, done func(*config.Config)) error {
-	cfg, still, err := config.WriteTill(cmd.Context(), k.layers, cur, next, func() (config.TillWriter, error) {
+	t := &config.TillSettings{Layers: k.layers, Database: k.dbPath, Create: func() (config.TillWriter, error) {
 		db, err := k.create()
 		if err != nil {
 			return nil, err
 		}
 		return db.Settings(), nil
-	}, backoffice.Who("", os.Getenv)+" via sbpd settings "+verb) // the person, as the back office names them, and the command
-	if err != nil {
-		return err
+	}}
+	if k.db != nil {
+		t.Store = k.db.Settings()
 	}
-	done(cfg)
-	config.WriteProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
-	return nil
+	return run(t)
+}
+
+// settingsWho is who changes the till settings: the person, as the back
+// office names them, and the command.
+func settingsWho(verb string) string {
+	return backoffice.Who("", os.Getenv) + " via sbpd settings " + verb
 }
 
 // notes prints each note on standard error.
@@ -117,9 +95,16 @@ func notes(cmd *cobra.Command, ns []string) {
 	}
 }
 
-func noteMissing(w io.Writer, k *kiosk) {
-	if k.db == nil {
-		fmt.Fprintf(w, "note: no till database at %s yet: the till settings are empty\n", k.dbPath)
+// warnStill warns, after a change, that the settings are still not valid.
+func warnStill(cmd *cobra.Command, still []config.Problem) {
+	config.WriteProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
+}
+
+// noteMissing says when there is no till database yet, so that empty till
+// settings are not taken for settings lost.
+func noteMissing(w io.Writer, missing bool, dbPath string) {
+	if missing {
+		fmt.Fprintf(w, "note: no till database at %s yet: the till settings are empty\n", dbPath)
 	}
 }
 
@@ -157,15 +142,19 @@ whether they are set. Problems with the settings follow on standard error.`,
   sbpd settings list --json | jq '.settings[] | select(.source == "till settings")'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withSettings(cmd, false, func(k *kiosk, _ map[string]string, rows []sqlite.Setting) error {
-				if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
-					return config.List(k.cfg, k.problems, k.dbPath, sqlite.History(rows)).WriteJSON(cmd.OutOrStdout())
-				}
-				noteMissing(cmd.ErrOrStderr(), k)
-				if err := config.WriteList(cmd.OutOrStdout(), k.cfg); err != nil {
+			return withTill(cmd, func(t *config.TillSettings) error {
+				v, err := t.View(cmd.Context())
+				if err != nil {
 					return err
 				}
-				config.WriteProblems(cmd.ErrOrStderr(), "the settings are not valid:", k.problems, k.cfg.Warnings())
+				if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+					return config.List(v.Config, v.Problems, v.Database, v.History).WriteJSON(cmd.OutOrStdout())
+				}
+				noteMissing(cmd.ErrOrStderr(), v.Missing, v.Database)
+				if err := config.WriteList(cmd.OutOrStdout(), v.Config); err != nil {
+					return err
+				}
+				config.WriteProblems(cmd.ErrOrStderr(), "the settings are not valid:", v.Problems, v.Config.Warnings())
 				return nil
 			})
 		},
@@ -187,32 +176,23 @@ func newSettingsGetCmd() *cobra.Command {
 			if !ok {
 				return config.UnknownKeyError(args[0])
 			}
-			return withSettings(cmd, false, func(k *kiosk, _ map[string]string, rows []sqlite.Setting) error {
-				if verbose, _ := cmd.Flags().GetBool("verbose"); !verbose {
-					fmt.Fprintln(cmd.OutOrStdout(), k.cfg.Value(key.Name))
-				} else {
-					config.WriteVerbose(cmd.OutOrStdout(), k.cfg, key, sqlite.History(rows))
+			return withTill(cmd, func(t *config.TillSettings) error {
+				v, err := t.View(cmd.Context())
+				if err != nil {
+					return err
 				}
-				config.WriteProblems(cmd.ErrOrStderr(), "problems:", config.ProblemsOf(k.problems, key.Name), nil)
+				if verbose, _ := cmd.Flags().GetBool("verbose"); !verbose {
+					fmt.Fprintln(cmd.OutOrStdout(), v.Config.Value(key.Name))
+				} else {
+					config.WriteVerbose(cmd.OutOrStdout(), v.Config, key, v.History)
+				}
+				config.WriteProblems(cmd.ErrOrStderr(), "problems:", config.ProblemsOf(v.Problems, key.Name), nil)
 				return nil
 			})
 		},
 	}
 	cmd.Flags().BoolP("verbose", "v", false, "also show the type, default, rule, description and the value in every layer")
 	return cmd
-}
-
-// readValue reads a value from standard input for `set KEY -`: without
-// echo on a terminal, otherwise the first line.
-func readValue(cmd *cobra.Command, key string) (string, error) {
-	in := cmd.InOrStdin()
-	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(cmd.ErrOrStderr(), "%s: ", key)
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(cmd.ErrOrStderr())
-		return string(b), err
-	}
-	return config.ReadValueLine(in, key)
 }
 
 func newSettingsSetCmd() *cobra.Command {
@@ -247,21 +227,19 @@ any key.`,
 			if err != nil || args == nil {
 				return err
 			}
-			key, err := config.TillKey(args[0])
+			key, value, err := config.SetValue(args[0], setInput(cmd, args))
 			if err != nil {
 				return err
 			}
-			value, err := setValue(cmd, key, args)
-			if err != nil {
-				return err
-			}
-			return withSettings(cmd, true, func(k *kiosk, cur map[string]string, _ []sqlite.Setting) error {
-				next := maps.Clone(cur)
-				next[key.Name] = value
-				return writeTill(cmd, k, cur, next, "set", func(cfg *config.Config) {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s = %s (%s)\n", key.Name, config.DisplayValue(key.Masked(value)), config.SourceTill)
-					notes(cmd, config.SetNotes(cfg, key))
-				})
+			return withTill(cmd, func(t *config.TillSettings) error {
+				c, err := t.Set(cmd.Context(), key.Name, value, settingsWho("set"))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s = %s (%s)\n", c.Key, c.Stored, config.SourceTill)
+				notes(cmd, c.Notes)
+				warnStill(cmd, c.Still)
+				return nil
 			})
 		},
 	}
@@ -297,23 +275,15 @@ func splitSetArgs(cmd *cobra.Command, raw []string) (args, flags []string) {
 	return config.SplitSetArgs(cmd.Flags(), raw)
 }
 
-// setValue is the value set stores: from --from-file, standard input (-)
-// or the command line, which takes no secret; normalized.
-func setValue(cmd *cobra.Command, k config.Key, args []string) (string, error) {
-	var value string
-	var err error
-	switch from, _ := cmd.Flags().GetString("from-file"); {
-	case cmd.Flags().Changed("from-file"):
-		value, err = config.ReadValueFile(k.Name, from)
-	case args[1] == "-":
-		value, err = readValue(cmd, k.Name)
-	default:
-		value, err = config.ArgValue(k, args[1])
+// setInput is where set takes its value: --from-file, standard input (-)
+// or the command line.
+func setInput(cmd *cobra.Command, args []string) config.ValueInput {
+	in := config.ValueInput{FromFile: cmd.Flags().Changed("from-file"), In: cmd.InOrStdin(), Prompt: cmd.ErrOrStderr()}
+	in.File, _ = cmd.Flags().GetString("from-file")
+	if len(args) > 1 {
+		in.Arg = args[1]
 	}
-	if err != nil {
-		return "", err
-	}
-	return config.InputValue(k, value)
+	return in
 }
 
 func newSettingsUnsetCmd() *cobra.Command {
@@ -328,24 +298,20 @@ can be removed too.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeKeys(false),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			key := args[0]
-			_, known := config.Lookup(key)
-			return withSettings(cmd, false, func(k *kiosk, cur map[string]string, _ []sqlite.Setting) error {
-				if _, ok := cur[key]; !ok && !known {
-					return config.UnknownKeyError(key)
-				} else if !ok {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s is not set in the till settings: nothing to do\n", key)
-					return nil
+			return withTill(cmd, func(t *config.TillSettings) error {
+				c, err := t.Unset(cmd.Context(), args[0], settingsWho("unset"))
+				switch {
+				case err != nil:
+					return err
+				case !c.Done:
+					fmt.Fprintf(cmd.OutOrStdout(), "%s is not set in the till settings: nothing to do\n", c.Key)
+				case c.Known:
+					fmt.Fprintf(cmd.OutOrStdout(), "%s unset: now %s (%s)\n", c.Key, c.Now, c.Source)
+				default:
+					fmt.Fprintf(cmd.OutOrStdout(), "%s unset\n", c.Key)
 				}
-				next := maps.Clone(cur)
-				delete(next, key)
-				return writeTill(cmd, k, cur, next, "unset", func(cfg *config.Config) {
-					if known {
-						fmt.Fprintf(cmd.OutOrStdout(), "%s unset: now %s (%s)\n", key, config.DisplayValue(cfg.Value(key)), cfg.Source(key))
-					} else {
-						fmt.Fprintf(cmd.OutOrStdout(), "%s unset\n", key)
-					}
-				})
+				warnStill(cmd, c.Still)
+				return nil
 			})
 		},
 	}
@@ -368,19 +334,14 @@ this kiosk).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			keepID, _ := cmd.Flags().GetBool("keep-till-id")
 			output, _ := cmd.Flags().GetString("output")
-			return withSettings(cmd, false, func(k *kiosk, till map[string]string, _ []sqlite.Setting) error {
-				noteMissing(cmd.ErrOrStderr(), k)
-				e := config.ExportTill(till, keepID)
-				var buf bytes.Buffer
-				if err := e.Write(&buf, k.dbPath, time.Now()); err != nil {
+			return withTill(cmd, func(t *config.TillSettings) error {
+				e, err := t.Export(cmd.Context(), keepID, time.Now())
+				if err != nil {
 					return err
 				}
+				noteMissing(cmd.ErrOrStderr(), e.Missing, t.Database)
 				notes(cmd, e.Notes)
-				if output == "" {
-					_, err := cmd.OutOrStdout().Write(buf.Bytes())
-					return err
-				}
-				if err := os.WriteFile(output, buf.Bytes(), 0o600); err != nil {
+				if err := e.Save(output, cmd.OutOrStdout()); err != nil || output == "" {
 					return err
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "exported %d settings to %s\n", len(e.Values), output)
@@ -409,40 +370,23 @@ does not mention stay, unless --replace is given. FILE - reads standard input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			replace, _ := cmd.Flags().GetBool("replace")
-			im, err := readImport(cmd, args[0])
+			im, err := config.ReadImportFile(args[0], cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
-			return withSettings(cmd, true, func(k *kiosk, cur map[string]string, _ []sqlite.Setting) error {
-				next := im.Next(cur, replace)
-				err := writeTill(cmd, k, cur, next, "import", func(*config.Config) {
-					set, unset := config.TillChanges(cur, next)
-					fmt.Fprintf(cmd.OutOrStdout(), "imported %s into %s: %d settings, %d changed, %d removed\n",
-						args[0], k.dbPath, len(im.Values), len(set), len(unset))
-					notes(cmd, im.Notes)
-				})
-				if config.Problems(err) != nil {
-					return fmt.Errorf("nothing was imported from %s:\n%w", args[0], err)
+			return withTill(cmd, func(t *config.TillSettings) error {
+				r, err := t.Import(cmd.Context(), im, args[0], replace, settingsWho("import"))
+				if err != nil {
+					return err
 				}
-				return err
+				fmt.Fprintf(cmd.OutOrStdout(), "imported %s into %s: %d settings, %d changed, %d removed\n",
+					r.Name, r.Database, r.Read, len(r.Set), len(r.Unset))
+				notes(cmd, r.Notes)
+				warnStill(cmd, r.Still)
+				return nil
 			})
 		},
 	}
 	cmd.Flags().Bool("replace", false, "also remove till settings that FILE does not mention (secrets it skips stay)")
 	return cmd
-}
-
-// readImport reads and checks the settings file of import (- is standard
-// input); nothing is imported when any key or value is refused.
-func readImport(cmd *cobra.Command, name string) (config.Import, error) {
-	var in io.Reader = cmd.InOrStdin()
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return config.Import{}, err
-		}
-		defer f.Close()
-		in = f
-	}
-	return config.ReadImport(in, name)
 }

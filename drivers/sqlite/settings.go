@@ -11,7 +11,8 @@ import (
 // Settings is the per-till settings table: the layer of sbpd's settings
 // that a field technician edits on each kiosk with `sbpd settings`. It
 // stores text and checks nothing but the key's presence: config validates
-// values before they are written. It implements config.TillStore.
+// values before they are written. It implements config.TillStore and
+// config.TillRows.
 //
 // Every write bumps Version in the same transaction (triggers in the
 // schema, so an edit in the sqlite3 shell counts too). A daemon polls
@@ -55,6 +56,16 @@ func (s *Settings) TillSettings(ctx context.Context) (map[string]string, error) 
 		m[st.Key] = st.Value
 	}
 	return m, nil
+}
+
+// TillHistory says, from the rows as they are now, when and by whom each
+// till setting was last written (config.TillRows).
+func (s *Settings) TillHistory(ctx context.Context) (func(key string) (at time.Time, by string, ok bool), error) {
+	all, err := s.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return History(all), nil
 }
 
 // All returns every row, by key.

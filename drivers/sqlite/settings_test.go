@@ -212,3 +212,25 @@ func TestHistory(t *testing.T) {
 		t.Fatal("a key not in the rows")
 	}
 }
+
+// TestSettings_TillHistory: who last wrote each till setting and when, as
+// the settings commands show it, read from the database.
+func TestSettings_TillHistory(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	db.Now = func() time.Time { return base }
+	s := db.Settings()
+	if err := s.Set(ctx, "sbp.qr_mode", "2", "ivan via sbpd settings set"); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.TillHistory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at, by, ok := h("sbp.qr_mode"); !ok || !at.Equal(base) || by != "ivan via sbpd settings set" {
+		t.Fatalf("%v %q %v", at, by, ok)
+	}
+	if _, _, ok := h("till.id"); ok {
+		t.Fatal("a key not in the database")
+	}
+}

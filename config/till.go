@@ -1,0 +1,281 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"time"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// TillRows is the till's database as the settings acts read it: the till
+// settings, and who last wrote each one and when (a History).
+// drivers/sqlite's Settings implements it.
+type TillRows interface {
+	TillStore
+	TillHistory(ctx context.Context) (func(key string) (at time.Time, by string, ok bool), error)
+}
+
+// TillSettings is the till layer of a kiosk's settings, as a technician
+// acts on it (`sbpd settings`; any other front end calls the same): View
+// it with every layer resolved; Set, Unset and Import, each change checked
+// with all the other settings first and refused, as a *ValidationError of
+// only the problems it adds (CheckChange), or as a *plugin.Error with a
+// reason (RUnknownKey, ...); Export it for another kiosk. Whoever acts is
+// named by the caller (who), as the database records it.
+type TillSettings struct {
+	// Layers are every layer but the till settings (Layers.Till is not
+	// read: Store is). Every act reads them again, so a template comes from
+	// Layers.Path, not from a Layers.Template reader, which reads once.
+	Layers Options
+	// Store is the till's database; nil when there is none yet, and the
+	// till settings are empty.
+	Store TillRows
+	// Create returns the writer of the till's database, making data_dir
+	// and the database when there is none yet. It is called only for a
+	// change that is not refused, so a refusal creates nothing.
+	Create func() (TillWriter, error)
+	// Database is the database's path, as listings, exports and imports
+	// name it.
+	Database string
+}
+
+// View is the settings as a kiosk has them: for `sbpd settings list` and
+// `get`.
+type View struct {
+	Config   *Config   // every layer resolved, the till settings included
+	Problems []Problem // what is wrong with Config
+	History  History   // who last wrote each till setting, and when
+	Database string
+	Missing  bool // there is no till database yet: the till settings are empty
+}
+
+// Written is what a change of the till settings wrote.
+type Written struct {
+	Config *Config           // the settings in force with the change
+	Set    map[string]string // the keys written, with their values
+	Unset  []string          // the keys removed
+	Still  []Problem         // problems that were there before and stay: a warning, not a refusal
+}
+
+// Change is what Set or Unset did to one key.
+type Change struct {
+	Written
+	Key    string
+	Stored string   // Set: the value written, as people may see it (DisplayValue, masked)
+	Now    string   // the value in force now, as people may see it, from Source
+	Source string   // the layer the value in force comes from
+	Known  bool     // sbpd knows Key (Unset may remove one it does not: it has no value in force)
+	Done   bool     // false: Unset of a key that is not set, nothing to do
+	Notes  []string // what to know: a higher layer that overrides Key, a restart it needs
+}
+
+// Imported is what Import did.
+type Imported struct {
+	Written
+	Name     string   // the file, as given
+	Database string   // where it went
+	Read     int      // the values the file set (secrets it skips not counted)
+	Notes    []string // the keys skipped, and why
+}
+
+// Exported is the till's own settings as `sbpd settings export` writes
+// them (Export: what is left out and why).
+type Exported struct {
+	Export
+	Data    []byte // the YAML file
+	Missing bool   // there is no till database yet: nothing to export
+}
+
+// View reads the till settings and resolves every layer with them; it is
+// refused (RNoDataDir) when data_dir does not exist.
+func (t *TillSettings) View(ctx context.Context) (View, error) {
+	cfg, ps, err := t.resolve(ctx, true)
+	if err != nil {
+		return View{}, err
+	}
+	v := View{Config: cfg, Problems: ps, Database: t.Database, Missing: t.Store == nil, History: noHistory}
+	if t.Store != nil {
+		h, err := t.Store.TillHistory(ctx)
+		if err != nil {
+			return View{}, fmt.Errorf("till settings: %w", err)
+		}
+		v.History = h
+	}
+	return v, nil
+}
+
+// noHistory is the history of a database that is not there.
+func noHistory(string) (time.Time, string, bool) { return time.Time{}, "", false }
+
+// resolve resolves every layer, the till settings with them when withTill,
+// and refuses (RNoDataDir) when data_dir does not exist: the kiosk is not
+// where the settings say, and an act that does not write must not look as
+// if it found empty till settings.
+func (t *TillSettings) resolve(ctx context.Context, withTill bool) (*Config, []Problem, error) {
+	o := t.Layers
+	o.Till = nil
+	if withTill && t.Store != nil {
+		o.Till = t.Store
+	}
+	cfg, ps, err := Resolve(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := os.Stat(cfg.DataDir); err != nil {
+		return nil, nil, &plugin.Error{Code: plugin.ENotFound, Reason: RNoDataDir, Message: fmt.Sprintf(
+			"data_dir %s (%s) does not exist: check data_dir or give --data-dir (sbpd serve creates it when it first starts)", cfg.DataDir, cfg.Source("data_dir"))}
+	}
+	return cfg, ps, nil
+}
+
+// current is the till settings as stored: empty when there is no database.
+// An act that may not create the database needs data_dir to exist.
+func (t *TillSettings) current(ctx context.Context, mayCreate bool) (map[string]string, error) {
+	if !mayCreate {
+		if _, _, err := t.resolve(ctx, false); err != nil {
+			return nil, err
+		}
+	}
+	if t.Store == nil {
+		return map[string]string{}, nil
+	}
+	cur, err := t.Store.TillSettings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("till settings: %w", err)
+	}
+	if cur == nil {
+		cur = map[string]string{}
+	}
+	return cur, nil
+}
+
+// write changes the till settings from cur to next as who (WriteTill:
+// checked first, the database created only for a change not refused).
+func (t *TillSettings) write(ctx context.Context, cur, next map[string]string, who string) (Written, error) {
+	cfg, still, err := WriteTill(ctx, t.Layers, cur, next, t.Create, who)
+	if err != nil {
+		return Written{}, err
+	}
+	set, unset := TillChanges(cur, next)
+	return Written{Config: cfg, Set: set, Unset: unset, Still: still}, nil
+}
+
+// Set stores value for the till key name, as who: the key must be a till
+// key (RUnknownKey, RTemplateOnly), the value valid (InputValue) and the
+// settings no worse with it.
+func (t *TillSettings) Set(ctx context.Context, name, value, who string) (Change, error) {
+	k, err := TillKey(name)
+	if err != nil {
+		return Change{}, err
+	}
+	if value, err = InputValue(k, value); err != nil {
+		return Change{}, err
+	}
+	cur, err := t.current(ctx, true)
+	if err != nil {
+		return Change{}, err
+	}
+	next := maps.Clone(cur)
+	next[k.Name] = value
+	w, err := t.write(ctx, cur, next, who)
+	if err != nil {
+		return Change{}, err
+	}
+	return Change{Written: w, Key: k.Name, Stored: DisplayValue(k.Masked(value)), Now: DisplayValue(w.Config.Value(k.Name)),
+		Source: w.Config.Source(k.Name), Known: true, Done: true, Notes: SetNotes(w.Config, k)}, nil
+}
+
+// Unset removes name from the till settings, as who, when the settings
+// still work without it. A key sbpd does not know, or that belongs in the
+// template, may be removed too; one that is not set is nothing to do; one
+// neither set nor known is refused (RUnknownKey).
+func (t *TillSettings) Unset(ctx context.Context, name, who string) (Change, error) {
+	_, known := Lookup(name)
+	cur, err := t.current(ctx, false)
+	if err != nil {
+		return Change{}, err
+	}
+	if _, ok := cur[name]; !ok && !known {
+		return Change{}, UnknownKeyError(name)
+	} else if !ok {
+		return Change{Key: name, Known: true}, nil
+	}
+	next := maps.Clone(cur)
+	delete(next, name)
+	w, err := t.write(ctx, cur, next, who)
+	if err != nil {
+		return Change{}, err
+	}
+	c := Change{Written: w, Key: name, Known: known, Done: true}
+	if known {
+		c.Now, c.Source = DisplayValue(w.Config.Value(name)), w.Config.Source(name)
+	}
+	return c, nil
+}
+
+// Import writes the settings of im (ReadImportFile), read from the file
+// name, as who: all of them or, when the result would not work, none
+// ("nothing was imported from NAME:" and the *ValidationError). With
+// replace, till settings the file does not mention are removed, but for
+// the secrets it skips.
+func (t *TillSettings) Import(ctx context.Context, im Import, name string, replace bool, who string) (Imported, error) {
+	cur, err := t.current(ctx, true)
+	if err != nil {
+		return Imported{}, err
+	}
+	w, err := t.write(ctx, cur, im.Next(cur, replace), who)
+	if Problems(err) != nil {
+		return Imported{}, fmt.Errorf("nothing was imported from %s:\n%w", name, err)
+	} else if err != nil {
+		return Imported{}, err
+	}
+	return Imported{Written: w, Name: name, Database: t.Database, Read: len(im.Values), Notes: im.Notes}, nil
+}
+
+// Export is the till's own settings as a file for another kiosk
+// (ExportTill: no secret, till.id only with keepID), taken at at.
+func (t *TillSettings) Export(ctx context.Context, keepID bool, at time.Time) (Exported, error) {
+	till, err := t.current(ctx, false)
+	if err != nil {
+		return Exported{}, err
+	}
+	e := Exported{Export: ExportTill(till, keepID), Missing: t.Store == nil}
+	var buf bytes.Buffer
+	if err := e.Write(&buf, t.Database, at); err != nil {
+		return Exported{}, err
+	}
+	e.Data = buf.Bytes()
+	return e, nil
+}
+
+// Save writes the exported file to path, readable and writable by its
+// owner only, or to w when path is "". A regular file that was there is
+// made the owner's only before it is written (os.WriteFile would keep a
+// mode others may read); a device such as /dev/stdout keeps its mode.
+func (e Exported) Save(path string, w io.Writer) error {
+	if path == "" {
+		_, err := w.Write(e.Data)
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() != 0o600 {
+		err = f.Chmod(0o600)
+	}
+	if err == nil {
+		_, err = f.Write(e.Data)
+	}
+	if err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
