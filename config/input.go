@@ -139,6 +139,8 @@ func SetValue(name string, in ValueInput) (Key, string, error) {
 	switch {
 	case in.FromFile:
 		value, err = ReadValueFile(k.Name, in.File)
+	case in.Arg == "-" && in.In == nil:
+		err = fmt.Errorf("read the value of %s: there is no standard input to read", k.Name)
 	case in.Arg == "-":
 		value, err = readValue(in.In, in.Prompt, k.Name)
 	default:
@@ -155,6 +157,9 @@ func SetValue(name string, in ValueInput) (Key, string, error) {
 // asking for it on prompt; otherwise the first line (ReadValueLine).
 func readValue(in io.Reader, prompt io.Writer, key string) (string, error) {
 	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if prompt == nil {
+			prompt = io.Discard
+		}
 		fmt.Fprintf(prompt, "%s: ", key)
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(prompt)

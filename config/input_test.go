@@ -70,6 +70,7 @@ func TestSetValue(t *testing.T) {
 		"argument":          {key: "sbp.poll_interval", in: config.ValueInput{Arg: "60s"}, want: "1m"},
 		"negative argument": {key: "sbp.status_timeout", in: config.ValueInput{Arg: "-5s"}, reason: "invalid settings", msg: "sbp.status_timeout = -5s (till settings): must be between 1s and 1h"},
 		"standard input":    {key: "paymaster.token", in: config.ValueInput{Arg: "-", In: strings.NewReader("pm-7f3Kq9ZxW2\r\nsecond line\n")}, want: "pm-7f3Kq9ZxW2"},
+		"no standard input": {key: "till.id", in: config.ValueInput{Arg: "-"}, reason: "untyped", msg: "read the value of till.id: there is no standard input to read"},
 		"from a file":       {key: "api.token", in: config.ValueInput{FromFile: true, File: tokenFile}, want: "0123456789abcdef0123"},
 		"file too large":    {key: "till.id", in: config.ValueInput{FromFile: true, File: big}, reason: "untyped", msg: "read the value of till.id: " + big + " is larger than 64 KB: it is not a setting's value"},
 		"unknown key":       {key: "sbp.qr_mod", in: config.ValueInput{Arg: "2"}, reason: config.RUnknownKey, msg: "unknown setting \"sbp.qr_mod\": did you mean sbp.qr_mode? (`sbpd settings list` shows them all)"},
