@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sbpd/sbpd/config"
@@ -70,22 +69,6 @@ type doctorPayMaster struct{ *paymaster.Gateway }
 func (p doctorPayMaster) Sticker(ctx context.Context, id string) (doctor.Sticker, error) {
 	st, err := p.Gateway.Sticker(ctx, id)
 	return doctor.Sticker{Cashlink: st.Cashlink, Active: st.Active(), Status: st.Status}, err
-}
-
-// payMasterNoAnswer are the driver's reasons for a call without an answer
-// (paymaster.TransportReason) and for an answer that is not the API's.
-var payMasterNoAnswer = map[string]doctor.Reason{paymaster.ReasonDNS: doctor.ReasonDNS, paymaster.ReasonTLS: doctor.ReasonTLS,
-	paymaster.ReasonTimeout: doctor.ReasonTimeout, paymaster.ReasonRefused: doctor.ReasonRefused, paymaster.ReasonCanceled: doctor.ReasonCanceled,
-	paymaster.ReasonNoAnswer: doctor.ReasonNoAnswer, paymaster.ReasonBadAnswer: doctor.ReasonBadAnswer}
-
-// Explain reads the driver's error codes and reasons.
-func (doctorPayMaster) Explain(err error) doctor.Failed {
-	f := doctor.Classify(err, payMasterNoAnswer, paymaster.ReasonNotAuthorized)
-	var ae *paymaster.APIError
-	if errors.As(err, &ae) {
-		f.HTTPStatus, f.Text = ae.Status, strings.TrimPrefix(ae.Error(), "paymaster: ")
-	}
-	return f
 }
 
 // openDoctorJournal opens the journal as the Journal check needs it.

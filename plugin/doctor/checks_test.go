@@ -20,8 +20,8 @@ type fixedClock struct{}
 func (fixedClock) Now() time.Time                      { return now }
 func (fixedClock) NewTimer(time.Duration) plugin.Timer { return nil }
 
-// fakePayMaster answers the ping and the sticker as told; errors carry
-// their Failed.
+// fakePayMaster answers the ping and the sticker as told, with the
+// errors a driver gives for each Failed.
 type fakePayMaster struct {
 	server     time.Time
 	ping       *Failed
@@ -29,25 +29,30 @@ type fakePayMaster struct {
 	stickerErr *Failed
 }
 
-type fakeErr struct{ f Failed }
-
-func (e fakeErr) Error() string { return "fake: " + e.f.Cause }
-
+// failedErr is the error a driver gives for f: a *plugin.Error with f's
+// reason, wrapping its HTTP answer (answerErr) or its cause.
 func failedErr(f *Failed) error {
 	if f == nil {
 		return nil
 	}
-	return fakeErr{*f}
+	e := &plugin.Error{Code: plugin.EUnavailable, Reason: string(f.Reason), Err: errors.New(f.Cause)}
+	switch f.Reason {
+	case ReasonUnavailable:
+		e.Reason = "server_error"
+	case ReasonNotFound:
+		e.Code = plugin.ENotFound
+	case ReasonNotAuthorized, ReasonInvalid, ReasonRefusal:
+		e.Code = plugin.ERejected
+	}
+	if f.HTTPStatus != 0 {
+		e.Err = answerErr{f.HTTPStatus, f.Text}
+	}
+	return e
 }
 
 func (p *fakePayMaster) Ping(context.Context) (time.Time, error) { return p.server, failedErr(p.ping) }
 func (p *fakePayMaster) Sticker(context.Context, string) (Sticker, error) {
 	return p.sticker, failedErr(p.stickerErr)
-}
-func (p *fakePayMaster) Explain(err error) Failed {
-	var fe fakeErr
-	errors.As(err, &fe)
-	return fe.f
 }
 
 type fakeJournal struct {
