@@ -24,7 +24,7 @@ func (d *Daemon) backofficeWeb() http.Handler {
 			return export.Write(ctx, d.DB.Journal(), f, export.Format(format), w, export.Options{Zone: journalZone()})
 		},
 		Doctor: d.doctorChecks, Settings: d.settingsInForce,
-		Printer: func(ctx context.Context) string { return printerReport(ctx, d.Printer, d.printerPort).Status },
+		Printer: func(ctx context.Context) string { return d.printerHealth(ctx).Status },
 	})
 }
 
@@ -49,7 +49,7 @@ func (d *Daemon) doctorChecks(ctx context.Context) []web.Check {
 	}
 	k := ks.doctorKiosk()
 	k.Printer = func(ctx context.Context) (doctor.PrinterReport, error) {
-		r := printerReport(ctx, d.Printer, d.printerPort)
+		r := d.printerHealth(ctx)
 		return doctor.PrinterReport{Status: r.Status, State: r.State, Error: r.Error}, nil
 	}
 	pmCtx, cancel := context.WithTimeout(ctx, doctorLimits.payMaster)

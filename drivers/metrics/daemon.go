@@ -48,10 +48,11 @@ type PrinterAsker interface {
 }
 
 // AskPrinter is the health of the printer p on port: not_configured when
-// p is nil; when asking fails, the error's reason (plugin.ErrorReason)
-// is the status.
+// there is no port (printer.port is not set; p is then never asked, so a
+// daemon's nil *printer.Printer may be given) or p is nil; when asking
+// fails, the error's reason (plugin.ErrorReason) is the status.
 func AskPrinter(ctx context.Context, p PrinterAsker, port string) PrinterHealth {
-	if p == nil {
+	if port == "" || p == nil {
 		return PrinterHealth{Status: "not_configured"}
 	}
 	state, word, err := p.StatusText(ctx)
