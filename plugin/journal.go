@@ -5,6 +5,10 @@ import (
 	"time"
 )
 
+// JournalFile is the journal's file name in data_dir: where the settings
+// find it (config), where doctor checks it.
+const JournalFile = "sbpd.db"
+
 // Journal is the durable record of every attempt. A state change is on disk
 // when Update returns, before anybody is told about it.
 type Journal interface {

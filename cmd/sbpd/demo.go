@@ -63,8 +63,8 @@ func runDemo(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer remove() // after d.Close, deferred below
-	journal := filepath.Join(cfg.DataDir, config.JournalFile)
+	defer remove()                  // after d.Close, deferred below
+	journal, _ := cfg.JournalPath() // data_dir was just made
 	if given, _ := f.GetString("data-dir"); given == "" {
 		journal += " (a new directory, removed when the demo stops)"
 	}

@@ -89,7 +89,7 @@ var (
 )
 
 // JournalFile is the journal's path in dataDir.
-func JournalFile(dataDir string) string { return filepath.Join(dataDir, "sbpd.db") }
+func JournalFile(dataDir string) string { return filepath.Join(dataDir, plugin.JournalFile) }
 
 // JournalState says whether there is a journal at path to open: opening
 // an empty file would turn it into a new journal (SQLite takes a 0-byte
