@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/sbpd/sbpd/config"
@@ -74,13 +72,8 @@ func (p doctorPayMaster) Sticker(ctx context.Context, id string) (doctor.Sticker
 // openDoctorJournal opens the journal as the Journal check needs it.
 func openDoctorJournal(path string) (doctor.Journal, error) {
 	db, err := sqlite.Open(path)
-	switch {
-	case errors.Is(err, sqlite.ErrSchemaNewer):
-		return nil, fmt.Errorf("%w: %w", doctor.ErrJournalNewer, err)
-	case errors.Is(err, sqlite.ErrDirNotWritable):
-		return nil, fmt.Errorf("%w: %w", doctor.ErrJournalDirReadOnly, err)
-	case err != nil:
-		return nil, err
+	if err != nil {
+		return nil, err // a nil *sqlite.DB is no nil doctor.Journal
 	}
 	return db, nil
 }

@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,8 +200,10 @@ func TestChecks(t *testing.T) {
 		{"no printer", "Printer", func(f *kioskFixture) { f.PrinterPort = "" }, Skip, "not configured (printer.port is empty", ""},
 
 		{"journal", "Journal", nil, OK, "passes the integrity check", ""},
-		{"journal newer", "Journal", func(f *kioskFixture) { f.openErr = ErrJournalNewer }, Fail, "was written by a newer sbpd (1.2.3)", "install the sbpd version"},
-		{"journal dir read-only", "Journal", func(f *kioskFixture) { f.openErr = ErrJournalDirReadOnly }, Fail, "is not writable", "chown -R sbpd:sbpd"},
+		{"journal newer", "Journal", func(f *kioskFixture) {
+			f.openErr = fmt.Errorf("open: %w: the file is at version 9", plugin.ErrJournalNewer)
+		}, Fail, "was written by a newer sbpd (1.2.3)", "install the sbpd version"},
+		{"journal dir read-only", "Journal", func(f *kioskFixture) { f.openErr = fmt.Errorf("open: %w", plugin.ErrJournalDirNotWritable) }, Fail, "is not writable", "chown -R sbpd:sbpd"},
 		{"journal not a database", "Journal", func(f *kioskFixture) { f.openErr = errors.New("file is not a database") },
 			Fail, "the journal cannot be opened: file is not a database", "keep the damaged file for support"},
 		{"journal damaged", "Journal", func(f *kioskFixture) { f.journal.checkErr = errors.New("sqlite: check: row 3 missing") },
