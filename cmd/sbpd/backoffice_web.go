@@ -52,9 +52,9 @@ func (d *Daemon) doctorChecks(ctx context.Context) []web.Check {
 		r := d.printerHealth(ctx)
 		return doctor.PrinterReport{Status: r.Status, State: r.State, Error: r.Error}, nil
 	}
-	pmCtx, cancel := context.WithTimeout(ctx, doctorLimits.payMaster)
-	defer cancel()
-	rep := doctor.Run(ctx, doctor.Checks(pmCtx, k), doctor.Options{Timeout: doctorLimits.check, Secrets: cfg.Secrets()}, nil)
+	checks, done := doctor.Checks(ctx, k)
+	defer done()
+	rep := doctor.Run(ctx, checks, doctor.Options{Timeout: doctorLimits.check, Secrets: cfg.Secrets()}, nil)
 	out := make([]web.Check, len(rep.Checks))
 	for i, c := range rep.Checks {
 		out[i] = web.Check{Name: c.Name, Status: string(c.Status), Message: c.Message, Fix: c.Fix}

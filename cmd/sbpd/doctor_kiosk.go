@@ -36,7 +36,7 @@ func (d *kiosk) doctorSettings() doctor.Settings {
 
 // kiosk is what the checks look at, with the drivers behind them.
 func (d *kiosk) doctorKiosk() *doctor.Kiosk {
-	k := &doctor.Kiosk{Settings: d.doctorSettings(), Version: version, PayMasterTry: doctorLimits.payMasterTry, LocalLimit: doctorLimits.local,
+	k := &doctor.Kiosk{Settings: d.doctorSettings(), Version: version, PayMasterTry: doctorLimits.payMasterTry, PayMasterAll: doctorLimits.payMaster, LocalLimit: doctorLimits.local,
 		DiskFree: diskFree, OpenJournal: openDoctorJournal}
 	if d.cfg == nil {
 		return k

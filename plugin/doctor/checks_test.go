@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,15 @@ type fakePayMaster struct {
 	ping       *Failed
 	sticker    Sticker
 	stickerErr *Failed
+
+	mu   sync.Mutex
+	ctxs []context.Context // of each call
+}
+
+func (p *fakePayMaster) called(ctx context.Context) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ctxs = append(p.ctxs, ctx)
 }
 
 // failedErr is the error a driver gives for f: a *plugin.Error with f's
@@ -51,8 +61,13 @@ func failedErr(f *Failed) error {
 	return e
 }
 
-func (p *fakePayMaster) Ping(context.Context) (time.Time, error) { return p.server, failedErr(p.ping) }
-func (p *fakePayMaster) Sticker(context.Context, string) (Sticker, error) {
+func (p *fakePayMaster) Ping(ctx context.Context) (time.Time, error) {
+	p.called(ctx)
+	return p.server, failedErr(p.ping)
+}
+
+func (p *fakePayMaster) Sticker(ctx context.Context, _ string) (Sticker, error) {
+	p.called(ctx)
 	return p.sticker, failedErr(p.stickerErr)
 }
 
@@ -115,7 +130,9 @@ func (f *kioskFixture) result(t *testing.T, name string) Result {
 	if len(f.problems) > 0 {
 		f.Settings.LoadErr = errors.New("invalid settings")
 	}
-	for _, c := range Checks(context.Background(), f.Kiosk) {
+	checks, done := Checks(context.Background(), f.Kiosk)
+	defer done()
+	for _, c := range checks {
 		if c.Name == name {
 			r := c.Run(context.Background())
 			return r
@@ -269,7 +286,9 @@ func TestJournal_NotCreated(t *testing.T) {
 // TestChecks_SettingsDoNotLoad: every other check waits for the settings.
 func TestChecks_SettingsDoNotLoad(t *testing.T) {
 	k := &Kiosk{Settings: Settings{LoadErr: errors.New("template /x.yaml does not exist\nsecond line")}}
-	rep := Run(context.Background(), Checks(context.Background(), k), Options{}, nil)
+	checks, done := Checks(context.Background(), k)
+	defer done()
+	rep := Run(context.Background(), checks, Options{}, nil)
 	if s := rep.Checks[0]; s.Status != Fail || s.Message != "the settings do not load: template /x.yaml does not exist; second line" || !strings.Contains(s.Fix, "SBPD_CONFIG") {
 		t.Errorf("%+v", s)
 	}
@@ -315,5 +334,34 @@ func TestJournalState(t *testing.T) {
 	os.WriteFile(full, []byte("x"), 0o600)
 	if ok, err := JournalState(full); !ok || err != nil {
 		t.Errorf("full: %v %v", ok, err)
+	}
+}
+
+// TestChecks_PayMasterAll: the PayMaster calls of a run (the ping and the
+// sticker) are bounded together by PayMasterAll, from when the checklist
+// is made, and end when the run is done.
+func TestChecks_PayMasterAll(t *testing.T) {
+	for _, all := range []time.Duration{0, time.Minute} {
+		f := newFixture(t)
+		f.PayMasterAll = all
+		f.Settings = Settings{Loaded: true, Where: func(string) Where { return Where{Layer: LayerTemplate} }}
+		start := time.Now()
+		checks, done := Checks(context.Background(), f.Kiosk)
+		Run(context.Background(), checks, Options{}, nil)
+		if len(f.pm.ctxs) != 2 {
+			t.Fatalf("%d PayMaster calls, want the ping and the sticker", len(f.pm.ctxs))
+		}
+		for _, ctx := range f.pm.ctxs {
+			dl, ok := ctx.Deadline()
+			if ok != (all > 0) || (ok && (dl.Before(start.Add(all)) || dl.After(time.Now().Add(all)))) || ctx.Err() != nil {
+				t.Errorf("PayMasterAll %s: a call's deadline %v (%v), err %v", all, dl, ok, ctx.Err())
+			}
+		}
+		done()
+		for _, ctx := range f.pm.ctxs {
+			if ctx.Err() == nil {
+				t.Errorf("PayMasterAll %s: a call's context lives on after the run", all)
+			}
+		}
 	}
 }
