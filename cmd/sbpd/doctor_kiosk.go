@@ -56,7 +56,7 @@ func (d *kiosk) doctorKiosk() *doctor.Kiosk {
 	}
 	k.Printer = func(ctx context.Context) (doctor.PrinterReport, error) {
 		r := askPrinter(ctx, c)
-		return doctor.PrinterReport{Status: r.Status, State: r.State, Error: r.Error, ViaDaemon: r.Via == "daemon"}, nil
+		return doctor.PrinterReport{Status: r.Status, State: r.State, Error: r.Error, ViaDaemon: r.FromDaemon()}, nil
 	}
 	return k
 }

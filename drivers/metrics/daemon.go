@@ -16,7 +16,7 @@ const maxHealthBody = 64 << 10
 // the printer part of its /healthz report, with the till API's token when
 // there is one: a command that finds the printer's port held by the
 // running daemon asks it this way. ok is false when no daemon answered
-// with a printer part; the report it returns says Via "daemon".
+// with a printer part; the report it returns says Via ViaDaemon.
 func DaemonPrinter(ctx context.Context, c *http.Client, base, token string) (h PrinterHealth, ok bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
 	if err != nil {
@@ -36,7 +36,7 @@ func DaemonPrinter(ctx context.Context, c *http.Client, base, token string) (h P
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxHealthBody)).Decode(&health); err != nil || health.Printer == nil {
 		return h, false
 	}
-	health.Printer.Via = "daemon"
+	health.Printer.Via = ViaDaemon
 	return *health.Printer, true
 }
 

@@ -91,7 +91,7 @@ func TestAskPrinter(t *testing.T) {
 				port = ""
 			}
 			h := metrics.AskPrinterOrDaemon(context.Background(), c.p, port, daemon.Client(), c.base, "")
-			if h.Status != c.want || h.Via != c.via {
+			if h.Status != c.want || h.Via != c.via || h.FromDaemon() != (c.via == "daemon") {
 				t.Errorf("%+v, want status %q via %q", h, c.want, c.via)
 			}
 		})
