@@ -6,10 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-)
 
-// JournalFile is the journal's file name in data_dir.
-const JournalFile = "sbpd.db"
+	"github.com/sbpd/sbpd/plugin"
+)
 
 // JournalPath is the path of the journal in data_dir, after checking
 // data_dir: it is set, and a directory when it exists (sbpd serve creates
@@ -25,5 +24,5 @@ func (c *Config) JournalPath() (string, error) {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return "", fmt.Errorf("data_dir %s (%s): %w", dir, src, err)
 	}
-	return filepath.Join(dir, JournalFile), nil
+	return filepath.Join(dir, plugin.JournalFile), nil
 }

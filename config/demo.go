@@ -1,6 +1,9 @@
 package config
 
-import "time"
+import (
+	"os"
+	"time"
+)
 
 // Demo is what `sbpd demo` puts over the built-in defaults and the SBPD_…
 // environment: the in-process PayMaster sandbox, always in test mode,
@@ -30,4 +33,20 @@ func (d Demo) Config() (*Config, error) {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// MakeDataDir makes the demo's journal directory. Without DataDir it is a
+// new one under the temporary directory for each run, which remove
+// deletes: an earlier run's paid check would answer the README's first
+// example, and a new sandbox's ids would collide with an old journal's.
+// A given DataDir is made when missing and kept (remove does nothing).
+func (d *Demo) MakeDataDir() (remove func(), err error) {
+	if d.DataDir != "" {
+		return func() {}, os.MkdirAll(d.DataDir, 0o750)
+	}
+	if d.DataDir, err = os.MkdirTemp("", "sbpd-demo-"); err != nil {
+		return func() {}, err
+	}
+	dir := d.DataDir
+	return func() { os.RemoveAll(dir) }, nil
 }

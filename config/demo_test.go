@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -41,5 +43,62 @@ func TestDemo(t *testing.T) {
 				t.Errorf("%+v", cfg)
 			}
 		})
+	}
+}
+
+// TestDemo_MakeDataDir: without --data-dir each run gets a new directory
+// under the temporary directory, removed afterwards; a given one is made
+// when missing and kept.
+func TestDemo_MakeDataDir(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	file := filepath.Join(tmp, "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		given   string
+		fresh   bool // a new directory in tmp, removed afterwards
+		refused bool
+	}{
+		"a new one":       {fresh: true},
+		"given, missing":  {given: filepath.Join(tmp, "kept", "demo")},
+		"given, existing": {given: t.TempDir()},
+		"given, a file":   {given: file, refused: true},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			d := config.Demo{DataDir: c.given}
+			remove, err := d.MakeDataDir()
+			if c.refused {
+				if err == nil {
+					t.Fatalf("made %s", d.DataDir)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, err := os.Stat(d.DataDir); err != nil || !st.IsDir() {
+				t.Fatalf("data dir %q: %v", d.DataDir, err)
+			}
+			if c.fresh != (filepath.Dir(d.DataDir) == tmp && strings.HasPrefix(filepath.Base(d.DataDir), "sbpd-demo-")) || (!c.fresh && d.DataDir != c.given) {
+				t.Errorf("data dir %q for %q", d.DataDir, c.given)
+			}
+			remove()
+			if _, err := os.Stat(d.DataDir); c.fresh != os.IsNotExist(err) {
+				t.Errorf("after remove, %s: %v (removed only if new)", d.DataDir, err)
+			}
+		})
+	}
+	d := config.Demo{}
+	remove1, _ := d.MakeDataDir()
+	first := d.DataDir
+	d.DataDir = ""
+	remove2, _ := d.MakeDataDir()
+	defer remove1()
+	defer remove2()
+	if first == d.DataDir {
+		t.Errorf("two runs share %s", first)
 	}
 }

@@ -91,3 +91,20 @@ func ReasonFor(r Remote, cancelRequested bool) Reason {
 	}
 	return ReasonTechnical
 }
+
+// Reasons (the Reason of a *Error) a Gateway gives beyond its processor's
+// own codes: for a call that got no answer, or one that is not the API's,
+// and for the refusals a diagnosis must tell apart. The driver sets them,
+// the diagnosis (plugin/doctor) reads them: one spelling for both.
+const (
+	GatewayDNS           = "dns"                // the host name does not resolve
+	GatewayTLS           = "tls"                // the TLS handshake or the certificate failed
+	GatewayTimeout       = "timeout"            // no answer in time
+	GatewayRefused       = "connection_refused" // nothing listens at the address
+	GatewayCanceled      = "canceled"           // the caller gave up (its context ended) before an answer
+	GatewayNoAnswer      = "no_answer"          // any other transport failure
+	GatewayBadAnswer     = "bad_answer"         // an answer that is not the API's (a proxy, a captive portal)
+	GatewayNotAuthorized = "not_authorized"     // the credentials (token, merchant id) are refused
+	GatewayNotFound      = "not_found"          // no such object, or no API at that URL (HTTP 404)
+	GatewayInvalid       = "validation_error"   // the processor refused the request's values, e.g. an unknown merchant id
+)

@@ -2,7 +2,19 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"time"
+)
+
+// JournalFile is the journal's file name in data_dir: where the settings
+// find it (config), where doctor checks it.
+const JournalFile = "sbpd.db"
+
+// Why a journal cannot be opened: the journal's driver wraps them, a
+// diagnosis (plugin/doctor) tells them apart.
+var (
+	ErrJournalNewer          = errors.New("database schema is newer than this sbpd knows") // written by a newer sbpd
+	ErrJournalDirNotWritable = errors.New("the journal's directory is not writable")       // no -wal and -shm files can be made
 )
 
 // Journal is the durable record of every attempt. A state change is on disk

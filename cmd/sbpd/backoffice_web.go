@@ -24,7 +24,7 @@ func (d *Daemon) backofficeWeb() http.Handler {
 			return export.Write(ctx, d.DB.Journal(), f, export.Format(format), w, export.Options{Zone: journalZone()})
 		},
 		Doctor: d.doctorChecks, Settings: d.settingsInForce,
-		Printer: func(ctx context.Context) string { return printerReport(ctx, d.Printer, d.printerPort).Status },
+		Printer: func(ctx context.Context) string { return d.printerHealth(ctx).Status },
 	})
 }
 
@@ -49,12 +49,12 @@ func (d *Daemon) doctorChecks(ctx context.Context) []web.Check {
 	}
 	k := ks.doctorKiosk()
 	k.Printer = func(ctx context.Context) (doctor.PrinterReport, error) {
-		r := printerReport(ctx, d.Printer, d.printerPort)
+		r := d.printerHealth(ctx)
 		return doctor.PrinterReport{Status: r.Status, State: r.State, Error: r.Error}, nil
 	}
-	pmCtx, cancel := context.WithTimeout(ctx, doctorLimits.payMaster)
-	defer cancel()
-	rep := doctor.Run(ctx, doctor.Checks(pmCtx, k), doctor.Options{Timeout: doctorLimits.check, Secrets: cfg.Secrets()}, nil)
+	checks, done := doctor.Checks(ctx, k)
+	defer done()
+	rep := doctor.Run(ctx, checks, doctor.Options{Timeout: doctorLimits.check, Secrets: cfg.Secrets()}, nil)
 	out := make([]web.Check, len(rep.Checks))
 	for i, c := range rep.Checks {
 		out[i] = web.Check{Name: c.Name, Status: string(c.Status), Message: c.Message, Fix: c.Fix}

@@ -163,7 +163,7 @@ func (d *Daemon) buildEngine(context.Context) error {
 		return fmt.Errorf("paymaster: %w", err)
 	}
 	d.Metrics = metrics.New(metrics.Sources{
-		Printer:   func(ctx context.Context) string { return printerReport(ctx, d.Printer, d.printerPort).Status },
+		Printer:   func(ctx context.Context) string { return d.printerHealth(ctx).Status },
 		Outbox:    d.DB.Outbox().Counts,
 		Active:    func() bool { _, ok := d.Engine.Active(); return ok },
 		Attention: d.DB.Outbox().Attention,
@@ -295,7 +295,7 @@ func (d *Daemon) health(ctx context.Context) (map[string]any, bool) {
 		Stuck:     d.DB.Outbox().StuckCount,
 		Notify:    func() bool { return d.current.Load().Notify.URL != "" },
 		PayMaster: d.Gateway.Health,
-		Printer:   func(ctx context.Context) metrics.PrinterHealth { return printerReport(ctx, d.Printer, d.printerPort) },
+		Printer:   d.printerHealth,
 		Ready:     d.Engine.Ready,
 		Active:    d.Engine.Active,
 	})

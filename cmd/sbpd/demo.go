@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"time"
@@ -60,13 +59,13 @@ func runDemo(cmd *cobra.Command, args []string) error {
 	}
 	defer sb.Close()
 
-	cfg, tape, err := demoConfig(f, sb, base)
+	cfg, tape, remove, err := demoConfig(f, sb, base)
 	if err != nil {
 		return err
 	}
-	journal := filepath.Join(cfg.DataDir, "sbpd.db")
+	defer remove()                  // after d.Close, deferred below
+	journal, _ := cfg.JournalPath() // data_dir was just made
 	if given, _ := f.GetString("data-dir"); given == "" {
-		defer os.RemoveAll(cfg.DataDir) // after d.Close, deferred below
 		journal += " (a new directory, removed when the demo stops)"
 	}
 	d := &Daemon{
@@ -108,34 +107,31 @@ Press Ctrl+C to stop.
 }
 
 // demoConfig is the demo's settings: the built-in defaults, the sandbox at
-// base, the flags, a journal directory (a new one each run unless
-// --data-dir says where) and, in mode 0, the virtual printer's tape.
-func demoConfig(f *pflag.FlagSet, sb *sandbox.Server, base string) (*config.Config, *printer.Tape, error) {
+// base, the flags, a journal directory (config.Demo.MakeDataDir: a new one
+// each run unless --data-dir says where, deleted by remove) and, in mode 0,
+// the virtual printer's tape. When it fails it has removed what it made.
+func demoConfig(f *pflag.FlagSet, sb *sandbox.Server, base string) (cfg *config.Config, tape *printer.Tape, remove func(), err error) {
 	d := config.Demo{BaseURL: base, MerchantID: sb.MerchantID(), Token: sb.Token(), StickerID: demoSticker}
 	d.Listen, _ = f.GetString("listen")
 	d.DataDir, _ = f.GetString("data-dir")
 	d.QRMode, _ = f.GetInt("mode")
 	d.StatusTimeout, _ = f.GetDuration("status-timeout")
-	var err error
-	if d.DataDir == "" {
-		// A fresh journal each run: an earlier run's paid check would
-		// answer the README's first example, and the new sandbox's ids
-		// would collide with the old journal's.
-		if d.DataDir, err = os.MkdirTemp("", "sbpd-demo-"); err != nil {
-			return nil, nil, err
-		}
-	} else if err := os.MkdirAll(d.DataDir, 0o750); err != nil {
-		return nil, nil, err
+	if remove, err = d.MakeDataDir(); err != nil {
+		return nil, nil, nil, err
 	}
-	var tape *printer.Tape
+	defer func() {
+		if err != nil {
+			remove()
+		}
+	}()
 	if d.QRMode == 0 {
 		if tape, err = printer.NewTape(filepath.Join(d.DataDir, "printer-tape.escpos")); err != nil {
-			return nil, nil, fmt.Errorf("virtual printer: %w", err)
+			return nil, nil, nil, fmt.Errorf("virtual printer: %w", err)
 		}
 		d.PrinterPort = tape.Path() // a file: the daemon writes through PrinterPort, never opens it as a serial port
 	}
-	cfg, err := d.Config()
-	return cfg, tape, err
+	cfg, err = d.Config()
+	return cfg, tape, remove, err
 }
 
 // demoRoutes are the demo page, its script and style, the bank's buttons

@@ -102,3 +102,19 @@ func TestCLI_DemoMode0(t *testing.T) {
 		t.Errorf("two demo runs share the journal %s", dir)
 	}
 }
+
+// TestCLI_DemoRefusedLeavesNoDirectory: a demo refused for its flags
+// leaves no temporary journal directory behind.
+func TestCLI_DemoRefusedLeavesNoDirectory(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for _, args := range [][]string{{"--mode", "7"}, {"--listen", "nowhere"}, {"--mode", "0", "--status-timeout", "-1s"}} {
+		_, _, done := runCLI(context.Background(), append([]string{"demo"}, args...)...)
+		if err := <-done; err == nil {
+			t.Fatalf("demo %v started", args)
+		}
+		if left, _ := os.ReadDir(tmp); len(left) > 0 {
+			t.Fatalf("demo %v left %s behind in %s", args, left[0].Name(), tmp)
+		}
+	}
+}

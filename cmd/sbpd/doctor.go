@@ -93,7 +93,7 @@ func (k *kiosk) redact(s string) string { return plugin.Redact(s, k.cfg.Secrets(
 // report runs the checklist and prints it (doctor.RunAndWrite); it returns
 // an error when any check failed.
 func (k *kiosk) report(ctx context.Context, w io.Writer, asJSON bool) error {
-	pmCtx, cancel := context.WithTimeout(ctx, doctorLimits.payMaster)
-	defer cancel()
-	return doctor.RunAndWrite(ctx, w, doctor.Checks(pmCtx, k.doctorKiosk()), doctor.Options{Timeout: doctorLimits.check, Secrets: k.cfg.Secrets()}, asJSON)
+	checks, done := doctor.Checks(ctx, k.doctorKiosk())
+	defer done()
+	return doctor.RunAndWrite(ctx, w, checks, doctor.Options{Timeout: doctorLimits.check, Secrets: k.cfg.Secrets()}, asJSON)
 }

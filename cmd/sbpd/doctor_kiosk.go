@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sbpd/sbpd/config"
@@ -39,7 +36,7 @@ func (d *kiosk) doctorSettings() doctor.Settings {
 
 // kiosk is what the checks look at, with the drivers behind them.
 func (d *kiosk) doctorKiosk() *doctor.Kiosk {
-	k := &doctor.Kiosk{Settings: d.doctorSettings(), Version: version, PayMasterTry: doctorLimits.payMasterTry, LocalLimit: doctorLimits.local,
+	k := &doctor.Kiosk{Settings: d.doctorSettings(), Version: version, PayMasterTry: doctorLimits.payMasterTry, PayMasterAll: doctorLimits.payMaster, LocalLimit: doctorLimits.local,
 		DiskFree: diskFree, OpenJournal: openDoctorJournal}
 	if d.cfg == nil {
 		return k
@@ -59,7 +56,7 @@ func (d *kiosk) doctorKiosk() *doctor.Kiosk {
 	}
 	k.Printer = func(ctx context.Context) (doctor.PrinterReport, error) {
 		r := askPrinter(ctx, c)
-		return doctor.PrinterReport{Status: r.Status, State: r.State, Error: r.Error, ViaDaemon: r.Via == "daemon"}, nil
+		return doctor.PrinterReport{Status: r.Status, State: r.State, Error: r.Error, ViaDaemon: r.FromDaemon()}, nil
 	}
 	return k
 }
@@ -72,32 +69,11 @@ func (p doctorPayMaster) Sticker(ctx context.Context, id string) (doctor.Sticker
 	return doctor.Sticker{Cashlink: st.Cashlink, Active: st.Active(), Status: st.Status}, err
 }
 
-// payMasterNoAnswer are the driver's reasons for a call without an answer
-// (paymaster.TransportReason) and for an answer that is not the API's.
-var payMasterNoAnswer = map[string]doctor.Reason{paymaster.ReasonDNS: doctor.ReasonDNS, paymaster.ReasonTLS: doctor.ReasonTLS,
-	paymaster.ReasonTimeout: doctor.ReasonTimeout, paymaster.ReasonRefused: doctor.ReasonRefused, paymaster.ReasonCanceled: doctor.ReasonCanceled,
-	paymaster.ReasonNoAnswer: doctor.ReasonNoAnswer, paymaster.ReasonBadAnswer: doctor.ReasonBadAnswer}
-
-// Explain reads the driver's error codes and reasons.
-func (doctorPayMaster) Explain(err error) doctor.Failed {
-	f := doctor.Classify(err, payMasterNoAnswer, paymaster.ReasonNotAuthorized)
-	var ae *paymaster.APIError
-	if errors.As(err, &ae) {
-		f.HTTPStatus, f.Text = ae.Status, strings.TrimPrefix(ae.Error(), "paymaster: ")
-	}
-	return f
-}
-
 // openDoctorJournal opens the journal as the Journal check needs it.
 func openDoctorJournal(path string) (doctor.Journal, error) {
 	db, err := sqlite.Open(path)
-	switch {
-	case errors.Is(err, sqlite.ErrSchemaNewer):
-		return nil, fmt.Errorf("%w: %w", doctor.ErrJournalNewer, err)
-	case errors.Is(err, sqlite.ErrDirNotWritable):
-		return nil, fmt.Errorf("%w: %w", doctor.ErrJournalDirReadOnly, err)
-	case err != nil:
-		return nil, err
+	if err != nil {
+		return nil, err // a nil *sqlite.DB is no nil doctor.Journal
 	}
 	return db, nil
 }

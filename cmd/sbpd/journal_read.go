@@ -177,6 +177,7 @@ PayMaster id when only one payment has it.`,
 	})
 }
 
+// isTerminal is whether w is a terminal (the log's form, the export's).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))

@@ -17,7 +17,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -101,7 +100,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		lv = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: lv}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(w) {
 		return slog.New(plugin.LogHandler(slog.NewTextHandler(w, opts)))
 	}
 	return slog.New(plugin.LogHandler(slog.NewJSONHandler(w, opts)))

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,9 +30,6 @@ func newPayMaster(cfg *config.Config, agent string, adjust ...func(*paymaster.Co
 	}
 	return paymaster.New(pmc)
 }
-
-// probeKeys are the settings the probe needs valid.
-var probeKeys = []string{"paymaster.base_url", "paymaster.merchant_id", "paymaster.token", "paymaster.timeout", "till.id"}
 
 func newPayMasterCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -99,24 +94,13 @@ func runProbe(cmd *cobra.Command, outPath string) error {
 	if d.cfg == nil {
 		return fmt.Errorf("paymaster probe: the settings do not load: %s", d.redact(probe.ErrText(cfgErr)))
 	}
-	if bad := d.badNeeds(probeKeys); len(bad) > 0 {
+	if bad := d.badNeeds(probe.Keys); len(bad) > 0 {
 		fmt.Fprintln(stdout, d.redact(strings.TrimSpace(cfgErr.Error())))
 		return fmt.Errorf("paymaster probe: fix %s first (sbpd doctor shows how); nothing was sent", strings.Join(bad, ", "))
 	}
 	pm := d.cfg.PayMaster
-
-	var out io.Writer
-	if outPath != "" {
-		f, err := os.OpenFile(outPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return fmt.Errorf("paymaster probe: --out: %w; nothing was sent", err)
-		}
-		defer f.Close()
-		out = f
-	}
-
 	return probe.RunAndWrite(cmd.Context(), stdout, probe.Config{
 		BaseURL: pm.BaseURL, MerchantID: pm.MerchantID, Token: pm.Token, TillID: d.cfg.TillID,
-		Timeout: pm.Timeout, Clock: probeClock, Out: out,
+		Timeout: pm.Timeout, Clock: probeClock,
 	}, !pm.TestMode, outPath, d.redact)
 }

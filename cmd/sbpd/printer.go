@@ -12,6 +12,7 @@ import (
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/drivers/metrics"
 	"github.com/sbpd/sbpd/drivers/serial"
+	"github.com/sbpd/sbpd/drivers/tillapi"
 	"github.com/sbpd/sbpd/plugin"
 	"github.com/sbpd/sbpd/printer"
 )
@@ -40,12 +41,10 @@ func newLazyPort(cfg *config.Config, tune func(*serial.Options)) *serial.Lazy {
 	return serial.NewLazy(o)
 }
 
-// printerReport asks the printer for its status; nil is not configured.
-func printerReport(ctx context.Context, p *printer.Printer, port string) metrics.PrinterHealth {
-	if p == nil {
-		return metrics.AskPrinter(ctx, nil, port)
-	}
-	return metrics.AskPrinter(ctx, p, port)
+// printerHealth is the daemon's receipt printer's (metrics.AskPrinter:
+// not_configured without printer.port).
+func (d *Daemon) printerHealth(ctx context.Context) metrics.PrinterHealth {
+	return metrics.AskPrinter(ctx, d.Printer, d.printerPort)
 }
 
 func newPrinterCmd() *cobra.Command {
@@ -126,9 +125,10 @@ func loadForPrinter(cmd *cobra.Command) (*config.Config, error) {
 }
 
 // askPrinter asks the printer; when the running daemon holds the port, it
-// asks the daemon's /healthz instead.
+// asks the daemon's /healthz instead, at the address the till API gives
+// (loopback for a daemon on every interface).
 func askPrinter(ctx context.Context, cfg *config.Config) metrics.PrinterHealth {
 	port := newLazyPort(cfg, nil)
 	defer port.Close()
-	return metrics.AskPrinterOrDaemon(ctx, printer.New(port, printerOptions(cfg)), cfg.Printer.Port, http.DefaultClient, "http://"+cfg.Listen, cfg.APIToken)
+	return metrics.AskPrinterOrDaemon(ctx, printer.New(port, printerOptions(cfg)), cfg.Printer.Port, http.DefaultClient, tillapi.BaseURL(cfg.Listen), cfg.APIToken)
 }

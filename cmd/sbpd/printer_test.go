@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sbpd/sbpd/config"
+	"github.com/sbpd/sbpd/drivers/metrics"
 	"github.com/sbpd/sbpd/drivers/serial"
 	"github.com/sbpd/sbpd/drivers/serial/serialtest"
 	"github.com/sbpd/sbpd/plugin"
@@ -248,5 +250,47 @@ func TestCLI_PrinterStatusReadsTillSettings(t *testing.T) {
 		if all := out.String() + fmt.Sprint(err); !strings.Contains(all, "/dev/ttyFAKE0") {
 			t.Errorf("%v does not name /dev/ttyFAKE0: %s", args, all)
 		}
+	}
+}
+
+// TestCLI_PrinterStatusAsksDaemonOnEveryInterface: with the daemon
+// listening on every interface (0.0.0.0, as on a store network), printer
+// status asks its /healthz at loopback: 0.0.0.0 is no Host the till API
+// answers.
+func TestCLI_PrinterStatusAsksDaemonOnEveryInterface(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	k := newDoctorKiosk(t, nil)
+	k.healthy(t)
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.listen = fmt.Sprintf("0.0.0.0:%d", ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	path := k.write(t)
+	cfg, err := config.Load(path, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{Config: cfg}
+	if err := d.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	req, _ := http.NewRequest("GET", d.URL()+"/healthz", nil) // the daemon opens the port for its first status query
+	req.Header.Set("Authorization", "Bearer "+doctorAPIToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", err, resp.Status)
+	}
+	resp.Body.Close()
+
+	stdout, _, done := runCLI(context.Background(), "printer", "status", "--config", path, "--json")
+	if err := <-done; err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	var h metrics.PrinterHealth
+	if err := json.Unmarshal([]byte(stdout.String()), &h); err != nil || h.Status != "ok" || h.Via != "daemon" {
+		t.Fatalf("printer status %+v (%v), want ok via the daemon: %s", h, err, stdout)
 	}
 }

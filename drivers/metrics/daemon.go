@@ -16,7 +16,7 @@ const maxHealthBody = 64 << 10
 // the printer part of its /healthz report, with the till API's token when
 // there is one: a command that finds the printer's port held by the
 // running daemon asks it this way. ok is false when no daemon answered
-// with a printer part; the report it returns says Via "daemon".
+// with a printer part; the report it returns says Via ViaDaemon.
 func DaemonPrinter(ctx context.Context, c *http.Client, base, token string) (h PrinterHealth, ok bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/healthz", nil)
 	if err != nil {
@@ -36,7 +36,7 @@ func DaemonPrinter(ctx context.Context, c *http.Client, base, token string) (h P
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxHealthBody)).Decode(&health); err != nil || health.Printer == nil {
 		return h, false
 	}
-	health.Printer.Via = "daemon"
+	health.Printer.Via = ViaDaemon
 	return *health.Printer, true
 }
 
@@ -48,10 +48,11 @@ type PrinterAsker interface {
 }
 
 // AskPrinter is the health of the printer p on port: not_configured when
-// p is nil; when asking fails, the error's reason (plugin.ErrorReason)
-// is the status.
+// there is no port (printer.port is not set; p is then never asked, so a
+// daemon's nil *printer.Printer may be given) or p is nil; when asking
+// fails, the error's reason (plugin.ErrorReason) is the status.
 func AskPrinter(ctx context.Context, p PrinterAsker, port string) PrinterHealth {
-	if p == nil {
+	if port == "" || p == nil {
 		return PrinterHealth{Status: "not_configured"}
 	}
 	state, word, err := p.StatusText(ctx)

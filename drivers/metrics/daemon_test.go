@@ -53,6 +53,14 @@ type fakeAsker struct {
 
 func (f fakeAsker) StatusText(context.Context) (string, string, error) { return f.state, f.word, f.err }
 
+// nilPrinter is a daemon's printer when printer.port is not set: a nil
+// pointer, which must never be asked.
+type nilPrinter struct{ fakeAsker }
+
+func (p *nilPrinter) StatusText(ctx context.Context) (string, string, error) {
+	return p.fakeAsker.StatusText(ctx)
+}
+
 // TestAskPrinter: the printer's answer, its error's reason, not
 // configured, and the daemon asked only when the port is held by it.
 func TestAskPrinter(t *testing.T) {
@@ -65,19 +73,25 @@ func TestAskPrinter(t *testing.T) {
 	cases := map[string]struct {
 		p         metrics.PrinterAsker
 		base      string
+		noPort    bool
 		want, via string
 	}{
 		"answers":            {p: fakeAsker{state: "online", word: "ok"}, base: daemon.URL, want: "ok"},
 		"paper end":          {p: fakeAsker{state: "paper end", word: "paper_end"}, base: daemon.URL, want: "paper_end"},
 		"port missing":       {p: fakeAsker{err: missing}, base: daemon.URL, want: plugin.PrinterPortMissing},
 		"not configured":     {base: daemon.URL, want: "not_configured"},
+		"no printer.port":    {p: (*nilPrinter)(nil), noPort: true, base: daemon.URL, want: "not_configured"},
 		"busy: daemon asked": {p: fakeAsker{err: busy}, base: daemon.URL, want: "ok", via: "daemon"},
 		"busy and no daemon": {p: fakeAsker{err: busy}, base: "http://127.0.0.1:1", want: plugin.PrinterBusy},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			h := metrics.AskPrinterOrDaemon(context.Background(), c.p, "/dev/ttyS0", daemon.Client(), c.base, "")
-			if h.Status != c.want || h.Via != c.via {
+			port := "/dev/ttyS0"
+			if c.noPort {
+				port = ""
+			}
+			h := metrics.AskPrinterOrDaemon(context.Background(), c.p, port, daemon.Client(), c.base, "")
+			if h.Status != c.want || h.Via != c.via || h.FromDaemon() != (c.via == "daemon") {
 				t.Errorf("%+v, want status %q via %q", h, c.want, c.via)
 			}
 		})

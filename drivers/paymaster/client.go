@@ -271,24 +271,24 @@ func (g *Gateway) httpError(op string, r reply, onePayment bool) *plugin.Error {
 	apiErr := decodeAPIError(r.status, r.body, g.cfg.Token)
 	e := &plugin.Error{Code: plugin.ERejected, Reason: apiErr.Code, Err: apiErr}
 	switch {
-	case apiErr.Code == "not_authorized":
+	case apiErr.Code == plugin.GatewayNotAuthorized:
 		e.Message = "PayMaster refused the credentials: check the token and merchant id"
 	case documentedCodes[apiErr.Code]:
 		e.Message = "PayMaster refused the request"
 	case r.status == http.StatusUnauthorized || r.status == http.StatusForbidden:
 		if e.Reason == "" {
-			e.Reason = "not_authorized"
+			e.Reason = plugin.GatewayNotAuthorized
 		}
 		e.Message = "PayMaster refused the credentials: check the token and merchant id"
 	case r.status == http.StatusNotFound && !onePayment:
 		if e.Reason == "" {
-			e.Reason = "not_found"
+			e.Reason = plugin.GatewayNotFound
 		}
 		e.Message = "PayMaster answered 404: check the base URL"
 	case r.status == http.StatusNotFound:
 		e.Code = plugin.ENotFound
 		if e.Reason == "" {
-			e.Reason = "not_found"
+			e.Reason = plugin.GatewayNotFound
 		}
 		e.Message = "PayMaster has no such payment"
 	case r.status >= 500 || r.status == http.StatusTooManyRequests:

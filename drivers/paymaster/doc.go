@@ -13,7 +13,7 @@
 // Ping and Sticker are read-only and exist for diagnostics (`sbpd doctor`):
 // Ping lists the last minute's payments to prove that PayMaster answers and
 // accepts the token, and returns the answer's Date header for a clock
-// check; its errors tell a refused token (ReasonNotAuthorized) from DNS,
+// check; its errors tell a refused token (plugin.GatewayNotAuthorized) from DNS,
 // TLS, timeout and refused-connection failures.
 //
 // Every request carries "Authorization: Bearer <token>". The token is never

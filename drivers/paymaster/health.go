@@ -17,20 +17,6 @@ import (
 	"github.com/sbpd/sbpd/plugin"
 )
 
-// Reasons of the errors of Ping and Sticker, beyond the API's own codes
-// (e.g. validation_error), for a diagnosis such as `sbpd doctor`.
-const (
-	ReasonNotAuthorized = "not_authorized"     // the code not_authorized, or 401 or 403 without a code: the token (or merchant id) is refused
-	ReasonNotFound      = "not_found"          // 404
-	ReasonDNS           = "dns"                // the host name does not resolve
-	ReasonTLS           = "tls"                // the TLS handshake or the certificate failed
-	ReasonTimeout       = "timeout"            // no answer within Config.Timeout
-	ReasonRefused       = "connection_refused" // nothing listens at the address
-	ReasonNoAnswer      = "no_answer"          // any other transport failure
-	ReasonBadAnswer     = "bad_answer"         // an answer that is not the API's JSON
-	ReasonCanceled      = "canceled"           // the caller gave up (its context ended) before an answer
-)
-
 // Sticker is a registered SBP sticker (static QR, NFC tag or cash-register
 // link), as GET /api/v2/stickers/{id} describes it.
 type Sticker struct {
@@ -72,7 +58,7 @@ func (g *Gateway) Sticker(ctx context.Context, id string) (Sticker, error) {
 	}
 	var w stickerJSON
 	if err := json.Unmarshal(r.body, &w); err != nil {
-		return Sticker{}, unavailable(op, ReasonBadAnswer, fmt.Errorf("paymaster: decode sticker %s: %w", id, err))
+		return Sticker{}, unavailable(op, plugin.GatewayBadAnswer, fmt.Errorf("paymaster: decode sticker %s: %w", id, err))
 	}
 	s := Sticker{ID: id, Type: w.StickerType, Cashlink: w.Cashlink, Status: w.Status, Payload: w.Payload}
 	if got, err := decodeID(w.ID); err == nil {
@@ -93,9 +79,9 @@ func (g *Gateway) Sticker(ctx context.Context, id string) (Sticker, error) {
 // Errors are *plugin.Error: a refusal carries the code of PayMaster's
 // error body (not_authorized for a refused token, validation_error for an
 // unknown merchant id, whatever the HTTP status); one without a code has
-// ReasonNotAuthorized for 401 and 403, or http_NNN; no answer has ReasonDNS, ReasonTLS,
-// ReasonTimeout, ReasonRefused or ReasonNoAnswer; an answer that is not a
-// payment list (a captive portal, a wrong base URL) has ReasonBadAnswer.
+// plugin.GatewayNotAuthorized for 401 and 403, or http_NNN; no answer has plugin.GatewayDNS, plugin.GatewayTLS,
+// plugin.GatewayTimeout, plugin.GatewayRefused or plugin.GatewayNoAnswer; an answer that is not a
+// payment list (a captive portal, a wrong base URL) has plugin.GatewayBadAnswer.
 func (g *Gateway) Ping(ctx context.Context) (serverTime time.Time, err error) {
 	const op = "ping"
 	now := g.cfg.Clock.Now()
@@ -115,14 +101,14 @@ func (g *Gateway) Ping(ctx context.Context) (serverTime time.Time, err error) {
 	}
 	var l listJSON
 	if err := json.Unmarshal(r.body, &l); err != nil {
-		return serverTime, unavailable(op, ReasonBadAnswer,
+		return serverTime, unavailable(op, plugin.GatewayBadAnswer,
 			fmt.Errorf("paymaster: HTTP %d is not a payment list: %w: %s", r.status, err, snippet(plugin.Redact(string(r.body), g.cfg.Token))))
 	}
 	return serverTime, nil
 }
 
-// TransportReason names why a request got no answer: ReasonTimeout,
-// ReasonDNS, ReasonTLS, ReasonRefused, ReasonCanceled or ReasonNoAnswer.
+// TransportReason names why a request got no answer: plugin.GatewayTimeout,
+// plugin.GatewayDNS, plugin.GatewayTLS, plugin.GatewayRefused, plugin.GatewayCanceled or plugin.GatewayNoAnswer.
 func TransportReason(err error) string {
 	var (
 		dnsErr  *net.DNSError
@@ -136,16 +122,16 @@ func TransportReason(err error) string {
 	)
 	switch {
 	case errors.Is(err, context.Canceled):
-		return ReasonCanceled
+		return plugin.GatewayCanceled
 	case errors.As(err, &dnsErr):
-		return ReasonDNS
+		return plugin.GatewayDNS
 	case errors.As(err, &verify), errors.As(err, &record), errors.As(err, &alert),
 		errors.As(err, &unknown), errors.As(err, &host), errors.As(err, &invalid):
-		return ReasonTLS
+		return plugin.GatewayTLS
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return ReasonRefused
+		return plugin.GatewayRefused
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
-		return ReasonTimeout
+		return plugin.GatewayTimeout
 	}
-	return ReasonNoAnswer
+	return plugin.GatewayNoAnswer
 }

@@ -50,7 +50,7 @@ func TestGateway_Sticker(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := e.gw.Sticker(ctx, "nope")
-		pe := wantError(t, err, plugin.ENotFound, paymaster.ReasonNotFound)
+		pe := wantError(t, err, plugin.ENotFound, plugin.GatewayNotFound)
 		if !strings.Contains(pe.Message, "no such sticker") {
 			t.Errorf("message %q", pe.Message)
 		}
@@ -63,7 +63,7 @@ func TestGateway_Sticker(t *testing.T) {
 		cfg := e.cfg
 		cfg.Token = "wrong-token"
 		_, err := mustGateway(t, cfg).Sticker(ctx, "cash-1")
-		wantError(t, err, plugin.ERejected, paymaster.ReasonNotAuthorized)
+		wantError(t, err, plugin.ERejected, plugin.GatewayNotAuthorized)
 	})
 	if n := len(e.sb.Payments()); n != 0 {
 		t.Errorf("reading stickers made %d payments", n)
@@ -117,7 +117,16 @@ func TestGateway_Ping(t *testing.T) {
 		cfg := e.cfg
 		cfg.Token = "wrong-token"
 		got, err := mustGateway(t, cfg).Ping(ctx)
-		wantError(t, err, plugin.ERejected, paymaster.ReasonNotAuthorized)
+		wantError(t, err, plugin.ERejected, plugin.GatewayNotAuthorized)
+		// What a diagnosis reads of the answer (plugin/doctor's Answer).
+		var a interface {
+			HTTPStatus() int
+			Detail() string
+		}
+		if !errors.As(err, &a) || a.HTTPStatus() != http.StatusUnauthorized || !strings.HasPrefix(a.Detail(), "not_authorized: ") ||
+			!strings.HasSuffix(a.Detail(), " [HTTP 401]") || "paymaster: "+a.Detail() != innermost(err) {
+			t.Errorf("the answer in %v: %v", err, a)
+		}
 		if !got.Equal(server) {
 			t.Errorf("a refusal still tells the time: got %v", got)
 		}
@@ -135,7 +144,7 @@ func TestGateway_Ping(t *testing.T) {
 		cfg := e.cfg
 		cfg.BaseURL = e.url + "/wrong"
 		_, err := mustGateway(t, cfg).Ping(ctx)
-		wantError(t, err, plugin.ERejected, paymaster.ReasonNotFound)
+		wantError(t, err, plugin.ERejected, plugin.GatewayNotFound)
 	})
 	t.Run("ErrServerError", func(t *testing.T) {
 		e.sb.AddFault(sandbox.Fault{Path: "/api/v2/payments", Status: 503, Times: testRetries + 1})
@@ -152,7 +161,7 @@ func TestGateway_PingNoAnswer(t *testing.T) {
 		cfg := e.cfg
 		cfg.BaseURL = "http://" + closedAddr(t)
 		got, err := mustGateway(t, cfg).Ping(ctx)
-		wantError(t, err, plugin.EUnavailable, paymaster.ReasonRefused)
+		wantError(t, err, plugin.EUnavailable, plugin.GatewayRefused)
 		if !got.IsZero() {
 			t.Errorf("server time %v without an answer", got)
 		}
@@ -162,7 +171,7 @@ func TestGateway_PingNoAnswer(t *testing.T) {
 		e.sb.AddFault(sandbox.Fault{Latency: time.Hour})
 		start := time.Now()
 		_, err := e.gw.Ping(ctx)
-		wantError(t, err, plugin.EUnavailable, paymaster.ReasonTimeout)
+		wantError(t, err, plugin.EUnavailable, plugin.GatewayTimeout)
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("ping took %v with a 100ms timeout", d)
 		}
@@ -176,7 +185,7 @@ func TestGateway_PingNoAnswer(t *testing.T) {
 		cfg := e.cfg
 		cfg.BaseURL = srv.URL
 		_, err := mustGateway(t, cfg).Ping(ctx)
-		wantError(t, err, plugin.EUnavailable, paymaster.ReasonTLS)
+		wantError(t, err, plugin.EUnavailable, plugin.GatewayTLS)
 	})
 	t.Run("NotTheAPI", func(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -187,7 +196,7 @@ func TestGateway_PingNoAnswer(t *testing.T) {
 		cfg := e.cfg
 		cfg.BaseURL = srv.URL
 		got, err := mustGateway(t, cfg).Ping(ctx)
-		wantError(t, err, plugin.EUnavailable, paymaster.ReasonBadAnswer)
+		wantError(t, err, plugin.EUnavailable, plugin.GatewayBadAnswer)
 		if got.IsZero() {
 			t.Error("the captive portal's Date header is lost")
 		}
@@ -199,10 +208,10 @@ func TestTransportReason(t *testing.T) {
 		return fmt.Errorf("paymaster: GET /x: %w", &url.Error{Op: "Get", URL: "https://paymaster.ru/x", Err: err})
 	}
 	cases := map[string]error{
-		paymaster.ReasonDNS:      wrap(&net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "paymaster.ru", IsNotFound: true}}),
-		paymaster.ReasonTimeout:  wrap(timeoutError{}),
-		paymaster.ReasonNoAnswer: wrap(errors.New("connection reset by peer")),
-		"canceled":               wrap(fmt.Errorf("x: %w", contextCanceled())),
+		plugin.GatewayDNS:      wrap(&net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "paymaster.ru", IsNotFound: true}}),
+		plugin.GatewayTimeout:  wrap(timeoutError{}),
+		plugin.GatewayNoAnswer: wrap(errors.New("connection reset by peer")),
+		plugin.GatewayCanceled: wrap(fmt.Errorf("x: %w", contextCanceled())),
 	}
 	for want, err := range cases {
 		if got := paymaster.TransportReason(err); got != want {
@@ -233,4 +242,12 @@ func closedAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// innermost is the text of the last error in err's chain.
+func innermost(err error) string {
+	for errors.Unwrap(err) != nil {
+		err = errors.Unwrap(err)
+	}
+	return err.Error()
 }

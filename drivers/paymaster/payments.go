@@ -79,7 +79,7 @@ func (g *Gateway) CreatePayment(ctx context.Context, req plugin.CreateRequest) (
 	case err != nil:
 		if ctx.Err() != nil {
 			// The caller gave up; a lookup would fail the same way.
-			return plugin.Remote{}, unavailable(op, ReasonCanceled, err)
+			return plugin.Remote{}, unavailable(op, plugin.GatewayCanceled, err)
 		}
 		unknown = err
 	case ok2xx(r.status) && documentedError(r.body) == "":
@@ -170,7 +170,7 @@ func (g *Gateway) GetPayment(ctx context.Context, id string) (plugin.Remote, err
 	}
 	r, err := g.call(ctx, http.MethodGet, paymentPath(id), nil, nil, "")
 	if err != nil {
-		return plugin.Remote{}, unavailable(op, "no_answer", err)
+		return plugin.Remote{}, unavailable(op, plugin.GatewayNoAnswer, err)
 	}
 	if !ok2xx(r.status) || documentedError(r.body) != "" {
 		return plugin.Remote{}, g.httpError(op, r, true)
@@ -199,7 +199,7 @@ func (g *Gateway) CancelPayment(ctx context.Context, id string) error {
 	}
 	r, err := g.call(ctx, http.MethodPut, paymentPath(id)+"/cancel", nil, nil, "")
 	if err != nil {
-		return unavailable(op, "no_answer", err)
+		return unavailable(op, plugin.GatewayNoAnswer, err)
 	}
 	if ok2xx(r.status) && documentedError(r.body) == "" {
 		if b := bytes.TrimSpace(r.body); len(b) > 0 && !json.Valid(b) {
@@ -314,7 +314,7 @@ func (g *Gateway) list(ctx context.Context, from, to time.Time) ([]listRow, erro
 	for page := 1; ; page++ {
 		r, err := g.call(ctx, http.MethodGet, "/api/v2/payments", q, nil, "")
 		if err != nil {
-			return nil, unavailable(op, "no_answer", err)
+			return nil, unavailable(op, plugin.GatewayNoAnswer, err)
 		}
 		if !ok2xx(r.status) || documentedError(r.body) != "" {
 			return nil, g.httpError(op, r, false)

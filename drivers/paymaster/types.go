@@ -27,8 +27,8 @@ const OrderNoParam = "orderNo"
 // An answer whose body carries one of them is that error, whatever its
 // HTTP status.
 var documentedCodes = map[string]bool{
-	"validation_error":          true,
-	"not_authorized":            true,
+	plugin.GatewayInvalid:       true, // validation_error
+	plugin.GatewayNotAuthorized: true, // not_authorized
 	"idempotency_key_violation": true,
 	"invalid_operation":         true,
 	"payment_token_revoked":     true,
@@ -99,9 +99,15 @@ type APIError struct {
 	Errors  []string
 }
 
-func (e *APIError) Error() string {
+func (e *APIError) Error() string { return "paymaster: " + e.Detail() }
+
+// HTTPStatus is the answer's status, for a diagnosis (plugin/doctor.Answer).
+func (e *APIError) HTTPStatus() int { return e.Status }
+
+// Detail is PayMaster's own words: the code, the message, the field
+// errors and the status, e.g. "not_authorized: … [HTTP 401]".
+func (e *APIError) Detail() string {
 	var b strings.Builder
-	b.WriteString("paymaster: ")
 	if e.Code != "" {
 		b.WriteString(e.Code)
 		b.WriteString(": ")

@@ -46,7 +46,7 @@ type DB struct {
 // Open opens the journal at path, creating the file if it does not exist,
 // and brings its schema up to date. The directory must exist. A file whose
 // schema version is newer than this binary knows is refused with an error
-// wrapping ErrSchemaNewer.
+// wrapping plugin.ErrJournalNewer.
 //
 // The journal and its -wal and -shm files hold the till settings, which may
 // hold secrets: Open creates the file with FileMode (0600) whatever the
@@ -200,11 +200,9 @@ func sameGroupPrivateDir(fi, dir fs.FileInfo) bool {
 	return ok1 && ok2 && f.Gid == d.Gid
 }
 
-// ErrDirNotWritable is in the error of Open when the journal's directory
-// cannot be written: SQLite needs to create the -wal and -shm files there.
-var ErrDirNotWritable = errors.New("the journal's directory is not writable")
-
-// dirError says which directory and why; errors.Is(err, ErrDirNotWritable).
+// dirError says which directory cannot be written, and why: SQLite needs
+// to create the -wal and -shm files there. It is
+// plugin.ErrJournalDirNotWritable.
 type dirError struct {
 	dir   string
 	cause error
@@ -214,7 +212,7 @@ func (e *dirError) Error() string {
 	return fmt.Sprintf("the directory %s is not writable (%v): sbpd writes the journal and its -wal and -shm files there, so make it writable by the user sbpd runs as and check the file system is not read-only", e.dir, e.cause)
 }
 
-func (e *dirError) Is(target error) bool { return target == ErrDirNotWritable }
+func (e *dirError) Is(target error) bool { return target == plugin.ErrJournalDirNotWritable }
 
 // explainOpen adds the likely cause to SQLite's "unable to open database
 // file", which does not say that the journal's directory is missing or

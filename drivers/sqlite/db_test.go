@@ -141,8 +141,8 @@ func TestOpen_RefusesNewerSchema(t *testing.T) {
 		db2.Close()
 		t.Fatal("Open succeeded on a schema from the future")
 	}
-	if !errors.Is(err, ErrSchemaNewer) {
-		t.Errorf("err = %v, want ErrSchemaNewer", err)
+	if !errors.Is(err, plugin.ErrJournalNewer) {
+		t.Errorf("err = %v, want plugin.ErrJournalNewer", err)
 	}
 	for _, want := range []string{path, "9999", "newer"} {
 		if !strings.Contains(err.Error(), want) {
@@ -527,5 +527,14 @@ func TestOpenExisting(t *testing.T) {
 				t.Fatal("a journal was made")
 			}
 		})
+	}
+}
+
+// TestDirError_IsTheShared: a journal directory that cannot be written is
+// plugin.ErrJournalDirNotWritable, as a diagnosis tells it apart.
+func TestDirError_IsTheShared(t *testing.T) {
+	err := fmt.Errorf("unable to open database file; %w", &dirError{dir: "/var/lib/sbpd", cause: errors.New("read-only file system")})
+	if !errors.Is(err, plugin.ErrJournalDirNotWritable) || errors.Is(err, plugin.ErrJournalNewer) {
+		t.Fatalf("%v", err)
 	}
 }

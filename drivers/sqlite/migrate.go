@@ -12,14 +12,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
-
-// ErrSchemaNewer means the file was written by a newer sbpd: its schema has
-// migrations this binary does not know, so it is not opened.
-var ErrSchemaNewer = errors.New("database schema is newer than this sbpd knows")
 
 func migrationFS() fs.FS {
 	sub, err := fs.Sub(migrations, "migrations")
@@ -93,8 +91,8 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS, now func() time.Time) 
 	if err != nil {
 		return err
 	}
-	if current > latest {
-		return fmt.Errorf("%w: the file is at version %d, this binary knows up to %d; run a newer sbpd or use another journal file", ErrSchemaNewer, current, latest)
+	if current > latest { // migrations this binary does not know: not opened
+		return fmt.Errorf("%w: the file is at version %d, this binary knows up to %d; run a newer sbpd or use another journal file", plugin.ErrJournalNewer, current, latest)
 	}
 	for _, m := range ms {
 		if m.version <= current {

@@ -3,9 +3,11 @@ package doctor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,34 +22,53 @@ type fixedClock struct{}
 func (fixedClock) Now() time.Time                      { return now }
 func (fixedClock) NewTimer(time.Duration) plugin.Timer { return nil }
 
-// fakePayMaster answers the ping and the sticker as told; errors carry
-// their Failed.
+// fakePayMaster answers the ping and the sticker as told, with the
+// errors a driver gives for each Failed.
 type fakePayMaster struct {
 	server     time.Time
 	ping       *Failed
 	sticker    Sticker
 	stickerErr *Failed
+
+	mu   sync.Mutex
+	ctxs []context.Context // of each call
 }
 
-type fakeErr struct{ f Failed }
+func (p *fakePayMaster) called(ctx context.Context) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ctxs = append(p.ctxs, ctx)
+}
 
-func (e fakeErr) Error() string { return "fake: " + e.f.Cause }
-
+// failedErr is the error a driver gives for f: a *plugin.Error with f's
+// reason, wrapping its HTTP answer (answerErr) or its cause.
 func failedErr(f *Failed) error {
 	if f == nil {
 		return nil
 	}
-	return fakeErr{*f}
+	e := &plugin.Error{Code: plugin.EUnavailable, Reason: string(f.Reason), Err: errors.New(f.Cause)}
+	switch f.Reason {
+	case ReasonUnavailable:
+		e.Reason = "server_error"
+	case ReasonNotFound:
+		e.Code = plugin.ENotFound
+	case ReasonNotAuthorized, ReasonInvalid, ReasonRefusal:
+		e.Code = plugin.ERejected
+	}
+	if f.HTTPStatus != 0 {
+		e.Err = answerErr{f.HTTPStatus, f.Text}
+	}
+	return e
 }
 
-func (p *fakePayMaster) Ping(context.Context) (time.Time, error) { return p.server, failedErr(p.ping) }
-func (p *fakePayMaster) Sticker(context.Context, string) (Sticker, error) {
-	return p.sticker, failedErr(p.stickerErr)
+func (p *fakePayMaster) Ping(ctx context.Context) (time.Time, error) {
+	p.called(ctx)
+	return p.server, failedErr(p.ping)
 }
-func (p *fakePayMaster) Explain(err error) Failed {
-	var fe fakeErr
-	errors.As(err, &fe)
-	return fe.f
+
+func (p *fakePayMaster) Sticker(ctx context.Context, _ string) (Sticker, error) {
+	p.called(ctx)
+	return p.sticker, failedErr(p.stickerErr)
 }
 
 type fakeJournal struct {
@@ -109,7 +130,9 @@ func (f *kioskFixture) result(t *testing.T, name string) Result {
 	if len(f.problems) > 0 {
 		f.Settings.LoadErr = errors.New("invalid settings")
 	}
-	for _, c := range Checks(context.Background(), f.Kiosk) {
+	checks, done := Checks(context.Background(), f.Kiosk)
+	defer done()
+	for _, c := range checks {
 		if c.Name == name {
 			r := c.Run(context.Background())
 			return r
@@ -194,8 +217,10 @@ func TestChecks(t *testing.T) {
 		{"no printer", "Printer", func(f *kioskFixture) { f.PrinterPort = "" }, Skip, "not configured (printer.port is empty", ""},
 
 		{"journal", "Journal", nil, OK, "passes the integrity check", ""},
-		{"journal newer", "Journal", func(f *kioskFixture) { f.openErr = ErrJournalNewer }, Fail, "was written by a newer sbpd (1.2.3)", "install the sbpd version"},
-		{"journal dir read-only", "Journal", func(f *kioskFixture) { f.openErr = ErrJournalDirReadOnly }, Fail, "is not writable", "chown -R sbpd:sbpd"},
+		{"journal newer", "Journal", func(f *kioskFixture) {
+			f.openErr = fmt.Errorf("open: %w: the file is at version 9", plugin.ErrJournalNewer)
+		}, Fail, "was written by a newer sbpd (1.2.3)", "install the sbpd version"},
+		{"journal dir read-only", "Journal", func(f *kioskFixture) { f.openErr = fmt.Errorf("open: %w", plugin.ErrJournalDirNotWritable) }, Fail, "is not writable", "chown -R sbpd:sbpd"},
 		{"journal not a database", "Journal", func(f *kioskFixture) { f.openErr = errors.New("file is not a database") },
 			Fail, "the journal cannot be opened: file is not a database", "keep the damaged file for support"},
 		{"journal damaged", "Journal", func(f *kioskFixture) { f.journal.checkErr = errors.New("sqlite: check: row 3 missing") },
@@ -261,7 +286,9 @@ func TestJournal_NotCreated(t *testing.T) {
 // TestChecks_SettingsDoNotLoad: every other check waits for the settings.
 func TestChecks_SettingsDoNotLoad(t *testing.T) {
 	k := &Kiosk{Settings: Settings{LoadErr: errors.New("template /x.yaml does not exist\nsecond line")}}
-	rep := Run(context.Background(), Checks(context.Background(), k), Options{}, nil)
+	checks, done := Checks(context.Background(), k)
+	defer done()
+	rep := Run(context.Background(), checks, Options{}, nil)
 	if s := rep.Checks[0]; s.Status != Fail || s.Message != "the settings do not load: template /x.yaml does not exist; second line" || !strings.Contains(s.Fix, "SBPD_CONFIG") {
 		t.Errorf("%+v", s)
 	}
@@ -307,5 +334,34 @@ func TestJournalState(t *testing.T) {
 	os.WriteFile(full, []byte("x"), 0o600)
 	if ok, err := JournalState(full); !ok || err != nil {
 		t.Errorf("full: %v %v", ok, err)
+	}
+}
+
+// TestChecks_PayMasterAll: the PayMaster calls of a run (the ping and the
+// sticker) are bounded together by PayMasterAll, from when the checklist
+// is made, and end when the run is done.
+func TestChecks_PayMasterAll(t *testing.T) {
+	for _, all := range []time.Duration{0, time.Minute} {
+		f := newFixture(t)
+		f.PayMasterAll = all
+		f.Settings = Settings{Loaded: true, Where: func(string) Where { return Where{Layer: LayerTemplate} }}
+		start := time.Now()
+		checks, done := Checks(context.Background(), f.Kiosk)
+		Run(context.Background(), checks, Options{}, nil)
+		if len(f.pm.ctxs) != 2 {
+			t.Fatalf("%d PayMaster calls, want the ping and the sticker", len(f.pm.ctxs))
+		}
+		for _, ctx := range f.pm.ctxs {
+			dl, ok := ctx.Deadline()
+			if ok != (all > 0) || (ok && (dl.Before(start.Add(all)) || dl.After(time.Now().Add(all)))) || ctx.Err() != nil {
+				t.Errorf("PayMasterAll %s: a call's deadline %v (%v), err %v", all, dl, ok, ctx.Err())
+			}
+		}
+		done()
+		for _, ctx := range f.pm.ctxs {
+			if ctx.Err() == nil {
+				t.Errorf("PayMasterAll %s: a call's context lives on after the run", all)
+			}
+		}
 	}
 }

@@ -26,7 +26,8 @@ type Kiosk struct {
 	// an error is a client that cannot be set up.
 	PayMaster func() (PayMaster, error)
 	// PayMasterTry is one request's limit (one retry after it), for the
-	// message; PayMasterAll bounds every PayMaster call together.
+	// message; PayMasterAll bounds every PayMaster call together (0: ctx
+	// alone).
 	PayMasterTry, PayMasterAll time.Duration
 	// Printer asks the printer (or the daemon that holds its port).
 	Printer func(ctx context.Context) (PrinterReport, error)
@@ -69,10 +70,11 @@ const (
 // ModeFix is a journal file that was open to other users.
 type ModeFix = plugin.ModeFix
 
-// Checks is the kiosk's checklist, in the order it is printed. ctx bounds
-// the PayMaster calls, with PayMasterAll.
-func Checks(ctx context.Context, k *Kiosk) []Check {
-	k.pmCtx = ctx
+// Checks is the kiosk's checklist, in the order it is printed. Its
+// PayMaster calls are bounded together, from now, by PayMasterAll within
+// ctx; call done once the checks have run.
+func Checks(ctx context.Context, k *Kiosk) (checks []Check, done func()) {
+	k.pmCtx, done = withLimit(ctx, k.PayMasterAll)
 	pm := []string{"paymaster.base_url"}
 	auth := []string{"paymaster.base_url", "paymaster.merchant_id", "paymaster.token"}
 	return []Check{
@@ -84,7 +86,7 @@ func Checks(ctx context.Context, k *Kiosk) []Check {
 		k.gated("Journal", []string{"data_dir"}, nil, k.checkJournal),
 		k.gated("Disk space", []string{"data_dir"}, nil, k.checkDisk),
 		k.gated("Clock", pm, nil, k.checkClock),
-	}
+	}, done
 }
 
 // gated runs run unless the settings do not load, the check does not

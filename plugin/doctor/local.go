@@ -82,14 +82,8 @@ type Journal interface {
 	Close() error
 }
 
-// Errors OpenJournal wraps for a journal that cannot be opened.
-var (
-	ErrJournalNewer       = errors.New("the journal was written by a newer sbpd")
-	ErrJournalDirReadOnly = errors.New("the journal's directory is not writable")
-)
-
 // JournalFile is the journal's path in dataDir.
-func JournalFile(dataDir string) string { return filepath.Join(dataDir, "sbpd.db") }
+func JournalFile(dataDir string) string { return filepath.Join(dataDir, plugin.JournalFile) }
 
 // JournalState says whether there is a journal at path to open: opening
 // an empty file would turn it into a new journal (SQLite takes a 0-byte
@@ -119,9 +113,9 @@ func (k *Kiosk) checkJournal(ctx context.Context) Result {
 	defer cancel()
 	db, err := k.OpenJournal(path)
 	switch {
-	case errors.Is(err, ErrJournalNewer):
+	case errors.Is(err, plugin.ErrJournalNewer):
 		return Failf("install the sbpd version this kiosk ran before", "the journal %s was written by a newer sbpd (%s)", path, k.Version)
-	case errors.Is(err, ErrJournalDirReadOnly):
+	case errors.Is(err, plugin.ErrJournalDirNotWritable):
 		dir := filepath.Dir(path)
 		return Failf(fmt.Sprintf("make it writable by the user sbpd runs as (chown -R sbpd:sbpd %s && chmod 750 %s); if the file system is read-only (findmnt -no OPTIONS --target %s), check the disk (dmesg) and remount it read-write", dir, dir, dir),
 			"the journal's directory %s is not writable, so the journal cannot be opened and no payment can be recorded", dir)

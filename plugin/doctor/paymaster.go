@@ -2,8 +2,10 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,9 +17,15 @@ type PayMaster interface {
 	// Ping makes one read-only call and returns PayMaster's Date header
 	// (zero if none).
 	Ping(ctx context.Context) (server time.Time, err error)
+	// Sticker reads one sticker. Errors of both are read by Classify.
 	Sticker(ctx context.Context, id string) (Sticker, error)
-	// Explain classifies an error of Ping or Sticker.
-	Explain(err error) Failed
+}
+
+// Answer is the error of a call PayMaster answered with HTTP, somewhere in
+// a driver's error chain: the status and PayMaster's own words.
+type Answer interface {
+	HTTPStatus() int
+	Detail() string
 }
 
 // Sticker is what the sticker check needs to know of one.
@@ -39,19 +47,23 @@ type Reason string
 
 const (
 	ReasonNone          Reason = ""
-	ReasonDNS           Reason = "dns"
-	ReasonTLS           Reason = "tls"
-	ReasonTimeout       Reason = "timeout"
-	ReasonRefused       Reason = "connection_refused"
-	ReasonCanceled      Reason = "canceled"
-	ReasonNoAnswer      Reason = "no_answer"
-	ReasonBadAnswer     Reason = "bad_answer"     // an answer that is not the API's
-	ReasonUnavailable   Reason = "unavailable"    // answered, but the outcome is unknown (HTTP 5xx)
-	ReasonNotAuthorized Reason = "not_authorized" // the token is refused
-	ReasonNotFound      Reason = "not_found"
-	ReasonInvalid       Reason = "validation_error" // e.g. an unknown merchant id
-	ReasonRefusal       Reason = "refused"          // any other refusal
+	ReasonDNS           Reason = plugin.GatewayDNS
+	ReasonTLS           Reason = plugin.GatewayTLS
+	ReasonTimeout       Reason = plugin.GatewayTimeout
+	ReasonRefused       Reason = plugin.GatewayRefused
+	ReasonCanceled      Reason = plugin.GatewayCanceled
+	ReasonNoAnswer      Reason = plugin.GatewayNoAnswer
+	ReasonBadAnswer     Reason = plugin.GatewayBadAnswer     // an answer that is not the API's
+	ReasonUnavailable   Reason = "unavailable"               // answered, but the outcome is unknown (HTTP 5xx)
+	ReasonNotAuthorized Reason = plugin.GatewayNotAuthorized // the token is refused
+	ReasonNotFound      Reason = plugin.GatewayNotFound
+	ReasonInvalid       Reason = plugin.GatewayInvalid // e.g. an unknown merchant id
+	ReasonRefusal       Reason = "refused"             // any other refusal
 )
+
+// unanswered are the gateway's reasons for a call without an answer, or
+// with one that is not the API's: Classify keeps them as they are.
+var unanswered = []Reason{ReasonDNS, ReasonTLS, ReasonTimeout, ReasonRefused, ReasonCanceled, ReasonNoAnswer, ReasonBadAnswer}
 
 // ping is the one PayMaster call that the reachability, token and clock
 // checks share.
@@ -88,7 +100,7 @@ func (k *Kiosk) pingPayMaster() ping {
 		p.server, p.err = p.pm.Ping(k.pmCtx)
 		p.recv = k.clock().Now()
 		if p.err != nil {
-			p.why = p.pm.Explain(p.err)
+			p.why = Classify(p.err)
 		}
 		k.ping = p
 	})
@@ -186,10 +198,10 @@ func (k *Kiosk) checkSticker(context.Context) Result {
 	st, err := p.pm.Sticker(k.pmCtx, id)
 	fixID := "paymaster.sticker_id to the id of this kiosk's cash-link sticker from the PayMaster cabinet (" + k.Settings.HowToSet("paymaster.sticker_id", "…") + ")"
 	switch {
-	case err != nil && p.pm.Explain(err).Reason == ReasonNotFound:
+	case err != nil && Classify(err).Reason == ReasonNotFound:
 		return Failf("set "+fixID+", or register one with cashlink: true", "sticker %s does not exist at PayMaster (not_found)", id)
 	case err != nil:
-		return Failf("run sbpd doctor again; if it persists, check the sticker in the PayMaster cabinet", "cannot read sticker %s: %s", id, p.pm.Explain(err).Cause)
+		return Failf("run sbpd doctor again; if it persists, check the sticker in the PayMaster cabinet", "cannot read sticker %s: %s", id, Classify(err).Cause)
 	case !st.Cashlink:
 		return Failf("register a sticker with cashlink: true for this kiosk and "+fixID+"; or use sbp.qr_mode 1 (QR on screen)",
 			"sticker %s is a static QR, not a cash link (cashlink: false): a purchase cannot activate it", id)
@@ -258,26 +270,31 @@ func hostOnly(hostport string) string {
 }
 
 // Classify is why a PayMaster call failed, read from err's plugin code and
-// reason (plugin.ErrorCode, plugin.ErrorReason): noAnswer maps the client's
-// reasons for a call without an answer, or with one that is not the API's,
-// to a Reason; notAuthorized is its reason for a refused token. A 5xx is
-// unavailable, a 404 not found, a validation error invalid, anything else
-// a refusal. The client fills in HTTPStatus and PayMaster's own Text.
-func Classify(err error, noAnswer map[string]Reason, notAuthorized string) Failed {
-	f := Failed{Cause: Innermost(err), Text: plugin.ErrorReason(err)}
-	switch reason, code := plugin.ErrorReason(err), plugin.ErrorCode(err); {
-	case noAnswer[reason] != "":
-		f.Reason = noAnswer[reason]
+// reason (plugin.ErrorCode, plugin.ErrorReason; the gateway's reasons are
+// plugin.Gateway…): a call without an answer keeps its reason, a 5xx is
+// unavailable, a 404 not found, a refused token not authorized, a
+// validation error invalid, anything else a refusal. An Answer in err's
+// chain gives the HTTP status and PayMaster's own words.
+func Classify(err error) Failed {
+	reason, code := plugin.ErrorReason(err), plugin.ErrorCode(err)
+	f := Failed{Cause: Innermost(err), Text: reason}
+	switch {
+	case slices.Contains(unanswered, Reason(reason)):
+		f.Reason = Reason(reason)
 	case code == plugin.ENotFound:
 		f.Reason = ReasonNotFound
 	case code == plugin.EUnavailable:
 		f.Reason = ReasonUnavailable
-	case reason == notAuthorized:
+	case reason == string(ReasonNotAuthorized):
 		f.Reason = ReasonNotAuthorized
 	case reason == string(ReasonInvalid):
 		f.Reason = ReasonInvalid
 	default:
 		f.Reason = ReasonRefusal
+	}
+	var a Answer
+	if errors.As(err, &a) {
+		f.HTTPStatus, f.Text = a.HTTPStatus(), a.Detail()
 	}
 	return f
 }

@@ -148,6 +148,13 @@ func kindOf(r *http.Request, body []byte) string {
 	return "other"
 }
 
+// sent is how many calls reached the proxy.
+func (e *env) sent() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.calls)
+}
+
 func (e *env) count(kind string) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()

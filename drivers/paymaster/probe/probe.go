@@ -35,6 +35,10 @@ type Config struct {
 	Out io.Writer
 }
 
+// Keys are the kiosk's settings that Config is made of: a command checks
+// them valid before it runs the probe.
+var Keys = []string{"paymaster.base_url", "paymaster.merchant_id", "paymaster.token", "paymaster.timeout", "till.id"}
+
 // Bound is how long the probe reads a payment back waiting for its QR link,
 // and again for the outcome of its cancel; Waits are the pauses between
 // those reads (they add up to Bound).

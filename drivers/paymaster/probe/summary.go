@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -64,7 +65,20 @@ func ErrText(err error) string {
 // per assumption and what was made, each through redact (which cuts the
 // kiosk's secrets out of whatever PayMaster echoed), then "All N
 // assumptions hold." or an error saying what did not.
+//
+// outPath, when not empty, is the file the transcript goes to (cfg.Out):
+// it is made before anything is sent, readable by its owner alone (mode
+// 0600 when it is created: the bodies name the merchant and its payments),
+// and an earlier run's content is cut.
 func RunAndWrite(ctx context.Context, w io.Writer, cfg Config, liveMode bool, outPath string, redact func(string) string) error {
+	if outPath != "" {
+		f, err := os.OpenFile(outPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return fmt.Errorf("paymaster probe: --out: %w; nothing was sent", err)
+		}
+		defer f.Close()
+		cfg.Out = f
+	}
 	WriteIntro(w, cfg, liveMode)
 	rep, err := Run(ctx, cfg)
 	if rep == nil {

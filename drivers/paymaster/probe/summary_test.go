@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -94,12 +96,13 @@ func TestSummary_RunAndWrite(t *testing.T) {
 	redact := func(s string) string { return strings.ReplaceAll(s, "PayMaster", "[PM]") }
 	cfg := Config{BaseURL: e.url, MerchantID: e.sb.MerchantID(), Token: testToken, TillID: "K07", Timeout: 5 * time.Second, Clock: e.clock}
 	var w strings.Builder
-	if err := RunAndWrite(context.Background(), &w, cfg, true, "probe.jsonl", redact); err != nil {
+	outPath := filepath.Join(t.TempDir(), "probe.jsonl")
+	if err := RunAndWrite(context.Background(), &w, cfg, true, outPath, redact); err != nil {
 		t.Fatal(err)
 	}
 	out := w.String()
 	for _, want := range []string{"Probing PayMaster at " + e.url, "paymaster.test_mode is off", "OK  [PM] answers",
-		"(cancelled).\n", "written to probe.jsonl.\nAll "} {
+		"(cancelled).\n", "written to " + outPath + ".\nAll "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}
@@ -112,5 +115,55 @@ func TestSummary_RunAndWrite(t *testing.T) {
 	err := RunAndWrite(context.Background(), io.Discard, bad, false, "", func(s string) string { return strings.ReplaceAll(s, "PayMaster-token", "***") })
 	if err == nil || !strings.HasPrefix(err.Error(), "paymaster probe: ") || strings.Contains(err.Error(), "PayMaster-token") {
 		t.Errorf("a run that cannot start: %v", err)
+	}
+}
+
+// TestSummary_RunAndWriteOut: the transcript file is made for its owner
+// alone (mode 0600), an earlier run's content is cut, and a file that
+// cannot be made stops the run before anything is sent.
+func TestSummary_RunAndWriteOut(t *testing.T) {
+	e := newEnv(t, sandbox.Options{}, rules{})
+	cfg := Config{BaseURL: e.url, MerchantID: e.sb.MerchantID(), Token: testToken, TillID: "K07", Timeout: 5 * time.Second, Clock: e.clock}
+	dir := t.TempDir()
+	cases := map[string]struct {
+		path, old string
+		wantErr   string
+	}{
+		"a new file":     {path: filepath.Join(dir, "new.jsonl")},
+		"an earlier run": {path: filepath.Join(dir, "old.jsonl"), old: strings.Repeat("an earlier run's line\n", 1000)},
+		"no such dir":    {path: filepath.Join(dir, "no", "such", "dir", "f.jsonl"), wantErr: "paymaster probe: --out: open "},
+		"not a file":     {path: dir, wantErr: "is a directory; nothing was sent"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			if c.old != "" {
+				if err := os.WriteFile(c.path, []byte(c.old), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := e.sent()
+			err := RunAndWrite(context.Background(), io.Discard, cfg, false, c.path, func(s string) string { return s })
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) || !strings.HasSuffix(err.Error(), "; nothing was sent") {
+					t.Fatalf("error %v, want one with %q", err, c.wantErr)
+				}
+				if n := e.sent() - before; n != 0 {
+					t.Fatalf("%d calls sent with no transcript file", n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Stat(c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := os.ReadFile(c.path)
+			lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+			if fi.Mode().Perm() != 0o600 || strings.Contains(string(raw), "earlier run") || len(lines) != e.sent()-before || !strings.HasPrefix(lines[0], "{") {
+				t.Errorf("mode %v, %d lines for %d calls:\n%.300s", fi.Mode().Perm(), len(lines), e.sent()-before, raw)
+			}
+		})
 	}
 }
