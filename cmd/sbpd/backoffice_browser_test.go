@@ -82,6 +82,18 @@ func (b *boTab) wait(id string) {
 		b.eval(`document.body ? document.body.innerText : ""`, &body)
 		b.tb.Fatalf("no #%s (%v) at %s; the page says:\n%s", id, err, where, body)
 	}
+	// The element shows before the stylesheet has loaded on a busy
+	// machine: what is measured next (fits) needs the page's own styles.
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var state string
+		b.eval(`document.readyState`, &state)
+		if state == "complete" {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.tb.Fatalf("#%s: the page did not finish loading (readyState %q)", id, state)
+		}
+	}
 }
 
 func (b *boTab) text() string {
