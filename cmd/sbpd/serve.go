@@ -45,7 +45,7 @@ func newServeCmd() *cobra.Command {
 			// is open and unfinished payments are reconciled.
 			link := systemd.NewLink(d.Logger)
 			link.Starting()
-			debug.FreeOSMemory() // the packages' init garbage (excelize's regexps, the settings' parse) back to the OS before serving: idle RSS -0.8 MB (BENCHMARKS.md)
+			debug.FreeOSMemory() // the packages' init garbage and the settings' parse back to the OS before serving (BENCHMARKS.md)
 			if err := d.Open(cmd.Context()); err != nil {
 				return err
 			}
