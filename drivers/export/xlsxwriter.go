@@ -225,17 +225,16 @@ func (x *xlsxWriter) writeRow(cells []xlsxCell) error {
 	return err
 }
 
-// close ends the sheet and the zip (its central directory last).
+// close ends the sheet and the zip (its central directory last). A
+// writer never closed leaves what its zip writer still buffers (4 KB)
+// unwritten, and what went out has no central directory: no reader opens
+// it as a workbook.
 func (x *xlsxWriter) close() error {
 	if _, err := io.WriteString(x.sheet, `</sheetData></worksheet>`); err != nil {
 		return err
 	}
 	return x.zw.Close()
 }
-
-// abort drops what the zip writer still holds and writes nothing more: a
-// workbook without its central directory, which no reader opens.
-func (x *xlsxWriter) abort() {}
 
 // appendColumn appends the letters of column n (1 is A, 27 AA).
 func appendColumn(b []byte, n int) []byte {
