@@ -18,14 +18,17 @@ import (
 // booleans t="b", times serial numbers of the 1900 date system with a
 // date-time number format.
 
-// sheetRows is the number of rows a sheet holds.
-const sheetRows = 1 << 20
+// sheetRows and sheetCols are the rows and columns a sheet holds.
+const (
+	sheetRows = 1 << 20
+	sheetCols = 1 << 14
+)
 
 // maxCellText is the most UTF-16 units a cell's text may hold.
 const maxCellText = 32767
 
-// errSheetFull refuses a row past a sheet's last.
-var errSheetFull = errors.New("xlsx: the sheet holds no more rows")
+// errSheetFull refuses a row past a sheet's last, or one wider than it.
+var errSheetFull = errors.New("xlsx: the sheet holds no more rows or columns")
 
 // numFmt is a cell's number format, one of the workbook's fixed styles.
 type numFmt uint8
@@ -181,7 +184,7 @@ func newXLSXWriter(w io.Writer, l sheetLayout) (*xlsxWriter, error) {
 
 // writeRow appends a row of cells, the first in column A.
 func (x *xlsxWriter) writeRow(cells []xlsxCell) error {
-	if x.rows >= x.maxRows {
+	if x.rows >= x.maxRows || len(cells) > sheetCols {
 		return errSheetFull
 	}
 	x.rows++

@@ -288,6 +288,15 @@ func TestXLSXWriter_Bounds(t *testing.T) {
 	if !errors.Is(err, errSheetFull) {
 		t.Errorf("row 3 of 2: %v", err)
 	}
+	x.maxRows = sheetRows
+	if err := x.writeRow(make([]xlsxCell, sheetCols+1)); !errors.Is(err, errSheetFull) {
+		t.Errorf("a row of %d cells: %v", sheetCols+1, err)
+	}
+	for n, want := range map[int]string{1: "A", 26: "Z", 27: "AA", 52: "AZ", 702: "ZZ", 703: "AAA", sheetCols: "XFD"} {
+		if got := string(appendColumn(nil, n)); got != want {
+			t.Errorf("column %d = %s, want %s", n, got, want)
+		}
+	}
 	if buf.Len() != 0 {
 		t.Errorf("a small workbook never closed wrote %d bytes", buf.Len())
 	}
