@@ -47,8 +47,11 @@ paymaster:
 YAML
 ready_ms=() rss_kb=() anon_kb=()
 for i in $(seq "$runs"); do
+  # Emptied here, not by the redirection below, which the forked shell
+  # does later: the wait below could otherwise see the last run's line.
+  : >"$work/log"
   t0=$(date +%s%N)
-  "$work/sbpd" serve --config "$work/sbpd.yaml" 2>"$work/log" &
+  "$work/sbpd" serve --config "$work/sbpd.yaml" 2>>"$work/log" &
   pid=$!
   # Ready is the daemon's own "sbpd ready" line: logged once the journal is
   # open, unfinished payments are reconciled and the till API is serving.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -22,10 +23,29 @@ import (
 const module = "github.com/sbpd/sbpd"
 
 // onlyIn names the one package of this module that may import a library
-// (a prefix of its import path).
+// (a prefix of its import path). The export package alone writes XLSX,
+// with its own writer on archive/zip.
 var onlyIn = map[string]string{
-	"github.com/spf13/viper":      module + "/config",
-	"github.com/xuri/excelize/v2": module + "/drivers/export",
+	"github.com/spf13/viper": module + "/config",
+	"archive/zip":            module + "/drivers/export",
+}
+
+// testsOnly are libraries only tests may import: excelize reads back the
+// XLSX files drivers/export writes. Its package init alone allocates
+// 1.4 MB, which Go runs in every binary that links it (BENCHMARKS.md).
+var testsOnly = []string{"github.com/xuri/excelize/"}
+
+// testsOnlyIn lists the import paths of deps that only tests may use.
+func testsOnlyIn(deps []string) []string {
+	var bad []string
+	for _, d := range deps {
+		for _, lib := range testsOnly {
+			if strings.HasPrefix(d+"/", lib) {
+				bad = append(bad, d)
+			}
+		}
+	}
+	return bad
 }
 
 // listedPackage is what the test needs of `go list -json`.
@@ -70,6 +90,9 @@ func importProblems(p listedPackage) []string {
 	for _, imp := range p.Imports {
 		if owner, ok := onlyIn[imp]; ok && !strings.HasPrefix(p.ImportPath, owner) {
 			bad = append(bad, fmt.Sprintf("%s imports %s, which only %s may", p.ImportPath, imp, owner))
+		}
+		if len(testsOnlyIn([]string{imp})) != 0 {
+			bad = append(bad, fmt.Sprintf("%s imports %s, which only tests may", p.ImportPath, imp))
 		}
 		if !strings.HasPrefix(imp, module+"/") || own {
 			continue
@@ -123,6 +146,8 @@ func TestDeps_RuleCatchesForbiddenImports(t *testing.T) {
 		{ImportPath: module + "/display", Imports: []string{"github.com/spf13/viper"}},
 		{ImportPath: module + "/drivers/sqlite", Imports: []string{"github.com/xuri/excelize/v2"}},
 		{ImportPath: module + "/cmd/sbpd", Imports: []string{"github.com/xuri/excelize/v2"}},
+		{ImportPath: module + "/drivers/export", Imports: []string{"github.com/xuri/excelize/v2"}},
+		{ImportPath: module + "/plugin/backoffice/web", Imports: []string{"archive/zip"}},
 	} {
 		if len(importProblems(p)) == 0 {
 			t.Errorf("%s importing %v passes the rule", p.ImportPath, p.Imports)
@@ -132,11 +157,36 @@ func TestDeps_RuleCatchesForbiddenImports(t *testing.T) {
 		{ImportPath: module + "/plugin", Imports: []string{"context", "net/url"}},
 		{ImportPath: module + "/drivers/paymaster/sandbox", Imports: []string{module + "/plugin", module + "/drivers/paymaster"}},
 		{ImportPath: module + "/cmd/sbpd", Imports: []string{module + "/drivers/tillapi", module + "/drivers/export"}},
-		{ImportPath: module + "/drivers/export", Imports: []string{module + "/plugin", "github.com/xuri/excelize/v2"}},
+		{ImportPath: module + "/drivers/export", Imports: []string{module + "/plugin", "archive/zip"}},
 	} {
 		if bad := importProblems(p); len(bad) != 0 {
 			t.Errorf("an allowed import refused: %v", bad)
 		}
+	}
+}
+
+// TestDeps_DaemonWithoutExcelize: the daemon's binary links no test-only
+// library, checked on what `go list -deps` says it is built from.
+func TestDeps_DaemonWithoutExcelize(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go toolchain: %v", err)
+	}
+	cmd := exec.Command(goTool, "list", "-deps", ".")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 100 || !slices.Contains(deps, module+"/drivers/export") {
+		t.Fatalf("go list -deps found %d packages, without drivers/export", len(deps))
+	}
+	if bad := testsOnlyIn(deps); len(bad) != 0 {
+		t.Errorf("sbpd's binary links %v, which only tests may use", bad)
+	}
+	// The check itself finds the library and its subpackages, and only them.
+	if got := testsOnlyIn([]string{"archive/zip", "github.com/xuri/excelize/v2", "github.com/xuri/excelize/v2/internal/x", "github.com/xuri/excelizer"}); len(got) != 2 {
+		t.Errorf("testsOnlyIn found %v", got)
 	}
 }
 

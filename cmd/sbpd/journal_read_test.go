@@ -407,6 +407,57 @@ func TestJournalExport_XLSX(t *testing.T) {
 			}
 		}
 	}
+	// Every cell's type: the times and numbers are numbers, the flags
+	// booleans, the rest text (an empty text is no cell); the times and
+	// the amount carry their number formats.
+	for r := 2; r <= len(recs); r++ {
+		for c := range export.Header {
+			cell, _ := excelize.CoordinatesToCellName(c+1, r)
+			want, format := excelize.CellTypeInlineString, ""
+			switch c {
+			case 0, 1:
+				want, format = excelize.CellTypeNumber, "yyyy-mm-dd hh:mm:ss"
+			case 7:
+				want, format = excelize.CellTypeNumber, "0.00"
+			case 8, 9, 12:
+				want = excelize.CellTypeNumber
+			case 10, 17, 18, 19:
+				want = excelize.CellTypeBool
+			default:
+				if recs[r-1][c] == "" {
+					want = excelize.CellTypeUnset
+				}
+			}
+			typ, _ := f.GetCellType(export.Sheet, cell)
+			if typ == excelize.CellTypeUnset && want == excelize.CellTypeNumber {
+				typ = excelize.CellTypeNumber // no t= is a number
+			}
+			if typ != want {
+				t.Errorf("%s (%s) type %v, want %v", cell, export.Header[c], typ, want)
+			}
+			idx, _ := f.GetCellStyle(export.Sheet, cell)
+			st, err := f.GetStyle(idx)
+			got := ""
+			if err == nil && st.CustomNumFmt != nil {
+				got = *st.CustomNumFmt
+			}
+			if got != format {
+				t.Errorf("%s (%s) number format %q, want %q", cell, export.Header[c], got, format)
+			}
+		}
+	}
+	// One sheet, its header row frozen, the two times 20 wide.
+	if sheets := f.GetSheetList(); len(sheets) != 1 || sheets[0] != export.Sheet {
+		t.Errorf("sheets %q", sheets)
+	}
+	if p, err := f.GetPanes(export.Sheet); err != nil || !p.Freeze || p.YSplit != 1 || p.TopLeftCell != "A2" {
+		t.Errorf("panes %+v, %v: want the header row frozen", p, err)
+	}
+	for _, col := range []string{"A", "B"} {
+		if w, err := f.GetColWidth(export.Sheet, col); err != nil || w != 20 {
+			t.Errorf("column %s width %v, %v; want 20", col, w, err)
+		}
+	}
 	// The amount is a number cell, exactly the decimal, shown with two decimals.
 	for cell, want := range map[string]string{"H2": "259.9", "H3": "120", "H4": "259.9"} {
 		raw, err := f.GetCellValue(export.Sheet, cell, excelize.Options{RawCellValue: true})

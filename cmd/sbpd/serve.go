@@ -1,8 +1,6 @@
 package main
 
 import (
-	"runtime/debug"
-
 	"github.com/spf13/cobra"
 
 	"github.com/sbpd/sbpd/display"
@@ -45,7 +43,6 @@ func newServeCmd() *cobra.Command {
 			// is open and unfinished payments are reconciled.
 			link := systemd.NewLink(d.Logger)
 			link.Starting()
-			debug.FreeOSMemory() // the packages' init garbage (excelize's regexps, the settings' parse) back to the OS before serving: idle RSS -0.8 MB (BENCHMARKS.md)
 			if err := d.Open(cmd.Context()); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -138,6 +139,9 @@ func TestRow_Escapes(t *testing.T) {
 	}
 }
 
+// TestWrite_XLSX: every cell of a register row, its value as a spreadsheet
+// shows it, its raw value and its type; the number formats of the amount
+// and the two times; the sheet's layout.
 func TestWrite_XLSX(t *testing.T) {
 	p := payment("p1", "=1+1", "K07-=1+1-2", 25990)
 	p.Mixed, p.CancelRequested = true, true
@@ -146,6 +150,7 @@ func TestWrite_XLSX(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatal(n, err)
 	}
+	checkParts(t, buf.Bytes())
 	f, err := excelize.OpenReader(&buf)
 	if err != nil {
 		t.Fatal(err)
@@ -155,24 +160,60 @@ func TestWrite_XLSX(t *testing.T) {
 	if err != nil || len(rows) != 2 || strings.Join(rows[0], ",") != header {
 		t.Fatalf("rows %v, %v", rows, err)
 	}
-	for cell, want := range map[string]string{
-		"A2": "2025-03-14 10:00:00", "D2": "K07", "E2": "=1+1", "H2": "259.90", "I2": "25990", "J2": "1", "K2": "TRUE",
-		"M2": "5", "R2": "TRUE", "S2": "FALSE",
+	checkLayout(t, f)
+	for i, h := range Header {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 1)
+		cellIs(t, f, cell, h, h, excelize.CellTypeInlineString)
+	}
+	text, num, boolean := excelize.CellTypeInlineString, excelize.CellTypeNumber, excelize.CellTypeBool
+	for _, c := range []struct {
+		cell, shown, raw string
+		typ              excelize.CellType
+	}{
+		{"A2", "2025-03-14 10:00:00", "45730.4166666667", num}, {"B2", "2025-03-14 10:00:31", "45730.417025463", num},
+		{"C2", "p1", "p1", text}, {"D2", "K07", "K07", text}, {"E2", "=1+1", "=1+1", text},
+		{"F2", "K07-=1+1-2", "K07-=1+1-2", text}, {"G2", "pm-p1", "pm-p1", text}, {"H2", "259.90", "259.9", num},
+		{"I2", "25990", "25990", num}, {"J2", "1", "1", num}, {"K2", "TRUE", "1", boolean}, {"L2", "paid", "paid", text},
+		{"M2", "5", "5", num}, {"N2", "Settled", "Settled", text}, {"O2", "0", "0", text},
+		{"P2", "", "", excelize.CellTypeUnset}, {"Q2", "", "", excelize.CellTypeUnset},
+		{"R2", "TRUE", "1", boolean}, {"S2", "FALSE", "0", boolean}, {"T2", "FALSE", "0", boolean},
 	} {
-		if v, _ := f.GetCellValue(Sheet, cell); v != want {
-			t.Errorf("%s shows %q, want %q", cell, v, want)
+		cellIs(t, f, c.cell, c.shown, c.raw, c.typ)
+		want := map[string]string{"A2": "yyyy-mm-dd hh:mm:ss", "B2": "yyyy-mm-dd hh:mm:ss", "H2": "0.00"}[c.cell]
+		if got := numFmtOf(t, f, c.cell); got != want {
+			t.Errorf("%s number format %q, want %q", c.cell, got, want)
+		}
+		// A text cell is text, never a formula.
+		if formula, _ := f.GetCellFormula(Sheet, c.cell); formula != "" {
+			t.Errorf("%s is a formula %q", c.cell, formula)
 		}
 	}
-	// A text cell is text, never a formula; numbers are numbers.
-	if formula, _ := f.GetCellFormula(Sheet, "E2"); formula != "" {
-		t.Errorf("E2 is a formula %q", formula)
+}
+
+// TestWrite_XLSXHostileText: a text from outside holding every C0 control,
+// DEL, a bidi override and U+FFFE/U+FFFF reaches the cell with the
+// controls shown as plugin.Printable shows them and the two non-characters
+// XML 1.0 forbids dropped: the sheet stays a well-formed document.
+func TestWrite_XLSXHostileText(t *testing.T) {
+	var c0 strings.Builder
+	for r := range rune(0x20) {
+		c0.WriteRune(r)
 	}
-	for cell, want := range map[string]string{"H2": "259.9", "I2": "25990", "M2": "5"} {
-		raw, _ := f.GetCellValue(Sheet, cell, excelize.Options{RawCellValue: true})
-		typ, _ := f.GetCellType(Sheet, cell)
-		if raw != want || typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
-			t.Errorf("%s raw %q type %v, want the number %s", cell, raw, typ, want)
-		}
+	p := payment("p1", "1", "K07-1-1", 100)
+	p.PayMasterStatus = "a" + c0.String() + "\x7f\u202e\uFFFE\uFFFF<&>z"
+	var buf bytes.Buffer
+	if _, err := Write(context.Background(), &fakeSource{ps: []*plugin.Payment{p}}, plugin.Filter{}, XLSX, &buf, Options{Zone: msk}); err != nil {
+		t.Fatal(err)
+	}
+	checkParts(t, buf.Bytes())
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := `a\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f\u202e<&>z`
+	if v, _ := f.GetCellValue(Sheet, "N2"); v != want {
+		t.Errorf("N2 = %q\nwant %q", v, want)
 	}
 }
 
@@ -185,8 +226,8 @@ func TestWrite_Errors(t *testing.T) {
 		if !errors.As(err, &e) || e.Code != CodeWrite || !errors.Is(err, errRead) || n != 1 {
 			t.Errorf("%s: a failed read = %d, %v", format, n, err)
 		}
-		// A failed XLSX is not zipped: no partial workbook that opens as
-		// if it were the whole register.
+		// A failed XLSX is not completed: what the zip writer still held
+		// (here all of it) is dropped, nothing more is written.
 		if format == XLSX && buf.Len() != 0 {
 			t.Errorf("a failed XLSX export wrote %d bytes (a partial workbook)", buf.Len())
 		}
@@ -298,6 +339,32 @@ func TestWrite_XLSXStreams(t *testing.T) {
 	defer f.Close()
 	if v, _ := f.GetCellValue(Sheet, "I5001"); v != "5099" {
 		t.Errorf("I5001 = %q, want 5099", v)
+	}
+}
+
+// TestWrite_XLSXFailsMidway: a register that fails after its first bytes
+// went out (the sheet is streamed) is left without the zip's central
+// directory, so no reader opens it as a workbook: WriteFile deletes it,
+// the web cuts the download.
+func TestWrite_XLSXFailsMidway(t *testing.T) {
+	var ps []*plugin.Payment
+	for i := range 5000 {
+		ps = append(ps, payment(fmt.Sprint("p", i), fmt.Sprint(100000+i), fmt.Sprint("K07-", 100000+i, "-1"), int64(100+i)))
+	}
+	var buf bytes.Buffer
+	n, err := Write(context.Background(), &fakeSource{ps: ps, failAfter: 4000}, plugin.Filter{}, XLSX, &buf, Options{Zone: msk})
+	if !errors.Is(err, errRead) || n != 4000 {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	if buf.Len() == 0 {
+		t.Fatal("nothing was streamed before the failure: the test needs more rows")
+	}
+	if _, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len())); err == nil {
+		t.Errorf("the %d bytes of a failed register open as a zip", buf.Len())
+	}
+	if f, err := excelize.OpenReader(&buf); err == nil {
+		f.Close()
+		t.Error("a failed register opens as a workbook")
 	}
 }
 

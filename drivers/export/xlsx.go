@@ -1,13 +1,9 @@
 package export
 
 import (
-	"archive/zip"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -17,7 +13,7 @@ const Sheet = "Payments"
 
 // MaxXLSXRows is the most payments one XLSX register holds: a sheet's
 // rows less the header's.
-const MaxXLSXRows = excelize.TotalRows - 1
+const MaxXLSXRows = sheetRows - 1
 
 // xlsxRows is the bound the sink enforces; tests lower it.
 var xlsxRows int64 = MaxXLSXRows
@@ -36,105 +32,56 @@ func tooManyRows(n int64) error {
 		"an XLSX sheet holds at most %d payments and this filter selects %s: export as CSV, or choose a shorter period", xlsxRows, sel)}
 }
 
-// xlsxSink streams rows into one sheet: excelize's StreamWriter keeps
-// written rows in a temporary file, not in memory.
+// registerLayout: the header row stays in view, the two times are wide
+// enough to read.
+var registerLayout = sheetLayout{Name: Sheet, FrozenRows: 1, Widths: []colWidth{{First: 1, Last: 2, Width: 20}}}
+
+// xlsxSink streams rows into the sheet of an xlsxWriter.
 type xlsxSink struct {
-	out       io.Writer
-	zone      *time.Location
-	f         *excelize.File
-	sw        *excelize.StreamWriter
-	n         int
-	money, dt int
-	cells     []any
+	x     *xlsxWriter
+	zone  *time.Location
+	n     int64
+	cells []xlsxCell
 }
 
-func newXLSXSink(w io.Writer, zone *time.Location) (_ *xlsxSink, err error) {
-	f := excelize.NewFile()
-	defer func() {
-		if err != nil {
-			f.Close()
-		}
-	}()
-	if err := f.SetSheetName("Sheet1", Sheet); err != nil {
-		return nil, err
-	}
-	s := &xlsxSink{out: w, zone: zone, f: f, cells: make([]any, len(Header))}
-	fmtMoney, fmtDT := "0.00", "yyyy-mm-dd hh:mm:ss"
-	if s.money, err = f.NewStyle(&excelize.Style{CustomNumFmt: &fmtMoney}); err != nil {
-		return nil, err
-	}
-	if s.dt, err = f.NewStyle(&excelize.Style{CustomNumFmt: &fmtDT}); err != nil {
-		return nil, err
-	}
-	if s.sw, err = f.NewStreamWriter(Sheet); err != nil {
-		return nil, err
-	}
-	if err := s.sw.SetColWidth(1, 2, 20); err != nil {
-		return nil, err
-	}
-	if err := s.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return nil, err
-	}
-	head := make([]any, len(Header))
-	for i, h := range Header {
-		head[i] = h
-	}
-	s.n = 1
-	return s, s.sw.SetRow("A1", head)
-}
-
-// wall is t's wall clock in zone as a zone-less time: a spreadsheet has
-// no zones, and excelize must not shift it to UTC.
-func wall(t time.Time, zone *time.Location) time.Time {
-	t = t.In(zone)
-	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
-}
-
-func (s *xlsxSink) row(p *plugin.Payment) error {
-	rec := Row(p, s.zone)
-	for i, v := range rec {
-		s.cells[i] = v
-	}
-	s.cells[colCreated] = excelize.Cell{StyleID: s.dt, Value: wall(p.CreatedAt, s.zone)}
-	s.cells[colUpdated] = excelize.Cell{StyleID: s.dt, Value: wall(p.UpdatedAt, s.zone)}
-	// The number is parsed from the exact decimal string: the nearest double
-	// to 259.90, which excelize writes back as the shortest "259.9".
-	amount, err := strconv.ParseFloat(rec[colAmount], 64)
+func newXLSXSink(w io.Writer, zone *time.Location) (*xlsxSink, error) {
+	x, err := newXLSXWriter(w, registerLayout)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.cells[colAmount] = excelize.Cell{StyleID: s.money, Value: amount}
-	s.cells[colKopecks] = p.Amount
-	s.cells[colStateCode] = p.State.Code()
-	s.cells[colMode] = int(p.Mode)
-	for _, i := range boolCols {
-		s.cells[i] = rec[i] == "true"
+	s := &xlsxSink{x: x, zone: zone, cells: make([]xlsxCell, len(Header))}
+	for i, h := range Header {
+		s.cells[i] = textCell(h)
 	}
-	if int64(s.n) > xlsxRows {
+	return s, x.writeRow(s.cells)
+}
+
+// row writes p: the texts as Row renders them (escaped by
+// plugin.Printable), the times as date-times in the zone, the amount as
+// roubles, kopecks, mode and state code as integers, the flags as
+// booleans.
+func (s *xlsxSink) row(p *plugin.Payment) error {
+	if s.n >= xlsxRows {
 		return tooManyRows(-1)
 	}
 	s.n++
-	cell, err := excelize.CoordinatesToCellName(1, s.n)
-	if err != nil {
-		return err
+	for i, v := range Row(p, s.zone) {
+		s.cells[i] = textCell(v)
 	}
-	return s.sw.SetRow(cell, s.cells)
+	s.cells[colCreated] = timeCell(p.CreatedAt, s.zone)
+	s.cells[colUpdated] = timeCell(p.UpdatedAt, s.zone)
+	s.cells[colAmount] = moneyCell(p.Amount)
+	s.cells[colKopecks] = intCell(p.Amount)
+	s.cells[colStateCode] = intCell(int64(p.State.Code()))
+	s.cells[colMode] = intCell(int64(p.Mode))
+	for i, b := range []bool{p.Mixed, p.CancelRequested, p.CancelSent, p.LateSettle} {
+		s.cells[boolCols[i]] = boolCell(b)
+	}
+	return s.x.writeRow(s.cells)
 }
 
-// abort closes the workbook (its temporary files) without zipping it:
-// nothing of a failed register reaches the output.
-func (s *xlsxSink) abort() { s.f.Close() }
+// abort leaves the workbook unclosed: nothing more is written, and what
+// went out has no central directory, so it opens as no workbook.
+func (s *xlsxSink) abort() {}
 
-func (s *xlsxSink) close() error {
-	defer s.f.Close()
-	if err := s.sw.Flush(); err != nil {
-		return err
-	}
-	// excelize's WriteTo zips the workbook into a buffer in memory; with
-	// its zip writer pointed at the output instead, the file goes out as
-	// it is zipped (the sheet itself was streamed to a temporary file),
-	// and the buffer stays empty.
-	s.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(s.out) })
-	_, err := s.f.WriteTo(io.Discard)
-	return err
-}
+func (s *xlsxSink) close() error { return s.x.close() }

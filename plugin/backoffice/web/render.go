@@ -3,19 +3,32 @@ package web
 import (
 	"bytes"
 	"html/template"
+	"io/fs"
 	"net/http"
+	"sync"
 )
 
 // pages are the templates, each with the layout.
 var pages = []string{"login", "message", "list", "payment", "confirm", "reconcile", "stuck", "kiosk"}
 
-func parseTemplates() map[string]*template.Template {
+// parseTemplates parses every page of fsys with the layout
+// (TestParseTemplates parses the embedded ones).
+func parseTemplates(fsys fs.FS) (map[string]*template.Template, error) {
 	out := map[string]*template.Template{}
 	for _, name := range pages {
-		out[name] = template.Must(template.ParseFS(assets, "assets/layout.html", "assets/"+name+".html"))
+		t, err := template.ParseFS(fsys, "assets/layout.html", "assets/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		out[name] = t
 	}
-	return out
+	return out, nil
 }
+
+// templates are parsed once, for the first page shown, not when the
+// daemon starts: most kiosks never open the back office, and the parse's
+// garbage made idle memory larger (BENCHMARKS.md).
+var templates = sync.OnceValues(func() (map[string]*template.Template, error) { return parseTemplates(assets) })
 
 // page is what every page's layout needs, and the page's own view.
 type page struct {
@@ -47,7 +60,11 @@ func (s *Server) page(r *http.Request, se *session, title string, f *flash) *pag
 // first, so a template error is a 500, never half a page.
 func (s *Server) render(w http.ResponseWriter, status int, name string, p *page) {
 	var buf bytes.Buffer
-	if err := s.tpl[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+	set, err := templates()
+	if err == nil {
+		err = set[name].ExecuteTemplate(&buf, "layout", p)
+	}
+	if err != nil {
 		http.Error(w, "template: "+err.Error(), http.StatusInternalServerError)
 		return
 	}

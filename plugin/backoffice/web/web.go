@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"embed"
-	"html/template"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -80,7 +79,6 @@ type Server struct {
 	o        Options
 	mux      *http.ServeMux
 	sessions *sessions
-	tpl      map[string]*template.Template
 	// exporting lets one export run at a time: each holds a read of the
 	// journal and a download's memory.
 	exporting gate
@@ -106,7 +104,7 @@ func New(o Options) *Server {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = DefaultSessionTTL
 	}
-	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.SessionTTL), tpl: parseTemplates(), exporting: newGate(), heavy: newGate()}
+	s := &Server{o: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.SessionTTL), exporting: newGate(), heavy: newGate()}
 	static, _ := fs.Sub(assets, "assets/static")
 	files := http.StripPrefix(Prefix+"static/", http.FileServerFS(static))
 	s.mux.HandleFunc("GET "+Prefix+"static/", func(w http.ResponseWriter, r *http.Request) {
