@@ -42,16 +42,18 @@ func CheckChange(ctx context.Context, o Options, cur, next map[string]string) (c
 }
 
 // TillWriter stores a change of the till settings in one transaction, as
-// who (the journal's settings table).
+// who (the journal's settings table), only when the till settings are
+// still from, the rows the change was checked against; otherwise it
+// writes nothing and refuses with plugin.RefusedSettingsChanged.
 type TillWriter interface {
-	Apply(ctx context.Context, set map[string]string, unset []string, who string) error
+	ApplyIf(ctx context.Context, from, set map[string]string, unset []string, who string) error
 }
 
 // WriteTill changes the till settings from cur to next: it checks the
 // change first (CheckChange: refused only for the problems it adds), and
 // only then opens the store, which may create the journal, so that a
 // refused change creates nothing; it writes the difference (TillChanges)
-// as who. It returns the settings that result and the problems that were
+// as who, if the store still holds cur. It returns the settings that result and the problems that were
 // there before and stay.
 func WriteTill(ctx context.Context, o Options, cur, next map[string]string, open func() (TillWriter, error), who string) (*Config, []Problem, error) {
 	cfg, still, err := CheckChange(ctx, o, cur, next)
@@ -63,7 +65,7 @@ func WriteTill(ctx context.Context, o Options, cur, next map[string]string, open
 		return nil, nil, err
 	}
 	set, unset := TillChanges(cur, next)
-	if err := store.Apply(ctx, set, unset, who); err != nil {
+	if err := store.ApplyIf(ctx, cur, set, unset, who); err != nil {
 		return nil, nil, err
 	}
 	return cfg, still, nil

@@ -66,7 +66,7 @@ type fakeTill struct {
 	who    string
 }
 
-func (f *fakeTill) Apply(_ context.Context, set map[string]string, unset []string, who string) error {
+func (f *fakeTill) ApplyIf(_ context.Context, _, set map[string]string, unset []string, who string) error {
 	f.set, f.unset, f.who = set, unset, who
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 type Config struct {
 	Listen   string
 	DataDir  string
-	APIToken string
+	APIToken string `json:"-"` // secrets never go out as JSON (Secrets lists them)
 	// APIHosts are the extra names (api.hosts) the till API and the kiosk
 	// screen answer to besides localhost, loopback addresses and the listen
 	// address: lower-case host names (no trailing dot) and IP addresses in
@@ -36,7 +36,7 @@ type Config struct {
 	PayMaster struct {
 		BaseURL    string
 		MerchantID string
-		Token      string
+		Token      string `json:"-"`
 		StickerID  string
 		TestMode   bool
 		Timeout    time.Duration
@@ -51,8 +51,8 @@ type Config struct {
 		CancelChineseMode bool
 	}
 	Notify struct {
-		URL         string
-		Secret      string
+		URL         string `json:"-"` // may hold a user and password
+		Secret      string `json:"-"`
 		MaxAttempts int
 	}
 

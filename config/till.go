@@ -56,8 +56,8 @@ type View struct {
 
 // Written is what a change of the till settings wrote.
 type Written struct {
-	Config *Config           // the settings in force with the change
-	Set    map[string]string // the keys written, with their values
+	Config *Config           `json:"-"` // the settings in force with the change (secrets in clear: not for output)
+	Set    map[string]string // the keys written, with their values as people may see them (secrets masked)
 	Unset  []string          // the keys removed
 	Still  []Problem         // problems that were there before and stay: a warning, not a refusal
 }
@@ -154,15 +154,49 @@ func (t *TillSettings) current(ctx context.Context, mayCreate bool) (map[string]
 	return cur, nil
 }
 
-// write changes the till settings from cur to next as who (WriteTill:
-// checked first, the database created only for a change not refused).
-func (t *TillSettings) write(ctx context.Context, cur, next map[string]string, who string) (Written, error) {
-	cfg, still, err := WriteTill(ctx, t.Layers, cur, next, t.Create, who)
-	if err != nil {
-		return Written{}, err
+// tries bounds how often a change is checked again when the till
+// settings changed under it (plugin.RefusedSettingsChanged).
+const tries = 3
+
+// change reads the till settings (current), makes the next ones with
+// edit, and writes them as who (WriteTill: checked first, the database
+// created only for a change not refused, written only if the rows are
+// still those checked). When someone else changed the rows meanwhile, it
+// reads and checks again. edit returning nil, nil is nothing to do.
+func (t *TillSettings) change(ctx context.Context, mayCreate bool, who string,
+	edit func(cur map[string]string) (map[string]string, error)) (Written, bool, error) {
+	for try := 1; ; try++ {
+		cur, err := t.current(ctx, mayCreate)
+		if err != nil {
+			return Written{}, false, err
+		}
+		next, err := edit(cur)
+		if err != nil || next == nil {
+			return Written{}, false, err
+		}
+		cfg, still, err := WriteTill(ctx, t.Layers, cur, next, t.create, who)
+		if plugin.ErrorReason(err) == plugin.RefusedSettingsChanged && try < tries {
+			continue
+		} else if err != nil {
+			return Written{}, false, err
+		}
+		set, unset := TillChanges(cur, next)
+		for key, v := range set { // no secret in what is handed back
+			if k, ok := Lookup(key); ok {
+				set[key] = k.Masked(v)
+			}
+		}
+		return Written{Config: cfg, Set: set, Unset: unset, Still: still}, true, nil
 	}
-	set, unset := TillChanges(cur, next)
-	return Written{Config: cfg, Set: set, Unset: unset, Still: still}, nil
+}
+
+// create is Create; the database it makes is Store from then on.
+func (t *TillSettings) create() (TillWriter, error) {
+	w, err := t.Create()
+	if rows, ok := w.(TillRows); ok && err == nil && t.Store == nil {
+		t.Store = rows
+	}
+	return w, err
 }
 
 // Set stores value for the till key name, as who: the key must be a till
@@ -176,13 +210,11 @@ func (t *TillSettings) Set(ctx context.Context, name, value, who string) (Change
 	if value, err = InputValue(k, value); err != nil {
 		return Change{}, err
 	}
-	cur, err := t.current(ctx, true)
-	if err != nil {
-		return Change{}, err
-	}
-	next := maps.Clone(cur)
-	next[k.Name] = value
-	w, err := t.write(ctx, cur, next, who)
+	w, _, err := t.change(ctx, true, who, func(cur map[string]string) (map[string]string, error) {
+		next := maps.Clone(cur)
+		next[k.Name] = value
+		return next, nil
+	})
 	if err != nil {
 		return Change{}, err
 	}
@@ -196,20 +228,18 @@ func (t *TillSettings) Set(ctx context.Context, name, value, who string) (Change
 // neither set nor known is refused (RUnknownKey).
 func (t *TillSettings) Unset(ctx context.Context, name, who string) (Change, error) {
 	_, known := Lookup(name)
-	cur, err := t.current(ctx, false)
-	if err != nil {
-		return Change{}, err
-	}
-	if _, ok := cur[name]; !ok && !known {
-		return Change{}, UnknownKeyError(name)
-	} else if !ok {
-		return Change{Key: name, Known: true}, nil
-	}
-	next := maps.Clone(cur)
-	delete(next, name)
-	w, err := t.write(ctx, cur, next, who)
-	if err != nil {
-		return Change{}, err
+	w, done, err := t.change(ctx, false, who, func(cur map[string]string) (map[string]string, error) {
+		if _, ok := cur[name]; !ok && !known {
+			return nil, UnknownKeyError(name)
+		} else if !ok {
+			return nil, nil // not set: nothing to do
+		}
+		next := maps.Clone(cur)
+		delete(next, name)
+		return next, nil
+	})
+	if err != nil || !done {
+		return Change{Key: name, Known: known}, err
 	}
 	c := Change{Written: w, Key: name, Known: known, Done: true}
 	if known {
@@ -224,11 +254,9 @@ func (t *TillSettings) Unset(ctx context.Context, name, who string) (Change, err
 // replace, till settings the file does not mention are removed, but for
 // the secrets it skips.
 func (t *TillSettings) Import(ctx context.Context, im Import, name string, replace bool, who string) (Imported, error) {
-	cur, err := t.current(ctx, true)
-	if err != nil {
-		return Imported{}, err
-	}
-	w, err := t.write(ctx, cur, im.Next(cur, replace), who)
+	w, _, err := t.change(ctx, true, who, func(cur map[string]string) (map[string]string, error) {
+		return im.Next(cur, replace), nil
+	})
 	if Problems(err) != nil {
 		return Imported{}, fmt.Errorf("nothing was imported from %s:\n%w", name, err)
 	} else if err != nil {

@@ -3,7 +3,9 @@ package config_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -23,6 +25,10 @@ type fakeRows struct {
 	by     map[string]string
 	writes int
 	who    string
+	// meanwhile, when set, runs before each write: another technician's
+	// change landing between this change's check and its write.
+	meanwhile func(*fakeRows)
+	conflicts int
 }
 
 func (f *fakeRows) TillSettings(context.Context) (map[string]string, error) {
@@ -36,7 +42,14 @@ func (f *fakeRows) TillHistory(context.Context) (func(string) (time.Time, string
 	}, nil
 }
 
-func (f *fakeRows) Apply(_ context.Context, set map[string]string, unset []string, who string) error {
+func (f *fakeRows) ApplyIf(_ context.Context, from, set map[string]string, unset []string, who string) error {
+	if f.meanwhile != nil { // someone else writes between the check and this write
+		f.meanwhile(f)
+	}
+	if !maps.Equal(f.rows, from) && (len(f.rows) > 0 || len(from) > 0) {
+		f.conflicts++
+		return &plugin.Error{Code: plugin.EConflict, Reason: plugin.RefusedSettingsChanged, Message: "changed"}
+	}
 	f.writes++
 	f.who = who
 	for _, k := range unset {
@@ -432,5 +445,94 @@ func TestTillSettings_Export(t *testing.T) {
 	k = newTillKiosk(t, "", nil, true)
 	if _, err := k.svc.Export(context.Background(), false, at); reasonOf(err) != config.RNoDataDir {
 		t.Fatalf("no data_dir: %v", err)
+	}
+}
+
+// TestTillSettings_ChangedMeanwhile: two technicians at once. A change is
+// checked against the rows it read; when another change lands before it
+// is written, it is read and checked again with that one in place, so
+// that together they never leave settings neither was checked with.
+func TestTillSettings_ChangedMeanwhile(t *testing.T) {
+	sticker := map[string]string{"paymaster.sticker_id": "a1b2c3d4e5f6"}
+	t.Run("the other change makes this one wrong: refused", func(t *testing.T) {
+		k := newTillKiosk(t, "", maps.Clone(sticker), false)
+		k.db.meanwhile = func(f *fakeRows) { delete(f.rows, "paymaster.sticker_id"); f.meanwhile = nil }
+		_, err := k.svc.Set(context.Background(), "sbp.qr_mode", "2", who)
+		if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "needs paymaster.sticker_id") {
+			t.Fatalf("Set = %v, want the rule the other change broke", err)
+		}
+		if len(k.db.rows) != 0 || k.db.writes != 0 || k.db.conflicts != 1 {
+			t.Fatalf("rows %v, %d writes, %d conflicts: want the other change alone", k.db.rows, k.db.writes, k.db.conflicts)
+		}
+	})
+	t.Run("both fine together: written after a second check", func(t *testing.T) {
+		k := newTillKiosk(t, "", maps.Clone(sticker), false)
+		k.db.meanwhile = func(f *fakeRows) { f.rows["sbp.poll_interval"] = "2s"; f.meanwhile = nil }
+		if _, err := k.svc.Set(context.Background(), "sbp.qr_mode", "2", who); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"paymaster.sticker_id": "a1b2c3d4e5f6", "sbp.poll_interval": "2s", "sbp.qr_mode": "2"}
+		if !maps.Equal(k.db.rows, want) || k.db.conflicts != 1 {
+			t.Fatalf("rows %v (%d conflicts), want %v", k.db.rows, k.db.conflicts, want)
+		}
+	})
+	t.Run("changing all the time: refused after three checks", func(t *testing.T) {
+		k := newTillKiosk(t, "", maps.Clone(sticker), false)
+		n := 0
+		k.db.meanwhile = func(f *fakeRows) { n++; f.rows["sbp.poll_interval"] = fmt.Sprintf("%ds", n) }
+		_, err := k.svc.Unset(context.Background(), "paymaster.sticker_id", who)
+		if plugin.ErrorReason(err) != plugin.RefusedSettingsChanged || k.db.conflicts != 3 || k.db.writes != 0 {
+			t.Fatalf("Unset = %v after %d conflicts, %d writes", err, k.db.conflicts, k.db.writes)
+		}
+	})
+}
+
+// TestTillSettings_CreatedDatabaseIsRead: the database the first change
+// creates is the one the next act on the same service reads.
+func TestTillSettings_CreatedDatabaseIsRead(t *testing.T) {
+	k := newTillKiosk(t, "", nil, false)
+	ctx := context.Background()
+	if _, err := k.svc.Set(ctx, "paymaster.sticker_id", "a1b2c3d4e5f6", who); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := k.svc.View(ctx); err != nil || v.Missing || v.Config.PayMaster.StickerID != "a1b2c3d4e5f6" {
+		t.Fatalf("View after the first Set: missing %v, sticker %q, %v", v.Missing, v.Config.PayMaster.StickerID, err)
+	}
+	if _, err := k.svc.Set(ctx, "sbp.qr_mode", "2", who); err != nil {
+		t.Fatalf("sbp.qr_mode 2 with the sticker just set: %v", err)
+	}
+	if c, err := k.svc.Unset(ctx, "paymaster.sticker_id", who); err == nil || c.Done {
+		t.Fatalf("Unset of the sticker mode 2 needs = %+v, %v: want refused", c, err)
+	}
+}
+
+// TestTillSettings_NoSecretInResults: what an act hands back may be
+// printed or sent as JSON by any front end: a secret it wrote is masked.
+func TestTillSettings_NoSecretInResults(t *testing.T) {
+	const token, pass = "pm-7f3Kq9ZxW2-SECRET", "hunter2pass"
+	k := newTillKiosk(t, "", map[string]string{}, false)
+	ctx := context.Background()
+	for key, value := range map[string]string{"paymaster.token": token, "notify.url": "https://acc:" + pass + "@acc.example/hook"} {
+		c, err := k.svc.Set(ctx, key, value, who)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, out := range []string{string(b), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c.Set)} {
+			if strings.Contains(out, token) || strings.Contains(out, pass) {
+				t.Errorf("%s: the result shows the secret: %s", key, out)
+			}
+		}
+	}
+	im, err := config.ReadImport(strings.NewReader("notify:\n  max_attempts: 7\n"), "k07.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := k.svc.Import(ctx, im, "k07.yaml", false, who)
+	if b, _ := json.Marshal(r); err != nil || strings.Contains(string(b), token) || strings.Contains(string(b), pass) {
+		t.Errorf("Import's result %s, %v", b, err)
 	}
 }

@@ -7,4 +7,7 @@ const (
 	RefusedStateChanged  = "state_changed"   // the payment changed since it was read
 	RefusedEnteredByHand = "entered_by_hand" // entered by hand in accounting: never notified again
 	RefusedNotFinal      = "not_final"       // no final state yet: nothing to notify
+	// RefusedSettingsChanged: the till settings changed between the check
+	// of a change and its write (two technicians at once); nothing written.
+	RefusedSettingsChanged = "settings_changed"
 )

@@ -2,10 +2,14 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // Settings is the per-till settings table: the layer of sbpd's settings
@@ -113,6 +117,24 @@ func (s *Settings) Unset(ctx context.Context, key string) (bool, error) {
 // Apply stores every key of set and removes every key of unset in one
 // transaction: all of them or, on any error, none.
 func (s *Settings) Apply(ctx context.Context, set map[string]string, unset []string, who string) error {
+	return s.apply(ctx, nil, set, unset, who)
+}
+
+// ApplyIf is Apply when the till settings are still from, the rows the
+// change was checked against: read and written in one write transaction,
+// so that two changes checked at once cannot together leave settings
+// neither was checked with. Otherwise it writes nothing and returns a
+// *plugin.Error with reason plugin.RefusedSettingsChanged.
+func (s *Settings) ApplyIf(ctx context.Context, from, set map[string]string, unset []string, who string) error {
+	if from == nil {
+		from = map[string]string{}
+	}
+	return s.apply(ctx, from, set, unset, who)
+}
+
+// apply writes set and unset in one transaction; with from, only when the
+// rows are from.
+func (s *Settings) apply(ctx context.Context, from, set map[string]string, unset []string, who string) error {
 	keys := make([]string, 0, len(set))
 	for k := range set {
 		if k == "" {
@@ -130,6 +152,11 @@ func (s *Settings) Apply(ctx context.Context, set map[string]string, unset []str
 		return fmt.Errorf("sqlite: write settings: %w", err)
 	}
 	defer tx.Rollback()
+	if from != nil {
+		if err := stillFrom(ctx, tx, from); err != nil {
+			return err
+		}
+	}
 	for _, k := range unset {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM settings WHERE key = ?", k); err != nil {
 			return fmt.Errorf("sqlite: unset setting %s: %w", k, err)
@@ -157,4 +184,30 @@ func (s *Settings) Version(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("sqlite: read settings version: %w", err)
 	}
 	return v, nil
+}
+
+// stillFrom refuses, inside the write transaction tx, when the till
+// settings are no longer from.
+func stillFrom(ctx context.Context, tx *sql.Tx, from map[string]string) error {
+	rows, err := tx.QueryContext(ctx, "SELECT key, value FROM settings")
+	if err != nil {
+		return fmt.Errorf("sqlite: read settings: %w", err)
+	}
+	defer rows.Close()
+	now := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return fmt.Errorf("sqlite: read settings: %w", err)
+		}
+		now[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: read settings: %w", err)
+	}
+	if !maps.Equal(now, from) {
+		return &plugin.Error{Code: plugin.EConflict, Reason: plugin.RefusedSettingsChanged,
+			Message: "the till settings changed while this change was being checked (someone else changed them at the same time): nothing was written"}
+	}
+	return nil
 }

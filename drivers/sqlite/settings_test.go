@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 func mustVersion(tb testing.TB, s *Settings) int64 {
@@ -117,6 +119,37 @@ func TestSettings_ApplyAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := mustTill(t, s); !maps.Equal(got, map[string]string{"till.id": "K08", "sbp.qr_mode": "0"}) {
+		t.Fatalf("%v", got)
+	}
+}
+
+// TestSettings_ApplyIf: a change checked against rows that another writer
+// has changed since is refused and writes nothing; checked against the
+// rows as they are, it is written.
+func TestSettings_ApplyIf(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t)
+	s := db.Settings()
+	if err := s.ApplyIf(ctx, nil, map[string]string{"paymaster.sticker_id": "a1b2c3d4e5f6"}, nil, "t"); err != nil {
+		t.Fatalf("ApplyIf from no rows on an empty table: %v", err)
+	}
+	checked := mustTill(t, s)
+	// Someone else removes the sticker between our check and our write.
+	if err := s.Apply(ctx, nil, []string{"paymaster.sticker_id"}, "other"); err != nil {
+		t.Fatal(err)
+	}
+	v := mustVersion(t, s)
+	err := s.ApplyIf(ctx, checked, map[string]string{"sbp.qr_mode": "2"}, nil, "t")
+	if plugin.ErrorReason(err) != plugin.RefusedSettingsChanged || plugin.ErrorCode(err) != plugin.EConflict {
+		t.Fatalf("ApplyIf on changed rows = %v, want %s", err, plugin.RefusedSettingsChanged)
+	}
+	if got := mustTill(t, s); len(got) != 0 || mustVersion(t, s) != v {
+		t.Fatalf("a refused ApplyIf wrote: %v", got)
+	}
+	if err := s.ApplyIf(ctx, mustTill(t, s), map[string]string{"sbp.qr_mode": "1"}, nil, "t"); err != nil {
+		t.Fatalf("ApplyIf on the rows as they are: %v", err)
+	}
+	if got := mustTill(t, s); !maps.Equal(got, map[string]string{"sbp.qr_mode": "1"}) {
 		t.Fatalf("%v", got)
 	}
 }
