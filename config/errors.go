@@ -21,6 +21,7 @@ const (
 	RMaskedURL      = "masked_url"             // a URL whose user and password are masked, as sbpd shows them
 	RImportRefused  = "import_refused"         // a settings file with a key or value refused, or not a settings file
 	RNoDataDir      = "no_data_dir"            // data_dir does not exist
+	RValueRefused   = "value_refused"          // a value that cannot be read: no such file, or larger than MaxValueFile
 )
 
 // refuse is a refusal with code plugin.EInvalid and reason.

@@ -24,7 +24,9 @@ func ReadTillFile(r io.Reader) (map[string]string, error) {
 	v := viper.New()
 	v.SetConfigType("yaml")
 	if err := v.ReadConfig(r); err != nil {
-		return nil, fmt.Errorf("settings file: %w", err)
+		// Not the YAML library's words: they quote the file, which may be
+		// a secret given by mistake (a token file).
+		return nil, fmt.Errorf("settings file: not YAML with one key: value per line, as sbpd settings export writes%s", yamlLine(err.Error()))
 	}
 	keys := v.AllKeys()
 	sort.Strings(keys)
@@ -105,4 +107,18 @@ func yamlEscape(quoted string) string {
 		}
 	}
 	return b.String()
+}
+
+// yamlLine is " (line N)" with the first line number in the YAML
+// library's error text, or "".
+func yamlLine(msg string) string {
+	_, rest, ok := strings.Cut(msg, "line ")
+	n := 0
+	for n < len(rest) && n < 9 && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	if !ok || n == 0 {
+		return ""
+	}
+	return " (line " + rest[:n] + ")"
 }

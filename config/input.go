@@ -24,7 +24,7 @@ const MaxValueFile = 64 << 10
 func ReadValueFile(key, path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("read the value of %s: %w", key, err)
+		return "", refuse(RValueRefused, "read the value of %s: %v", key, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, MaxValueFile+1))
@@ -32,20 +32,25 @@ func ReadValueFile(key, path string) (string, error) {
 		return "", fmt.Errorf("read the value of %s: %w", key, err)
 	}
 	if len(b) > MaxValueFile {
-		return "", fmt.Errorf("read the value of %s: %s is larger than %d KB: it is not a setting's value", key, path, MaxValueFile>>10)
+		return "", refuse(RValueRefused, "read the value of %s: %s is larger than %d KB: it is not a setting's value", key, path, MaxValueFile>>10)
 	}
 	v := strings.TrimSuffix(string(b), "\n")
 	return strings.TrimSuffix(v, "\r"), nil
 }
 
 // ReadValueLine reads key's value as the first line of r (standard input
-// that is not a terminal), its line break trimmed.
+// that is not a terminal), its line break trimmed; a line longer than
+// MaxValueFile is refused (RValueRefused) without reading on.
 func ReadValueLine(r io.Reader, key string) (string, error) {
-	line, err := bufio.NewReader(r).ReadString('\n')
+	line, err := bufio.NewReader(io.LimitReader(r, MaxValueFile+3)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("read the value of %s from standard input: %w", key, err)
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+	if len(line) > MaxValueFile {
+		return "", refuse(RValueRefused, "read the value of %s: standard input holds more than %d KB on its first line: it is not a setting's value", key, MaxValueFile>>10)
+	}
+	return line, nil
 }
 
 // ArgValue is value given for k on the command line: refused when it is a
@@ -91,7 +96,7 @@ func ReadImport(r io.Reader, name string) (Import, error) {
 	}
 	values, err := ReadTillFile(bytes.NewReader(b))
 	if err != nil {
-		return Import{}, fmt.Errorf("%s: %w", name, err)
+		return Import{}, refuse(RImportRefused, "%s: %v", name, err)
 	}
 	im := ImportTill(values)
 	if len(im.Errs) > 0 {
@@ -108,7 +113,7 @@ func ReadImportFile(name string, stdin io.Reader) (Import, error) {
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return Import{}, err
+		return Import{}, refuse(RImportRefused, "%v", err)
 	}
 	defer f.Close()
 	return ReadImport(f, name)
@@ -140,7 +145,7 @@ func SetValue(name string, in ValueInput) (Key, string, error) {
 	case in.FromFile:
 		value, err = ReadValueFile(k.Name, in.File)
 	case in.Arg == "-" && in.In == nil:
-		err = fmt.Errorf("read the value of %s: there is no standard input to read", k.Name)
+		err = refuse(RValueRefused, "read the value of %s: there is no standard input to read", k.Name)
 	case in.Arg == "-":
 		value, err = readValue(in.In, in.Prompt, k.Name)
 	default:

@@ -3,6 +3,7 @@ package config_test
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -70,11 +71,18 @@ func TestSetValue(t *testing.T) {
 		"argument":          {key: "sbp.poll_interval", in: config.ValueInput{Arg: "60s"}, want: "1m"},
 		"negative argument": {key: "sbp.status_timeout", in: config.ValueInput{Arg: "-5s"}, reason: "invalid settings", msg: "sbp.status_timeout = -5s (till settings): must be between 1s and 1h"},
 		"standard input":    {key: "paymaster.token", in: config.ValueInput{Arg: "-", In: strings.NewReader("pm-7f3Kq9ZxW2\r\nsecond line\n")}, want: "pm-7f3Kq9ZxW2"},
-		"no standard input": {key: "till.id", in: config.ValueInput{Arg: "-"}, reason: "untyped", msg: "read the value of till.id: there is no standard input to read"},
+		"no standard input": {key: "till.id", in: config.ValueInput{Arg: "-"}, reason: config.RValueRefused, msg: "read the value of till.id: there is no standard input to read"},
 		"from a file":       {key: "api.token", in: config.ValueInput{FromFile: true, File: tokenFile}, want: "0123456789abcdef0123"},
-		"file too large":    {key: "till.id", in: config.ValueInput{FromFile: true, File: big}, reason: "untyped", msg: "read the value of till.id: " + big + " is larger than 64 KB: it is not a setting's value"},
-		"unknown key":       {key: "sbp.qr_mod", in: config.ValueInput{Arg: "2"}, reason: config.RUnknownKey, msg: "unknown setting \"sbp.qr_mod\": did you mean sbp.qr_mode? (`sbpd settings list` shows them all)"},
-		"template only":     {key: "sbp.enabled", in: config.ValueInput{Arg: "false"}, reason: config.RTemplateOnly, msg: "sbp.enabled belongs in the cash-desk template, not in the per-till settings: the integrator turns the SBP payment type on or off for all kiosks of the template; change it in the template file"},
+		"file too large":    {key: "till.id", in: config.ValueInput{FromFile: true, File: big}, reason: config.RValueRefused, msg: "read the value of till.id: " + big + " is larger than 64 KB: it is not a setting's value"},
+		"no such file": {key: "till.id", in: config.ValueInput{FromFile: true, File: filepath.Join(dir, "nope")}, reason: config.RValueRefused,
+			msg: "read the value of till.id: open " + filepath.Join(dir, "nope") + ": no such file or directory"},
+		// 300 MB piped with no line break: refused after 64 KB, not read into memory.
+		"standard input too large": {key: "till.id", in: config.ValueInput{Arg: "-", In: io.LimitReader(infinite{}, 300<<20)}, reason: config.RValueRefused,
+			msg: "read the value of till.id: standard input holds more than 64 KB on its first line: it is not a setting's value"},
+		"standard input at the bound": {key: "notify.secret", in: config.ValueInput{Arg: "-", In: strings.NewReader(strings.Repeat("s", config.MaxValueFile) + "\r\n")},
+			want: strings.Repeat("s", config.MaxValueFile)},
+		"unknown key":   {key: "sbp.qr_mod", in: config.ValueInput{Arg: "2"}, reason: config.RUnknownKey, msg: "unknown setting \"sbp.qr_mod\": did you mean sbp.qr_mode? (`sbpd settings list` shows them all)"},
+		"template only": {key: "sbp.enabled", in: config.ValueInput{Arg: "false"}, reason: config.RTemplateOnly, msg: "sbp.enabled belongs in the cash-desk template, not in the per-till settings: the integrator turns the SBP payment type on or off for all kiosks of the template; change it in the template file"},
 		"secret as argument": {key: "paymaster.token", in: config.ValueInput{Arg: "pm-7f3Kq9ZxW2"}, reason: config.RSecretArgument,
 			msg: "paymaster.token is a secret: it is not taken on the command line, where it would stay in the shell history and show in the process list; give it on standard input (sbpd settings set paymaster.token -) or from a file (sbpd settings set paymaster.token --from-file FILE)"},
 		"credentials as argument": {key: "notify.url", in: config.ValueInput{Arg: "https://u:p@acc.example/hook"}, reason: config.RSecretArgument,
@@ -149,4 +157,14 @@ func TestSetValue_Terminal(t *testing.T) {
 	if res := <-done; res.err != nil || res.v != "pm-7f3Kq9ZxW2" {
 		t.Fatalf("%q %v", res.v, res.err)
 	}
+}
+
+// infinite reads as endless x's: standard input that never ends its line.
+type infinite struct{}
+
+func (infinite) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
 }

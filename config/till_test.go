@@ -372,7 +372,12 @@ func TestReadImportFile(t *testing.T) {
 	}{
 		"file":           {name: good, want: map[string]string{"sbp.qr_mode": "1"}},
 		"standard input": {name: "-", stdin: "sbp:\n  poll_interval: 2s\n", want: map[string]string{"sbp.poll_interval": "2s"}},
-		"missing file":   {name: filepath.Join(dir, "nope.yaml"), message: "open " + filepath.Join(dir, "nope.yaml") + ": no such file or directory", reason: "untyped"},
+		"missing file":   {name: filepath.Join(dir, "nope.yaml"), message: "open " + filepath.Join(dir, "nope.yaml") + ": no such file or directory", reason: config.RImportRefused},
+		// A token file given by mistake: refused, and not one character of it shown.
+		"not a settings file": {name: "-", stdin: "pm-7f3Kq9ZxW2-SECRET\n", reason: config.RImportRefused,
+			message: "-: settings file: not YAML with one key: value per line, as sbpd settings export writes (line 1)"},
+		"broken yaml": {name: "-", stdin: "sbp:\n  qr_mode: 1\n till: [\n", reason: config.RImportRefused,
+			message: "-: settings file: not YAML with one key: value per line, as sbpd settings export writes (line 2)"}, // where the YAML library finds it
 		"refused keys": {name: "-", stdin: "sbp:\n  qr_mode: 7\n  enabled: false\n", reason: config.RImportRefused,
 			message: "nothing was imported from -:\nsbp.enabled belongs in the cash-desk template, not in the per-till settings: the integrator turns the SBP payment type on or off for all kiosks of the template; change it in the template file\nsbp.qr_mode = 7 (till settings): must be 0 (print on receipt), 1 (screen) or 2 (sticker/NFC)"},
 		"too large": {name: "-", stdin: "# " + strings.Repeat("x", config.MaxImportFile) + "\n", reason: config.RImportRefused,
