@@ -281,29 +281,15 @@ func (t *TillSettings) Export(ctx context.Context, keepID bool, at time.Time) (E
 	return e, nil
 }
 
-// Save writes the exported file to path, readable and writable by its
-// owner only, or to w when path is "". A regular file that was there is
-// made the owner's only before it is written (os.WriteFile would keep a
-// mode others may read); a device such as /dev/stdout keeps its mode.
+// Save writes the exported file to path, or to w when path is "". A new
+// file is made readable and writable by its owner only; a file that was
+// there keeps its mode, as a shell's redirection would (the export holds
+// no secret: a chosen mode, a symbolic link or an appended log stay as
+// they were).
 func (e Exported) Save(path string, w io.Writer) error {
 	if path == "" {
 		_, err := w.Write(e.Data)
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	fi, err := f.Stat()
-	if err == nil && fi.Mode().IsRegular() && fi.Mode().Perm() != 0o600 {
-		err = f.Chmod(0o600)
-	}
-	if err == nil {
-		_, err = f.Write(e.Data)
-	}
-	if err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return os.WriteFile(path, e.Data, 0o600)
 }

@@ -420,19 +420,18 @@ func TestTillSettings_Export(t *testing.T) {
 		t.Fatalf("keep till.id: %v %v", e.Values, err)
 	}
 
-	// A new file, and one that was there and others could read: after
-	// the export, only its owner can.
+	// A new file is its owner's only; one that was there keeps its mode.
 	dir := t.TempDir()
 	old := filepath.Join(dir, "old.yaml")
 	if err := os.WriteFile(old, []byte(strings.Repeat("old settings\n", 100)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var stdout bytes.Buffer
-	for _, out := range []string{filepath.Join(dir, "k07.yaml"), old} {
+	for out, mode := range map[string]os.FileMode{filepath.Join(dir, "k07.yaml"): 0o600, old: 0o644} {
 		if err := e.Save(out, &stdout); err != nil || stdout.Len() != 0 {
 			t.Fatalf("%v %q", err, stdout.String())
 		}
-		if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != mode {
 			t.Fatalf("the exported file %s: %v %v", out, fi.Mode(), err)
 		}
 		if b, _ := os.ReadFile(out); !bytes.Equal(b, e.Data) {

@@ -118,9 +118,10 @@ func TestSummary_RunAndWrite(t *testing.T) {
 	}
 }
 
-// TestSummary_RunAndWriteOut: the transcript file is made for its owner
-// alone (mode 0600), an earlier run's content is cut, and a file that
-// cannot be made stops the run before anything is sent.
+// TestSummary_RunAndWriteOut: a new transcript file is made for its owner
+// alone (mode 0600), an earlier run's file keeps its mode and loses its
+// content, and a file that cannot be made stops the run before anything
+// is sent.
 func TestSummary_RunAndWriteOut(t *testing.T) {
 	e := newEnv(t, sandbox.Options{}, rules{})
 	cfg := Config{BaseURL: e.url, MerchantID: e.sb.MerchantID(), Token: testToken, TillID: "K07", Timeout: 5 * time.Second, Clock: e.clock}
@@ -137,7 +138,7 @@ func TestSummary_RunAndWriteOut(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			if c.old != "" {
-				if err := os.WriteFile(c.path, []byte(c.old), 0o600); err != nil {
+				if err := os.WriteFile(c.path, []byte(c.old), 0o640); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -161,7 +162,11 @@ func TestSummary_RunAndWriteOut(t *testing.T) {
 			}
 			raw, _ := os.ReadFile(c.path)
 			lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
-			if fi.Mode().Perm() != 0o600 || strings.Contains(string(raw), "earlier run") || len(lines) != e.sent()-before || !strings.HasPrefix(lines[0], "{") {
+			mode := os.FileMode(0o600)
+			if c.old != "" {
+				mode = 0o640
+			}
+			if fi.Mode().Perm() != mode || strings.Contains(string(raw), "earlier run") || len(lines) != e.sent()-before || !strings.HasPrefix(lines[0], "{") {
 				t.Errorf("mode %v, %d lines for %d calls:\n%.300s", fi.Mode().Perm(), len(lines), e.sent()-before, raw)
 			}
 		})
