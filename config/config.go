@@ -82,6 +82,7 @@ const (
 	SourceEnvFile  = "env file" // "env file /etc/sbpd/sbpd.env (SBPD_PAYMASTER_TOKEN)"
 	SourceEnv      = "env"      // "env SBPD_SBP_QR_MODE"
 	SourceFlag     = "flag"     // "flag --listen"
+	SourceDemo     = "demo"     // what sbpd demo sets itself: its sandbox, till DEMO
 )
 
 // ref points at the field that holds key.

@@ -29,6 +29,21 @@ func (d Demo) Config() (*Config, error) {
 	cfg.PayMaster.BaseURL, cfg.PayMaster.MerchantID, cfg.PayMaster.Token = d.BaseURL, d.MerchantID, d.Token
 	cfg.PayMaster.StickerID, cfg.PayMaster.TestMode = d.StickerID, true
 	cfg.Printer.Port = d.PrinterPort
+	// Where each value came from, for what settings and refusals say.
+	for key, v := range map[string]struct {
+		source string
+		raw    any
+	}{
+		"listen": {SourceFlag + " --listen", d.Listen}, "data_dir": {SourceDemo, d.DataDir},
+		"sbp.qr_mode": {SourceFlag + " --mode", d.QRMode}, "sbp.status_timeout": {SourceFlag + " --status-timeout", d.StatusTimeout},
+		"till.id": {SourceDemo, cfg.TillID}, "sbp.mixed_payment": {SourceDemo, true},
+		"paymaster.base_url": {SourceDemo, d.BaseURL}, "paymaster.merchant_id": {SourceDemo, d.MerchantID},
+		"paymaster.token": {SourceDemo, d.Token}, "paymaster.sticker_id": {SourceDemo, d.StickerID},
+		"paymaster.test_mode": {SourceDemo, true}, "printer.port": {SourceDemo, d.PrinterPort},
+	} {
+		k, _ := Lookup(key)
+		cfg.layers[key] = append(cfg.layers[key], newLayer(k, v.source, v.raw))
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

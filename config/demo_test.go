@@ -23,7 +23,11 @@ func TestDemo(t *testing.T) {
 		"sticker":                {edit: func(d *config.Demo) { d.QRMode = 2 }},
 		"printed":                {edit: func(d *config.Demo) { d.QRMode, d.PrinterPort = 0, "/tmp/tape.escpos" }},
 		"printed without a tape": {edit: func(d *config.Demo) { d.QRMode = 0 }, refused: "printer.port"},
-		"bad listen":             {edit: func(d *config.Demo) { d.Listen = "nowhere" }, refused: "listen"},
+		// A refusal names where the value came from: the demo's flag, not "(default)".
+		"bad listen": {edit: func(d *config.Demo) { d.Listen = "nowhere" }, refused: "listen = nowhere (flag --listen): "},
+		"bad mode":   {edit: func(d *config.Demo) { d.QRMode = 7 }, refused: "sbp.qr_mode = 7 (flag --mode): must be 0"},
+		"bad status timeout": {edit: func(d *config.Demo) { d.StatusTimeout = -time.Second },
+			refused: "sbp.status_timeout = -1s (flag --status-timeout): "},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
