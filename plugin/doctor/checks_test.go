@@ -219,7 +219,7 @@ func TestChecks(t *testing.T) {
 		{"journal", "Journal", nil, OK, "passes the integrity check", ""},
 		{"journal newer", "Journal", func(f *kioskFixture) {
 			f.openErr = fmt.Errorf("open: %w: the file is at version 9", plugin.ErrJournalNewer)
-		}, Fail, "was written by a newer sbpd (1.2.3)", "install the sbpd version"},
+		}, Fail, "was written by a newer sbpd than this one (sbpd 1.2.3)", "install the sbpd version"},
 		{"journal dir read-only", "Journal", func(f *kioskFixture) { f.openErr = fmt.Errorf("open: %w", plugin.ErrJournalDirNotWritable) }, Fail, "is not writable", "chown -R sbpd:sbpd"},
 		{"journal not a database", "Journal", func(f *kioskFixture) { f.openErr = errors.New("file is not a database") },
 			Fail, "the journal cannot be opened: file is not a database", "keep the damaged file for support"},

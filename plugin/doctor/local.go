@@ -114,7 +114,7 @@ func (k *Kiosk) checkJournal(ctx context.Context) Result {
 	db, err := k.OpenJournal(path)
 	switch {
 	case errors.Is(err, plugin.ErrJournalNewer):
-		return Failf("install the sbpd version this kiosk ran before", "the journal %s was written by a newer sbpd (%s)", path, k.Version)
+		return Failf("install the sbpd version this kiosk ran before", "the journal %s was written by a newer sbpd than this one (sbpd %s)", path, k.Version)
 	case errors.Is(err, plugin.ErrJournalDirNotWritable):
 		dir := filepath.Dir(path)
 		return Failf(fmt.Sprintf("make it writable by the user sbpd runs as (chown -R sbpd:sbpd %s && chmod 750 %s); if the file system is read-only (findmnt -no OPTIONS --target %s), check the disk (dmesg) and remount it read-write", dir, dir, dir),
