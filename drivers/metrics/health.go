@@ -47,7 +47,7 @@ type PrinterHealth struct {
 func (p PrinterHealth) FromDaemon() bool { return p.Via == ViaDaemon }
 
 // CanPrint is whether the printer can print a slip now.
-func (p PrinterHealth) CanPrint() bool { return p.Status == "ok" || p.Status == "paper_near_end" }
+func (p PrinterHealth) CanPrint() bool { return plugin.PrinterCanPrint(p.Status) }
 
 // EngineHealth says whether the flow engine takes payments.
 type EngineHealth struct {
@@ -75,7 +75,7 @@ type HealthSources struct {
 // CheckHealth asks every source.
 func CheckHealth(ctx context.Context, src HealthSources) Health {
 	h := Health{Journal: Component{Status: "ok"}, PayMaster: PayMasterHealth{Status: "unknown"},
-		Printer: PrinterHealth{Status: "not_configured"}, Notify: Component{Status: "not_configured"}}
+		Printer: PrinterHealth{Status: plugin.PrinterNotConfigured}, Notify: Component{Status: "not_configured"}}
 	if src.Journal != nil {
 		if err := src.Journal(ctx); err != nil {
 			h.Journal = Component{Status: "error", Error: err.Error()}

@@ -10,14 +10,6 @@ import (
 	"github.com/sbpd/sbpd/plugin"
 )
 
-// Delivery statuses of the outbox.
-const (
-	DeliveryPending   = "pending"   // waiting to be sent (again)
-	DeliveryDelivered = "delivered" // the receiver answered 2xx
-	DeliveryExhausted = "exhausted" // notify.max_attempts tries failed
-	DeliveryCancelled = "cancelled" // entered by hand, or superseded by another final state
-)
-
 // Outbox is the queue of notifications of final payments to the accounting
 // system (notify.url). Rows are queued by triggers in the transaction that
 // writes a payment's final state (migration 0003), so a final state is
@@ -44,12 +36,6 @@ type NotifyStatus = plugin.Notice
 // Stuck is a paid payment whose notification is exhausted: PayKeeper's
 // "Совершён без оповещения" (paid, but the accounting system was not told).
 type Stuck = plugin.Stuck
-
-// Event kinds the outbox appends to a payment's history.
-const (
-	EvResync        = "resync"          // a person asked to send the notification again
-	EvEnteredByHand = "entered_by_hand" // the accounting system has it by hand: never sent
-)
 
 const deliveryColumns = `delivery_id, payment_id, state, status, attempts, next_at, last_error, created_at, delivered_at`
 
@@ -123,7 +109,7 @@ func (o *Outbox) Counts(ctx context.Context) (map[string]int64, error) {
 		return nil, fmt.Errorf("sqlite: outbox: counts: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int64{"pending": 0, "exhausted": 0}
+	out := map[string]int64{plugin.DeliveryPending: 0, plugin.DeliveryExhausted: 0}
 	for rows.Next() {
 		var status string
 		var n int64
@@ -156,9 +142,9 @@ func (o *Outbox) MarkDelivered(ctx context.Context, id string, at time.Time) err
 // MarkFailed records a failed try of delivery id: attempts goes up by one,
 // and the delivery is tried again at nextAt, or never again if exhausted.
 func (o *Outbox) MarkFailed(ctx context.Context, id, reason string, nextAt time.Time, exhausted bool) error {
-	status := DeliveryPending
+	status := plugin.DeliveryPending
 	if exhausted {
-		status = DeliveryExhausted
+		status = plugin.DeliveryExhausted
 	}
 	t, err := encodeTime(nextAt)
 	if err != nil {
@@ -223,7 +209,7 @@ func (o *Outbox) Requeue(ctx context.Context, paymentID, who, why string) (Deliv
 		detail += ": " + why
 	}
 	if err := appendEvent(ctx, tx, &plugin.Payment{ID: paymentID, State: st},
-		plugin.Event{At: decodeTime(now), Kind: EvResync, Detail: detail, Actor: who}); err != nil {
+		plugin.Event{At: decodeTime(now), Kind: plugin.EvResync, Detail: detail, Actor: who}); err != nil {
 		return Delivery{}, fmt.Errorf("sqlite: resync %s: %w", paymentID, err)
 	}
 	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE delivery_id = ?`, id))
@@ -263,7 +249,7 @@ func (o *Outbox) MarkEnteredByHand(ctx context.Context, paymentID, who, why stri
 		return fmt.Errorf("sqlite: mark %s entered by hand: %w", paymentID, err)
 	}
 	if err := appendEvent(ctx, tx, &plugin.Payment{ID: paymentID, State: st},
-		plugin.Event{At: at, Kind: EvEnteredByHand, Detail: "entered by hand in the accounting system; never notified: " + why, Actor: who}); err != nil {
+		plugin.Event{At: at, Kind: plugin.EvEnteredByHand, Detail: "entered by hand in the accounting system; never notified: " + why, Actor: who}); err != nil {
 		return fmt.Errorf("sqlite: mark %s entered by hand: %w", paymentID, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -91,16 +91,16 @@ func told(ns backoffice.Notice) (text, class string) {
 	}
 	d := ns.Deliveries[len(ns.Deliveries)-1]
 	switch d.Status {
-	case "delivered":
+	case plugin.DeliveryDelivered:
 		return "Да", "ok"
-	case "exhausted":
+	case plugin.DeliveryExhausted:
 		return "Нет: не доставлено", "bad"
-	case "pending":
+	case plugin.DeliveryPending:
 		if d.Attempts == 0 {
 			return "В очереди", ""
 		}
 		return "Повтор после ошибки", "warn"
-	case "cancelled":
+	case plugin.DeliveryCancelled:
 		return "Отменено", ""
 	}
 	return plugin.Printable(d.Status), ""
@@ -109,13 +109,13 @@ func told(ns backoffice.Notice) (text, class string) {
 // deliveryWord names a delivery's status.
 func deliveryWord(status string) string {
 	switch status {
-	case "delivered":
+	case plugin.DeliveryDelivered:
 		return "доставлено"
-	case "exhausted":
+	case plugin.DeliveryExhausted:
 		return "не доставлено (попытки исчерпаны)"
-	case "pending":
+	case plugin.DeliveryPending:
 		return "ждёт отправки"
-	case "cancelled":
+	case plugin.DeliveryCancelled:
 		return "отменено"
 	}
 	return plugin.Printable(status)
@@ -136,17 +136,17 @@ func rub(kopecks int64) string { return plugin.FormatRoubles(kopecks) + " ₽" }
 // printerWords name the printer's statuses (plugin's reasons a printer
 // cannot print, and the daemon's own).
 var printerWords = map[string]string{
-	"ok":                      "готов к печати",
-	"paper_near_end":          "готов, бумага скоро кончится",
-	"not_configured":          "не настроен (printer.port пуст)",
-	plugin.PrinterPaperEnd:    "нет бумаги",
-	plugin.PrinterCoverOpen:   "открыта крышка",
-	plugin.PrinterOffline:     "не в сети",
-	plugin.PrinterError:       "ошибка принтера",
-	plugin.PrinterNoAnswer:    "не отвечает",
-	plugin.PrinterPortMissing: "порт не открывается",
-	plugin.PrinterWriteFailed: "ошибка записи в порт",
-	plugin.PrinterBusy:        "порт занят другим процессом",
+	plugin.PrinterOK:            "готов к печати",
+	plugin.PrinterPaperNearEnd:  "готов, бумага скоро кончится",
+	plugin.PrinterNotConfigured: "не настроен (printer.port пуст)",
+	plugin.PrinterPaperEnd:      "нет бумаги",
+	plugin.PrinterCoverOpen:     "открыта крышка",
+	plugin.PrinterOffline:       "не в сети",
+	plugin.PrinterError:         "ошибка принтера",
+	plugin.PrinterNoAnswer:      "не отвечает",
+	plugin.PrinterPortMissing:   "порт не открывается",
+	plugin.PrinterWriteFailed:   "ошибка записи в порт",
+	plugin.PrinterBusy:          "порт занят другим процессом",
 }
 
 // printerWord is a printer status for a person, with its code.

@@ -1,0 +1,77 @@
+package plugin_test
+
+import (
+	"testing"
+
+	"github.com/sbpd/sbpd/plugin"
+)
+
+// TestWireSpellings pins the words that leave sbpd or stay on disk: the
+// printer's status words (/healthz, the sbpd_printer_status metric,
+// `sbpd printer status --json`, the demo page's script), the outbox's
+// delivery statuses and the event kinds (the journal file, `journal show
+// --json`), the refusal reasons (the till API's and the CLI's errors). A
+// constant renamed in Go must not change what a monitoring rule, a script
+// or an old journal reads.
+func TestWireSpellings(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{plugin.PrinterOK, "ok"},
+		{plugin.PrinterPaperNearEnd, "paper_near_end"},
+		{plugin.PrinterNotConfigured, "not_configured"},
+		{plugin.PrinterPaperEnd, "paper_end"},
+		{plugin.PrinterCoverOpen, "cover_open"},
+		{plugin.PrinterOffline, "offline"},
+		{plugin.PrinterError, "printer_error"},
+		{plugin.PrinterNoAnswer, "no_answer"},
+		{plugin.PrinterPortMissing, "port_missing"},
+		{plugin.PrinterWriteFailed, "write_failed"},
+		{plugin.PrinterBusy, "port_busy"},
+
+		{plugin.DeliveryPending, "pending"},
+		{plugin.DeliveryDelivered, "delivered"},
+		{plugin.DeliveryExhausted, "exhausted"},
+		{plugin.DeliveryCancelled, "cancelled"},
+
+		{plugin.EvCreated, "created"},
+		{plugin.EvCreateFailed, "create_failed"},
+		{plugin.EvRemoteCreated, "remote_created"},
+		{plugin.EvQRReady, "qr_ready"},
+		{plugin.EvRemoteStatus, "remote_status"},
+		{plugin.EvStatusTimeout, "status_timeout"},
+		{plugin.EvRetry, "retry"},
+		{plugin.EvCancelRequested, "cancel_requested"},
+		{plugin.EvCancelSent, "cancel_sent"},
+		{plugin.EvCancelFailed, "cancel_failed"},
+		{plugin.EvFinal, "final"},
+		{plugin.EvAttention, "needs_attention"},
+		{plugin.EvReconciled, "reconciled"},
+		{plugin.EvSlipPrinted, "slip_printed"},
+		{plugin.EvPrinterFallback, "printer_fallback"},
+		{plugin.EvResync, "resync"},
+		{plugin.EvEnteredByHand, "entered_by_hand"},
+
+		{plugin.RefusedStateChanged, "state_changed"},
+		{plugin.RefusedEnteredByHand, "entered_by_hand"},
+		{plugin.RefusedNotFinal, "not_final"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%q is spelled %q on the wire", c.want, c.got)
+		}
+	}
+}
+
+// TestPrinterCanPrint: the "can print" rule /healthz's printer, the
+// sbpd_printer_up metric and doctor share.
+func TestPrinterCanPrint(t *testing.T) {
+	for _, s := range []string{plugin.PrinterOK, plugin.PrinterPaperNearEnd} {
+		if !plugin.PrinterCanPrint(s) {
+			t.Errorf("%s cannot print", s)
+		}
+	}
+	for _, s := range []string{plugin.PrinterNotConfigured, plugin.PrinterPaperEnd, plugin.PrinterCoverOpen, plugin.PrinterOffline,
+		plugin.PrinterError, plugin.PrinterNoAnswer, plugin.PrinterPortMissing, plugin.PrinterWriteFailed, plugin.PrinterBusy, ""} {
+		if plugin.PrinterCanPrint(s) {
+			t.Errorf("%q can print", s)
+		}
+	}
+}
