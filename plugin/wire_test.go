@@ -75,3 +75,19 @@ func TestPrinterCanPrint(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigPath: the template file is $SBPD_CONFIG, else where the Debian
+// package installs it; the flag's default and doctor's advice name both.
+func TestConfigPath(t *testing.T) {
+	if plugin.ConfigFile != "/etc/sbpd/sbpd.yaml" || plugin.ConfigEnv != "SBPD_CONFIG" {
+		t.Errorf("the template is %s, named by %s", plugin.ConfigFile, plugin.ConfigEnv)
+	}
+	t.Setenv("SBPD_CONFIG", "")
+	if got := plugin.ConfigPath(); got != "/etc/sbpd/sbpd.yaml" {
+		t.Errorf("ConfigPath() = %q without SBPD_CONFIG", got)
+	}
+	t.Setenv("SBPD_CONFIG", "/srv/kiosk/sbpd.yaml")
+	if got := plugin.ConfigPath(); got != "/srv/kiosk/sbpd.yaml" {
+		t.Errorf("ConfigPath() = %q with SBPD_CONFIG=/srv/kiosk/sbpd.yaml", got)
+	}
+}
