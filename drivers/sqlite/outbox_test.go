@@ -337,10 +337,10 @@ func dueIDs(ds []DueDelivery) string {
 	return s
 }
 
-// TestOutboxStatusesArePlugins: the outbox's SQL (its table's CHECK, the
-// triggers, the queries) spells the delivery statuses plugin defines and
-// the back office reads, each of them; a status only SQL knows would show
-// as a raw word in the back office.
+// TestOutboxStatusesArePlugins: the outbox's migration (its table's CHECK,
+// the triggers) spells the delivery statuses plugin defines and the back
+// office reads, each of them; a status only SQL knows would show as a raw
+// word in the back office. The queries bind plugin's constants.
 func TestOutboxStatusesArePlugins(t *testing.T) {
 	mig, err := os.ReadFile("migrations/0003_outbox.sql")
 	if err != nil {
@@ -358,13 +358,10 @@ func TestOutboxStatusesArePlugins(t *testing.T) {
 	if !slices.Equal(inSQL, want) {
 		t.Errorf("the outbox table allows %q, plugin defines %q", inSQL, want)
 	}
-	src, err := os.ReadFile("outbox.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range regexp.MustCompile(`status\s*(?:=|IN \()\s*'(\w+)'`).FindAllSubmatch(append(mig, src...), -1) {
+	// The triggers set statuses too; the Go code binds plugin's constants.
+	for _, m := range regexp.MustCompile(`status\s*(?:=|IN \()\s*'(\w+)'`).FindAllSubmatch(mig, -1) {
 		if !slices.Contains(want, string(m[1])) {
-			t.Errorf("the outbox's SQL spells a status %q plugin does not define", m[1])
+			t.Errorf("the outbox's triggers spell a status %q plugin does not define", m[1])
 		}
 	}
 }
