@@ -25,6 +25,15 @@ const (
 	DeliveryCancelled = "cancelled" // entered by hand, or superseded by another final state
 )
 
+// The outcomes of one attempt to notify the accounting system, as the
+// notify driver reports them and the sbpd_notify_deliveries_total metric
+// labels them.
+const (
+	NotifyDelivered = "delivered" // the receiver answered 2xx
+	NotifyFailed    = "failed"    // to be tried again
+	NotifyGaveUp    = "gave_up"   // notify.max_attempts tries failed: exhausted
+)
+
 // DueDelivery is a delivery to send now, with the payment as recorded:
 // what the journal's outbox hands the notify driver.
 type DueDelivery struct {

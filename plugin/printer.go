@@ -41,6 +41,12 @@ func PrinterCanPrint(status string) bool {
 	return status == PrinterOK || status == PrinterPaperNearEnd
 }
 
+// The values of printer.qr: how the slip's QR is printed.
+const (
+	PrinterQRNative = "native" // GS ( k: the printer draws the symbol; ~150 bytes
+	PrinterQRRaster = "raster" // GS v 0: sbpd draws it; ~11 KB, for printers without GS ( k
+)
+
 // Reasons a printer cannot print.
 const (
 	PrinterPaperEnd    = "paper_end"

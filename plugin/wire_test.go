@@ -10,7 +10,9 @@ import (
 // printer's status words (/healthz, the sbpd_printer_status metric,
 // `sbpd printer status --json`, the demo page's script), the outbox's
 // delivery statuses and the event kinds (the journal file, `journal show
-// --json`), the refusal reasons (the till API's and the CLI's errors). A
+// --json`), the refusal reasons (the till API's and the CLI's errors), the
+// values of printer.qr (a kiosk's settings) and the notification outcomes
+// (the sbpd_notify_deliveries_total metric's labels). A
 // constant renamed in Go must not change what a monitoring rule, a script
 // or an old journal reads.
 func TestWireSpellings(t *testing.T) {
@@ -53,6 +55,16 @@ func TestWireSpellings(t *testing.T) {
 		{plugin.RefusedStateChanged, "state_changed"},
 		{plugin.RefusedEnteredByHand, "entered_by_hand"},
 		{plugin.RefusedNotFinal, "not_final"},
+		{plugin.RefusedInvalidState, "invalid_state"},
+		{plugin.RefusedTooManyRows, "too_many_rows"},
+		{plugin.GatewayBadAnswer, "bad_answer"},
+
+		{plugin.PrinterQRNative, "native"},
+		{plugin.PrinterQRRaster, "raster"},
+
+		{plugin.NotifyDelivered, "delivered"},
+		{plugin.NotifyFailed, "failed"},
+		{plugin.NotifyGaveUp, "gave_up"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%q is spelled %q on the wire", c.want, c.got)

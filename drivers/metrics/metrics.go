@@ -160,7 +160,7 @@ func (m *Metrics) zero() {
 	for _, o := range []string{"ok", "rejected", "not_found", "unavailable"} {
 		m.polls.WithLabelValues(o)
 	}
-	for _, o := range []string{"delivered", "failed", "gave_up"} {
+	for _, o := range []string{plugin.NotifyDelivered, plugin.NotifyFailed, plugin.NotifyGaveUp} {
 		m.deliveries.WithLabelValues(o)
 	}
 }

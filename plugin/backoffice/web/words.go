@@ -65,11 +65,8 @@ var refusals = map[string]refusal{
 	backoffice.RPeriodTooLong:      {"Слишком длинный период", "Сверка идёт не больше чем за допустимый период: разбейте его на части."},
 	backoffice.RSecretName:         {"Имя содержит секрет", "В имени есть ключ или пароль из настроек sbpd. Укажите своё имя, а не ключ."},
 	backoffice.RListFailed:         {"Список PayMaster не прочитан", "PayMaster не отдал список платежей за период. Повторите позже."},
-	rTooManyRows:                   {"Слишком много платежей для XLSX", "В лист XLSX столько платежей не помещается: выгрузите CSV или выберите период короче."},
+	plugin.RefusedTooManyRows:      {"Слишком много платежей для XLSX", "В лист XLSX столько платежей не помещается: выгрузите CSV или выберите период короче."},
 }
-
-// rTooManyRows is the export's refusal of an XLSX larger than a sheet.
-const rTooManyRows = "too_many_rows"
 
 func refusalOf(reason string) refusal {
 	if t, ok := refusals[reason]; ok {
