@@ -10,7 +10,7 @@ import (
 // printer's status words (/healthz, the sbpd_printer_status metric,
 // `sbpd printer status --json`, the demo page's script), the outbox's
 // delivery statuses and the event kinds (the journal file, `journal show
-// --json`), the refusal reasons (the till API's and the CLI's errors), the
+// --json`), the error codes and refusal reasons (the till API's and the CLI's errors), the
 // values of printer.qr (a kiosk's settings) and the notification outcomes
 // (the sbpd_notify_deliveries_total metric's labels). A
 // constant renamed in Go must not change what a monitoring rule, a script
@@ -51,6 +51,19 @@ func TestWireSpellings(t *testing.T) {
 		{plugin.EvPrinterFallback, "printer_fallback"},
 		{plugin.EvResync, "resync"},
 		{plugin.EvEnteredByHand, "entered_by_hand"},
+
+		{plugin.EInvalid, "invalid"},
+		{plugin.ENotFound, "not_found"},
+		{plugin.EConflict, "conflict"},
+		{plugin.EUnavailable, "unavailable"},
+		{plugin.ERejected, "rejected"},
+		{plugin.ENotReady, "not_ready"},
+		{plugin.EDisabled, "disabled"},
+		{plugin.EStorage, "storage"},
+		{plugin.EInternal, "internal"},
+		{plugin.EUnauthorized, "unauthorized"},
+		{plugin.EBodyTooLarge, "body_too_large"},
+		{plugin.ENotImplemented, "not_implemented"},
 
 		{plugin.RefusedStateChanged, "state_changed"},
 		{plugin.RefusedEnteredByHand, "entered_by_hand"},
