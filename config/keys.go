@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // Type is the kind of value a key holds.
@@ -124,8 +126,8 @@ var Keys = []Key{
 	{Name: "printer.codepage", Type: Int, Default: 17, Restart: true, Description: "ESC t code table for Cyrillic (CP866)",
 		Rule: "must be 0 to 255, the n of ESC t n (17 on Epson-compatible printers, 7 on Rongta; `sbpd printer test` prints a probe)",
 		ok:   intIn(0, 255)},
-	{Name: "printer.qr", Type: Enum, Default: "native", Restart: true, Description: "how the QR is printed",
-		Choices: []Choice{{"native", "the printer draws the QR, GS ( k"}, {"raster", "sbpd draws it, for printers without native QR"}}},
+	{Name: "printer.qr", Type: Enum, Default: plugin.PrinterQRNative, Restart: true, Description: "how the QR is printed",
+		Choices: []Choice{{plugin.PrinterQRNative, "the printer draws the QR, GS ( k"}, {plugin.PrinterQRRaster, "sbpd draws it, for printers without native QR"}}},
 	{Name: "printer.qr_module", Type: Int, Default: 6, Restart: true,
 		Description: "QR module size in dots; 5-6 suit 58 mm paper, 6-8 suit 80 mm",
 		Rule:        "must be 1 to 16 dots", ok: intIn(1, 16)},

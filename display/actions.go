@@ -88,14 +88,14 @@ func (s *Screen) act(action string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		actions := s.Actions // read now: the daemon may set it after Routes
 		if actions == nil {
-			writeError(w, http.StatusNotImplemented, "not_implemented",
+			writeError(w, http.StatusNotImplemented, plugin.ENotImplemented,
 				"this sbpd does not take the shopper's choice from the screen (display.Screen.Actions is not set): "+
 					"the till software must send it to POST /api/v1/payments/{id}/"+action)
 			return
 		}
 		if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, maxActionBody)); err != nil {
 			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				writeError(w, http.StatusRequestEntityTooLarge, "body_too_large",
+				writeError(w, http.StatusRequestEntityTooLarge, plugin.EBodyTooLarge,
 					fmt.Sprintf("the request body is over %d bytes; the screen's buttons send none", maxActionBody))
 				return
 			}
@@ -189,7 +189,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
 		b.Reset()
-		b.WriteString(`{"error":{"code":"internal","message":"internal error"}}` + "\n")
+		b.WriteString(`{"error":{"code":"` + plugin.EInternal + `","message":"internal error"}}` + "\n")
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

@@ -315,7 +315,7 @@ func (e *Engine) commandFinished(ctx context.Context, id, action string) (Paymen
 	if action == ActionCancel && p.CancelRequested {
 		return p, nil
 	}
-	return p, &Error{Code: EConflict, Reason: "invalid_state",
+	return p, &Error{Code: EConflict, Reason: RefusedInvalidState,
 		Message: fmt.Sprintf("cannot %s payment %s: it is %s", action, id, p.State)}
 }
 

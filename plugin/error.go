@@ -19,6 +19,15 @@ const (
 	EInternal    = "internal"
 )
 
+// Codes an HTTP edge (the till API, the screen's buttons, the web back
+// office) gives a request it refuses before the core sees it: one
+// spelling in every edge.
+const (
+	EUnauthorized   = "unauthorized"    // no api.token, or a wrong one
+	EBodyTooLarge   = "body_too_large"  // a request body over its limit
+	ENotImplemented = "not_implemented" // a feature this sbpd does not offer
+)
+
 // Error is an error with a code the till or the screen can act on and a
 // message a person can read. Err keeps the wrapped cause for the log.
 type Error struct {

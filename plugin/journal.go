@@ -60,6 +60,8 @@ const (
 	EvReconciled      = "reconciled"       // checked with PayMaster at start
 	EvSlipPrinted     = "slip_printed"     // mode 0: the QR is on the receipt tape
 	EvPrinterFallback = "printer_fallback" // mode 0: the printer could not print; the QR goes to the screen
+	EvResync          = "resync"           // a person asked to send the notification again
+	EvEnteredByHand   = "entered_by_hand"  // the accounting system has it by hand: never notified
 )
 
 // Filter selects payments for a journal search. Zero fields match all.

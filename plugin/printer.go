@@ -24,6 +24,29 @@ type Slip struct {
 	ExpiresAt time.Time
 }
 
+// The printer's status words, as printer.Status.Word, /healthz's
+// printer part, the sbpd_printer_status metric, `sbpd printer status`,
+// doctor and the web back office spell them: PrinterOK and
+// PrinterPaperNearEnd when it can print (PrinterCanPrint), one of the
+// reasons below when it cannot, PrinterNotConfigured without printer.port.
+const (
+	PrinterOK            = "ok"
+	PrinterPaperNearEnd  = "paper_near_end" // still prints: load a new roll soon
+	PrinterNotConfigured = "not_configured" // printer.port is not set: never asked
+)
+
+// PrinterCanPrint is whether a printer whose status word is status can
+// print a slip now: PrinterOK or PrinterPaperNearEnd.
+func PrinterCanPrint(status string) bool {
+	return status == PrinterOK || status == PrinterPaperNearEnd
+}
+
+// The values of printer.qr: how the slip's QR is printed.
+const (
+	PrinterQRNative = "native" // GS ( k: the printer draws the symbol; ~150 bytes
+	PrinterQRRaster = "raster" // GS v 0: sbpd draws it; ~11 KB, for printers without GS ( k
+)
+
 // Reasons a printer cannot print.
 const (
 	PrinterPaperEnd    = "paper_end"

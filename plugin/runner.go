@@ -500,7 +500,7 @@ func (r *runner) cancel(ctx context.Context) {
 func (r *runner) handle(ctx context.Context, action string) (Payment, error) {
 	p := r.p
 	conflict := func() (Payment, error) {
-		return r.snapshot(), &Error{Code: EConflict, Reason: "invalid_state",
+		return r.snapshot(), &Error{Code: EConflict, Reason: RefusedInvalidState,
 			Message: fmt.Sprintf("cannot %s payment %s: it is %s", action, p.ID, p.State)}
 	}
 	switch action {

@@ -2,8 +2,26 @@ package plugin
 
 import (
 	"fmt"
+	"os"
 	"time"
 )
+
+// The template settings file: ConfigFile, where the Debian package
+// installs it, unless the variable ConfigEnv (or the flag --config) names
+// another.
+const (
+	ConfigFile = "/etc/sbpd/sbpd.yaml"
+	ConfigEnv  = "SBPD_CONFIG"
+)
+
+// ConfigPath is the template file every command reads when --config is
+// not given: $SBPD_CONFIG, else ConfigFile.
+func ConfigPath() string {
+	if p := os.Getenv(ConfigEnv); p != "" {
+		return p
+	}
+	return ConfigFile
+}
 
 // Settings are what the flow engine needs from the resolved configuration.
 // The engine takes a copy at the start of each payment, so a change applies

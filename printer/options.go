@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
-// QR printing modes (printer.qr).
+// QR printing modes (printer.qr): plugin's, which config checks.
 const (
-	QRNative = "native" // GS ( k: the printer draws the symbol; ~150 bytes
-	QRRaster = "raster" // GS v 0: we draw it; ~11 KB, for printers without GS ( k
+	QRNative = plugin.PrinterQRNative // GS ( k: the printer draws the symbol; ~150 bytes
+	QRRaster = plugin.PrinterQRRaster // GS v 0: we draw it; ~11 KB, for printers without GS ( k
 )
 
 // Defaults used for zero Options fields.

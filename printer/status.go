@@ -103,15 +103,16 @@ func (s Status) Reason() string {
 }
 
 // Word is s in one word, as /healthz and `sbpd printer status` name it:
-// "ok", "paper_near_end" (it still prints), or the Reason it cannot print.
+// plugin.PrinterOK, plugin.PrinterPaperNearEnd (it still prints), or the
+// Reason it cannot print.
 func (s Status) Word() string {
 	switch {
 	case s.Reason() != "":
 		return s.Reason()
 	case s.PaperNearEnd:
-		return "paper_near_end"
+		return plugin.PrinterPaperNearEnd
 	}
-	return "ok"
+	return plugin.PrinterOK
 }
 
 // String describes s for people, e.g. "online, paper near end" or

@@ -207,7 +207,7 @@ func TestCrash(t *testing.T) {
 			// One delivery for the payment, delivered; or still pending when
 			// SIGTERM cut the answer off (it is sent again at the next start,
 			// with the same id, which the receiver drops as a duplicate).
-			if len(st.Deliveries) != 1 || (st.Deliveries[0].Status != sqlite.DeliveryDelivered && st.Deliveries[0].Status != sqlite.DeliveryPending) {
+			if len(st.Deliveries) != 1 || (st.Deliveries[0].Status != plugin.DeliveryDelivered && st.Deliveries[0].Status != plugin.DeliveryPending) {
 				t.Errorf("outbox after the restart: %+v", st.Deliveries)
 			} else {
 				t.Logf("outbox after the restart: %s", st.Deliveries[0].Status)

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -118,7 +117,7 @@ The exit status is 0 when no differences remain, 1 otherwise.`,
 func runReconcile(cmd *cobra.Command, svc *backoffice.Service, _ []string) error {
 	fromFlag, _ := cmd.Flags().GetString("from")
 	toFlag, _ := cmd.Flags().GetString("to")
-	from, to, err := plugin.ParseBoundedPeriod(fromFlag, toFlag, time.Local)
+	from, to, err := plugin.ParseBoundedPeriod(fromFlag, toFlag, journalZone())
 	if fe, ok := errors.AsType[*plugin.FilterError](err); ok {
 		return errors.New(fe.Named(func(p string) string { return "--" + p }))
 	}

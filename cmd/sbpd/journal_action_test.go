@@ -591,3 +591,25 @@ func TestJournalReconcile_ApplyRecordsBy(t *testing.T) {
 		t.Errorf("help:\n%s", help)
 	}
 }
+
+// TestJournalReconcileAndStuck_JournalZone: reconcile reads its period and
+// stuck shows its times in the zone of every other journal command
+// (journalZone), not the process's time.Local.
+func TestJournalReconcileAndStuck_JournalZone(t *testing.T) {
+	old := journalZone
+	journalZone = func() *time.Location { return msk }
+	t.Cleanup(func() { journalZone = old })
+	f := newActFixture(t)
+	out, err := f.run("journal", "reconcile", "--from", "2020-01-01", "--to", "2020-01-02")
+	if err != nil || !strings.Contains(out, "period 2020-01-01 00:00:00 +03:00 – ") {
+		t.Errorf("reconcile does not read its period in the journal's zone: %v\n%s", err, out)
+	}
+	p := f.plant("501", 100, plugin.StatePaid, false)
+	if err := f.db.Outbox().MarkFailed(context.Background(), p.ID+":"+string(plugin.StatePaid), "HTTP 500", time.Now(), true); err != nil {
+		t.Fatal(err)
+	}
+	out, err = f.run("journal", "stuck")
+	if want := p.UpdatedAt.In(msk).Format("2006-01-02 15:04:05"); err != nil || !strings.Contains(out, want) {
+		t.Errorf("stuck does not show %s (the journal's zone): %v\n%s", want, err, out)
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -98,7 +97,7 @@ func runStuck(cmd *cobra.Command, svc *backoffice.Service, _ []string) error {
 	if err != nil {
 		return err
 	}
-	return jsonOr(cmd, stuck, func() error { return backoffice.WriteStuck(cmd.OutOrStdout(), stuck, time.Local) })
+	return jsonOr(cmd, stuck, func() error { return backoffice.WriteStuck(cmd.OutOrStdout(), stuck, journalZone()) })
 }
 
 // refusal gives a refusal its command's name; a plugin.Error's message is

@@ -47,7 +47,7 @@ SQLite journal.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.PersistentFlags().String("config", defaultConfigPath(), "template config file (YAML); also SBPD_CONFIG")
+	root.PersistentFlags().String("config", plugin.ConfigPath(), "template config file (YAML); also "+plugin.ConfigEnv)
 	root.AddCommand(newServeCmd(), newDemoCmd(), newSandboxCmd(), newPrinterCmd(), newSettingsCmd(), newJournalCmd(), newDoctorCmd(), newPayMasterCmd(), newVersionCmd())
 	addGenDocs(root) // sbpd gen-docs, only with -tags gendocs (man.go)
 	// One spelling of each flag: --data-dir; --data_dir is still taken.
@@ -57,13 +57,6 @@ SQLite journal.`,
 	root.Version = versionLine()
 	root.SetVersionTemplate("{{.Version}}\n")
 	return root
-}
-
-func defaultConfigPath() string {
-	if p := os.Getenv("SBPD_CONFIG"); p != "" {
-		return p
-	}
-	return "/etc/sbpd/sbpd.yaml"
 }
 
 func newVersionCmd() *cobra.Command {

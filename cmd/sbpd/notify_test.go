@@ -206,13 +206,13 @@ func TestNotifyDeliverResumesAfterRestart(t *testing.T) {
 	id := p.ID + ":paid"
 	h.startNotify()
 	waitFor(t, "the first, failed attempt", func() bool { return h.delivery(p.ID).Attempts == 1 })
-	if d := h.delivery(p.ID); d.Status != sqlite.DeliveryPending || !strings.Contains(d.LastError, "HTTP 503") {
+	if d := h.delivery(p.ID); d.Status != plugin.DeliveryPending || !strings.Contains(d.LastError, "HTTP 503") {
 		t.Fatalf("after a failed attempt: %+v", d)
 	}
 
 	h.restartNotify()
 	h.acct.setDown(false)
-	h.advanceUntil("delivery after the restart", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+	h.advanceUntil("delivery after the restart", func() bool { return h.delivery(p.ID).Status == plugin.DeliveryDelivered })
 
 	requests, stored, dups, bad := h.acct.snapshot()
 	if len(stored) != 1 || stored[0] != id || dups != 0 || len(bad) != 0 {
@@ -237,19 +237,19 @@ func TestNotifyResyncSameDeliveryID(t *testing.T) {
 	h := newNotifyE2E(t, 50)
 	p := h.paid("000153", 25990)
 	h.startNotify()
-	waitFor(t, "delivery", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+	waitFor(t, "delivery", func() bool { return h.delivery(p.ID).Status == plugin.DeliveryDelivered })
 
 	out, err := h.cli("resync", p.ID, "--by", "ivan", "--reason", "1C lost it")
 	if err != nil || !strings.Contains(out, p.ID+":paid") {
 		t.Fatalf("resync: %v\n%s", err, out)
 	}
-	h.advanceUntil("the resent delivery", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+	h.advanceUntil("the resent delivery", func() bool { return h.delivery(p.ID).Status == plugin.DeliveryDelivered })
 	requests, stored, dups, bad := h.acct.snapshot()
 	if len(requests) != 2 || requests[0] != requests[1] || len(stored) != 1 || dups != 1 || len(bad) != 0 {
 		t.Fatalf("requests %v stored %v dups %d problems %v: want the same delivery id twice, dropped once", requests, stored, dups, bad)
 	}
 	kinds := h.events(p.ID)
-	if kinds[len(kinds)-1] != sqlite.EvResync {
+	if kinds[len(kinds)-1] != plugin.EvResync {
 		t.Errorf("events %v, want resync last", kinds)
 	}
 
@@ -282,7 +282,7 @@ func TestNotifyEnteredByHandNeverSent(t *testing.T) {
 	if requests, _, _, _ := h.acct.snapshot(); len(requests) != 0 {
 		t.Fatalf("a payment entered by hand was sent: %v", requests)
 	}
-	if d := h.delivery(p.ID); d.Status != sqlite.DeliveryCancelled {
+	if d := h.delivery(p.ID); d.Status != plugin.DeliveryCancelled {
 		t.Errorf("delivery %+v, want cancelled", d)
 	}
 	if _, err := h.cli("resync", p.ID); err == nil || !strings.Contains(err.Error(), "entered by hand") {
@@ -299,7 +299,7 @@ func TestNotifyStuckThenResync(t *testing.T) {
 	h.acct.setDown(true)
 	p := h.paid("000153", 25990)
 	h.startNotify()
-	h.advanceUntil("exhaustion", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryExhausted })
+	h.advanceUntil("exhaustion", func() bool { return h.delivery(p.ID).Status == plugin.DeliveryExhausted })
 	if requests, _, _, _ := h.acct.snapshot(); len(requests) != 3 {
 		t.Fatalf("%d requests, want 3 (notify.max_attempts)", len(requests))
 	}
@@ -326,7 +326,7 @@ func TestNotifyStuckThenResync(t *testing.T) {
 	if _, err := h.cli("resync", p.ID, "--reason", "receiver fixed"); err != nil {
 		t.Fatal(err)
 	}
-	h.advanceUntil("delivery after resync", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+	h.advanceUntil("delivery after resync", func() bool { return h.delivery(p.ID).Status == plugin.DeliveryDelivered })
 	if out, err := h.cli("show", p.ID); err != nil || !regexp.MustCompile(`notification:\s+delivered `).MatchString(out) {
 		t.Fatalf("show after delivery: %v\n%s", err, out)
 	}
@@ -360,7 +360,7 @@ func TestNotifyDaemonWiring(t *testing.T) {
 	h.sb.Pay(p.PayMasterID)
 	h.until(p.ID, plugin.StatePaid, poll, 50) // the deliverer's timer is pending too
 	nh := &notifyE2E{e2e: h, acct: a}
-	nh.advanceUntil("delivery by the daemon", func() bool { return nh.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+	nh.advanceUntil("delivery by the daemon", func() bool { return nh.delivery(p.ID).Status == plugin.DeliveryDelivered })
 	h.restart() // stops delivery before the journal closes
 	if _, stored, dups, bad := a.snapshot(); len(stored) != 1 || dups != 0 || len(bad) != 0 {
 		t.Fatalf("stored %v dups %d problems %v", stored, dups, bad)
@@ -429,13 +429,13 @@ func TestNotifyRedirectNotFollowed(t *testing.T) {
 			p := h.paid("000153", 25990)
 			h.startNotify()
 			waitFor(t, "the first attempt", func() bool { return h.delivery(p.ID).Attempts == 1 })
-			if d := h.delivery(p.ID); d.Status != sqlite.DeliveryPending {
+			if d := h.delivery(p.ID); d.Status != plugin.DeliveryPending {
 				t.Fatalf("after a %d: %+v, want pending (the redirect target got %q)", c.code, d, other.got())
 			}
 			h.advanceUntil("the second attempt", func() bool { return h.delivery(p.ID).Attempts == 2 })
 			d := h.delivery(p.ID)
 			want := fmt.Sprintf("redirect %d to %s refused: sbpd does not follow redirects; set notify.url to the final address", c.code, target)
-			if d.Status != sqlite.DeliveryPending || d.LastError != want {
+			if d.Status != plugin.DeliveryPending || d.LastError != want {
 				t.Fatalf("after two redirects: status %s, last error %q; want pending and %q", d.Status, d.LastError, want)
 			}
 			if got := other.got(); len(got) != 0 {
@@ -458,7 +458,7 @@ func TestNotifyRedirectNotFollowed(t *testing.T) {
 			h.stop()
 			h.url = h.acctURL
 			h.startNotify()
-			h.advanceUntil("delivery to the final address", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+			h.advanceUntil("delivery to the final address", func() bool { return h.delivery(p.ID).Status == plugin.DeliveryDelivered })
 			if _, stored, _, bad := h.acct.snapshot(); len(stored) != 1 || stored[0] != p.ID+":paid" || len(bad) != 0 {
 				t.Fatalf("stored %v, problems %v", stored, bad)
 			}
@@ -478,7 +478,7 @@ func TestNotifyReplayRefused(t *testing.T) {
 	h := newNotifyE2E(t, 50)
 	p := h.paid("000153", 25990)
 	h.startNotify()
-	waitFor(t, "delivery", func() bool { return h.delivery(p.ID).Status == sqlite.DeliveryDelivered })
+	waitFor(t, "delivery", func() bool { return h.delivery(p.ID).Status == plugin.DeliveryDelivered })
 	h.acct.mu.Lock()
 	orig := h.acct.captured[0]
 	h.acct.mu.Unlock()

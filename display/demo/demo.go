@@ -9,6 +9,8 @@ import (
 	"embed"
 	"encoding/json"
 	"net/http"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 //go:embed index.html demo.js demo.css
@@ -18,8 +20,8 @@ var files embed.FS
 // kiosk screen: GET /demo (the page, under csp plus a frame of its own
 // origin for the kiosk screen), GET /demo/demo.js and /demo/demo.css,
 // /sandbox/ (the bank's buttons: sandbox) and GET /demo/printer (the
-// virtual printer's stats as JSON, or {"status":"not_configured"} when
-// printerStats is nil).
+// virtual printer's stats as JSON, or {"status":"not_configured"}
+// (plugin.PrinterNotConfigured) when printerStats is nil).
 func Routes(csp string, sandbox http.Handler, printerStats func() any) map[string]http.Handler {
 	page, _ := files.ReadFile("index.html")
 	script, _ := files.ReadFile("demo.js")
@@ -35,7 +37,7 @@ func Routes(csp string, sandbox http.Handler, printerStats func() any) map[strin
 		"GET /demo/printer": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			if printerStats == nil {
-				w.Write([]byte(`{"status":"not_configured"}`))
+				w.Write([]byte(`{"status":"` + plugin.PrinterNotConfigured + `"}`))
 				return
 			}
 			json.NewEncoder(w).Encode(printerStats())

@@ -3,10 +3,14 @@ package demo_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/sbpd/sbpd/display/demo"
+	"github.com/sbpd/sbpd/plugin"
 )
 
 func TestRoutes(t *testing.T) {
@@ -46,5 +50,37 @@ func TestRoutes(t *testing.T) {
 				t.Errorf("CSP %q", rec.Header().Get("Content-Security-Policy"))
 			}
 		})
+	}
+}
+
+// TestScriptWordsAreGos: every word demo.js compares what sbpd sends with
+// is sbpd's own spelling of it (a printer status of GET /demo/printer, a
+// payment's state and mode from the till API), and each of them is
+// compared: a renamed constant fails here, not silently in a browser.
+func TestScriptWordsAreGos(t *testing.T) {
+	js, err := os.ReadFile("demo.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goWords := map[string]string{ // what the script compares -> Go's word
+		"s.status":      plugin.PrinterNotConfigured,
+		"payment.state": string(plugin.StateAwaitingPayment),
+		"payment.mode":  strconv.Itoa(int(plugin.ModePrint)),
+	}
+	seen := map[string]bool{}
+	for _, m := range regexp.MustCompile(`([\w.]+) === ("[^"]*"|\d+)`).FindAllStringSubmatch(string(js), -1) {
+		want, ok := goWords[m[1]]
+		if !ok {
+			continue // the script's own values (amount, the HTTP status)
+		}
+		seen[m[1]] = true
+		if got := strings.Trim(m[2], `"`); got != want {
+			t.Errorf("demo.js compares %s with %s; sbpd sends %q", m[1], m[2], want)
+		}
+	}
+	for expr := range goWords {
+		if !seen[expr] {
+			t.Errorf("demo.js no longer compares %s: update this test", expr)
+		}
 	}
 }

@@ -19,7 +19,7 @@ const MaxXLSXRows = sheetRows - 1
 var xlsxRows int64 = MaxXLSXRows
 
 // RTooManyRows is the reason of an XLSX export refused for its size.
-const RTooManyRows = "too_many_rows"
+const RTooManyRows = plugin.RefusedTooManyRows
 
 // tooManyRows refuses an XLSX register of n payments (n < 0: more than
 // the bound, counted while writing).

@@ -43,7 +43,8 @@ func DaemonPrinter(ctx context.Context, c *http.Client, base, token string) (h P
 // PrinterAsker is the receipt printer as the health report asks it.
 type PrinterAsker interface {
 	// StatusText is the printer's state in words and its one status
-	// word ("ok", "paper_end", ...), or why it could not be asked.
+	// word (plugin.PrinterOK, plugin.PrinterPaperEnd, ...), or why it could
+	// not be asked.
 	StatusText(ctx context.Context) (state, word string, err error)
 }
 
@@ -53,7 +54,7 @@ type PrinterAsker interface {
 // fails, the error's reason (plugin.ErrorReason) is the status.
 func AskPrinter(ctx context.Context, p PrinterAsker, port string) PrinterHealth {
 	if port == "" || p == nil {
-		return PrinterHealth{Status: "not_configured"}
+		return PrinterHealth{Status: plugin.PrinterNotConfigured}
 	}
 	state, word, err := p.StatusText(ctx)
 	h := PrinterHealth{Port: port, State: state, Status: word}

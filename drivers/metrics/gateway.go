@@ -26,9 +26,9 @@ func NewGateway(gw plugin.Gateway, clock plugin.Clock, m *Metrics) *Gateway {
 	return &Gateway{Gateway: gw, clock: clock, metrics: m}
 }
 
-// PayMasterHealth is PayMaster's part of /healthz: "unknown" before the
-// first call, "ok" with the time of the last answer, or "unreachable"
-// since the last failure, with its error.
+// PayMasterHealth is PayMaster's part of /healthz: HealthUnknown before the
+// first call, HealthOK with the time of the last answer, or
+// HealthUnreachable since the last failure, with its error.
 type PayMasterHealth struct {
 	Error      string     `json:"error,omitempty"`
 	LastAnswer *time.Time `json:"last_answer,omitempty"`
@@ -42,13 +42,13 @@ func (g *Gateway) Health() PayMasterHealth {
 	defer g.mu.Unlock()
 	switch {
 	case g.lastOK.IsZero() && g.lastErr.IsZero():
-		return PayMasterHealth{Status: "unknown"}
+		return PayMasterHealth{Status: HealthUnknown}
 	case g.lastErr.After(g.lastOK):
 		since := g.lastErr.UTC()
-		return PayMasterHealth{Status: "unreachable", Since: &since, Error: g.errMsg}
+		return PayMasterHealth{Status: HealthUnreachable, Since: &since, Error: g.errMsg}
 	default:
 		last := g.lastOK.UTC()
-		return PayMasterHealth{Status: "ok", LastAnswer: &last}
+		return PayMasterHealth{Status: HealthOK, LastAnswer: &last}
 	}
 }
 

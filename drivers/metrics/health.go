@@ -20,6 +20,17 @@ type Health struct {
 	Active    *ActivePayment  `json:"active_payment,omitempty"`
 }
 
+// The status words of /healthz's journal, paymaster and notify parts (the
+// printer's are plugin's: plugin.PrinterOK, …).
+const (
+	HealthOK            = "ok"
+	HealthError         = "error"          // the journal or the outbox failed to answer: with its error
+	HealthStuck         = "stuck"          // paid payments whose notification was given up
+	HealthNotConfigured = "not_configured" // notify.url is not set
+	HealthUnknown       = "unknown"        // PayMaster not asked yet
+	HealthUnreachable   = "unreachable"    // PayMaster's last call failed
+)
+
 // Component is a part's status word, with its error or the number of paid
 // payments whose notification is stuck.
 type Component struct {
@@ -47,7 +58,7 @@ type PrinterHealth struct {
 func (p PrinterHealth) FromDaemon() bool { return p.Via == ViaDaemon }
 
 // CanPrint is whether the printer can print a slip now.
-func (p PrinterHealth) CanPrint() bool { return p.Status == "ok" || p.Status == "paper_near_end" }
+func (p PrinterHealth) CanPrint() bool { return plugin.PrinterCanPrint(p.Status) }
 
 // EngineHealth says whether the flow engine takes payments.
 type EngineHealth struct {
@@ -74,11 +85,11 @@ type HealthSources struct {
 
 // CheckHealth asks every source.
 func CheckHealth(ctx context.Context, src HealthSources) Health {
-	h := Health{Journal: Component{Status: "ok"}, PayMaster: PayMasterHealth{Status: "unknown"},
-		Printer: PrinterHealth{Status: "not_configured"}, Notify: Component{Status: "not_configured"}}
+	h := Health{Journal: Component{Status: HealthOK}, PayMaster: PayMasterHealth{Status: HealthUnknown},
+		Printer: PrinterHealth{Status: plugin.PrinterNotConfigured}, Notify: Component{Status: HealthNotConfigured}}
 	if src.Journal != nil {
 		if err := src.Journal(ctx); err != nil {
-			h.Journal = Component{Status: "error", Error: err.Error()}
+			h.Journal = Component{Status: HealthError, Error: err.Error()}
 		}
 	}
 	if src.PayMaster != nil {
@@ -89,15 +100,15 @@ func CheckHealth(ctx context.Context, src HealthSources) Health {
 	}
 	h.Engine.Ready = src.Ready != nil && src.Ready()
 	if src.Notify != nil && src.Notify() {
-		h.Notify.Status = "ok"
+		h.Notify.Status = HealthOK
 	}
 	if src.Stuck != nil {
 		if n, err := src.Stuck(ctx); err != nil {
-			h.Notify = Component{Status: "error", Error: err.Error()}
+			h.Notify = Component{Status: HealthError, Error: err.Error()}
 		} else if n > 0 {
 			// Paid, but the accounting system was never told: a person
 			// must look (sbpd journal stuck). The daemon itself is fine.
-			h.Notify = Component{Status: "stuck", StuckPaid: n}
+			h.Notify = Component{Status: HealthStuck, StuckPaid: n}
 		}
 	}
 	if src.Active != nil {
@@ -111,7 +122,7 @@ func CheckHealth(ctx context.Context, src HealthSources) Health {
 // OK is whether the daemon can take payments: the journal answers and
 // the engine is ready. PayMaster, the printer and the notifications are
 // reported, not judged.
-func (h Health) OK() bool { return h.Journal.Status == "ok" && h.Engine.Ready }
+func (h Health) OK() bool { return h.Journal.Status == HealthOK && h.Engine.Ready }
 
 // Parts are the report's parts by name, as /healthz lists them beside
 // its status.

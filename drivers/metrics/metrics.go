@@ -27,9 +27,9 @@ import (
 
 // Sources are read at each scrape for the gauges. Any may be nil.
 type Sources struct {
-	// Printer is the receipt printer's status word: "ok",
-	// "paper_near_end", "paper_end", "cover_open", "offline", "no_answer",
-	// … or "not_configured".
+	// Printer is the receipt printer's status word: plugin.PrinterOK,
+	// PrinterPaperNearEnd, one of the reasons it cannot print
+	// (PrinterPaperEnd, …) or PrinterNotConfigured.
 	Printer func(ctx context.Context) string
 	// Outbox is the number of notifications to the accounting system
 	// pending (the backlog) and exhausted (given up).
@@ -160,7 +160,7 @@ func (m *Metrics) zero() {
 	for _, o := range []string{"ok", "rejected", "not_found", "unavailable"} {
 		m.polls.WithLabelValues(o)
 	}
-	for _, o := range []string{"delivered", "failed", "gave_up"} {
+	for _, o := range []string{plugin.NotifyDelivered, plugin.NotifyFailed, plugin.NotifyGaveUp} {
 		m.deliveries.WithLabelValues(o)
 	}
 }
@@ -321,9 +321,9 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 	if g.src.Printer != nil {
 		st := g.src.Printer(ctx)
 		ch <- prometheus.MustNewConstMetric(printerDesc, prometheus.GaugeValue, 1, st)
-		if st != "not_configured" {
+		if st != plugin.PrinterNotConfigured {
 			up := 0.0
-			if st == "ok" || st == "paper_near_end" {
+			if plugin.PrinterCanPrint(st) {
 				up = 1
 			}
 			ch <- prometheus.MustNewConstMetric(printerUpDesc, prometheus.GaugeValue, up)

@@ -75,8 +75,8 @@ type Deliverer struct {
 	// notice deliveries queued by another process (a resync from the CLI).
 	// Kick wakes the loop at once. Default DefaultPoll.
 	Poll time.Duration
-	// Outcome, if set, hears of every attempt's outcome: "delivered",
-	// "failed" (to be retried) or "gave_up" (metrics). It must not block.
+	// Outcome, if set, hears of every attempt's outcome: plugin.NotifyDelivered,
+	// NotifyFailed (to be retried) or NotifyGaveUp (metrics). It must not block.
 	Outcome func(outcome string)
 
 	kickOnce sync.Once
@@ -255,7 +255,7 @@ func (d *Deliverer) deliver(ctx context.Context, dl Delivery) bool {
 			return true
 		}
 		log.Info("notify: delivered", "attempt", dl.Attempts+1)
-		d.outcome("delivered")
+		d.outcome(plugin.NotifyDelivered)
 		return true
 	}
 	attempt := dl.Attempts + 1
@@ -274,9 +274,9 @@ func (d *Deliverer) deliver(ctx context.Context, dl Delivery) bool {
 		return false
 	}
 	if exhausted {
-		d.outcome("gave_up")
+		d.outcome(plugin.NotifyGaveUp)
 	} else {
-		d.outcome("failed")
+		d.outcome(plugin.NotifyFailed)
 	}
 	switch {
 	case exhausted && dl.Payment.State == plugin.StatePaid:

@@ -177,10 +177,10 @@ func (g *Gateway) GetPayment(ctx context.Context, id string) (plugin.Remote, err
 	}
 	remote, err := decodePayment(r.body)
 	if err != nil {
-		return plugin.Remote{}, unavailable(op, "bad_answer", fmt.Errorf("payment %s: %w", id, err))
+		return plugin.Remote{}, unavailable(op, plugin.GatewayBadAnswer, fmt.Errorf("payment %s: %w", id, err))
 	}
 	if remote.ID != id {
-		return plugin.Remote{}, unavailable(op, "bad_answer", fmt.Errorf("paymaster: asked for payment %s, got %s", id, remote.ID))
+		return plugin.Remote{}, unavailable(op, plugin.GatewayBadAnswer, fmt.Errorf("paymaster: asked for payment %s, got %s", id, remote.ID))
 	}
 	g.checkStatus(ctx, remote)
 	return remote, nil
@@ -203,7 +203,7 @@ func (g *Gateway) CancelPayment(ctx context.Context, id string) error {
 	}
 	if ok2xx(r.status) && documentedError(r.body) == "" {
 		if b := bytes.TrimSpace(r.body); len(b) > 0 && !json.Valid(b) {
-			return unavailable(op, "bad_answer", fmt.Errorf("paymaster: cancel of payment %s answered HTTP %d with a body that is not JSON, so its outcome is unknown: %s",
+			return unavailable(op, plugin.GatewayBadAnswer, fmt.Errorf("paymaster: cancel of payment %s answered HTTP %d with a body that is not JSON, so its outcome is unknown: %s",
 				id, r.status, snippet(plugin.Redact(string(b), g.cfg.Token))))
 		}
 	} else {
@@ -321,12 +321,12 @@ func (g *Gateway) list(ctx context.Context, from, to time.Time) ([]listRow, erro
 		}
 		var l listJSON
 		if err := json.Unmarshal(r.body, &l); err != nil {
-			return nil, unavailable(op, "bad_answer", fmt.Errorf("paymaster: decode list page %d: %w", page, err))
+			return nil, unavailable(op, plugin.GatewayBadAnswer, fmt.Errorf("paymaster: decode list page %d: %w", page, err))
 		}
 		for i, item := range l.Items {
 			remote, refs, err := decodeRow(item)
 			if err != nil {
-				return nil, unavailable(op, "bad_answer", fmt.Errorf("paymaster: list page %d item %d: %w", page, i, err))
+				return nil, unavailable(op, plugin.GatewayBadAnswer, fmt.Errorf("paymaster: list page %d item %d: %w", page, i, err))
 			}
 			g.checkStatus(ctx, remote)
 			out = append(out, listRow{remote, refs})
@@ -335,7 +335,7 @@ func (g *Gateway) list(ctx context.Context, from, to time.Time) ([]listRow, erro
 			return out, nil
 		}
 		if seen[l.Cursor] || page >= maxListPages {
-			return nil, unavailable(op, "bad_answer", errors.New("paymaster: the list cursor does not advance"))
+			return nil, unavailable(op, plugin.GatewayBadAnswer, errors.New("paymaster: the list cursor does not advance"))
 		}
 		seen[l.Cursor] = true
 		q.Set("cursor", l.Cursor)

@@ -10,14 +10,6 @@ import (
 	"github.com/sbpd/sbpd/plugin"
 )
 
-// Delivery statuses of the outbox.
-const (
-	DeliveryPending   = "pending"   // waiting to be sent (again)
-	DeliveryDelivered = "delivered" // the receiver answered 2xx
-	DeliveryExhausted = "exhausted" // notify.max_attempts tries failed
-	DeliveryCancelled = "cancelled" // entered by hand, or superseded by another final state
-)
-
 // Outbox is the queue of notifications of final payments to the accounting
 // system (notify.url). Rows are queued by triggers in the transaction that
 // writes a payment's final state (migration 0003), so a final state is
@@ -45,12 +37,6 @@ type NotifyStatus = plugin.Notice
 // "Совершён без оповещения" (paid, but the accounting system was not told).
 type Stuck = plugin.Stuck
 
-// Event kinds the outbox appends to a payment's history.
-const (
-	EvResync        = "resync"          // a person asked to send the notification again
-	EvEnteredByHand = "entered_by_hand" // the accounting system has it by hand: never sent
-)
-
 const deliveryColumns = `delivery_id, payment_id, state, status, attempts, next_at, last_error, created_at, delivered_at`
 
 func scanDelivery(s interface{ Scan(...any) error }) (Delivery, error) {
@@ -71,8 +57,8 @@ func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]DueDelive
 		limit = 100
 	}
 	rows, err := o.db.read.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM outbox
-		WHERE status = 'pending' AND next_at <= ?
-		ORDER BY next_at, created_at, delivery_id LIMIT ?`, boundTime(now), limit)
+		WHERE status = ? AND next_at <= ?
+		ORDER BY next_at, created_at, delivery_id LIMIT ?`, plugin.DeliveryPending, boundTime(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: outbox: due deliveries: %w", err)
 	}
@@ -104,7 +90,7 @@ func (o *Outbox) Due(ctx context.Context, now time.Time, limit int) ([]DueDelive
 // when nothing is pending.
 func (o *Outbox) NextDue(ctx context.Context) (at time.Time, ok bool, err error) {
 	var n sql.NullInt64
-	if err := o.db.read.QueryRowContext(ctx, `SELECT MIN(next_at) FROM outbox WHERE status = 'pending'`).Scan(&n); err != nil {
+	if err := o.db.read.QueryRowContext(ctx, `SELECT MIN(next_at) FROM outbox WHERE status = ?`, plugin.DeliveryPending).Scan(&n); err != nil {
 		return time.Time{}, false, fmt.Errorf("sqlite: outbox: next due: %w", err)
 	}
 	if !n.Valid {
@@ -118,12 +104,13 @@ func (o *Outbox) NextDue(ctx context.Context) (at time.Time, ok bool, err error)
 // ones, which grow with the journal, are not counted: the index on status
 // keeps this cheap however long the journal is.
 func (o *Outbox) Counts(ctx context.Context) (map[string]int64, error) {
-	rows, err := o.db.read.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox WHERE status IN ('pending', 'exhausted') GROUP BY status`)
+	rows, err := o.db.read.QueryContext(ctx, `SELECT status, COUNT(*) FROM outbox WHERE status IN (?, ?) GROUP BY status`,
+		plugin.DeliveryPending, plugin.DeliveryExhausted)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: outbox: counts: %w", err)
 	}
 	defer rows.Close()
-	out := map[string]int64{"pending": 0, "exhausted": 0}
+	out := map[string]int64{plugin.DeliveryPending: 0, plugin.DeliveryExhausted: 0}
 	for rows.Next() {
 		var status string
 		var n int64
@@ -145,8 +132,8 @@ func (o *Outbox) MarkDelivered(ctx context.Context, id string, at time.Time) err
 	if err != nil {
 		return fmt.Errorf("sqlite: outbox: mark %s delivered: %w", id, err)
 	}
-	_, err = o.db.write.ExecContext(ctx, `UPDATE outbox SET status = 'delivered', attempts = attempts + 1,
-		delivered_at = ?, last_error = '' WHERE delivery_id = ? AND status = 'pending'`, t, id)
+	_, err = o.db.write.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1,
+		delivered_at = ?, last_error = '' WHERE delivery_id = ? AND status = ?`, plugin.DeliveryDelivered, t, id, plugin.DeliveryPending)
 	if err != nil {
 		return fmt.Errorf("sqlite: outbox: mark %s delivered: %w", id, err)
 	}
@@ -156,16 +143,16 @@ func (o *Outbox) MarkDelivered(ctx context.Context, id string, at time.Time) err
 // MarkFailed records a failed try of delivery id: attempts goes up by one,
 // and the delivery is tried again at nextAt, or never again if exhausted.
 func (o *Outbox) MarkFailed(ctx context.Context, id, reason string, nextAt time.Time, exhausted bool) error {
-	status := DeliveryPending
+	status := plugin.DeliveryPending
 	if exhausted {
-		status = DeliveryExhausted
+		status = plugin.DeliveryExhausted
 	}
 	t, err := encodeTime(nextAt)
 	if err != nil {
 		return fmt.Errorf("sqlite: outbox: mark %s failed: %w", id, err)
 	}
 	_, err = o.db.write.ExecContext(ctx, `UPDATE outbox SET status = ?, attempts = attempts + 1,
-		next_at = ?, last_error = ? WHERE delivery_id = ? AND status = 'pending'`, status, t, reason, id)
+		next_at = ?, last_error = ? WHERE delivery_id = ? AND status = ?`, status, t, reason, id, plugin.DeliveryPending)
 	if err != nil {
 		return fmt.Errorf("sqlite: outbox: mark %s failed: %w", id, err)
 	}
@@ -212,9 +199,9 @@ func (o *Outbox) Requeue(ctx context.Context, paymentID, who, why string) (Deliv
 	}
 	id := paymentID + ":" + string(st)
 	_, err = tx.ExecContext(ctx, `INSERT INTO outbox (delivery_id, payment_id, state, status, attempts, next_at, created_at)
-		VALUES (?, ?, ?, 'pending', 0, ?, ?)
-		ON CONFLICT (delivery_id) DO UPDATE SET status = 'pending', attempts = 0, next_at = excluded.next_at,
-			last_error = '', delivered_at = NULL`, id, paymentID, string(st), finalAt, now)
+		VALUES (?, ?, ?, ?, 0, ?, ?)
+		ON CONFLICT (delivery_id) DO UPDATE SET status = excluded.status, attempts = 0, next_at = excluded.next_at,
+			last_error = '', delivered_at = NULL`, id, paymentID, string(st), plugin.DeliveryPending, finalAt, now)
 	if err != nil {
 		return Delivery{}, fmt.Errorf("sqlite: resync %s: %w", paymentID, err)
 	}
@@ -223,7 +210,7 @@ func (o *Outbox) Requeue(ctx context.Context, paymentID, who, why string) (Deliv
 		detail += ": " + why
 	}
 	if err := appendEvent(ctx, tx, &plugin.Payment{ID: paymentID, State: st},
-		plugin.Event{At: decodeTime(now), Kind: EvResync, Detail: detail, Actor: who}); err != nil {
+		plugin.Event{At: decodeTime(now), Kind: plugin.EvResync, Detail: detail, Actor: who}); err != nil {
 		return Delivery{}, fmt.Errorf("sqlite: resync %s: %w", paymentID, err)
 	}
 	d, err := scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM outbox WHERE delivery_id = ?`, id))
@@ -263,7 +250,7 @@ func (o *Outbox) MarkEnteredByHand(ctx context.Context, paymentID, who, why stri
 		return fmt.Errorf("sqlite: mark %s entered by hand: %w", paymentID, err)
 	}
 	if err := appendEvent(ctx, tx, &plugin.Payment{ID: paymentID, State: st},
-		plugin.Event{At: at, Kind: EvEnteredByHand, Detail: "entered by hand in the accounting system; never notified: " + why, Actor: who}); err != nil {
+		plugin.Event{At: at, Kind: plugin.EvEnteredByHand, Detail: "entered by hand in the accounting system; never notified: " + why, Actor: who}); err != nil {
 		return fmt.Errorf("sqlite: mark %s entered by hand: %w", paymentID, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -323,7 +310,7 @@ func (o *Outbox) Status(ctx context.Context, paymentID string) (NotifyStatus, er
 func (o *Outbox) Stuck(ctx context.Context) ([]Stuck, error) {
 	rows, err := o.db.read.QueryContext(ctx, `SELECT o.delivery_id, o.payment_id, o.state, o.status, o.attempts,
 		o.next_at, o.last_error, o.created_at, o.delivered_at
-		`+stuckFrom+` ORDER BY p.created_at, p.id`)
+		`+stuckFrom+` ORDER BY p.created_at, p.id`, stuckArgs...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: stuck notifications: %w", err)
 	}
@@ -352,16 +339,20 @@ func (o *Outbox) Stuck(ctx context.Context) ([]Stuck, error) {
 	return out, nil
 }
 
-// stuckFrom selects the deliveries Stuck lists and StuckCount counts.
+// stuckFrom selects the deliveries Stuck lists and StuckCount counts,
+// with stuckArgs: an exhausted delivery of a paid payment not entered by
+// hand.
 const stuckFrom = `FROM outbox o JOIN payments p ON p.id = o.payment_id
-		WHERE o.status = 'exhausted' AND o.state = 'paid' AND p.state = 'paid' AND p.entered_by_hand = 0`
+		WHERE o.status = ? AND o.state = ? AND p.state = ? AND p.entered_by_hand = 0`
+
+var stuckArgs = []any{plugin.DeliveryExhausted, string(plugin.StatePaid), string(plugin.StatePaid)}
 
 // StuckCount is how many payments Stuck would list, counted by the
 // database without reading them (the /healthz report asks it on every
 // request).
 func (o *Outbox) StuckCount(ctx context.Context) (int, error) {
 	var n int
-	if err := o.db.read.QueryRowContext(ctx, `SELECT COUNT(*) `+stuckFrom).Scan(&n); err != nil {
+	if err := o.db.read.QueryRowContext(ctx, `SELECT COUNT(*) `+stuckFrom, stuckArgs...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: stuck notifications: count: %w", err)
 	}
 	return n, nil
@@ -374,8 +365,9 @@ func (o *Outbox) StuckCount(ctx context.Context) (int, error) {
 // that an unresolved payment keeps alerting until it is resolved.
 func (o *Outbox) Attention(ctx context.Context) (needsAttention, paidUndelivered int64, err error) {
 	err = o.db.read.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM payments WHERE state = 'needs_attention'),
-		(SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'exhausted') AND state = 'paid')`).
+		(SELECT COUNT(*) FROM payments WHERE state = ?),
+		(SELECT COUNT(*) FROM outbox WHERE status IN (?, ?) AND state = ?)`,
+		string(plugin.StateNeedsAttention), plugin.DeliveryPending, plugin.DeliveryExhausted, string(plugin.StatePaid)).
 		Scan(&needsAttention, &paidUndelivered)
 	if err != nil {
 		return 0, 0, fmt.Errorf("sqlite: attention counts: %w", err)

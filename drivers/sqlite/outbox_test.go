@@ -3,6 +3,10 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,7 +47,7 @@ func TestOutboxTriggerEnqueuesFinal(t *testing.T) {
 		t.Fatalf("deliveries after paid: %+v", ds)
 	}
 	d := ds[0]
-	if d.ID != "P1:paid" || d.PaymentID != "P1" || d.State != plugin.StatePaid || d.Status != DeliveryPending ||
+	if d.ID != "P1:paid" || d.PaymentID != "P1" || d.State != plugin.StatePaid || d.Status != plugin.DeliveryPending ||
 		d.Attempts != 0 || !d.NextAt.Equal(paidAt) || !d.CreatedAt.Equal(paidAt) || !d.DeliveredAt.IsZero() {
 		t.Fatalf("delivery %+v", d)
 	}
@@ -97,7 +101,7 @@ func TestOutboxNotPaidAndSuperseded(t *testing.T) {
 		t.Fatal(err)
 	}
 	ds := deliveries(t, db, "P1")
-	if len(ds) != 2 || ds[0].ID != "P1:not_paid" || ds[0].Status != DeliveryCancelled || ds[1].ID != "P1:paid" || ds[1].Status != DeliveryPending {
+	if len(ds) != 2 || ds[0].ID != "P1:not_paid" || ds[0].Status != plugin.DeliveryCancelled || ds[1].ID != "P1:paid" || ds[1].Status != plugin.DeliveryPending {
 		t.Fatalf("deliveries %+v", ds)
 	}
 }
@@ -133,7 +137,7 @@ func TestOutboxEnteredByHand(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !st.EnteredByHand || st.EnteredBy != "olga" || st.EnteredReason != "entered by hand" ||
-		len(st.Deliveries) != 1 || st.Deliveries[0].Status != DeliveryCancelled {
+		len(st.Deliveries) != 1 || st.Deliveries[0].Status != plugin.DeliveryCancelled {
 		t.Fatalf("status %+v", st)
 	}
 	if due, _ := o.Due(ctx, base.Add(48*time.Hour), 10); len(due) != 0 {
@@ -150,7 +154,7 @@ func TestOutboxEnteredByHand(t *testing.T) {
 	}
 	evs := mustEvents(t, j, "B")
 	last := evs[len(evs)-1]
-	if last.Kind != EvEnteredByHand || last.Actor != "olga" || last.State != plugin.StatePaid {
+	if last.Kind != plugin.EvEnteredByHand || last.Actor != "olga" || last.State != plugin.StatePaid {
 		t.Fatalf("last event %+v", last)
 	}
 }
@@ -195,11 +199,11 @@ func TestOutboxDueOrderAndRetry(t *testing.T) {
 		t.Fatalf("after the backoff: %q", dueIDs(due))
 	}
 	d := deliveries(t, db, "P3")[0]
-	if d.Attempts != 1 || d.LastError != "HTTP 500" || d.Status != DeliveryPending {
+	if d.Attempts != 1 || d.LastError != "HTTP 500" || d.Status != plugin.DeliveryPending {
 		t.Fatalf("P3 %+v", d)
 	}
 	d = deliveries(t, db, "P1")[0]
-	if d.Attempts != 1 || d.Status != DeliveryDelivered || !d.DeliveredAt.Equal(now) {
+	if d.Attempts != 1 || d.Status != plugin.DeliveryDelivered || !d.DeliveredAt.Equal(now) {
 		t.Fatalf("P1 %+v", d)
 	}
 }
@@ -226,7 +230,7 @@ func TestOutboxRequeueAndStuck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(stuck) != 1 || stuck[0].Payment.ID != "PAID" || stuck[0].Delivery.Status != DeliveryExhausted ||
+	if len(stuck) != 1 || stuck[0].Payment.ID != "PAID" || stuck[0].Delivery.Status != plugin.DeliveryExhausted ||
 		stuck[0].Payment.Message != plugin.TextPaid {
 		t.Fatalf("Stuck = %+v, want only the paid one", stuck)
 	}
@@ -235,7 +239,7 @@ func TestOutboxRequeueAndStuck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.ID != "PAID:paid" || d.Status != DeliveryPending || d.Attempts != 0 || !d.NextAt.Equal(base.Add(time.Minute)) || d.LastError != "" {
+	if d.ID != "PAID:paid" || d.Status != plugin.DeliveryPending || d.Attempts != 0 || !d.NextAt.Equal(base.Add(time.Minute)) || d.LastError != "" {
 		t.Fatalf("requeued %+v", d)
 	}
 	wantStuck(t, o, 0)
@@ -243,14 +247,14 @@ func TestOutboxRequeueAndStuck(t *testing.T) {
 		t.Fatalf("%d deliveries after resync, want the same one", n)
 	}
 	evs := mustEvents(t, j, "PAID")
-	if last := evs[len(evs)-1]; last.Kind != EvResync || last.Actor != "ivan" {
+	if last := evs[len(evs)-1]; last.Kind != plugin.EvResync || last.Actor != "ivan" {
 		t.Fatalf("last event %+v", last)
 	}
 	// A delivered one can be sent again too, with the same id.
 	if err := o.MarkDelivered(ctx, "PAID:paid", db.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if d, err := o.Requeue(ctx, "PAID", "ivan", ""); err != nil || d.Status != DeliveryPending || !d.DeliveredAt.IsZero() {
+	if d, err := o.Requeue(ctx, "PAID", "ivan", ""); err != nil || d.Status != plugin.DeliveryPending || !d.DeliveredAt.IsZero() {
 		t.Fatalf("resync of a delivered one: %+v %v", d, err)
 	}
 
@@ -331,4 +335,33 @@ func dueIDs(ds []DueDelivery) string {
 		s += d.ID
 	}
 	return s
+}
+
+// TestOutboxStatusesArePlugins: the outbox's migration (its table's CHECK,
+// the triggers) spells the delivery statuses plugin defines and the back
+// office reads, each of them; a status only SQL knows would show as a raw
+// word in the back office. The queries bind plugin's constants.
+func TestOutboxStatusesArePlugins(t *testing.T) {
+	mig, err := os.ReadFile("migrations/0003_outbox.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := regexp.MustCompile(`CHECK \(status IN \(([^)]*)\)\)`).FindSubmatch(mig)
+	if check == nil {
+		t.Fatal("0003_outbox.sql has no CHECK (status IN (...))")
+	}
+	var inSQL []string
+	for _, w := range strings.Split(string(check[1]), ",") {
+		inSQL = append(inSQL, strings.Trim(strings.TrimSpace(w), "'"))
+	}
+	want := []string{plugin.DeliveryPending, plugin.DeliveryDelivered, plugin.DeliveryExhausted, plugin.DeliveryCancelled}
+	if !slices.Equal(inSQL, want) {
+		t.Errorf("the outbox table allows %q, plugin defines %q", inSQL, want)
+	}
+	// The triggers set statuses too; the Go code binds plugin's constants.
+	for _, m := range regexp.MustCompile(`status\s*(?:=|IN \()\s*'(\w+)'`).FindAllSubmatch(mig, -1) {
+		if !slices.Contains(want, string(m[1])) {
+			t.Errorf("the outbox's triggers spell a status %q plugin does not define", m[1])
+		}
+	}
 }

@@ -130,7 +130,7 @@ func (h *handler) readStart(w http.ResponseWriter, r *http.Request) (plugin.Star
 
 // readBody reads the whole request body, up to the size limit.
 func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *inputError) {
-	tooLarge := &inputError{http.StatusRequestEntityTooLarge, "body_too_large",
+	tooLarge := &inputError{http.StatusRequestEntityTooLarge, plugin.EBodyTooLarge,
 		fmt.Sprintf("request body is larger than %d bytes; send one JSON object like %s", h.maxBody, startExample)}
 	if r.ContentLength > h.maxBody {
 		return nil, tooLarge

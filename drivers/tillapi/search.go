@@ -22,7 +22,7 @@ type searchResult struct {
 // searchPayments handles GET /api/v1/payments: the journal search.
 func (h *handler) searchPayments(w http.ResponseWriter, r *http.Request) {
 	if h.search == nil {
-		writeError(w, http.StatusNotImplemented, "not_implemented", "journal search is not available in this sbpd")
+		writeError(w, http.StatusNotImplemented, plugin.ENotImplemented, "journal search is not available in this sbpd")
 		return
 	}
 	f, err := parseFilter(r.URL.Query(), time.Local)

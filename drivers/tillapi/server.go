@@ -208,7 +208,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.log.Error("till api: handler panic", "method", r.Method, "path", r.URL.Path,
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if rec.status == 0 {
-				writeError(rec, http.StatusInternalServerError, "internal", "internal error")
+				writeError(rec, http.StatusInternalServerError, plugin.EInternal, "internal error")
 			}
 		}
 		h.logRequest(r, rec, time.Since(begin))
@@ -267,7 +267,7 @@ func (h *handler) unrouted(mux *http.ServeMux, w http.ResponseWriter, r *http.Re
 			return true
 		}
 		w.Header().Set("Connection", "close") // a wrong URL does not keep a connection
-		writeError(w, http.StatusNotFound, "not_found",
+		writeError(w, http.StatusNotFound, plugin.ENotFound,
 			fmt.Sprintf("no such route: %s %s; the till API is under /api/v1/payments", r.Method, r.URL.Path))
 		return true
 	case http.StatusMethodNotAllowed:
@@ -340,7 +340,7 @@ func (h *handler) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if ok {
 		msg = "the bearer token is wrong: send the api.token configured for this sbpd"
 	}
-	writeError(w, http.StatusUnauthorized, "unauthorized", msg)
+	writeError(w, http.StatusUnauthorized, plugin.EUnauthorized, msg)
 	return false
 }
 
@@ -392,7 +392,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		// Only a programming error gets here: every value sent is plain data.
 		status = http.StatusInternalServerError
-		body = []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+		body = []byte(`{"error":{"code":"` + plugin.EInternal + `","message":"internal error"}}`)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

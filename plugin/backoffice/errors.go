@@ -15,7 +15,7 @@ const (
 	RPaymentActive      = "payment_active"            // the daemon still watches the payment
 	RAlreadyPaid        = "already_paid"              // sbpd never un-pays
 	RAlreadyNotPaid     = "already_not_paid"          // nothing to do
-	RInvalidState       = "invalid_state"             // the act is not for a payment in this state
+	RInvalidState       = plugin.RefusedInvalidState  // the act is not for a payment in this state
 	RPayMasterDisagrees = "paymaster_disagrees"       // PayMaster's answer forbids the change (force it)
 	RPayMasterAsk       = "paymaster_unreachable"     // PayMaster could not be asked (force it)
 	RPayMasterUnset     = "paymaster_unset"           // no PayMaster settings

@@ -68,15 +68,15 @@ func NoticeText(ns Notice, z *time.Location) string {
 	}
 	d := ns.Deliveries[len(ns.Deliveries)-1]
 	switch d.Status {
-	case "delivered":
+	case plugin.DeliveryDelivered:
 		return fmt.Sprintf("delivered %s (%s, %d attempt(s))", d.DeliveredAt.In(z).Format(tableTime), d.ID, d.Attempts)
-	case "exhausted":
+	case plugin.DeliveryExhausted:
 		text := fmt.Sprintf("NOT DELIVERED after %d attempts (%s)", d.Attempts, Dash(d.LastError))
 		if d.State == plugin.StatePaid {
 			text += ": paid without notification; send again with sbpd journal resync " + ns.PaymentID
 		}
 		return text
-	case "pending":
+	case plugin.DeliveryPending:
 		if d.Attempts == 0 {
 			return "queued (" + d.ID + ")"
 		}

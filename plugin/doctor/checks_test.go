@@ -289,7 +289,8 @@ func TestChecks_SettingsDoNotLoad(t *testing.T) {
 	checks, done := Checks(context.Background(), k)
 	defer done()
 	rep := Run(context.Background(), checks, Options{}, nil)
-	if s := rep.Checks[0]; s.Status != Fail || s.Message != "the settings do not load: template /x.yaml does not exist; second line" || !strings.Contains(s.Fix, "SBPD_CONFIG") {
+	if s := rep.Checks[0]; s.Status != Fail || s.Message != "the settings do not load: template /x.yaml does not exist; second line" ||
+		s.Fix != "check that --config or SBPD_CONFIG names the template file (default /etc/sbpd/sbpd.yaml) and that it is valid YAML" {
 		t.Errorf("%+v", s)
 	}
 	names := []string{"Settings", "PayMaster reachable", "PayMaster token", "Cash-link sticker", "Printer", "Journal", "Disk space", "Clock"}

@@ -16,7 +16,7 @@ import (
 // PrinterReport is the printer's status as the printer (or the daemon
 // holding its port) tells it.
 type PrinterReport struct {
-	Status    string // plugin.Printer… or "ok", "paper_near_end"
+	Status    string // a plugin.Printer… status word
 	State     string // "online", …
 	Error     string
 	ViaDaemon bool // asked the running sbpd, which holds the port
@@ -46,9 +46,9 @@ func PrinterCheck(r PrinterReport, port string, baud int) Result {
 		via = " (asked the running sbpd, which holds the port)"
 	}
 	switch r.Status {
-	case "ok":
+	case plugin.PrinterOK:
 		return Pass(fmt.Sprintf("%s answers: %s%s", on, r.State, via))
-	case "paper_near_end":
+	case plugin.PrinterPaperNearEnd:
 		return Warning(fmt.Sprintf("%s is near the end of its paper roll%s", on, via), "load a new paper roll soon")
 	case plugin.PrinterNoAnswer:
 		return Failf(fmt.Sprintf("check that it is powered on and cabled to %s, and that printer.baud (%d) matches its self-test page; `sbpd printer test` prints even without status", port, baud),

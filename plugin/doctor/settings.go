@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // Settings is how the settings loaded.
@@ -98,7 +100,7 @@ func (k *Kiosk) checkSettings(context.Context) Result {
 	}
 	if !s.Loaded || len(lines) == 0 { // not about a key: the file is missing or unreadable
 		return Failure("the settings do not load: "+strings.Join(strings.Split(strings.TrimSpace(fmt.Sprint(s.LoadErr)), "\n"), "; "),
-			"check that --config or SBPD_CONFIG names the template file (default /etc/sbpd/sbpd.yaml) and that it is valid YAML")
+			"check that --config or "+plugin.ConfigEnv+" names the template file (default "+plugin.ConfigFile+") and that it is valid YAML")
 	}
 	msg := CountNoun(len(lines), "problem", "problems") + " in " + s.Sources() + ":\n" + strings.Join(lines, "\n")
 	return Failure(msg, s.settingsFix())

@@ -42,7 +42,7 @@ func failure(err error) (int, *flash) {
 	}
 	if !backoffice.Refused(err) {
 		return http.StatusInternalServerError, &flash{Title: "Ошибка", Text: "Журнал или PayMaster не ответили как надо; повторите, а если не пройдёт, смотрите журнал sbpd.",
-			Detail: err.Error(), Code: "internal"}
+			Detail: err.Error(), Code: plugin.EInternal}
 	}
 	status := http.StatusConflict
 	switch plugin.ErrorCode(err) {

@@ -54,7 +54,7 @@ func (s *Server) payment(w http.ResponseWriter, r *http.Request, se *session) {
 	for _, d := range sh.Notification.Deliveries {
 		dr := deliveryRow{ID: s.text(d.ID), State: stateWord(d.State), Status: deliveryWord(d.Status), Attempts: strconv.Itoa(d.Attempts),
 			Delivered: when(d.DeliveredAt, s.o.Zone), LastError: s.text(d.LastError), Next: "—"}
-		if d.Status == "pending" {
+		if d.Status == plugin.DeliveryPending {
 			dr.Next = when(d.NextAt, s.o.Zone)
 		}
 		v.Deliveries = append(v.Deliveries, dr)

@@ -243,7 +243,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.sessions.failed.Fail(addr)
 		w.Header().Set("Connection", "close")
 		s.render(w, http.StatusUnauthorized, "login", s.page(r, nil, "Вход", &flash{Title: "Неверный токен",
-			Text: "Введите api.token, заданный для этого sbpd.", Code: "unauthorized"}))
+			Text: "Введите api.token, заданный для этого sbpd.", Code: plugin.EUnauthorized}))
 		return
 	}
 	name := bounded(r.PostFormValue("name"), maxName)

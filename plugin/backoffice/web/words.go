@@ -65,11 +65,8 @@ var refusals = map[string]refusal{
 	backoffice.RPeriodTooLong:      {"Слишком длинный период", "Сверка идёт не больше чем за допустимый период: разбейте его на части."},
 	backoffice.RSecretName:         {"Имя содержит секрет", "В имени есть ключ или пароль из настроек sbpd. Укажите своё имя, а не ключ."},
 	backoffice.RListFailed:         {"Список PayMaster не прочитан", "PayMaster не отдал список платежей за период. Повторите позже."},
-	rTooManyRows:                   {"Слишком много платежей для XLSX", "В лист XLSX столько платежей не помещается: выгрузите CSV или выберите период короче."},
+	plugin.RefusedTooManyRows:      {"Слишком много платежей для XLSX", "В лист XLSX столько платежей не помещается: выгрузите CSV или выберите период короче."},
 }
-
-// rTooManyRows is the export's refusal of an XLSX larger than a sheet.
-const rTooManyRows = "too_many_rows"
 
 func refusalOf(reason string) refusal {
 	if t, ok := refusals[reason]; ok {
@@ -91,16 +88,16 @@ func told(ns backoffice.Notice) (text, class string) {
 	}
 	d := ns.Deliveries[len(ns.Deliveries)-1]
 	switch d.Status {
-	case "delivered":
+	case plugin.DeliveryDelivered:
 		return "Да", "ok"
-	case "exhausted":
+	case plugin.DeliveryExhausted:
 		return "Нет: не доставлено", "bad"
-	case "pending":
+	case plugin.DeliveryPending:
 		if d.Attempts == 0 {
 			return "В очереди", ""
 		}
 		return "Повтор после ошибки", "warn"
-	case "cancelled":
+	case plugin.DeliveryCancelled:
 		return "Отменено", ""
 	}
 	return plugin.Printable(d.Status), ""
@@ -109,13 +106,13 @@ func told(ns backoffice.Notice) (text, class string) {
 // deliveryWord names a delivery's status.
 func deliveryWord(status string) string {
 	switch status {
-	case "delivered":
+	case plugin.DeliveryDelivered:
 		return "доставлено"
-	case "exhausted":
+	case plugin.DeliveryExhausted:
 		return "не доставлено (попытки исчерпаны)"
-	case "pending":
+	case plugin.DeliveryPending:
 		return "ждёт отправки"
-	case "cancelled":
+	case plugin.DeliveryCancelled:
 		return "отменено"
 	}
 	return plugin.Printable(status)
@@ -136,17 +133,17 @@ func rub(kopecks int64) string { return plugin.FormatRoubles(kopecks) + " ₽" }
 // printerWords name the printer's statuses (plugin's reasons a printer
 // cannot print, and the daemon's own).
 var printerWords = map[string]string{
-	"ok":                      "готов к печати",
-	"paper_near_end":          "готов, бумага скоро кончится",
-	"not_configured":          "не настроен (printer.port пуст)",
-	plugin.PrinterPaperEnd:    "нет бумаги",
-	plugin.PrinterCoverOpen:   "открыта крышка",
-	plugin.PrinterOffline:     "не в сети",
-	plugin.PrinterError:       "ошибка принтера",
-	plugin.PrinterNoAnswer:    "не отвечает",
-	plugin.PrinterPortMissing: "порт не открывается",
-	plugin.PrinterWriteFailed: "ошибка записи в порт",
-	plugin.PrinterBusy:        "порт занят другим процессом",
+	plugin.PrinterOK:            "готов к печати",
+	plugin.PrinterPaperNearEnd:  "готов, бумага скоро кончится",
+	plugin.PrinterNotConfigured: "не настроен (printer.port пуст)",
+	plugin.PrinterPaperEnd:      "нет бумаги",
+	plugin.PrinterCoverOpen:     "открыта крышка",
+	plugin.PrinterOffline:       "не в сети",
+	plugin.PrinterError:         "ошибка принтера",
+	plugin.PrinterNoAnswer:      "не отвечает",
+	plugin.PrinterPortMissing:   "порт не открывается",
+	plugin.PrinterWriteFailed:   "ошибка записи в порт",
+	plugin.PrinterBusy:          "порт занят другим процессом",
 }
 
 // printerWord is a printer status for a person, with its code.
