@@ -29,6 +29,7 @@ func TestWrite_XLSXOpensInLibreOffice(t *testing.T) {
 	p1.Mixed, p1.CancelRequested = true, true
 	p2 := payment("p2", "100235", "K07-100235-1", 5)
 	p2.State, p2.Reason, p2.PayMasterStatus = plugin.StateNotPaid, plugin.ReasonInsufficientFunds, "a\x1b\u202e<&>\"z"
+	p2.ResultCode = "a_x000D__x000A_b"                              // SpreadsheetML's own escape: text, not a line break
 	p2.CreatedAt = time.Date(2025, 12, 31, 20, 59, 59, 0, time.UTC) // 23:59:59 in Moscow
 	dir := t.TempDir()
 	path := filepath.Join(dir, "register.xlsx")
@@ -60,7 +61,7 @@ func TestWrite_XLSXOpensInLibreOffice(t *testing.T) {
 		{"2025-03-14 10:00:00", "2025-03-14 10:00:31", "p1", "K07", "=1+1", "K07-=1+1-2", "pm-p1", "259.90", "25990", "1", "TRUE",
 			"paid", "5", "Settled", "0", "", "", "TRUE", "FALSE", "FALSE"},
 		{"2025-12-31 23:59:59", "2025-03-14 10:00:31", "p2", "K07", "100235", "K07-100235-1", "pm-p2", "0.05", "5", "1", "FALSE",
-			"not_paid", "6", `a\x1b\u202e<&>"z`, "0", "insufficient_funds", "", "FALSE", "FALSE", "FALSE"},
+			"not_paid", "6", `a\x1b\u202e<&>"z`, "a_x000D__x000A_b", "insufficient_funds", "", "FALSE", "FALSE", "FALSE"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("LibreOffice reads %d rows, want %d:\n%s", len(rows), len(want), raw)

@@ -256,7 +256,7 @@ func appendColumn(b []byte, n int) []byte {
 // one into a newline.
 func appendXMLText(b []byte, s string) []byte {
 	units := 0
-	for _, r := range s {
+	for i, r := range s {
 		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
 			continue // invalid UTF-8 is U+FFFD here, which XML takes
 		}
@@ -276,9 +276,29 @@ func appendXMLText(b []byte, s string) []byte {
 			b = append(b, "&gt;"...)
 		case '\r':
 			b = append(b, "&#13;"...)
+		case '_':
+			if looksEscaped(s[i+1:]) { // ST_Xstring: _xHHHH_ would be decoded
+				b = append(b, "_x005F_"...)
+			} else {
+				b = append(b, '_')
+			}
 		default:
 			b = utf8.AppendRune(b, r)
 		}
 	}
 	return b
+}
+
+// looksEscaped reports whether s starts with xHHHH_, the rest of an
+// ST_Xstring escape after its underscore.
+func looksEscaped(s string) bool {
+	if len(s) < 6 || s[0] != 'x' && s[0] != 'X' || s[5] != '_' {
+		return false
+	}
+	for _, c := range []byte(s[1:5]) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

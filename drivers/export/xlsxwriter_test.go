@@ -3,6 +3,7 @@ package export
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // The XLSX writer is tested through excelize, used here only as a reader:
@@ -311,5 +314,30 @@ func TestXLSXWriter_Bounds(t *testing.T) {
 	l.Name = "Платежи & <сводка>"
 	if f, _ := writeSheet(t, l, []xlsxCell{textCell("x")}); f.GetSheetList()[0] != l.Name {
 		t.Errorf("sheets %q", f.GetSheetList())
+	}
+}
+
+// TestWrite_XLSXTextEscapesStayText: SpreadsheetML decodes _xHHHH_ in
+// cell text (ECMA-376 ST_Xstring), so a valid check id such as
+// _x003D_1+1, or PayMaster's text, could turn into other characters: a
+// bidi override, a line break, a leading =. Our underscore before such a
+// sequence is written as _x005F_, and the register shows what the journal
+// holds. (excelize did the same; the first own writer did not.)
+func TestWrite_XLSXTextEscapesStayText(t *testing.T) {
+	p := payment("p1", "_x003D_1+1", "K07-_x003D_1+1-1", 100)
+	p.PayMasterStatus, p.ResultCode = "ok_x202E_gnp.exe", "a_x000D__x000A_b"
+	var buf bytes.Buffer
+	if _, err := Write(context.Background(), &fakeSource{ps: []*plugin.Payment{p}}, plugin.Filter{}, XLSX, &buf, Options{Zone: msk}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for cell, want := range map[string]string{"E2": p.CheckID, "N2": p.PayMasterStatus, "O2": p.ResultCode} {
+		if got, _ := f.GetCellValue(Sheet, cell); got != want {
+			t.Errorf("%s shows %q, want %q", cell, got, want)
+		}
 	}
 }
