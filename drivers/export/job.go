@@ -3,7 +3,9 @@ package export
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
@@ -64,11 +66,39 @@ func Run(ctx context.Context, src interface {
 	opt := Options{Zone: j.Zone, OnRow: pr.Add}
 	var n int64
 	var err error
-	if j.Path == "" {
-		n, err = Write(ctx, src, j.Filter, j.Format, j.Out, opt)
-	} else {
+	switch {
+	case j.Path != "":
 		n, err = WriteFile(ctx, src, j.Filter, j.Format, j.Path, opt)
+	case j.Format == XLSX:
+		n, err = spool(ctx, src, j.Filter, j.Out, opt)
+	default:
+		n, err = Write(ctx, src, j.Filter, j.Format, j.Out, opt)
 	}
 	pr.Finish()
 	return n, err
+}
+
+// spool writes an XLSX export to a temporary file (mode 0600) and copies
+// it to out only once complete: the zip streams out as it is made, so a
+// failure midway would leave half a workbook in a redirected file, which
+// a spreadsheet's repair could open as a shorter register. A CSV needs no
+// spool: its rows are whole lines, and the error says it stopped.
+func spool(ctx context.Context, src Source, f plugin.Filter, out io.Writer, opt Options) (int64, error) {
+	tmp, err := os.CreateTemp("", "sbpd-export-*.xlsx")
+	if err != nil {
+		return 0, fmt.Errorf("export: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, err := Write(ctx, src, f, XLSX, tmp, opt)
+	if err != nil {
+		return n, err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	if _, err := io.Copy(out, tmp); err != nil {
+		return n, fmt.Errorf("export: %w", err)
+	}
+	return n, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +72,38 @@ func TestRun(t *testing.T) {
 				}
 			} else if c.err == nil && !strings.HasPrefix(out.String(), header) {
 				t.Errorf("stdout %q", out.String())
+			}
+		})
+	}
+}
+
+// TestRun_XLSXToStdoutFailsWhole: an XLSX export to standard output that
+// fails midway writes nothing there (it is spooled to a temporary file
+// and copied out only when complete), as -o leaves no file: a half zip
+// that a spreadsheet's repair could open as a short register never
+// reaches a redirected file. The spool is removed either way.
+func TestRun_XLSXToStdoutFailsWhole(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	ps := make([]*plugin.Payment, 3000) // past the zip's first 4 KB
+	for i := range ps {
+		ps[i] = payment(fmt.Sprint("p", i), fmt.Sprint(i), fmt.Sprint("K07-", i, "-1"), int64(i+1))
+	}
+	for name, failAfter := range map[string]int{"fails midway": 2500, "complete": 0} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			src := &countingSource{fakeSource: fakeSource{ps: ps, failAfter: failAfter}}
+			n, err := Run(context.Background(), src, Job{Format: XLSX, Out: &out, Zone: msk})
+			if failAfter > 0 {
+				if !errors.Is(err, errRead) || out.Len() != 0 {
+					t.Fatalf("Run = %d, %v; %d bytes reached standard output", n, err, out.Len())
+				}
+			} else if err != nil || n != int64(len(ps)) || !bytes.HasPrefix(out.Bytes(), []byte("PK")) {
+				t.Fatalf("Run = %d, %v; %d bytes", n, err, out.Len())
+			} else {
+				checkParts(t, out.Bytes())
+			}
+			if left, _ := os.ReadDir(os.Getenv("TMPDIR")); len(left) != 0 {
+				t.Errorf("the spool stays behind: %v", left)
 			}
 		})
 	}
