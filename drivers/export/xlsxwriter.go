@@ -251,20 +251,24 @@ func appendColumn(b []byte, n int) []byte {
 }
 
 // appendXMLText appends s escaped as XML character data, without the
-// characters XML 1.0 forbids, cut at maxCellText UTF-16 units. A
-// carriage return is written as a reference: a parser would turn a raw
-// one into a newline.
+// characters XML 1.0 forbids, cut at maxCellText UTF-16 units with an
+// ellipsis as its last, so that the cut shows. A carriage return is
+// written as a reference: a parser would turn a raw one into a newline.
 func appendXMLText(b []byte, s string) []byte {
+	limit, cut := maxCellText, len(s) > maxCellText && utf16Units(s) > maxCellText
+	if cut {
+		limit-- // room for the ellipsis
+	}
 	units := 0
 	for i, r := range s {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
+		if xmlForbids(r) {
 			continue // invalid UTF-8 is U+FFFD here, which XML takes
 		}
 		n := 1
 		if r > 0xFFFF {
 			n = 2
 		}
-		if units += n; units > maxCellText {
+		if units += n; units > limit {
 			break
 		}
 		switch r {
@@ -286,7 +290,26 @@ func appendXMLText(b []byte, s string) []byte {
 			b = utf8.AppendRune(b, r)
 		}
 	}
+	if cut {
+		b = append(b, "…"...)
+	}
 	return b
+}
+
+// utf16Units counts s's characters as a cell does, without those XML 1.0
+// forbids (appendXMLText drops them).
+func utf16Units(s string) int {
+	units := 0
+	for _, r := range s {
+		switch {
+		case xmlForbids(r):
+		case r > 0xFFFF:
+			units += 2
+		default:
+			units++
+		}
+	}
+	return units
 }
 
 // looksEscaped reports whether s starts with xHHHH_, the rest of an
@@ -301,4 +324,10 @@ func looksEscaped(s string) bool {
 		}
 	}
 	return true
+}
+
+// xmlForbids reports whether XML 1.0 forbids r in character data: the C0
+// controls but tab, newline and carriage return, and U+FFFE, U+FFFF.
+func xmlForbids(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF
 }

@@ -181,7 +181,9 @@ func TestXLSXWriter_TimeSerial(t *testing.T) {
 // forbids (C0 controls but tab, newline and carriage return; U+FFFE,
 // U+FFFF) are dropped, so the sheet stays well-formed; a carriage return
 // survives the parser's newline normalisation; a text longer than a cell
-// holds (32,767 UTF-16 units) is cut there.
+// holds (32,767 UTF-16 units) is cut there, its last character an
+// ellipsis, so that the cut shows (the CSV keeps the whole text); one
+// that fits exactly is whole.
 func TestXLSXWriter_XMLText(t *testing.T) {
 	var c0 strings.Builder
 	for r := range rune(0x20) {
@@ -194,11 +196,16 @@ func TestXLSXWriter_XMLText(t *testing.T) {
 	if v, _ := f.GetCellValue(Sheet, "A1"); v != "a\t\n\rb"+"cd</t>]]>&e" {
 		t.Errorf("A1 = %q", v)
 	}
-	if v, _ := f.GetCellValue(Sheet, "B1"); v != long[:2*32767] {
-		t.Errorf("B1 holds %d characters, want 32767", len([]rune(v)))
+	if v, _ := f.GetCellValue(Sheet, "B1"); v != long[:2*32766]+"…" {
+		t.Errorf("B1 holds %d characters ending %q, want 32,766 and …", len([]rune(v)), v[len(v)-6:])
 	}
-	if v, _ := f.GetCellValue(Sheet, "C1"); v != astral[:4*16383] {
-		t.Errorf("C1 holds %d characters, want 16383 (32,766 UTF-16 units)", len([]rune(v)))
+	if v, _ := f.GetCellValue(Sheet, "C1"); v != astral[:4*16383]+"…" {
+		t.Errorf("C1 holds %d characters, want 16383 (32,766 UTF-16 units) and …", len([]rune(v)))
+	}
+	exact := strings.Repeat("я", 32767)
+	g, _ := writeSheet(t, testLayout, []xlsxCell{textCell(exact)})
+	if v, _ := g.GetCellValue(Sheet, "A1"); v != exact {
+		t.Errorf("a text of exactly 32,767 characters is cut to %d", len([]rune(v)))
 	}
 	if v, _ := f.GetCellValue(Sheet, "D1"); v != "\r\n" {
 		t.Errorf("D1 = %q, want CR LF", v)
