@@ -22,16 +22,24 @@ func (v *versioned) Version(context.Context) (int64, error) { return v.version, 
 
 func (v *versioned) set(key, value string) { v.MapStore[key] = value; v.version++ }
 
+// newWatched is a watcher over till settings that hold PayMaster's
+// merchant and token, and the settings it loaded first.
+func newWatched(t *testing.T) (*versioned, *config.Watcher, *config.Config) {
+	t.Helper()
+	till := &versioned{MapStore: config.MapStore{"paymaster.merchant_id": "m1", "paymaster.token": "pm-token-1"}}
+	w := config.NewWatcher(config.Options{}, till)
+	cur, err := w.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return till, w, cur
+}
+
 // Poll returns nothing while nothing changes, the changes once they are
 // written, and a rejection, once, for settings that do not validate.
 func TestWatcher_Poll(t *testing.T) {
 	ctx := context.Background()
-	till := &versioned{MapStore: config.MapStore{"paymaster.merchant_id": "m1", "paymaster.token": "pm-token-1"}}
-	w := config.NewWatcher(config.Options{}, till)
-	cur, err := w.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	till, w, cur := newWatched(t)
 	steps := []struct {
 		name     string
 		write    func()
@@ -86,12 +94,7 @@ func (l *logLines) String() string {
 // and returns when stopped.
 func TestWatcher_Run(t *testing.T) {
 	ctx := context.Background()
-	till := &versioned{MapStore: config.MapStore{"paymaster.merchant_id": "m1", "paymaster.token": "pm-token-1"}}
-	w := config.NewWatcher(config.Options{}, till)
-	cur, err := w.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	till, w, cur := newWatched(t)
 	clock := plugintest.NewClock()
 	log := &logLines{}
 	applied := make(chan *config.Config, 1)

@@ -445,22 +445,7 @@ func TestDoctor_PrinterHeldByDaemon(t *testing.T) {
 	k := newDoctorKiosk(t, nil)
 	fake := k.healthy(t)
 	k.listen = doctorDeadAddr(t)
-	cfg, err := config.Load(k.write(t), true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &Daemon{Config: cfg}
-	if err := d.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	req, _ := http.NewRequest("GET", d.URL()+"/healthz", nil) // the daemon opens the port for its first status query
-	req.Header.Set("Authorization", "Bearer "+doctorAPIToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("healthz: %v %v", err, resp.Status)
-	}
-	resp.Body.Close()
+	startHoldingPrinter(t, k.write(t))
 
 	out, _ := k.doctorJSON(t)
 	out.wantCheck(t, "Printer", statusOK, "answers: online (asked the running sbpd, which holds the port)", "")
@@ -578,6 +563,30 @@ func TestDoctor_Disk(t *testing.T) {
 }
 
 // doctorDeadAddr is a loopback address nothing listens on.
+// startHoldingPrinter runs the daemon of the template at path until the
+// test ends, and asks its /healthz once, which opens the printer's port:
+// from then on the daemon holds it.
+func startHoldingPrinter(t *testing.T, path string) *Daemon {
+	t.Helper()
+	cfg, err := config.Load(path, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{Config: cfg}
+	if err := d.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	req, _ := http.NewRequest("GET", d.URL()+"/healthz", nil)
+	req.Header.Set("Authorization", "Bearer "+doctorAPIToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	return d
+}
+
 func doctorDeadAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

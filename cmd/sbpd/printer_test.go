@@ -268,22 +268,7 @@ func TestCLI_PrinterStatusAsksDaemonOnEveryInterface(t *testing.T) {
 	k.listen = fmt.Sprintf("0.0.0.0:%d", ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
 	path := k.write(t)
-	cfg, err := config.Load(path, true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &Daemon{Config: cfg}
-	if err := d.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	req, _ := http.NewRequest("GET", d.URL()+"/healthz", nil) // the daemon opens the port for its first status query
-	req.Header.Set("Authorization", "Bearer "+doctorAPIToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("healthz: %v %v", err, resp.Status)
-	}
-	resp.Body.Close()
+	startHoldingPrinter(t, path)
 
 	stdout, _, done := runCLI(context.Background(), "printer", "status", "--config", path, "--json")
 	if err := <-done; err != nil {
