@@ -20,8 +20,10 @@ import (
 // one cell on one line) as \x1b, \x0a…; the C1 controls U+0080–U+009F, the
 // Unicode format characters (bidi embeddings and overrides U+202A–U+202E,
 // isolates U+2066–U+2069, marks U+200E, U+200F, U+061C, zero-width and
-// tag characters) and the line and paragraph separators U+2028, U+2029 as
-// \u202e or \U000e0041; a byte that is not UTF-8 as \xNN. Everything else,
+// tag characters), the line and paragraph separators U+2028, U+2029 and
+// the non-characters (U+FDD0–U+FDEF and the last two of every plane,
+// U+FFFE, U+FFFF…: XML 1.0 forbids those two, so an XLSX shows them
+// as the CSV does) as \u202e or \U000e0041; a byte that is not UTF-8 as \xNN. Everything else,
 // Cyrillic included, is returned as it is, and s itself when nothing needs
 // escaping. A backslash is not escaped, so \x1b in the output may also be
 // those four characters in the value: the JSON output is exact.
@@ -61,7 +63,7 @@ func Printable(s string) string {
 
 // SafeRune reports whether r may be shown as it is: false for what
 // Printable escapes (controls, format characters, line and paragraph
-// separators).
+// separators, non-characters).
 func SafeRune(r rune) bool {
 	switch {
 	case r >= 0x20 && r < 0x7F:
@@ -72,6 +74,8 @@ func SafeRune(r rune) bool {
 		return false
 	case r == '\u2028' || r == '\u2029':
 		return false
+	case r >= 0xFDD0 && r <= 0xFDEF, r&0xFFFE == 0xFFFE:
+		return false // non-characters
 	}
 	return !unicode.Is(unicode.Cf, r) && !unicode.IsControl(r)
 }

@@ -26,6 +26,11 @@ func TestPrintable(t *testing.T) {
 		{"tag\U000E0041", `tag\U000e0041`},
 		{"\xff\xfe", `\xff\xfe`},
 		{"\xd0", `\xd0`}, // half a Cyrillic letter
+		// Non-characters: not for interchange, and XML 1.0 forbids U+FFFE
+		// and U+FFFF, so an XLSX could not hold them as they are.
+		{"a\uFFFEb\uFFFF", `a\ufffeb\uffff`},
+		{"\uFDD0\U0001FFFE\U0010FFFF", `\ufdd0\U0001fffe\U0010ffff`},
+		{"\uFFFD\uFFFC", "\uFFFD\uFFFC"}, // the replacement and object characters are characters
 	} {
 		if got := Printable(tc.in); got != tc.want {
 			t.Errorf("Printable(%q) = %q, want %q", tc.in, got, tc.want)

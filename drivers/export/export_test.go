@@ -192,8 +192,9 @@ func TestWrite_XLSX(t *testing.T) {
 
 // TestWrite_XLSXHostileText: a text from outside holding every C0 control,
 // DEL, a bidi override and U+FFFE/U+FFFF reaches the cell with the
-// controls shown as plugin.Printable shows them and the two non-characters
-// XML 1.0 forbids dropped: the sheet stays a well-formed document.
+// controls and the two non-characters XML 1.0 forbids shown as
+// plugin.Printable shows them, as in the CSV: the sheet stays a
+// well-formed document and drops nothing.
 func TestWrite_XLSXHostileText(t *testing.T) {
 	var c0 strings.Builder
 	for r := range rune(0x20) {
@@ -211,7 +212,7 @@ func TestWrite_XLSXHostileText(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	want := `a\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f\u202e<&>z`
+	want := `a\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f\u202e\ufffe\uffff<&>z`
 	if v, _ := f.GetCellValue(Sheet, "N2"); v != want {
 		t.Errorf("N2 = %q\nwant %q", v, want)
 	}
