@@ -358,6 +358,22 @@ func TestOutboxStatusesArePlugins(t *testing.T) {
 	if !slices.Equal(inSQL, want) {
 		t.Errorf("the outbox table allows %q, plugin defines %q", inSQL, want)
 	}
+	// The table as migrated takes each of plugin's statuses and no other
+	// word: whatever a later migration does, the schema in force agrees.
+	db := mustOpen(t)
+	p := newPayment("P1", "C1", 25990, base)
+	mustCreate(t, db.Journal(), p)
+	finish(t, db.Journal(), p, plugin.StatePaid, base.Add(time.Second))
+	for _, st := range want {
+		if _, err := db.write.Exec(`UPDATE outbox SET status = ? WHERE payment_id = 'P1'`, st); err != nil {
+			t.Errorf("the outbox table refuses plugin's status %q: %v", st, err)
+		}
+	}
+	for _, st := range []string{"canceled", "Pending", "", "failed"} {
+		if _, err := db.write.Exec(`UPDATE outbox SET status = ? WHERE payment_id = 'P1'`, st); err == nil {
+			t.Errorf("the outbox table takes status %q, which plugin does not define", st)
+		}
+	}
 	// The triggers set statuses too; the Go code binds plugin's constants.
 	for _, m := range regexp.MustCompile(`status\s*(?:=|IN \()\s*'(\w+)'`).FindAllSubmatch(mig, -1) {
 		if !slices.Contains(want, string(m[1])) {
