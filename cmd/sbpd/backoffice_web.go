@@ -54,7 +54,7 @@ func (d *Daemon) doctorChecks(ctx context.Context) []web.Check {
 	}
 	checks, done := doctor.Checks(ctx, k)
 	defer done()
-	rep := doctor.Run(ctx, checks, doctor.Options{Timeout: doctorLimits.check, Secrets: cfg.Secrets()}, nil)
+	rep := doctor.Run(ctx, checks, doctor.Options{Timeout: doctorLimits.Check, Secrets: cfg.Secrets()}, nil)
 	out := make([]web.Check, len(rep.Checks))
 	for i, c := range rep.Checks {
 		out[i] = web.Check{Name: c.Name, Status: string(c.Status), Message: c.Message, Fix: c.Fix}

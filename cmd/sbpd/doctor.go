@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -12,15 +11,8 @@ import (
 	"github.com/sbpd/sbpd/plugin/doctor"
 )
 
-// doctorLimits bound the whole run to about 15 s even when PayMaster
-// black-holes the connection; the checks run in parallel. Tests shorten
-// them.
-var doctorLimits = struct {
-	payMasterTry time.Duration // one PayMaster request (one retry after it)
-	payMaster    time.Duration // every PayMaster call together
-	local        time.Duration // the printer, the journal, the disk, each
-	check        time.Duration // any one check, whatever it waits for
-}{payMasterTry: 5 * time.Second, payMaster: 12 * time.Second, local: 10 * time.Second, check: 15 * time.Second}
+// doctorLimits bound a run of doctor's checks; tests shorten them.
+var doctorLimits = doctor.DefaultLimits
 
 // diskFree is the space an unprivileged process may use in dir; tests
 // replace it.
@@ -63,6 +55,7 @@ The exit status is 1 when any check FAILs, 0 otherwise (WARN included).`,
 			return k.report(cmd.Context(), cmd.OutOrStdout(), asJSON)
 		},
 	}
+	dataDirFlag(cmd.Flags())
 	cmd.Flags().Bool("json", false, `print {"ok": bool, "checks": [{"name","status","message","fix"}]} for fleet tooling`)
 	return cmd
 }
@@ -95,5 +88,5 @@ func (k *kiosk) redact(s string) string { return plugin.Redact(s, k.cfg.Secrets(
 func (k *kiosk) report(ctx context.Context, w io.Writer, asJSON bool) error {
 	checks, done := doctor.Checks(ctx, k.doctorKiosk())
 	defer done()
-	return doctor.RunAndWrite(ctx, w, checks, doctor.Options{Timeout: doctorLimits.check, Secrets: k.cfg.Secrets()}, asJSON)
+	return doctor.RunAndWrite(ctx, w, checks, doctor.Options{Timeout: doctorLimits.Check, Secrets: k.cfg.Secrets()}, asJSON)
 }

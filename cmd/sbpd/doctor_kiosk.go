@@ -36,7 +36,7 @@ func (d *kiosk) doctorSettings() doctor.Settings {
 
 // kiosk is what the checks look at, with the drivers behind them.
 func (d *kiosk) doctorKiosk() *doctor.Kiosk {
-	k := &doctor.Kiosk{Settings: d.doctorSettings(), Version: version, PayMasterTry: doctorLimits.payMasterTry, PayMasterAll: doctorLimits.payMaster, LocalLimit: doctorLimits.local,
+	k := &doctor.Kiosk{Settings: d.doctorSettings(), Version: version, Limits: doctorLimits,
 		DiskFree: diskFree, OpenJournal: openDoctorJournal}
 	if d.cfg == nil {
 		return k
@@ -50,7 +50,7 @@ func (d *kiosk) doctorKiosk() *doctor.Kiosk {
 			if pmc.MerchantID == "" || pmc.Token == "" { // reachability does not need them: a refusal is an answer too
 				pmc.MerchantID, pmc.Token = "00000000-0000-0000-0000-000000000000", "sbpd-doctor-no-token"
 			}
-			pmc.Timeout, pmc.RetryMax, pmc.RetryWaitMin, pmc.RetryWaitMax = doctorLimits.payMasterTry, 1, 200*time.Millisecond, time.Second
+			pmc.Timeout, pmc.RetryMax, pmc.RetryWaitMin, pmc.RetryWaitMax = doctorLimits.PayMasterTry, 1, 200*time.Millisecond, time.Second
 		})
 		return doctorPayMaster{gw}, err
 	}

@@ -357,7 +357,7 @@ func TestDoctor_Unreachable(t *testing.T) {
 func TestDoctor_BlackHole(t *testing.T) {
 	limits := doctorLimits
 	t.Cleanup(func() { doctorLimits = limits })
-	doctorLimits.payMasterTry = 150 * time.Millisecond
+	doctorLimits.PayMasterTry = 150 * time.Millisecond
 
 	k := newDoctorKiosk(t, nil)
 	k.healthy(t)

@@ -39,7 +39,7 @@ var actTune func(*paymaster.Config)
 // the service refuses what asks it, as on the web). The daemon may be
 // running: SQLite serializes writers.
 func backofficeCmd(cmd *cobra.Command, run func(*cobra.Command, *backoffice.Service, []string) error) *cobra.Command {
-	cmd.Flags().String("data-dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
+	dataDirFlag(cmd.Flags())
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		k, db, err := readJournal(cmd)
 		if err != nil {

@@ -44,7 +44,7 @@ func readJournal(cmd *cobra.Command) (*kiosk, *sqlite.DB, error) {
 // addFilterFlags adds the selection flags shared by list and export.
 func addFilterFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.String("data-dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
+	dataDirFlag(f)
 	f.String("state", "", "only payments in this state: "+plugin.StateNames())
 	f.String("from", "", "created at or after: "+plugin.TimeFormats)
 	f.String("to", "", "created before (a date: to the end of that day): "+plugin.TimeFormats)
@@ -166,12 +166,7 @@ PayMaster id when only one payment has it.`,
 		if err != nil {
 			return err
 		}
-		return jsonOr(cmd, struct {
-			Payment      *plugin.Payment   `json:"payment"`
-			TillID       string            `json:"till_id,omitempty"`
-			Notification backoffice.Notice `json:"notification"`
-			Events       []plugin.Event    `json:"events"`
-		}{sh.Payment, backoffice.TillOf(sh.Payment), sh.Notification, sh.Events}, func() error {
+		return jsonOr(cmd, sh, func() error {
 			return backoffice.WriteShow(cmd.OutOrStdout(), sh, journalZone())
 		})
 	})

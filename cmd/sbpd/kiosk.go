@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/drivers/sqlite"
@@ -23,6 +24,13 @@ type kiosk struct {
 	dir       string           // data_dir
 	dbPath    string
 	db        *sqlite.DB // nil when there is no journal yet
+}
+
+// dataDirFlag adds --data-dir to fs: every command that reads this
+// kiosk's settings or journal takes it, as the till settings live in
+// data_dir/sbpd.db.
+func dataDirFlag(fs *pflag.FlagSet) {
+	fs.String("data-dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
 }
 
 // openKiosk reads the settings of cmd's --config and flags, finds the

@@ -5,11 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // TestMain gives the printer's lock files a temporary directory, so that
@@ -66,6 +70,24 @@ func TestCLI_FlagSpellings(t *testing.T) {
 			}
 		}
 	}
+	// Every command that reads this kiosk's settings or journal takes
+	// --data-dir: its till settings live in data_dir/sbpd.db.
+	noKiosk := []string{"sbpd version", "sbpd sandbox", "sbpd help", "sbpd completion"}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		path := c.CommandPath()
+		if !c.Runnable() || slices.ContainsFunc(noKiosk, func(p string) bool { return strings.HasPrefix(path, p) }) {
+			return
+		}
+		c.InheritedFlags() // merges the persistent flags of its parents
+		if c.Flags().Lookup("data-dir") == nil {
+			t.Errorf("%s has no --data-dir", path)
+		}
+	}
+	walk(newRoot(io.Discard, io.Discard))
 	out, _, err := runRoot(t, "", "settings", "list", "--help")
 	if err != nil || !strings.Contains(out, "--data-dir") || strings.Contains(out, "--data_dir") {
 		t.Errorf("help shows the flag as:\n%s", out)

@@ -82,6 +82,7 @@ the token: attach it to a support ticket, or add it to testdata/paymaster/.`,
 			return runProbe(cmd, out)
 		},
 	}
+	dataDirFlag(cmd.Flags())
 	cmd.Flags().String("out", "", "write the whole exchange as JSON lines to FILE (a new file 0600; secrets removed)")
 	return cmd
 }

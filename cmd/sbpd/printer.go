@@ -52,6 +52,7 @@ func newPrinterCmd() *cobra.Command {
 		Use:   "printer",
 		Short: "Check and test the receipt printer (mode 0)",
 	}
+	dataDirFlag(cmd.PersistentFlags())
 	cmd.AddCommand(&cobra.Command{
 		Use:   "status",
 		Short: "Ask the receipt printer for its status (online, cover, paper)",

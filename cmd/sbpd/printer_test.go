@@ -253,6 +253,20 @@ func TestCLI_PrinterStatusReadsTillSettings(t *testing.T) {
 	}
 }
 
+// TestCLI_DataDirOfAnotherKiosk: --data-dir points printer status and
+// doctor at another data_dir, whose till settings they then read.
+func TestCLI_DataDirOfAnotherKiosk(t *testing.T) {
+	closed := "  base_url: http://127.0.0.1:1\n" // doctor's PayMaster checks fail at once
+	k, other := newSettingsKiosk(t, closed), newSettingsKiosk(t, closed)
+	other.mustRun("set", "printer.port", "/dev/ttyFAKE0")
+	for _, args := range [][]string{{"printer", "status"}, {"doctor"}} {
+		out, _, err := runRoot(t, "", append(args, "--config", k.template, "--data-dir", other.dataDir)...)
+		if all := out + fmt.Sprint(err); !strings.Contains(all, "/dev/ttyFAKE0") {
+			t.Errorf("%v --data-dir %s does not read its till settings: %s", args, other.dataDir, all)
+		}
+	}
+}
+
 // TestCLI_PrinterStatusAsksDaemonOnEveryInterface: with the daemon
 // listening on every interface (0.0.0.0, as on a store network), printer
 // status asks its /healthz at loopback: 0.0.0.0 is no Host the till API

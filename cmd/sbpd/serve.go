@@ -57,6 +57,6 @@ func newServeCmd() *cobra.Command {
 	}
 	cmd.Flags().String("listen", "", "till API address (overrides listen)")
 	cmd.Flags().String("screen", display.FlagWeb, `kiosk screen: "web" (the page at /) or "terminal" (the page, and the screen drawn on standard output)`)
-	cmd.Flags().String("data-dir", "", "journal directory (overrides data_dir)")
+	dataDirFlag(cmd.Flags())
 	return cmd
 }

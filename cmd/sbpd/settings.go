@@ -54,7 +54,7 @@ it creates stays writable by the daemon.`,
   sbpd settings import k07.yaml           # on the new kiosk`,
 		Args: cobra.NoArgs,
 	}
-	cmd.PersistentFlags().String("data-dir", "", "directory of the till's database (overrides data_dir from the template and SBPD_DATA_DIR)")
+	dataDirFlag(cmd.PersistentFlags())
 	cmd.AddCommand(newSettingsListCmd(), newSettingsGetCmd(), newSettingsSetCmd(), newSettingsUnsetCmd(),
 		newSettingsExportCmd(), newSettingsImportCmd())
 	return cmd

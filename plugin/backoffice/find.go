@@ -35,9 +35,11 @@ func (s *Service) Find(ctx context.Context, ref string) (*plugin.Payment, error)
 	return nil, refuse(plugin.EConflict, RAmbiguous, "%q matches %d payments (%s): give our id", ref, len(ps), plugin.Printable(strings.Join(ids, ", ")))
 }
 
-// Shown is one payment with its history and its notification.
+// Shown is one payment with its till (from its order number), its
+// history and its notification: `sbpd journal show --json` prints it.
 type Shown struct {
 	Payment      *plugin.Payment `json:"payment"`
+	TillID       string          `json:"till_id,omitempty"`
 	Notification Notice          `json:"notification"`
 	Events       []plugin.Event  `json:"events"`
 }
@@ -58,7 +60,7 @@ func (s *Service) Show(ctx context.Context, ref string) (Shown, error) {
 		return Shown{}, fmt.Errorf("backoffice: notification of %s: %w", p.ID, err)
 	}
 	p.Decorate()
-	return Shown{Payment: p, Notification: ns, Events: evs}, nil
+	return Shown{Payment: p, TillID: TillOf(p), Notification: ns, Events: evs}, nil
 }
 
 // knownBefore refuses a page older than a payment the journal does not

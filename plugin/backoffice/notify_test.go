@@ -116,7 +116,7 @@ func TestFindAndShow(t *testing.T) {
 		}
 	}
 	s, err := svc.Show(ctx, "PM1")
-	if err != nil || s.Payment.ID != "A" || s.Payment.StateCode != plugin.StatePaid.Code() || len(s.Events) != 2 || s.Notification.State != plugin.StatePaid {
+	if err != nil || s.Payment.ID != "A" || s.Payment.StateCode != plugin.StatePaid.Code() || len(s.Events) != 2 || s.Notification.State != plugin.StatePaid || s.TillID != "K07" {
 		t.Fatalf("%v %+v", err, s)
 	}
 }

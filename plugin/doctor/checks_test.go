@@ -102,7 +102,7 @@ func newFixture(t *testing.T) *kioskFixture {
 		printer: PrinterReport{Status: "ok", State: "online"}, where: map[string]Where{}}
 	f.Kiosk = &Kiosk{
 		BaseURL: "https://paymaster.ru", MerchantID: "m-1", StickerID: "st-1", QRMode: 2, PrinterPort: "/dev/ttyS0", PrinterBaud: 115200,
-		DataDir: dataDir, Version: "1.2.3", PayMasterTry: 5 * time.Second, Clock: fixedClock{},
+		DataDir: dataDir, Version: "1.2.3", Limits: Limits{PayMasterTry: 5 * time.Second}, Clock: fixedClock{},
 		DiskFree: func(string) (uint64, error) { return 1 << 30, nil },
 	}
 	f.PayMaster = func() (PayMaster, error) { return f.pm, f.pmErr }
@@ -344,7 +344,7 @@ func TestJournalState(t *testing.T) {
 func TestChecks_PayMasterAll(t *testing.T) {
 	for _, all := range []time.Duration{0, time.Minute} {
 		f := newFixture(t)
-		f.PayMasterAll = all
+		f.Limits.PayMasterAll = all
 		f.Settings = Settings{Loaded: true, Where: func(string) Where { return Where{Layer: LayerTemplate} }}
 		start := time.Now()
 		checks, done := Checks(context.Background(), f.Kiosk)
@@ -364,5 +364,16 @@ func TestChecks_PayMasterAll(t *testing.T) {
 				t.Errorf("PayMasterAll %s: a call's context lives on after the run", all)
 			}
 		}
+	}
+}
+
+// TestDefaultLimits: sbpd doctor's bounds fit inside each other, so a
+// black-holed PayMaster ends as a timeout of its own call, named in the
+// advice, before the check's bound cuts it short: two tries fit in every
+// call together, which ends before the check does.
+func TestDefaultLimits(t *testing.T) {
+	l := DefaultLimits
+	if l.PayMasterTry <= 0 || 2*l.PayMasterTry > l.PayMasterAll || l.PayMasterAll >= l.Check || l.Local >= l.Check || l.Check > 15*time.Second {
+		t.Errorf("DefaultLimits do not nest within 15 s: %+v", l)
 	}
 }

@@ -25,16 +25,14 @@ type Kiosk struct {
 	// PayMaster builds the client the PayMaster checks share one ping of;
 	// an error is a client that cannot be set up.
 	PayMaster func() (PayMaster, error)
-	// PayMasterTry is one request's limit (one retry after it), for the
-	// message; PayMasterAll bounds every PayMaster call together (0: ctx
-	// alone).
-	PayMasterTry, PayMasterAll time.Duration
+	// Limits bound the PayMaster calls, the printer's and the journal's
+	// checks (a zero field: ctx alone). The PayMaster client is built with
+	// PayMasterTry for one request.
+	Limits Limits
 	// Printer asks the printer (or the daemon that holds its port).
 	Printer func(ctx context.Context) (PrinterReport, error)
-	// OpenJournal opens an existing journal; LocalLimit bounds its check
-	// and the printer's.
+	// OpenJournal opens an existing journal.
 	OpenJournal func(path string) (Journal, error)
-	LocalLimit  time.Duration
 	// ModeFixes are loose journal file modes found (and tightened) when
 	// the journal was opened to read the till settings.
 	ModeFixes []ModeFix
@@ -45,6 +43,18 @@ type Kiosk struct {
 	ping     ping
 	pmCtx    context.Context
 }
+
+// Limits bound a run of the checklist.
+type Limits struct {
+	PayMasterTry time.Duration // one PayMaster request (one retry after it), for the message too
+	PayMasterAll time.Duration // every PayMaster call together
+	Local        time.Duration // the printer, the journal, each
+	Check        time.Duration // any one check, whatever it waits for (Options.Timeout)
+}
+
+// DefaultLimits end sbpd doctor in about 15 s even when PayMaster
+// black-holes the connection: the checks run in parallel.
+var DefaultLimits = Limits{PayMasterTry: 5 * time.Second, PayMasterAll: 12 * time.Second, Local: 10 * time.Second, Check: 15 * time.Second}
 
 // Where is the layer that holds a key's value.
 type Where struct {
@@ -71,10 +81,10 @@ const (
 type ModeFix = plugin.ModeFix
 
 // Checks is the kiosk's checklist, in the order it is printed. Its
-// PayMaster calls are bounded together, from now, by PayMasterAll within
+// PayMaster calls are bounded together, from now, by Limits.PayMasterAll within
 // ctx; call done once the checks have run.
 func Checks(ctx context.Context, k *Kiosk) (checks []Check, done func()) {
-	k.pmCtx, done = withLimit(ctx, k.PayMasterAll)
+	k.pmCtx, done = withLimit(ctx, k.Limits.PayMasterAll)
 	pm := []string{"paymaster.base_url"}
 	auth := []string{"paymaster.base_url", "paymaster.merchant_id", "paymaster.token"}
 	return []Check{

@@ -30,7 +30,7 @@ func (k *Kiosk) printerUnused() string {
 }
 
 func (k *Kiosk) checkPrinter(ctx context.Context) Result {
-	ctx, cancel := withLimit(ctx, k.LocalLimit)
+	ctx, cancel := withLimit(ctx, k.Limits.Local)
 	defer cancel()
 	report, err := k.Printer(ctx)
 	if err != nil {
@@ -109,7 +109,7 @@ func (k *Kiosk) checkJournal(ctx context.Context) Result {
 	case !exists:
 		return Warning("no journal yet at "+path, "sbpd serve creates it on its first start; if sbpd has run on this kiosk before, check data_dir")
 	}
-	ctx, cancel := withLimit(ctx, k.LocalLimit)
+	ctx, cancel := withLimit(ctx, k.Limits.Local)
 	defer cancel()
 	db, err := k.OpenJournal(path)
 	switch {

@@ -134,7 +134,7 @@ func (k *Kiosk) checkReachable(context.Context) Result {
 			"the TLS connection to %s failed (%s)", host, cause)
 	case ReasonTimeout:
 		return Failf(fmt.Sprintf("check the network, the firewall and any proxy: the kiosk must reach %s; then run sbpd doctor again", host),
-			"no answer from %s within %s, tried twice", host, k.PayMasterTry)
+			"no answer from %s within %s, tried twice", host, k.Limits.PayMasterTry)
 	case ReasonRefused:
 		return Failf(fixURL+" and the firewall", "%s refused the connection", host)
 	case ReasonCanceled:
