@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -22,6 +23,19 @@ type Gateway interface {
 	// created around the given time. ok is false if there is none.
 	FindPayment(ctx context.Context, orderNo string, around time.Time) (r Remote, ok bool, err error)
 }
+
+// Sticker is a kiosk's NFC/QR sticker at PayMaster (mode 2), as the
+// driver reads it and doctor checks it.
+type Sticker struct {
+	ID       string
+	Type     string // stickerType, e.g. "Sbp"
+	Cashlink bool   // a cash-register link: each purchase activates it with an amount
+	Status   string // "Active"; the inactive spelling is not documented
+	Payload  string // the SBP link printed as the QR or written to the NFC tag
+}
+
+// Active reports whether the sticker can take payments.
+func (s Sticker) Active() bool { return strings.EqualFold(s.Status, "Active") }
 
 // CreateRequest is one SBP payment request.
 type CreateRequest struct {

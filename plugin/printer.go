@@ -35,6 +35,28 @@ const (
 	PrinterNotConfigured = "not_configured" // printer.port is not set: never asked
 )
 
+// PrinterHealth is the receipt printer's status, as the printer (or the
+// daemon holding its port, Via PrinterViaDaemon) answered: /healthz's
+// printer part, `sbpd printer status --json`, and what doctor checks.
+type PrinterHealth struct {
+	Error  string `json:"error,omitempty"`
+	Port   string `json:"port,omitempty"`
+	State  string `json:"state,omitempty"` // "online", …
+	Status string `json:"status"`          // a Printer… status word
+	Via    string `json:"via,omitempty"`
+}
+
+// PrinterViaDaemon is PrinterHealth.Via when the daemon holding the
+// printer's port answered for it.
+const PrinterViaDaemon = "daemon"
+
+// FromDaemon is whether the daemon holding the port answered for the
+// printer.
+func (p PrinterHealth) FromDaemon() bool { return p.Via == PrinterViaDaemon }
+
+// CanPrint is whether the printer can print a slip now.
+func (p PrinterHealth) CanPrint() bool { return PrinterCanPrint(p.Status) }
+
 // PrinterCanPrint is whether a printer whose status word is status can
 // print a slip now: PrinterOK or PrinterPaperNearEnd.
 func PrinterCanPrint(status string) bool {

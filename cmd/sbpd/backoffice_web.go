@@ -48,10 +48,7 @@ func (d *Daemon) doctorChecks(ctx context.Context) []web.Check {
 		ks.layers = *d.Layers
 	}
 	k := ks.doctorKiosk()
-	k.Printer = func(ctx context.Context) (doctor.PrinterReport, error) {
-		r := d.printerHealth(ctx)
-		return doctor.PrinterReport{Status: r.Status, State: r.State, Error: r.Error}, nil
-	}
+	k.Printer = d.printerHealth
 	checks, done := doctor.Checks(ctx, k)
 	defer done()
 	rep := doctor.Run(ctx, checks, doctor.Options{Timeout: doctorLimits.Check, Secrets: cfg.Secrets()}, nil)

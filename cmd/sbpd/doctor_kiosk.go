@@ -7,6 +7,7 @@ import (
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/drivers/sqlite"
+	"github.com/sbpd/sbpd/plugin"
 	"github.com/sbpd/sbpd/plugin/doctor"
 )
 
@@ -52,21 +53,13 @@ func (d *kiosk) doctorKiosk() *doctor.Kiosk {
 			}
 			pmc.Timeout, pmc.RetryMax, pmc.RetryWaitMin, pmc.RetryWaitMax = doctorLimits.PayMasterTry, 1, 200*time.Millisecond, time.Second
 		})
-		return doctorPayMaster{gw}, err
+		if err != nil {
+			return nil, err // a nil *paymaster.Gateway is no nil doctor.PayMaster
+		}
+		return gw, nil
 	}
-	k.Printer = func(ctx context.Context) (doctor.PrinterReport, error) {
-		r := askPrinter(ctx, c)
-		return doctor.PrinterReport{Status: r.Status, State: r.State, Error: r.Error, ViaDaemon: r.FromDaemon()}, nil
-	}
+	k.Printer = func(ctx context.Context) plugin.PrinterHealth { return askPrinter(ctx, c) }
 	return k
-}
-
-// doctorPayMaster is the PayMaster driver as the checks see it.
-type doctorPayMaster struct{ *paymaster.Gateway }
-
-func (p doctorPayMaster) Sticker(ctx context.Context, id string) (doctor.Sticker, error) {
-	st, err := p.Gateway.Sticker(ctx, id)
-	return doctor.Sticker{Cashlink: st.Cashlink, Active: st.Active(), Status: st.Status}, err
 }
 
 // openDoctorJournal opens the journal as the Journal check needs it.

@@ -39,26 +39,13 @@ type Component struct {
 	StuckPaid int    `json:"stuck_paid,omitempty"`
 }
 
+// PrinterHealth is the receipt printer's status (plugin's: doctor
+// checks the same type).
+type PrinterHealth = plugin.PrinterHealth
+
 // ViaDaemon is PrinterHealth.Via when the daemon holding the printer's
 // port answered for it (DaemonPrinter).
-const ViaDaemon = "daemon"
-
-// PrinterHealth is the receipt printer's status, as the printer (or the
-// daemon holding its port, Via ViaDaemon) answered.
-type PrinterHealth struct {
-	Error  string `json:"error,omitempty"`
-	Port   string `json:"port,omitempty"`
-	State  string `json:"state,omitempty"`
-	Status string `json:"status"`
-	Via    string `json:"via,omitempty"`
-}
-
-// FromDaemon is whether the daemon holding the port answered for the
-// printer (Via ViaDaemon).
-func (p PrinterHealth) FromDaemon() bool { return p.Via == ViaDaemon }
-
-// CanPrint is whether the printer can print a slip now.
-func (p PrinterHealth) CanPrint() bool { return plugin.PrinterCanPrint(p.Status) }
+const ViaDaemon = plugin.PrinterViaDaemon
 
 // EngineHealth says whether the flow engine takes payments.
 type EngineHealth struct {

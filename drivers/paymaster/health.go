@@ -19,16 +19,7 @@ import (
 
 // Sticker is a registered SBP sticker (static QR, NFC tag or cash-register
 // link), as GET /api/v2/stickers/{id} describes it.
-type Sticker struct {
-	ID       string
-	Type     string // stickerType, e.g. "Sbp"
-	Cashlink bool   // a cash-register link: each purchase activates it with an amount
-	Status   string // "Active"; the inactive spelling is not documented
-	Payload  string // the SBP link printed as the QR or written to the NFC tag
-}
-
-// Active reports whether the sticker can take payments.
-func (s Sticker) Active() bool { return strings.EqualFold(s.Status, "Active") }
+type Sticker = plugin.Sticker
 
 type stickerJSON struct {
 	ID          json.RawMessage `json:"id"`

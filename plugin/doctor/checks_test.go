@@ -88,7 +88,7 @@ type kioskFixture struct {
 	journal  fakeJournal
 	openErr  error
 	opened   bool
-	printer  PrinterReport
+	printer  plugin.PrinterHealth
 	where    map[string]Where
 	problems []Problem
 }
@@ -98,15 +98,15 @@ func newFixture(t *testing.T) *kioskFixture {
 	if err := os.WriteFile(JournalFile(dataDir), []byte("SQLite format 3\x00"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f := &kioskFixture{pm: &fakePayMaster{server: now, sticker: Sticker{Cashlink: true, Active: true, Status: "Active"}},
-		printer: PrinterReport{Status: "ok", State: "online"}, where: map[string]Where{}}
+	f := &kioskFixture{pm: &fakePayMaster{server: now, sticker: Sticker{Cashlink: true, Status: "Active"}},
+		printer: plugin.PrinterHealth{Status: "ok", State: "online"}, where: map[string]Where{}}
 	f.Kiosk = &Kiosk{
 		BaseURL: "https://paymaster.ru", MerchantID: "m-1", StickerID: "st-1", QRMode: 2, PrinterPort: "/dev/ttyS0", PrinterBaud: 115200,
 		DataDir: dataDir, Version: "1.2.3", Limits: Limits{PayMasterTry: 5 * time.Second}, Clock: fixedClock{},
 		DiskFree: func(string) (uint64, error) { return 1 << 30, nil },
 	}
 	f.PayMaster = func() (PayMaster, error) { return f.pm, f.pmErr }
-	f.Printer = func(context.Context) (PrinterReport, error) { return f.printer, nil }
+	f.Printer = func(context.Context) plugin.PrinterHealth { return f.printer }
 	f.OpenJournal = func(string) (Journal, error) {
 		f.opened = true
 		if f.openErr != nil {
@@ -209,10 +209,12 @@ func TestChecks(t *testing.T) {
 		{"no answer to compare", "Clock", func(f *kioskFixture) { f.pm.ping = &Failed{Reason: ReasonRefused} }, Skip, "no answer from PayMaster", ""},
 
 		{"printer", "Printer", nil, OK, "the printer on /dev/ttyS0 answers: online", ""},
-		{"printer via the daemon", "Printer", func(f *kioskFixture) { f.printer = PrinterReport{Status: plugin.PrinterCoverOpen, ViaDaemon: true} },
+		{"printer via the daemon", "Printer", func(f *kioskFixture) {
+			f.printer = plugin.PrinterHealth{Status: plugin.PrinterCoverOpen, Via: plugin.PrinterViaDaemon}
+		},
 			Fail, "has its cover open (asked the running sbpd, which holds the port)", "close the printer's cover"},
 		{"printer port missing", "Printer", func(f *kioskFixture) {
-			f.printer = PrinterReport{Status: plugin.PrinterPortMissing, Error: "open /dev/ttyS0: no such file or directory"}
+			f.printer = plugin.PrinterHealth{Status: plugin.PrinterPortMissing, Error: "open /dev/ttyS0: no such file or directory"}
 		}, Fail, "the serial port /dev/ttyS0 cannot be opened (no such file or directory)", "group dialout"},
 		{"no printer", "Printer", func(f *kioskFixture) { f.PrinterPort = "" }, Skip, "not configured (printer.port is empty", ""},
 

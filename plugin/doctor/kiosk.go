@@ -30,7 +30,7 @@ type Kiosk struct {
 	// PayMasterTry for one request.
 	Limits Limits
 	// Printer asks the printer (or the daemon that holds its port).
-	Printer func(ctx context.Context) (PrinterReport, error)
+	Printer func(ctx context.Context) plugin.PrinterHealth
 	// OpenJournal opens an existing journal.
 	OpenJournal func(path string) (Journal, error)
 	// ModeFixes are loose journal file modes found (and tightened) when

@@ -13,15 +13,6 @@ import (
 	"github.com/sbpd/sbpd/plugin"
 )
 
-// PrinterReport is the printer's status as the printer (or the daemon
-// holding its port) tells it.
-type PrinterReport struct {
-	Status    string // a plugin.Printer… status word
-	State     string // "online", …
-	Error     string
-	ViaDaemon bool // asked the running sbpd, which holds the port
-}
-
 func (k *Kiosk) printerUnused() string {
 	if k.PrinterPort == "" && !k.Settings.bad("printer.port") {
 		return fmt.Sprintf("not configured (printer.port is empty; sbp.qr_mode = %d: %s)", k.QRMode, QRModeName(k.QRMode))
@@ -32,17 +23,13 @@ func (k *Kiosk) printerUnused() string {
 func (k *Kiosk) checkPrinter(ctx context.Context) Result {
 	ctx, cancel := withLimit(ctx, k.Limits.Local)
 	defer cancel()
-	report, err := k.Printer(ctx)
-	if err != nil {
-		return Failure("cannot ask the printer: "+err.Error(), "run sbpd printer status for details")
-	}
-	return PrinterCheck(report, k.PrinterPort, k.PrinterBaud)
+	return PrinterCheck(k.Printer(ctx), k.PrinterPort, k.PrinterBaud)
 }
 
 // PrinterCheck turns a printer's report into a checklist line.
-func PrinterCheck(r PrinterReport, port string, baud int) Result {
+func PrinterCheck(r plugin.PrinterHealth, port string, baud int) Result {
 	via, on := "", "the printer on "+port
-	if r.ViaDaemon {
+	if r.FromDaemon() {
 		via = " (asked the running sbpd, which holds the port)"
 	}
 	switch r.Status {

@@ -28,11 +28,8 @@ type Answer interface {
 	Detail() string
 }
 
-// Sticker is what the sticker check needs to know of one.
-type Sticker struct {
-	Cashlink, Active bool
-	Status           string
-}
+// Sticker is what the sticker check reads of one.
+type Sticker = plugin.Sticker
 
 // Failed is why a PayMaster call failed.
 type Failed struct {
@@ -205,7 +202,7 @@ func (k *Kiosk) checkSticker(context.Context) Result {
 	case !st.Cashlink:
 		return Failf("register a sticker with cashlink: true for this kiosk and "+fixID+"; or use sbp.qr_mode 1 (QR on screen)",
 			"sticker %s is a static QR, not a cash link (cashlink: false): a purchase cannot activate it", id)
-	case !st.Active:
+	case !st.Active():
 		return Failf("activate it in the PayMaster cabinet (PUT /api/v2/stickers/"+id+` {"active": true})`, "sticker %s is %s, not Active", id, statusOrNone(st.Status))
 	}
 	return Pass(fmt.Sprintf("sticker %s is an active cash link", id))
