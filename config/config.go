@@ -76,13 +76,13 @@ type Layer struct {
 // The sources of a value, lowest first; a template's and a variable's or
 // flag's source also name the file, the variable or the flag.
 const (
-	SourceDefault  = "default"
-	SourceTemplate = "template" // "template /etc/sbpd/sbpd.yaml"
-	SourceTill     = "till settings"
-	SourceEnvFile  = "env file" // "env file /etc/sbpd/sbpd.env (SBPD_PAYMASTER_TOKEN)"
-	SourceEnv      = "env"      // "env SBPD_SBP_QR_MODE"
-	SourceFlag     = "flag"     // "flag --listen"
-	SourceDemo     = "demo"     // what sbpd demo sets itself: its sandbox, till DEMO
+	SourceDefault  = plugin.LayerDefault
+	SourceTemplate = plugin.LayerTemplate // "template /etc/sbpd/sbpd.yaml"
+	SourceTill     = plugin.LayerTill
+	SourceEnvFile  = plugin.LayerEnvFile // "env file /etc/sbpd/sbpd.env (SBPD_PAYMASTER_TOKEN)"
+	SourceEnv      = plugin.LayerEnv     // "env SBPD_SBP_QR_MODE"
+	SourceFlag     = plugin.LayerFlag    // "flag --listen"
+	SourceDemo     = "demo"              // what sbpd demo sets itself: its sandbox, till DEMO
 )
 
 // ref points at the field that holds key.

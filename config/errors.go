@@ -31,10 +31,7 @@ func refuse(reason, format string, args ...any) *plugin.Error {
 
 // Problem is one broken rule. Message is the whole line people see:
 // "key = value (source): what is allowed".
-type Problem struct {
-	Key     string // the key the message starts with
-	Message string
-}
+type Problem = plugin.SettingProblem
 
 // ValidationError lists every problem found, one per line.
 type ValidationError struct {

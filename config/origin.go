@@ -1,21 +1,26 @@
 package config
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/sbpd/sbpd/plugin"
+)
 
 // Origin is where a key's effective value comes from, as values rather
-// than Source's text, so that advice can name the layer that holds it:
-// a value from the env file outranks the till settings, and `sbpd settings
-// set` cannot change it there.
-type Origin struct {
-	Layer string // SourceDefault, SourceTemplate, SourceTill, SourceEnvFile, SourceEnv or SourceFlag
-	File  string // the template or the env file, for those layers
-	Var   string // the SBPD_ variable, for SourceEnvFile and SourceEnv
-	Flag  string // the flag, "--listen", for SourceFlag
-}
+// than Source's text (doctor's advice reads it).
+type Origin = plugin.SettingOrigin
 
 // Origin says which layer holds key's effective value (SourceDefault for
-// a key that no layer sets, or one config does not know).
+// a key that no layer sets, or one config does not know), and whether
+// the key is a secret or the template's only.
 func (c *Config) Origin(key string) Origin {
+	o := c.origin(key)
+	k, _ := Lookup(key)
+	o.Secret, o.TemplateOnly = k.Secret, k.TemplateOnly
+	return o
+}
+
+func (c *Config) origin(key string) Origin {
 	switch src := c.Source(key); {
 	case strings.HasPrefix(src, SourceTemplate):
 		return Origin{Layer: SourceTemplate, File: c.template}

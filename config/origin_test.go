@@ -10,7 +10,8 @@ import (
 )
 
 // TestOrigin: each layer that can hold a value is named with its file or
-// variable, so that advice can say where to change it.
+// variable, so that advice can say where to change it; and whether the key
+// is a secret (set from standard input) or the template's only.
 func TestOrigin(t *testing.T) {
 	for _, env := range []string{"SBPD_PAYMASTER_TOKEN", "SBPD_LOG_LEVEL", "SBPD_TILL_ID", "SBPD_SBP_QR_MODE"} {
 		t.Setenv(env, "")
@@ -29,7 +30,8 @@ func TestOrigin(t *testing.T) {
 	}{
 		{"till.id", config.Origin{Layer: config.SourceTemplate, File: tmpl}},
 		{"sbp.qr_mode", config.Origin{Layer: config.SourceTill}},
-		{"paymaster.token", config.Origin{Layer: config.SourceEnvFile, File: envFile, Var: "SBPD_PAYMASTER_TOKEN"}},
+		{"paymaster.token", config.Origin{Layer: config.SourceEnvFile, File: envFile, Var: "SBPD_PAYMASTER_TOKEN", Secret: true}},
+		{"data_dir", config.Origin{Layer: config.SourceDefault, TemplateOnly: true}},
 		{"log.level", config.Origin{Layer: config.SourceEnv, Var: "SBPD_LOG_LEVEL"}},
 		{"printer.port", config.Origin{Layer: config.SourceDefault}},
 		{"no.such_key", config.Origin{Layer: config.SourceDefault}},

@@ -23,6 +23,37 @@ func ConfigPath() string {
 	return ConfigFile
 }
 
+// The settings' layers, lowest first: the words config names a value's
+// source with (SettingOrigin.Layer) and doctor's advice reads.
+const (
+	LayerDefault  = "default"
+	LayerTemplate = "template"      // the cash-desk template file
+	LayerTill     = "till settings" // this kiosk's own, in the till's database
+	LayerEnvFile  = "env file"      // sbpd.env beside the template
+	LayerEnv      = "env"           // an SBPD_ variable
+	LayerFlag     = "flag"
+)
+
+// SettingOrigin is where a key's effective value comes from, so that
+// advice can name the layer that holds it: a value from the env file
+// outranks the till settings, and `sbpd settings set` cannot change it
+// there.
+type SettingOrigin struct {
+	Layer        string // one of the Layer… words
+	File         string // the template or the env file, for those layers
+	Var          string // the SBPD_ variable, for LayerEnvFile and LayerEnv
+	Flag         string // the flag, "--listen", for LayerFlag
+	Secret       bool   // the key is a secret: set from standard input, `sbpd settings set KEY -`
+	TemplateOnly bool   // the key is read from the template only: the till settings may not hold it
+}
+
+// SettingProblem is one broken rule of the settings. Message is the whole
+// line people see: "key = value (source): what is allowed".
+type SettingProblem struct {
+	Key     string // the key the message starts with
+	Message string
+}
+
 // Settings are what the flow engine needs from the resolved configuration.
 // The engine takes a copy at the start of each payment, so a change applies
 // to the next payment and never in the middle of one.

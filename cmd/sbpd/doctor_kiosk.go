@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/plugin"
@@ -18,19 +17,9 @@ import (
 // the layer that holds each value.
 func (d *kiosk) doctorSettings() doctor.Settings {
 	ps, err := d.diagnosis()
-	s := doctor.Settings{Loaded: d.cfg != nil, LoadErr: err, Template: d.layers.Path, WithTill: d.withTill}
-	for _, p := range ps {
-		s.Problems = append(s.Problems, doctor.Problem{Key: p.Key, Message: p.Message})
-	}
-	if d.cfg == nil {
-		return s
-	}
-	s.TemplateRead = d.cfg.Template() != ""
-	s.Warnings = d.cfg.Warnings()
-	s.Where = func(key string) doctor.Where {
-		o := d.cfg.Origin(key)
-		k, _ := config.Lookup(key)
-		return doctor.Where{Layer: doctor.Layer(o.Layer), File: o.File, Var: o.Var, Secret: k.Secret, TemplateOnly: k.TemplateOnly}
+	s := doctor.Settings{Loaded: d.cfg != nil, LoadErr: err, Problems: ps, Template: d.layers.Path, WithTill: d.withTill}
+	if d.cfg != nil {
+		s.TemplateRead, s.Warnings, s.Where = d.cfg.Template() != "", d.cfg.Warnings(), d.cfg.Origin
 	}
 	return s
 }

@@ -18,7 +18,7 @@ import (
 // never raised.
 const (
 	maxFuncLines = 80
-	maxCmdLines  = 2363 // 2,363: the printer's status and a sticker are one type each, plugin's, so doctor reads the drivers' answers without a copy. 2,373: doctor's bounds are plugin/doctor's DefaultLimits; show --json prints backoffice.Shown; --data-dir is one flag everywhere. 2,375: the settings acts moved into config (TillSettings); the PayMaster failure reasons and the journal's open errors are plugin's, read by plugin/doctor; the probe makes its transcript file; the demo's directory is config.Demo's; the default template path is plugin.ConfigPath; serve no longer forces a collection before serving
+	maxCmdLines  = 2352 // 2,352: a setting's origin and problem are plugin's types, so doctor reads config's without a copy. 2,363: the printer's status and a sticker are one type each, plugin's, so doctor reads the drivers' answers without a copy. 2,373: doctor's bounds are plugin/doctor's DefaultLimits; show --json prints backoffice.Shown; --data-dir is one flag everywhere. 2,375: the settings acts moved into config (TillSettings); the PayMaster failure reasons and the journal's open errors are plugin's, read by plugin/doctor; the probe makes its transcript file; the demo's directory is config.Demo's; the default template path is plugin.ConfigPath; serve no longer forces a collection before serving
 )
 
 // sourceFiles lists the module's non-test Go files.

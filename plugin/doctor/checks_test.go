@@ -125,7 +125,7 @@ func (f *kioskFixture) result(t *testing.T, name string) Result {
 			if w, ok := f.where[key]; ok {
 				return w
 			}
-			return Where{Layer: LayerTemplate, Secret: key == "paymaster.token"}
+			return Where{Layer: plugin.LayerTemplate, Secret: key == "paymaster.token"}
 		}}
 	if len(f.problems) > 0 {
 		f.Settings.LoadErr = errors.New("invalid settings")
@@ -143,7 +143,7 @@ func (f *kioskFixture) result(t *testing.T, name string) Result {
 }
 
 func TestChecks(t *testing.T) {
-	envFile := Where{Layer: LayerEnvFile, File: "/etc/sbpd/sbpd.env", Var: "SBPD_PAYMASTER_TOKEN", Secret: true}
+	envFile := Where{Layer: plugin.LayerEnvFile, File: "/etc/sbpd/sbpd.env", Var: "SBPD_PAYMASTER_TOKEN", Secret: true}
 	cases := []struct {
 		name, check  string
 		setup        func(f *kioskFixture)
@@ -184,7 +184,7 @@ func TestChecks(t *testing.T) {
 		}, Fail, "PayMaster refused the token", "(edit /etc/sbpd/sbpd.env: SBPD_PAYMASTER_TOKEN=TOKEN (that file outranks the till settings, so `sbpd settings set` cannot change it))"},
 		{"token refused, in the environment", "PayMaster token", func(f *kioskFixture) {
 			f.pm.ping = &Failed{Reason: ReasonNotAuthorized, HTTPStatus: 401}
-			f.where["paymaster.token"] = Where{Layer: LayerEnv, Var: "SBPD_PAYMASTER_TOKEN", Secret: true}
+			f.where["paymaster.token"] = Where{Layer: plugin.LayerEnv, Var: "SBPD_PAYMASTER_TOKEN", Secret: true}
 		}, Fail, "PayMaster refused the token", "change the environment variable SBPD_PAYMASTER_TOKEN where it is set"},
 		{"unknown merchant", "PayMaster token", func(f *kioskFixture) {
 			f.pm.ping = &Failed{Reason: ReasonInvalid, HTTPStatus: 400, Text: "validation_error: merchantId"}
@@ -309,11 +309,11 @@ func TestHowToSet(t *testing.T) {
 		where Where
 		want  string
 	}{
-		{Where{Layer: LayerDefault}, "sbpd settings set printer.port /dev/ttyS0"},
-		{Where{Layer: LayerTill, Secret: true}, "sbpd settings set printer.port -, which reads it from standard input"},
-		{Where{Layer: LayerTemplate, TemplateOnly: true}, "edit /etc/sbpd/sbpd.yaml (printer.port is read from the template only)"},
-		{Where{Layer: LayerEnvFile, File: "/etc/sbpd/sbpd.env", Var: "SBPD_PRINTER_PORT"}, "edit /etc/sbpd/sbpd.env: SBPD_PRINTER_PORT=/dev/ttyS0 (that file outranks"},
-		{Where{Layer: LayerEnv, Var: "SBPD_PRINTER_PORT"}, "change the environment variable SBPD_PRINTER_PORT"},
+		{Where{Layer: plugin.LayerDefault}, "sbpd settings set printer.port /dev/ttyS0"},
+		{Where{Layer: plugin.LayerTill, Secret: true}, "sbpd settings set printer.port -, which reads it from standard input"},
+		{Where{Layer: plugin.LayerTemplate, TemplateOnly: true}, "edit /etc/sbpd/sbpd.yaml (printer.port is read from the template only)"},
+		{Where{Layer: plugin.LayerEnvFile, File: "/etc/sbpd/sbpd.env", Var: "SBPD_PRINTER_PORT"}, "edit /etc/sbpd/sbpd.env: SBPD_PRINTER_PORT=/dev/ttyS0 (that file outranks"},
+		{Where{Layer: plugin.LayerEnv, Var: "SBPD_PRINTER_PORT"}, "change the environment variable SBPD_PRINTER_PORT"},
 	}
 	for _, c := range cases {
 		s := Settings{Template: "/etc/sbpd/sbpd.yaml", Where: func(string) Where { return c.where }}
@@ -347,7 +347,7 @@ func TestChecks_PayMasterAll(t *testing.T) {
 	for _, all := range []time.Duration{0, time.Minute} {
 		f := newFixture(t)
 		f.Limits.PayMasterAll = all
-		f.Settings = Settings{Loaded: true, Where: func(string) Where { return Where{Layer: LayerTemplate} }}
+		f.Settings = Settings{Loaded: true, Where: func(string) Where { return Where{Layer: plugin.LayerTemplate} }}
 		start := time.Now()
 		checks, done := Checks(context.Background(), f.Kiosk)
 		Run(context.Background(), checks, Options{}, nil)

@@ -56,26 +56,8 @@ type Limits struct {
 // black-holes the connection: the checks run in parallel.
 var DefaultLimits = Limits{PayMasterTry: 5 * time.Second, PayMasterAll: 12 * time.Second, Local: 10 * time.Second, Check: 15 * time.Second}
 
-// Where is the layer that holds a key's value.
-type Where struct {
-	Layer        Layer
-	File         string // the template or the env file
-	Var          string // the SBPD_ variable
-	Secret       bool   // set from standard input: `sbpd settings set KEY -`
-	TemplateOnly bool   // the till settings may not hold it
-}
-
-// Layer is a settings layer, lowest first.
-type Layer string
-
-const (
-	LayerDefault  Layer = "default"
-	LayerTemplate Layer = "template"
-	LayerTill     Layer = "till settings"
-	LayerEnvFile  Layer = "env file"
-	LayerEnv      Layer = "env"
-	LayerFlag     Layer = "flag"
-)
+// Where is the layer that holds a key's value (config.Config.Origin).
+type Where = plugin.SettingOrigin
 
 // ModeFix is a journal file that was open to other users.
 type ModeFix = plugin.ModeFix

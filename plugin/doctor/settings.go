@@ -24,10 +24,7 @@ type Settings struct {
 }
 
 // Problem is a setting's broken rule: Message is the whole line.
-type Problem struct {
-	Key     string
-	Message string
-}
+type Problem = plugin.SettingProblem
 
 // BadAmong lists the keys of needs that a problem names.
 func (s Settings) BadAmong(needs []string) []string {
@@ -51,7 +48,7 @@ func (s Settings) bad(key string) bool {
 
 func (s Settings) where(key string) Where {
 	if s.Where == nil {
-		return Where{Layer: LayerTill}
+		return Where{Layer: plugin.LayerTill}
 	}
 	return s.Where(key)
 }
@@ -62,9 +59,9 @@ func (s Settings) where(key string) Where {
 func (s Settings) HowToSet(key, value string) string {
 	w := s.where(key)
 	switch {
-	case w.Layer == LayerEnvFile:
+	case w.Layer == plugin.LayerEnvFile:
 		return fmt.Sprintf("edit %s: %s=%s (that file outranks the till settings, so `sbpd settings set` cannot change it)", w.File, w.Var, value)
-	case w.Layer == LayerEnv:
+	case w.Layer == plugin.LayerEnv:
 		return fmt.Sprintf("change the environment variable %s where it is set (the service's unit: systemctl edit sbpd); it outranks the till settings and sbpd.env", w.Var)
 	case w.TemplateOnly:
 		return fmt.Sprintf("edit %s (%s is read from the template only)", s.Template, key)
@@ -113,9 +110,9 @@ func (s Settings) settingsFix() string {
 	above := map[string]bool{}
 	for _, p := range s.Problems {
 		switch w := s.where(p.Key); w.Layer {
-		case LayerEnvFile:
+		case plugin.LayerEnvFile:
 			above[fmt.Sprintf("%s in %s: edit that file, which outranks the till settings", w.Var, w.File)] = true
-		case LayerEnv:
+		case plugin.LayerEnv:
 			above[fmt.Sprintf("%s in the environment: change it where it is set, as it outranks the till settings", w.Var)] = true
 		}
 	}
