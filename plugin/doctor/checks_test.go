@@ -168,7 +168,7 @@ func TestChecks(t *testing.T) {
 			Fail, "cannot resolve paymaster.ru (no such host)", "getent hosts paymaster.ru"},
 		{"timeout", "PayMaster reachable", func(f *kioskFixture) { f.pm.ping = &Failed{Reason: ReasonTimeout} },
 			Fail, "no answer from paymaster.ru within 5s, tried twice", "check the network"},
-		{"refused", "PayMaster reachable", func(f *kioskFixture) { f.pm.ping = &Failed{Reason: ReasonRefused} }, Fail, "paymaster.ru refused the connection", "firewall"},
+		{"refused", "PayMaster reachable", func(f *kioskFixture) { f.pm.ping = &Failed{Reason: ReasonRefused} }, Fail, "paymaster.ru refused the connection", "check paymaster.base_url (now https://paymaster.ru; PayMaster's API is at https://paymaster.ru) and the firewall"},
 		{"not the API", "PayMaster reachable", func(f *kioskFixture) { f.pm.ping = &Failed{Reason: ReasonNotFound, HTTPStatus: 404} },
 			Fail, "answered HTTP 404 to the payments list", "(sbpd settings set paymaster.base_url https://paymaster.ru)"},
 		{"a portal", "PayMaster reachable", func(f *kioskFixture) { f.pm.ping = &Failed{Reason: ReasonBadAnswer} }, Fail, "not as the PayMaster API", "captive portal"},

@@ -121,7 +121,7 @@ func (k *Kiosk) checkReachable(context.Context) Result {
 		return k.reachableAnswer(p)
 	}
 	host, cause := k.host(), p.why.Cause
-	fixURL := "check paymaster.base_url (https://paymaster.ru)"
+	fixURL := fmt.Sprintf("check paymaster.base_url (now %s; PayMaster's API is at https://paymaster.ru)", k.BaseURL)
 	switch p.why.Reason {
 	case ReasonDNS:
 		return Failf(fmt.Sprintf("%s and the kiosk's DNS: getent hosts %s; cat /etc/resolv.conf", fixURL, hostOnly(host)),
