@@ -56,7 +56,7 @@ func TestHardening_ShortSecretsRefused(t *testing.T) {
 // sandbox).
 func TestHardening_PayMasterURL(t *testing.T) {
 	k, _ := config.Lookup("paymaster.base_url")
-	for _, want := range []string{"https://", "127.0.0.1", "::1", "localhost", "sandbox"} {
+	for _, want := range []string{"https://", "127.0.0.1", "::1", "localhost", "sandbox", "/api/v2"} {
 		if !strings.Contains(k.Rule, want) {
 			t.Errorf("the rule %q does not mention %s", k.Rule, want)
 		}
@@ -65,6 +65,9 @@ func TestHardening_PayMasterURL(t *testing.T) {
 		"http://paymaster.ru", "http://paymaster.ru:80/", "HTTP://paymaster.ru", "http://10.0.0.5:8766",
 		"http://192.168.1.10", "http://127.0.0.1.nip.io", "http://localhost.evil.example", "http://[::2]:80",
 		"ftp://x", "paymaster.ru", "https://",
+		// what the driver would refuse at start, or send to the wrong path
+		"https://paymaster.ru/api/v2", "https://paymaster.ru/api/v2/", "https://paymaster.ru/api", "https://paymaster.ru?x=1",
+		"https://paymaster.ru/#top", "https://paymaster.ru/API/v2",
 	}
 	for _, v := range refused {
 		_, err := config.Open(context.Background(), config.Options{Template: strings.NewReader("paymaster:\n  base_url: '" + v + "'\n")})
@@ -75,10 +78,16 @@ func TestHardening_PayMasterURL(t *testing.T) {
 	for _, v := range []string{
 		"https://paymaster.ru", "https://10.0.0.5:8443/", "http://127.0.0.1:8766", "http://127.8.9.1:1",
 		"http://localhost:8766", "http://LOCALHOST", "http://[::1]:8766", "HTTPS://paymaster.ru",
+		"https://paymaster.ru/", "https://proxy.store.example/paymaster", // a store's proxy under a path
 	} {
 		if _, err := config.Normalize("paymaster.base_url", v); err != nil {
 			t.Errorf("%s refused: %v", v, err)
 		}
+	}
+	// A user and password in it are refused without being shown.
+	_, err := config.Open(context.Background(), config.Options{Template: strings.NewReader("paymaster:\n  base_url: 'https://acct:" + credPass + "@paymaster.ru'\n")})
+	if err == nil || strings.Contains(err.Error(), credPass) || !strings.Contains(err.Error(), "https://***@paymaster.ru") {
+		t.Errorf("a base_url with a password: %v", err)
 	}
 }
 

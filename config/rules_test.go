@@ -11,7 +11,7 @@ import (
 // The rules of the secrets sbpd chooses itself, and of the PayMaster URL.
 const (
 	secretRule       = "must be at least 16 characters (a random string, e.g. from `openssl rand -hex 16`) without spaces or line breaks (check what was pasted); empty means not set"
-	payMasterURLRule = "must be an https:// URL such as https://paymaster.ru, or http:// only to this machine (127.0.0.1, ::1 or localhost: the sandbox), as the token travels with every request"
+	payMasterURLRule = "must be an https:// URL such as https://paymaster.ru (without /api/v2, which sbpd adds, and without a query or a user), or http:// only to this machine (127.0.0.1, ::1 or localhost: the sandbox), as the token travels with every request"
 )
 
 // TestConfig_EveryRule breaks each rule once, in the layer a technician or

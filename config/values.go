@@ -229,7 +229,11 @@ func isHTTPURL(v any) bool {
 // the bearer token goes with every request.
 func isPayMasterURL(v any) bool {
 	u, err := url.Parse(v.(string))
-	if err != nil || u.Host == "" {
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return false
+	}
+	// The driver appends /api/v2/…: a base that has it already gets 404s.
+	if p := strings.ToLower(strings.TrimRight(u.Path, "/")); strings.HasSuffix(p, "/api") || strings.HasSuffix(p, "/api/v2") {
 		return false
 	}
 	return u.Scheme == "https" || (u.Scheme == "http" && isLoopbackHost(u.Hostname()))
