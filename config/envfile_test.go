@@ -21,7 +21,7 @@ func TestEnvFile_Layer(t *testing.T) {
 	env := filepath.Join(dir, config.EnvFileName)
 	os.WriteFile(env, []byte(`# secrets of this kiosk
 SBPD_PAYMASTER_TOKEN="pm-token-from-file-0123456789"
-SBPD_PAYMASTER_MERCHANT_ID = 'm-from-file'
+SBPD_PAYMASTER_MERCHANT_ID = '5e1f0a3c-7b2d-4c9e-8f61-0a2b3c4d5e6f'
 ; a comment
 LANG=C.UTF-8
 
@@ -33,7 +33,7 @@ SBPD_SBP_POLL_INTERVAL=4s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.PayMaster.Token != "pm-token-from-file-0123456789" || c.PayMaster.MerchantID != "m-from-file" {
+	if c.PayMaster.Token != "pm-token-from-file-0123456789" || c.PayMaster.MerchantID != "5e1f0a3c-7b2d-4c9e-8f61-0a2b3c4d5e6f" {
 		t.Errorf("token %q merchant %q: the env file must override the template and the till settings", c.PayMaster.Token, c.PayMaster.MerchantID)
 	}
 	if c.SBP.PollInterval.String() != "5s" {

@@ -292,3 +292,30 @@ func TestHardening_APIHosts(t *testing.T) {
 		t.Fatalf("Diff %q", d)
 	}
 }
+
+// TestHardening_MerchantIDNotAGUID: PayMaster's merchant ids are GUIDs; one
+// that is not (a site name, a number, a truncated paste) is a warning
+// that says so, not a refusal: a kiosk that works is not stopped.
+func TestHardening_MerchantIDNotAGUID(t *testing.T) {
+	for _, tc := range []struct {
+		id   string
+		warn bool
+	}{
+		{"0b7c2f9e-3a51-4c1d-9e8a-5f2d6c7b8a90", false},
+		{"0B7C2F9E-3A51-4C1D-9E8A-5F2D6C7B8A90", false},
+		{"{0b7c2f9e-3a51-4c1d-9e8a-5f2d6c7b8a90}", true},
+		{"0b7c2f9e-3a51-4c1d-9e8a-5f2d6c7b8a9", true},
+		{"not-a-uuid", true},
+		{"12345", true},
+		{"", false}, // unset: RequireRemote says it must be set
+	} {
+		c, err := config.Open(context.Background(), config.Options{Template: strings.NewReader("paymaster:\n  merchant_id: '" + tc.id + "'\n")})
+		if err != nil {
+			t.Fatalf("%q: %v", tc.id, err)
+		}
+		w := strings.Join(c.Warnings(), "\n")
+		if got := strings.Contains(w, "paymaster.merchant_id = "+tc.id+" (template -): not a GUID"); got != tc.warn {
+			t.Errorf("%q: warnings %q", tc.id, w)
+		}
+	}
+}

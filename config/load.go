@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -152,6 +153,10 @@ func (c *Config) warnAll(o Options, tmpl map[string]any, till, envFile map[strin
 		c.warnings = append(c.warnings, fmt.Sprintf("notify.url = %s (%s): the notifications, signed and with the payment data, travel in clear to a host that is not this machine; use an https:// URL",
 			c.shownValue("notify.url"), c.Source("notify.url")))
 	}
+	if id := c.PayMaster.MerchantID; id != "" && !c.bad["paymaster.merchant_id"] && !guid.MatchString(id) {
+		c.warnings = append(c.warnings, fmt.Sprintf("paymaster.merchant_id = %s (%s): not a GUID such as 0b7c2f9e-3a51-4c1d-9e8a-5f2d6c7b8a90, as PayMaster's merchant ids are: copy it again from the PayMaster cabinet (sbpd doctor asks PayMaster)",
+			c.shownValue("paymaster.merchant_id"), c.Source("paymaster.merchant_id")))
+	}
 	if o.Template == nil && c.template != "" {
 		c.warnPerms("template", c.template, func(k Key) string { return format(tmpl[k.Name]) })
 	}
@@ -169,6 +174,9 @@ func (c *Config) warnAll(o Options, tmpl map[string]any, till, envFile map[strin
 		c.warnings = append(c.warnings, fmt.Sprintf("till settings: %v; it is ignored (remove it with `sbpd settings unset %s`)", UnknownKeyError(key), key))
 	}
 }
+
+// guid is the form of PayMaster's merchant ids.
+var guid = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
 
 // warnPerms warns when the file at path holds secrets (value gives each
 // key's value there, "" for none) and others may read it.
