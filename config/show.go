@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -108,8 +109,9 @@ func WriteProblems(w io.Writer, head string, ps []Problem, warnings []string) {
 
 // SetNotes are what a technician should know after setting key in the
 // till settings, with c the settings that result: a higher layer that
-// overrides the till settings for key, and a key a running daemon applies
-// only when it restarts.
+// overrides the till settings for key, a key a running daemon applies only
+// when it restarts, and a warning about key's value (a merchant id that is
+// not a GUID).
 func SetNotes(c *Config, k Key) []string {
 	var notes []string
 	if src := c.Source(k.Name); src != SourceTill {
@@ -117,6 +119,11 @@ func SetNotes(c *Config, k Key) []string {
 	}
 	if k.Restart {
 		notes = append(notes, "a running daemon applies this when it restarts")
+	}
+	for _, w := range c.Warnings() {
+		if strings.HasPrefix(w, k.Name+" = ") {
+			notes = append(notes, w) // about the value just set
+		}
 	}
 	return notes
 }

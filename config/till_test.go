@@ -183,6 +183,8 @@ func TestTillSettings_Set(t *testing.T) {
 			notes: []string{"a running daemon applies this when it restarts"}},
 		"overridden by the environment": {rows: map[string]string{}, env: map[string]string{"SBPD_SBP_POLL_INTERVAL": "4s"}, key: "sbp.poll_interval", value: "2s",
 			stored: "2s", now: "4s", from: "env SBPD_SBP_POLL_INTERVAL", notes: []string{"env SBPD_SBP_POLL_INTERVAL overrides the till settings here: the value in use is 4s"}},
+		"warned": {rows: map[string]string{}, key: "paymaster.merchant_id", value: "not-a-uuid", stored: "not-a-uuid", now: "not-a-uuid", from: config.SourceTill,
+			notes: []string{"a running daemon applies this when it restarts", "paymaster.merchant_id = not-a-uuid (till settings): not a GUID such as 0b7c2f9e-3a51-4c1d-9e8a-5f2d6c7b8a90, as PayMaster's merchant ids are: copy it again from the PayMaster cabinet (sbpd doctor asks PayMaster)"}},
 		"needs a restart":   {rows: map[string]string{}, key: "printer.baud", value: "9600", stored: "9600", now: "9600", from: config.SourceTill, notes: []string{"a running daemon applies this when it restarts"}},
 		"old problem stays": {rows: map[string]string{"sbp.qr_mode": "2"}, key: "sbp.poll_interval", value: "2s", stored: "2s", now: "2s", from: config.SourceTill, still: 1},
 		"unknown key": {key: "sbp.qr_mod", value: "2", reason: config.RUnknownKey,
