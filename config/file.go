@@ -26,6 +26,10 @@ func ReadTillFile(r io.Reader) (map[string]string, error) {
 	if err := v.ReadConfig(r); err != nil {
 		// Not the YAML library's words: they quote the file, which may be
 		// a secret given by mistake (a token file).
+		if msg := err.Error(); strings.Contains(msg, "already defined at line ") {
+			_, first, _ := strings.Cut(msg, "already defined at ")
+			return nil, fmt.Errorf("settings file: a key is given twice (%s; first at %s): keep one", strings.Trim(yamlLine(msg), " ()"), strings.Trim(yamlLine(first), " ()"))
+		}
 		return nil, fmt.Errorf("settings file: not YAML with one key: value per line, as sbpd settings export writes%s", yamlLine(err.Error()))
 	}
 	keys := v.AllKeys()

@@ -380,6 +380,10 @@ func TestReadImportFile(t *testing.T) {
 			message: "-: settings file: not YAML with one key: value per line, as sbpd settings export writes (line 1)"},
 		"broken yaml": {name: "-", stdin: "sbp:\n  qr_mode: 1\n till: [\n", reason: config.RImportRefused,
 			message: "-: settings file: not YAML with one key: value per line, as sbpd settings export writes (line 2)"}, // where the YAML library finds it
+		"a key twice": {name: "-", stdin: "sbp:\n  qr_mode: 1\n  qr_mode: 2\n", reason: config.RImportRefused,
+			message: "-: settings file: a key is given twice (line 3; first at line 2): keep one"},
+		"a section twice": {name: "-", stdin: "sbp:\n  qr_mode: 1\nsbp:\n  poll_interval: 2s\n", reason: config.RImportRefused,
+			message: "-: settings file: a key is given twice (line 3; first at line 1): keep one"},
 		"refused keys": {name: "-", stdin: "sbp:\n  qr_mode: 7\n  enabled: false\n", reason: config.RImportRefused,
 			message: "nothing was imported from -:\nsbp.enabled belongs in the cash-desk template, not in the per-till settings: the integrator turns the SBP payment type on or off for all kiosks of the template; change it in the template file\nsbp.qr_mode = 7 (till settings): must be 0 (print on receipt), 1 (screen) or 2 (sticker/NFC)"},
 		"too large": {name: "-", stdin: "# " + strings.Repeat("x", config.MaxImportFile) + "\n", reason: config.RImportRefused,
