@@ -15,6 +15,7 @@ const JournalFile = "sbpd.db"
 var (
 	ErrJournalNewer          = errors.New("database schema is newer than this sbpd knows") // written by a newer sbpd
 	ErrJournalDirNotWritable = errors.New("the journal's directory is not writable")       // no -wal and -shm files can be made
+	ErrJournalInUse          = errors.New("the journal is in use by another sbpd")         // another daemon holds data_dir's lock
 )
 
 // Journal is the durable record of every attempt. A state change is on disk

@@ -1,7 +1,9 @@
 package printer
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -12,22 +14,28 @@ import (
 type Tape struct {
 	path string
 
-	mu     sync.Mutex
-	reply  []byte
-	bytes  int
-	slips  int
-	lastAt time.Time
+	mu      sync.Mutex
+	started bool // the file has been begun anew by this tape
+	reply   []byte
+	bytes   int
+	slips   int
+	lastAt  time.Time
 }
 
 var _ Port = (*Tape)(nil)
 
-// NewTape starts an empty tape in the file path.
+// NewTape is a tape in the file path, whose directory must exist. The
+// file is begun (made, or emptied of an earlier run's tape) by the first
+// job, not before: a demo refused at its start, on the journal of another
+// sbpd, writes nothing there.
 func NewTape(path string) (*Tape, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(dir); err != nil {
 		return nil, err
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("virtual printer: %s is not a directory", dir)
 	}
-	return &Tape{path: path}, f.Close()
+	return &Tape{path: path}, nil
 }
 
 func (v *Tape) Write(b []byte) (int, error) {
@@ -41,11 +49,16 @@ func (v *Tape) Write(b []byte) (int, error) {
 		v.reply = append(v.reply, answer)
 		return 3, nil
 	}
-	f, err := os.OpenFile(v.path, os.O_APPEND|os.O_WRONLY, 0)
+	flags := os.O_APPEND | os.O_WRONLY
+	if !v.started {
+		flags = os.O_CREATE | os.O_TRUNC | os.O_WRONLY
+	}
+	f, err := os.OpenFile(v.path, flags, 0o644)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
+	v.started = true
 	n, err := f.Write(b)
 	v.bytes += n
 	if len(b) > 2 && b[0] == 0x1B && b[1] == 0x40 { // a job starts with ESC @

@@ -109,13 +109,13 @@ func (d *Daemon) Open(ctx context.Context) (err error) {
 	return nil
 }
 
-// openJournal makes data_dir and opens the journal in it.
+// openJournal makes data_dir, claims the journal (no other daemon runs on it) and opens it.
 func (d *Daemon) openJournal(context.Context) error {
 	path, err := d.Config.JournalPath()
 	if err != nil {
 		return err
 	}
-	db, err := sqlite.Create(path)
+	db, err := sqlite.CreateExclusive(path)
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,7 @@ type DB struct {
 	journal *Journal
 
 	modeFixes []ModeFix
+	claim     *Claim // CreateExclusive's: released by Close
 
 	mu     sync.Mutex
 	closed bool
@@ -109,11 +110,20 @@ const DirMode fs.FileMode = 0o750
 // journal itself when they do not exist yet: sbpd serve's first start, and
 // the first till setting written.
 func Create(path string) (*DB, error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, DirMode); err != nil {
-		return nil, fmt.Errorf("data_dir %s: %w", dir, err)
+	if err := makeDir(path); err != nil {
+		return nil, err
 	}
 	return Open(path)
+}
+
+// makeDir makes the directory of the journal at path (DirMode) when it
+// does not exist yet.
+func makeDir(path string) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, DirMode); err != nil {
+		return fmt.Errorf("data_dir %s: %w", dir, err)
+	}
+	return nil
 }
 
 // OpenExisting opens the journal at path when there is one, and never
@@ -316,7 +326,8 @@ func (db *DB) Check(ctx context.Context) error {
 	return fmt.Errorf("sqlite: check %s: integrity problems: %s", db.path, strings.Join(problems, "; "))
 }
 
-// Close closes the file. Calling it again does nothing and returns nil.
+// Close closes the file, and then releases the claim of CreateExclusive.
+// Calling it again does nothing and returns nil.
 func (db *DB) Close() error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -329,10 +340,14 @@ func (db *DB) Close() error {
 		errs = append(errs, db.read.Close())
 	}
 	errs = append(errs, db.write.Close())
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("sqlite: close %s: %w", db.path, err)
+	err := errors.Join(errs...)
+	if err != nil {
+		err = fmt.Errorf("sqlite: close %s: %w", db.path, err)
 	}
-	return nil
+	if db.claim != nil {
+		err = errors.Join(err, db.claim.Release()) // the last: no other daemon opens the file before it is closed
+	}
+	return err
 }
 
 func (db *DB) now() time.Time {

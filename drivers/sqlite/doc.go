@@ -20,6 +20,14 @@
 // read-only connections, which do not wait for the writer. Other processes
 // on the same file (a technician's tool) wait up to BusyTimeout.
 //
+// One daemon works a journal's payments: CreateExclusive, the daemon's
+// open, first claims the journal (ClaimJournal: an exclusive flock on
+// LockFile, sbpd.lock beside it, which the kernel drops when the process
+// ends), and a second daemon is refused with an *InUseError
+// (plugin.ErrJournalInUse) naming the holder's pid. Open, Create and
+// OpenExisting, which the CLI's commands use beside the daemon, do not
+// claim it.
+//
 // Search and Events serve the till API and the back office; every value in
 // them is a bound parameter.
 //
