@@ -131,7 +131,7 @@ func (s *Screen) act(action string) http.HandlerFunc {
 // cancel, however often it is tapped.
 func (s *Screen) refusal(action, id string, p plugin.Payment, shown bool) (code, msg string) {
 	if !shown || p.ID != id {
-		return "not_on_screen", fmt.Sprintf("payment %s is not the one on the kiosk screen: the screen's buttons act only on the payment it shows", id)
+		return "not_on_screen", fmt.Sprintf("payment %s is not the one on the kiosk screen: the screen's buttons act only on the payment it shows", plugin.Clip(id))
 	}
 	switch {
 	case p.State == plugin.StateStatusUnknown:

@@ -383,3 +383,23 @@ func TestScreen_LocalOnlyOverTheNetwork(t *testing.T) {
 		t.Fatalf("GET / from 127.0.0.1: %d", resp.StatusCode)
 	}
 }
+
+// TestScreen_RefusalClipsTheID: a button's request for an id of 30 000
+// bytes is refused quoting a short prefix of it.
+func TestScreen_RefusalClipsTheID(t *testing.T) {
+	s, fake := display.New(), &fakeActions{}
+	s.Actions = fake
+	h := handler(s)
+	s.Show(payment("P1", plugin.StateStatusUnknown))
+	long := strings.Repeat("A", 30000)
+	for _, action := range []string{"retry", "cancel"} {
+		rec := request(h, "POST", "/screen/payments/"+long+"/"+action, "127.0.0.1:40000", "")
+		msg := apiError(t, rec).Message
+		if rec.Code != http.StatusConflict || len(msg) > 400 || !strings.Contains(msg, "payment "+plugin.Clip(long)+" is not") {
+			t.Errorf("%s: %d, a message of %d bytes: %.200s", action, rec.Code, len(msg), msg)
+		}
+	}
+	if got := fake.Calls(); len(got) != 0 {
+		t.Fatalf("the engine was called: %q", got)
+	}
+}

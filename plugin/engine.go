@@ -188,40 +188,84 @@ func (e *Engine) startLocked(ctx context.Context, req StartRequest) (*runner, *P
 		return nil, nil, Errorf(ENotReady, "sbpd is shutting down")
 	case !e.ready:
 		return nil, nil, &Error{Code: ENotReady, Reason: "not_ready", Message: "sbpd is still reconciling unfinished payments with PayMaster; try again in a moment"}
-	case !e.settings.Enabled:
-		return nil, nil, &Error{Code: EDisabled, Reason: "sbp_disabled", Message: "SBP payments are turned off for this kiosk (sbp.enabled = false)"}
-	case req.Mixed && !e.settings.MixedAllowed:
-		return nil, nil, &Error{Code: EInvalid, Reason: "mixed_not_enabled", Message: "mixed payment is not enabled in the cash-desk template (sbp.mixed_payment = false)"}
 	}
+	// The same start again is answered with the payment that exists before
+	// the settings are asked: a till that lost the answer must find it, or
+	// learn that the check is paid, after sbp.enabled or sbp.mixed_payment
+	// changed too. Only a start that would make a new payment is refused by
+	// them.
 	if e.active != nil {
 		a := e.active.snapshot()
-		if a.CheckID != req.CheckID {
-			return nil, nil, &Error{Code: EConflict, Reason: "another_payment_active",
-				Message: fmt.Sprintf("payment %s for check %s is in progress: finish or cancel it first", a.ID, a.CheckID)}
+		if a.CheckID == req.CheckID && a.Amount == req.Amount && a.Mixed == req.Mixed {
+			return nil, &a, nil
 		}
-		if a.Amount != req.Amount || a.Mixed != req.Mixed {
-			return nil, nil, &Error{Code: EConflict, Reason: "check_in_progress",
-				Message: fmt.Sprintf("payment %s for check %s is in progress for %s: cancel it before asking for %s",
-					a.ID, a.CheckID, describeAsk(a.Amount, a.Mixed, req.Mixed != a.Mixed), describeAsk(req.Amount, req.Mixed, req.Mixed != a.Mixed))}
+		if err := e.settingsRefuse(req); err != nil {
+			return nil, nil, err
 		}
-		return nil, &a, nil
+		return nil, nil, activeConflict(a, req)
 	}
 	prior, err := e.Journal.ByCheck(ctx, req.CheckID)
 	if err != nil {
 		return nil, nil, &Error{Code: EStorage, Reason: "journal_unavailable", Message: "the payment journal cannot be read", Err: err}
 	}
+	paid, refused := priorVerdict(prior, req)
+	if paid != nil {
+		return nil, paid, nil // already paid: never charge a check twice
+	}
+	if err := e.settingsRefuse(req); err != nil {
+		return nil, nil, err
+	}
+	if refused != nil {
+		return nil, nil, refused
+	}
+	return e.createLocked(ctx, req, len(prior))
+}
+
+// settingsRefuse refuses a start that would make a new payment when the
+// settings do not allow it.
+func (e *Engine) settingsRefuse(req StartRequest) error {
+	switch {
+	case !e.settings.Enabled:
+		return &Error{Code: EDisabled, Reason: "sbp_disabled", Message: "SBP payments are turned off for this kiosk (sbp.enabled = false)"}
+	case req.Mixed && !e.settings.MixedAllowed:
+		return &Error{Code: EInvalid, Reason: "mixed_not_enabled", Message: "mixed payment is not enabled in the cash-desk template (sbp.mixed_payment = false)"}
+	}
+	return nil
+}
+
+// activeConflict refuses a start that is not the active payment's repeat.
+func activeConflict(a Payment, req StartRequest) error {
+	if a.CheckID != req.CheckID {
+		return &Error{Code: EConflict, Reason: "another_payment_active",
+			Message: fmt.Sprintf("payment %s for check %s is in progress: finish or cancel it first", a.ID, a.CheckID)}
+	}
+	return &Error{Code: EConflict, Reason: "check_in_progress",
+		Message: fmt.Sprintf("payment %s for check %s is in progress for %s: cancel it before asking for %s",
+			a.ID, a.CheckID, describeAsk(a.Amount, a.Mixed, req.Mixed != a.Mixed), describeAsk(req.Amount, req.Mixed, req.Mixed != a.Mixed))}
+}
+
+// priorVerdict reads a check's earlier payments, oldest first, and returns
+// the first that decides the start: a payment paid for the same amount
+// (answered as it is), or why no new payment may be made for the check.
+func priorVerdict(prior []*Payment, req StartRequest) (paid *Payment, refused error) {
 	for _, old := range prior {
 		switch {
 		case old.State == StatePaid && old.Amount == req.Amount:
-			return nil, old, nil // already paid: never charge a check twice
+			return old, nil
 		case old.State == StatePaid:
-			return nil, nil, &Error{Code: EConflict, Reason: "check_already_paid",
+			return nil, &Error{Code: EConflict, Reason: "check_already_paid",
 				Message: fmt.Sprintf("check %s is already paid by SBP (payment %s, %s ₽)", req.CheckID, old.ID, FormatRoubles(old.Amount))}
 		case old.State == StateNeedsAttention || !old.State.Final():
-			return nil, nil, &Error{Code: EConflict, Reason: "check_needs_attention",
+			return nil, &Error{Code: EConflict, Reason: "check_needs_attention",
 				Message: fmt.Sprintf("an earlier payment for check %s (%s) has no final status yet and needs an administrator's decision", req.CheckID, old.ID)}
 		}
 	}
+	return nil, nil
+}
+
+// createLocked records a new payment for req after the check's attempts
+// earlier ones, and makes its runner the kiosk's active one.
+func (e *Engine) createLocked(ctx context.Context, req StartRequest, attempts int) (*runner, *Payment, error) {
 	s := e.settings
 	now := e.Clock.Now().UTC()
 	mode := s.Mode
@@ -231,7 +275,7 @@ func (e *Engine) startLocked(ctx context.Context, req StartRequest) (*runner, *P
 	p := Payment{
 		ID:             e.NewID(),
 		CheckID:        req.CheckID,
-		OrderNo:        OrderNo(s.TillID, req.CheckID, len(prior)+1),
+		OrderNo:        OrderNo(s.TillID, req.CheckID, attempts+1),
 		Amount:         req.Amount,
 		Mixed:          req.Mixed,
 		Mode:           mode,

@@ -49,15 +49,16 @@ func (e *FilterError) Error() string { return e.Named(func(p string) string { re
 func (e *FilterError) Code() string { return ErrCodeInvalidQuery }
 
 // Named is the message with each parameter written as name gives it,
-// e.g. a CLI's "--from" for "from".
+// e.g. a CLI's "--from" for "from". A value is quoted back clipped
+// (Clip): a parameter may be as long as a request line.
 func (e *FilterError) Named(name func(param string) string) string {
 	if e.Other != "" {
-		return fmt.Sprintf("%s %q is not before %s %q: %s", name(e.Param), e.Value, name(e.Other), e.OtherValue, e.Rule)
+		return fmt.Sprintf("%s %q is not before %s %q: %s", name(e.Param), Clip(e.Value), name(e.Other), Clip(e.OtherValue), e.Rule)
 	}
 	if e.Param == "" {
 		return e.Rule
 	}
-	return fmt.Sprintf("%s %q: %s", name(e.Param), e.Value, e.Rule)
+	return fmt.Sprintf("%s %q: %s", name(e.Param), Clip(e.Value), e.Rule)
 }
 
 // errNotATime is ParseTime's one error.

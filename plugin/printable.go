@@ -104,3 +104,27 @@ func PrintableJSON(b []byte) []byte {
 	}
 	return out
 }
+
+// MaxEchoed is the most bytes of a value from outside that a message
+// quotes back (a payment id or reference, a path, a search parameter): more
+// than any value sbpd makes itself (a payment id is 26 characters, its
+// longest path about 60), and short whatever was sent.
+const MaxEchoed = 100
+
+// Clip returns s as a message quotes it back: s itself up to MaxEchoed
+// bytes, else its first MaxEchoed bytes (fewer, so as not to cut a
+// character in half) and "…". It only shortens: the caller quotes or
+// escapes the result as its message does.
+func Clip(s string) string {
+	if len(s) <= MaxEchoed {
+		return s
+	}
+	n := MaxEchoed
+	for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(s[n]); i++ {
+		n--
+	}
+	if !utf8.RuneStart(s[n]) {
+		n = MaxEchoed // not UTF-8 there: cut at the bound
+	}
+	return s[:n] + "…"
+}

@@ -133,7 +133,7 @@ func (j *Journal) Update(ctx context.Context, p *plugin.Payment, ev plugin.Event
 func (j *Journal) Get(ctx context.Context, id string) (*plugin.Payment, error) {
 	ps, err := j.query(ctx, "SELECT "+paymentColumns+" FROM payments WHERE id = ?", id)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: get payment %s: %w", id, err)
+		return nil, fmt.Errorf("sqlite: get payment %s: %w", plugin.Clip(id), err)
 	}
 	if len(ps) == 0 {
 		return nil, notFound(id)
@@ -170,7 +170,7 @@ func (j *Journal) Events(ctx context.Context, id string) ([]plugin.Event, error)
 	rows, err := j.db.read.QueryContext(ctx, `SELECT seq, payment_id, at, kind, state, detail, actor
 		FROM events WHERE payment_id = ? ORDER BY seq`, id)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: events of payment %s: %w", id, err)
+		return nil, fmt.Errorf("sqlite: events of payment %s: %w", plugin.Clip(id), err)
 	}
 	defer rows.Close()
 	evs := []plugin.Event{}
@@ -178,13 +178,13 @@ func (j *Journal) Events(ctx context.Context, id string) ([]plugin.Event, error)
 		var ev plugin.Event
 		var at int64
 		if err := rows.Scan(&ev.Seq, &ev.PaymentID, &at, &ev.Kind, &ev.State, &ev.Detail, &ev.Actor); err != nil {
-			return nil, fmt.Errorf("sqlite: events of payment %s: %w", id, err)
+			return nil, fmt.Errorf("sqlite: events of payment %s: %w", plugin.Clip(id), err)
 		}
 		ev.At = decodeTime(at)
 		evs = append(evs, ev)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: events of payment %s: %w", id, err)
+		return nil, fmt.Errorf("sqlite: events of payment %s: %w", plugin.Clip(id), err)
 	}
 	if len(evs) == 0 {
 		// Every recorded payment has its created event; tell "no such
@@ -277,7 +277,7 @@ func sameRequest(rec, p *plugin.Payment) error {
 }
 
 func notFound(id string) error {
-	return &plugin.Error{Code: plugin.ENotFound, Reason: "payment_not_found", Message: fmt.Sprintf("payment %s not found", id)}
+	return &plugin.Error{Code: plugin.ENotFound, Reason: "payment_not_found", Message: fmt.Sprintf("payment %s not found", plugin.Clip(id))}
 }
 
 // duplicate turns a uniqueness failure of the payments table into an

@@ -411,6 +411,12 @@ func TestJournal_GetNotFound(t *testing.T) {
 			t.Errorf("Get(%q): message %q, error %q, want %q", id, pe.Message, err, want)
 		}
 	}
+	// An id of any length (the till API's path) is quoted back clipped.
+	long := strings.Repeat("A", 30000)
+	_, err := j.Get(context.Background(), long)
+	if want := "payment " + plugin.Clip(long) + " not found"; plugin.ErrorMessage(err) != want {
+		t.Errorf("Get(30 000 bytes): message of %d bytes, want %q", len(plugin.ErrorMessage(err)), want)
+	}
 }
 
 func TestJournal_Events(t *testing.T) {

@@ -63,12 +63,12 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := ErrorStatus(pe.Code)
 	if status == http.StatusInternalServerError {
-		h.log.Error("till api: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		h.log.Error("till api: internal error", "method", r.Method, "path", plugin.Clip(r.URL.Path), "err", err)
 		writeError(w, status, plugin.EInternal, "internal error")
 		return
 	}
 	if status >= 500 {
-		h.log.Warn("till api: request failed", "method", r.Method, "path", r.URL.Path,
+		h.log.Warn("till api: request failed", "method", r.Method, "path", plugin.Clip(r.URL.Path),
 			"code", plugin.ErrorReason(err), "err", err)
 	}
 	msg := pe.Message

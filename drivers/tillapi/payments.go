@@ -25,6 +25,7 @@ const (
 	startExample   = `{"check_id":"000153","amount":25990,"mixed":false}`
 	amountRule     = "amount must be a positive whole number of kopecks, e.g. 25990 for 259,90 ₽"
 	maxEchoedValue = 40 // bytes of a bad value quoted back in a message
+	maxNamedFields = 3  // unknown fields a message names; the rest are counted
 )
 
 // inputError is a bad request body: the status, code and message to answer.
@@ -82,7 +83,7 @@ func (h *handler) readStart(w http.ResponseWriter, r *http.Request) (plugin.Star
 	var unknown []string
 	for name := range fields {
 		if !slices.Contains(startFields, name) {
-			unknown = append(unknown, strconv.Quote(name))
+			unknown = append(unknown, strconv.Quote(plugin.Clip(name)))
 		}
 	}
 	if len(unknown) > 0 {
@@ -91,8 +92,12 @@ func (h *handler) readStart(w http.ResponseWriter, r *http.Request) (plugin.Star
 		if len(unknown) > 1 {
 			noun = "fields"
 		}
+		named := strings.Join(unknown[:min(len(unknown), maxNamedFields)], ", ")
+		if more := len(unknown) - maxNamedFields; more > 0 {
+			named += fmt.Sprintf(" and %d more", more)
+		}
 		return req, invalid("unknown_field", "unknown %s %s: allowed fields are %s",
-			noun, strings.Join(unknown, ", "), strings.Join(startFields, ", "))
+			noun, named, strings.Join(startFields, ", "))
 	}
 
 	if raw, ok := fields["check_id"]; ok {
@@ -202,7 +207,7 @@ func objectFields(obj json.RawMessage) (map[string]json.RawMessage, *inputError)
 		}
 		if _, dup := fields[name]; dup {
 			return nil, invalid("duplicate_field", "field %q appears more than once: send each of %s at most once",
-				name, strings.Join(startFields, ", "))
+				plugin.Clip(name), strings.Join(startFields, ", "))
 		}
 		fields[name] = value
 	}

@@ -205,7 +205,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			h.log.Error("till api: handler panic", "method", r.Method, "path", r.URL.Path,
+			h.log.Error("till api: handler panic", "method", r.Method, "path", plugin.Clip(r.URL.Path),
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if rec.status == 0 {
 				writeError(rec, http.StatusInternalServerError, plugin.EInternal, "internal error")
@@ -268,7 +268,7 @@ func (h *handler) unrouted(mux *http.ServeMux, w http.ResponseWriter, r *http.Re
 		}
 		w.Header().Set("Connection", "close") // a wrong URL does not keep a connection
 		writeError(w, http.StatusNotFound, plugin.ENotFound,
-			fmt.Sprintf("no such route: %s %s; the till API is under /api/v1/payments", r.Method, r.URL.Path))
+			fmt.Sprintf("no such route: %s %s; the till API is under /api/v1/payments", plugin.Clip(r.Method), plugin.Clip(r.URL.Path)))
 		return true
 	case http.StatusMethodNotAllowed:
 		if mux == h.api && !h.authorized(w, r) {
@@ -278,7 +278,7 @@ func (h *handler) unrouted(mux *http.ServeMux, w http.ResponseWriter, r *http.Re
 		w.Header().Set("Allow", allow)
 		w.Header().Set("Connection", "close")
 		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed",
-			fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow))
+			fmt.Sprintf("method %s is not allowed on %s; allowed: %s", plugin.Clip(r.Method), plugin.Clip(r.URL.Path), allow))
 		return true
 	}
 	return false
@@ -365,8 +365,8 @@ func (h *handler) logRequest(r *http.Request, rec *recorder, d time.Duration) {
 		status = http.StatusOK
 	}
 	attrs := []slog.Attr{
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String("method", plugin.Clip(r.Method)),
+		slog.String("path", plugin.Clip(r.URL.Path)),
 		slog.Int("status", status),
 		slog.Duration("duration", d),
 	}
@@ -375,7 +375,7 @@ func (h *handler) logRequest(r *http.Request, rec *recorder, d time.Duration) {
 		id = r.PathValue("id")
 	}
 	if id != "" {
-		attrs = append(attrs, slog.String("payment_id", id))
+		attrs = append(attrs, slog.String("payment_id", plugin.Clip(id)))
 	}
 	if rec.checkID != "" {
 		attrs = append(attrs, slog.String("check_id", rec.checkID))

@@ -19,7 +19,7 @@ func (s *Service) Find(ctx context.Context, ref string) (*plugin.Payment, error)
 	}
 	switch len(ps) {
 	case 0:
-		return nil, refuse(plugin.ENotFound, RNoPayment, "no payment with id, order number or PayMaster id %q: find it with sbpd journal list -q", ref)
+		return nil, refuse(plugin.ENotFound, RNoPayment, "no payment with id, order number or PayMaster id %q: find it with sbpd journal list -q", plugin.Clip(ref))
 	case 1:
 		return ps[0], nil
 	}
@@ -32,7 +32,7 @@ func (s *Service) Find(ctx context.Context, ref string) (*plugin.Payment, error)
 	for i, p := range ps {
 		ids[i] = p.ID
 	}
-	return nil, refuse(plugin.EConflict, RAmbiguous, "%q matches %d payments (%s): give our id", ref, len(ps), plugin.Printable(strings.Join(ids, ", ")))
+	return nil, refuse(plugin.EConflict, RAmbiguous, "%q matches %d payments (%s): give our id", plugin.Clip(ref), len(ps), plugin.Printable(strings.Join(ids, ", ")))
 }
 
 // Shown is one payment with its till (from its order number), its

@@ -105,6 +105,7 @@ func TestFindAndShow(t *testing.T) {
 		{ref: "PM2", id: "B"},
 		{ref: a.OrderNo, code: plugin.EConflict, reason: RAmbiguous, says: "matches 2 payments (A, B): give our id"},
 		{ref: "nope", code: plugin.ENotFound, reason: RNoPayment, says: `no payment with id, order number or PayMaster id "nope"`},
+		{ref: strings.Repeat("A", 30000), code: plugin.ENotFound, reason: RNoPayment, says: `id "` + strings.Repeat("A", plugin.MaxEchoed) + `…": find`},
 	} {
 		p, err := svc.Find(ctx, c.ref)
 		if c.code != "" {

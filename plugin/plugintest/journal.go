@@ -70,7 +70,7 @@ func (j *Journal) Get(ctx context.Context, id string) (*plugin.Payment, error) {
 	defer j.mu.Unlock()
 	p, ok := j.payments[id]
 	if !ok {
-		return nil, &plugin.Error{Code: plugin.ENotFound, Reason: "payment_not_found", Message: fmt.Sprintf("payment %s not found", id)}
+		return nil, &plugin.Error{Code: plugin.ENotFound, Reason: "payment_not_found", Message: fmt.Sprintf("payment %s not found", plugin.Clip(id))}
 	}
 	return &p, nil
 }

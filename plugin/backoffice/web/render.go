@@ -83,5 +83,5 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, se *session, err e
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, se *session) {
 	s.render(w, http.StatusNotFound, "message", s.page(r, se, "Нет такой страницы",
-		&flash{Title: "Нет такой страницы", Text: "Адрес " + r.URL.Path + " не существует. Откройте журнал платежей.", Code: plugin.ENotFound}))
+		&flash{Title: "Нет такой страницы", Text: "Адрес " + plugin.Clip(r.URL.Path) + " не существует. Откройте журнал платежей.", Code: plugin.ENotFound}))
 }
