@@ -86,7 +86,7 @@ list call) and this kiosk's journal for the same period, matches them by
 PayMaster id, else by order number, and reports each difference:
 
   paid_at_paymaster     Settled at PayMaster, not paid here
-  missing_here          at PayMaster (this till's order numbers), no journal row
+  missing_here          at PayMaster (this till's, not sbpd paymaster probe's), no journal row
   unknown_to_paymaster  in the journal with a PayMaster id or a decision, unknown to PayMaster
   amount_mismatch       PayMaster's amount is not the journal's
   status_mismatch       a final state here disagrees with PayMaster's

@@ -93,8 +93,15 @@ func TestReconcile(t *testing.T) {
 	want(t, f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2026-06-01"}}), 400, "required")
 	want(t, f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2025-06-01"}, "to": {"2026-06-01"}}), 422,
 		"Слишком длинный период", "at most 31 days")
+	// The day's `sbpd paymaster probe`: counted, not a difference.
+	probe := plugin.ProbeOrderNo("K07", t0.Add(time.Hour))
+	f.pm.byID["PM-PROBE"] = plugin.Remote{ID: "PM-PROBE", OrderNo: probe, Status: plugin.RemoteCancelled, Amount: 100, Created: t0.Add(time.Hour)}
 	a = f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2026-06-01"}, "to": {"2026-06-01"}})
-	want(t, a, 200, "1 difference, 0 resolved, 1 remains", backoffice.DiffPaidAtPayMaster, "можно исправить", "Применить безопасные исправления")
+	want(t, a, 200, "1 difference, 0 resolved, 1 remains", backoffice.DiffPaidAtPayMaster, "можно исправить", "Применить безопасные исправления",
+		"пробных платежей sbpd paymaster probe: 1 (не сравниваются)")
+	if strings.Contains(a.body, probe) {
+		t.Errorf("the probe's payment %s is listed as a difference", probe)
+	}
 	if st := f.state("P-1"); st != plugin.StateNeedsAttention {
 		t.Fatalf("a look changed the payment: %s", st)
 	}
