@@ -35,6 +35,7 @@ targets="
 ./config FuzzParseEnvFile
 ./printer FuzzParseStatus
 ./plugin FuzzPrintable
+./plugin FuzzParseProbeOrderNo
 "
 
 failed=""

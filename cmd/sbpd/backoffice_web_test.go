@@ -115,21 +115,30 @@ func TestOneTruth_ActsWebAndCLI(t *testing.T) {
 		reason  string
 		force   bool
 		reason2 string // the refusal's reason, "" when it succeeds
+		ref     string // how both name the payment: "" our id, "order", "paymaster", "unknown"
 	}{
-		{"mark-paid, PayMaster settled", situation{plugin.StateNeedsAttention, true, true}, "mark-paid", "bank confirmed", false, ""},
-		{"mark-paid, PayMaster disagrees", situation{plugin.StateNeedsAttention, true, false}, "mark-paid", "bank confirmed", false, backoffice.RPayMasterDisagrees},
-		{"mark-paid forced", situation{plugin.StateNeedsAttention, true, false}, "mark-paid", "seen in the cabinet", true, ""},
-		{"mark-paid without a reason", situation{plugin.StateNeedsAttention, true, true}, "mark-paid", "", false, backoffice.RReasonRequired},
-		{"mark-paid while active", situation{plugin.StateAwaitingPayment, true, false}, "mark-paid", "x", true, backoffice.RPaymentActive},
-		{"mark-paid already paid", situation{plugin.StatePaid, true, true}, "mark-paid", "x", false, "already_paid"},
-		{"mark-not-paid, still open at PayMaster", situation{plugin.StateNeedsAttention, true, false}, "mark-not-paid", "cancelled", false, backoffice.RPayMasterDisagrees},
-		{"mark-not-paid, unknown to PayMaster", situation{plugin.StateNeedsAttention, false, false}, "mark-not-paid", "never reached PayMaster", false, ""},
-		{"resync paid", situation{plugin.StatePaid, true, true}, "resync", "1C is back", false, ""},
-		{"resync not final", situation{plugin.StateNeedsAttention, true, false}, "resync", "", false, backoffice.RNotFinal},
-		{"mark-entered", situation{plugin.StatePaid, true, true}, "mark-entered", "typed into 1C", false, ""},
-		{"mark-entered without a reason", situation{plugin.StatePaid, true, true}, "mark-entered", " ", false, backoffice.RReasonRequired},
-		{"mark-entered, a reason too long", situation{plugin.StatePaid, true, true}, "mark-entered", strings.Repeat("x", 600), false, backoffice.RReasonTooLong},
-		{"mark-paid, a reason too long", situation{plugin.StateNeedsAttention, true, true}, "mark-paid", strings.Repeat("я", 501), false, backoffice.RReasonTooLong},
+		{"mark-paid, PayMaster settled", situation{plugin.StateNeedsAttention, true, true}, "mark-paid", "bank confirmed", false, "", ""},
+		{"mark-paid, PayMaster disagrees", situation{plugin.StateNeedsAttention, true, false}, "mark-paid", "bank confirmed", false, backoffice.RPayMasterDisagrees, ""},
+		{"mark-paid forced", situation{plugin.StateNeedsAttention, true, false}, "mark-paid", "seen in the cabinet", true, "", ""},
+		{"mark-paid without a reason", situation{plugin.StateNeedsAttention, true, true}, "mark-paid", "", false, backoffice.RReasonRequired, ""},
+		{"mark-paid while active", situation{plugin.StateAwaitingPayment, true, false}, "mark-paid", "x", true, backoffice.RPaymentActive, ""},
+		{"mark-paid already paid", situation{plugin.StatePaid, true, true}, "mark-paid", "x", false, "already_paid", ""},
+		{"mark-not-paid, still open at PayMaster", situation{plugin.StateNeedsAttention, true, false}, "mark-not-paid", "cancelled", false, backoffice.RPayMasterDisagrees, ""},
+		{"mark-not-paid, unknown to PayMaster", situation{plugin.StateNeedsAttention, false, false}, "mark-not-paid", "never reached PayMaster", false, "", ""},
+		{"resync paid", situation{plugin.StatePaid, true, true}, "resync", "1C is back", false, "", ""},
+		{"resync not final", situation{plugin.StateNeedsAttention, true, false}, "resync", "", false, backoffice.RNotFinal, ""},
+		{"mark-entered", situation{plugin.StatePaid, true, true}, "mark-entered", "typed into 1C", false, "", ""},
+		{"mark-entered without a reason", situation{plugin.StatePaid, true, true}, "mark-entered", " ", false, backoffice.RReasonRequired, ""},
+		{"mark-entered, a reason too long", situation{plugin.StatePaid, true, true}, "mark-entered", strings.Repeat("x", 600), false, backoffice.RReasonTooLong, ""},
+		{"mark-paid, a reason too long", situation{plugin.StateNeedsAttention, true, true}, "mark-paid", strings.Repeat("я", 501), false, backoffice.RReasonTooLong, ""},
+		// The kiosk's needs-attention screen shows the order number: every
+		// act takes it, and PayMaster's id, as show does.
+		{"mark-paid by order number", situation{plugin.StateNeedsAttention, true, true}, "mark-paid", "bank confirmed", false, "", "order"},
+		{"mark-not-paid by order number, unknown to PayMaster", situation{plugin.StateNeedsAttention, false, false}, "mark-not-paid", "never reached PayMaster", false, "", "order"},
+		{"resync by PayMaster id", situation{plugin.StatePaid, true, true}, "resync", "1C is back", false, "", "paymaster"},
+		{"mark-entered by order number", situation{plugin.StatePaid, true, true}, "mark-entered", "typed into 1C", false, "", "order"},
+		{"mark-paid, an unknown reference", situation{plugin.StateNeedsAttention, true, true}, "mark-paid", "x", false, backoffice.RNoPayment, "unknown"},
+		{"resync, an unknown reference", situation{plugin.StatePaid, true, true}, "resync", "x", false, backoffice.RNoPayment, "unknown"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got [2]outcome
@@ -142,8 +151,9 @@ func TestOneTruth_ActsWebAndCLI(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
+				ref := map[string]string{"": p.ID, "order": p.OrderNo, "paymaster": p.PayMasterID, "unknown": "K07-NOPE-1"}[c.ref]
 				if via == "cli" {
-					args := []string{"journal", c.act, p.ID, "--reason", c.reason, "--by", "tester"}
+					args := []string{"journal", c.act, ref, "--reason", c.reason, "--by", "tester"}
 					if c.force {
 						args = append(args, "--force")
 					}
@@ -159,8 +169,8 @@ func TestOneTruth_ActsWebAndCLI(t *testing.T) {
 				if c.force {
 					form.Set("force", "on")
 				}
-				tr.web("GET", "/backoffice/payments/"+p.ID+"/"+c.act, nil) // the confirmation, with its form
-				rec := tr.web("POST", "/backoffice/payments/"+p.ID+"/"+c.act, form)
+				tr.web("GET", "/backoffice/payments/"+url.PathEscape(ref)+"/"+c.act, nil) // the confirmation, with its form
+				rec := tr.web("POST", "/backoffice/payments/"+url.PathEscape(ref)+"/"+c.act, form)
 				m := flashRE.FindStringSubmatch(rec.Body.String())
 				if (rec.Code == http.StatusSeeOther) == (m != nil) {
 					t.Fatalf("web: %d, flash %q", rec.Code, m)

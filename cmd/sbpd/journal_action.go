@@ -20,31 +20,32 @@ func newMarkPaidCmd() *cobra.Command {
 	return newMarkCmd(true, "mark-paid ID --reason TEXT",
 		"Mark a payment paid by hand, after PayMaster confirms it",
 		`mark-paid records that a payment was paid when sbpd could not learn it, e.g.
-the bank's status was lost. It is for payments in needs_attention or not_paid;
-a payment the daemon still watches (creating, awaiting_payment, status_unknown,
-canceling) is refused, and so is one already paid.
+the bank's status was lost. ID is our id, an order number or a PayMaster id.
+It is for needs_attention or not_paid; one the daemon still watches (creating,
+awaiting_payment, status_unknown, canceling) is refused, and so is one paid.
 
-PayMaster is asked first (by the stored PayMaster id, else by the order
-number): the payment is marked paid only if PayMaster says Settled for the same
-amount. Otherwise, or when PayMaster cannot be reached, nothing changes unless
---force is given; then the journal records that it was forced and what
-PayMaster said. The change is an event with who (--by, default $SUDO_USER or
-$USER) and why (--reason, required); the state becomes paid, reason manual.`,
+PayMaster is asked first (by the stored PayMaster id, else by the order number):
+the payment is marked paid only if PayMaster says Settled for the same amount.
+Otherwise, or when PayMaster cannot be reached, nothing changes unless --force
+is given; then the journal records that it was forced and what PayMaster said.
+The change is an event with who (--by, default $SUDO_USER or $USER) and why
+(--reason, required); the state becomes paid, reason manual.`,
 		`  sbpd journal mark-paid 01JD2K8Q5X3V9R7T6Y4W2E1A0B --reason "bank confirmed, ticket 4411"
-  sbpd journal mark-paid 01JD2K8Q5X3V9R7T6Y4W2E1A0B --reason "seen in the PayMaster cabinet" --by ivanov --force`)
+  sbpd journal mark-paid K07-000153-1 --reason "seen in the PayMaster cabinet" --by ivanov --force`)
 }
 
 func newMarkNotPaidCmd() *cobra.Command {
 	return newMarkCmd(false, "mark-not-paid ID --reason TEXT",
 		"Mark a payment that needs attention as not paid, after PayMaster confirms it",
-		`mark-not-paid closes a payment in needs_attention as not paid. A payment the
-daemon still watches is refused, and so is a final one.
+		`mark-not-paid closes a payment in needs_attention as not paid.
+ID is our id, an order number or a PayMaster id. A payment the daemon still
+watches is refused, and so is a final one.
 
 PayMaster is asked first: if it says Settled (the money arrived) or the payment
 is still open there (it may yet be paid), nothing changes unless --force is
 given; also when PayMaster cannot be reached. The change is an event with who
 (--by) and why (--reason, required); the state becomes not_paid, reason manual.`,
-		`  sbpd journal mark-not-paid 01JD2K8Q5X3V9R7T6Y4W2E1A0B --reason "cancelled in the PayMaster cabinet"`)
+		`  sbpd journal mark-not-paid K07-000153-1 --reason "cancelled in the PayMaster cabinet"`)
 }
 
 func newMarkCmd(paid bool, use, short, long, example string) *cobra.Command {
@@ -85,7 +86,7 @@ list call) and this kiosk's journal for the same period, matches them by
 PayMaster id, else by order number, and reports each difference:
 
   paid_at_paymaster     Settled at PayMaster, not paid here
-  missing_here          at PayMaster (this till's order numbers), no journal row
+  missing_here          at PayMaster (this till's, not sbpd paymaster probe's), no journal row
   unknown_to_paymaster  in the journal with a PayMaster id or a decision, unknown to PayMaster
   amount_mismatch       PayMaster's amount is not the journal's
   status_mismatch       a final state here disagrees with PayMaster's

@@ -262,7 +262,7 @@ func TestJournalMarkPaid_Refusals(t *testing.T) {
 		wantRefused(t, out, err, "already paid")
 	}
 	out, err = f.run("journal", "mark-paid", "no-such-payment", "--reason", "x")
-	wantRefused(t, out, err, "not found")
+	wantRefused(t, out, err, `no payment with id, order number or PayMaster id "no-such-payment"`)
 
 	for _, id := range []string{na.ID, active.ID} {
 		if got := f.get(id); got.State == plugin.StatePaid {
@@ -611,5 +611,24 @@ func TestJournalReconcileAndStuck_JournalZone(t *testing.T) {
 	out, err = f.run("journal", "stuck")
 	if want := p.UpdatedAt.In(msk).Format("2006-01-02 15:04:05"); err != nil || !strings.Contains(out, want) {
 		t.Errorf("stuck does not show %s (the journal's zone): %v\n%s", want, err, out)
+	}
+}
+
+// Every journal command that takes a payment's ID says, in the same
+// words, what an ID may be: the service finds it the same way for all.
+func TestJournalHelp_IDTakesEveryReference(t *testing.T) {
+	const says = "ID is our id, an order number or a PayMaster id"
+	n := 0
+	for _, c := range newJournalCmd().Commands() {
+		if !strings.Contains(" "+c.Use+" ", " ID ") {
+			continue
+		}
+		n++
+		if !strings.Contains(strings.Join(strings.Fields(c.Long), " "), says) {
+			t.Errorf("sbpd journal %s: its help does not say %q:\n%s", c.Name(), says, c.Long)
+		}
+	}
+	if n < 5 { // show, mark-paid, mark-not-paid, resync, mark-entered
+		t.Errorf("%d commands take an ID, want at least 5", n)
 	}
 }

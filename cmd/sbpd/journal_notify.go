@@ -23,11 +23,10 @@ PayKeeper's "send notification" button does: the running daemon sends it to
 notify.url within a few seconds, with the same delivery id as before (so the
 accounting system drops it if it has it already) and a fresh count of
 notify.max_attempts tries. Use it for a payment listed by 'sbpd journal stuck'
-once the receiver works again.
+once the receiver works again. ID is our id, an order number or a PayMaster id.
 
 A payment marked as entered by hand ('sbpd journal mark-entered') is never
-sent again; resync refuses it. A payment that is not final yet is refused:
-resolve it first.`,
+sent again, and one not final yet has nothing to send: resync refuses both.`,
 			Example: `  sbpd journal resync 01J0Y3V6Q6Z7R8S9T0V1W2X3Y4 --reason "1C was down on Monday"`,
 			Args:    cobra.ExactArgs(1),
 		}, "why: recorded in the payment's history", runResync),
@@ -35,10 +34,10 @@ resolve it first.`,
 			Use:   "mark-entered ID --reason TEXT",
 			Short: "Record that the accounting system has a payment by hand: never send it",
 			Long: `mark-entered records that a person entered the payment in the accounting
-system by hand, so sbpd never sends it there: a notification waiting or
-exhausted is cancelled, resync is refused, and a final state set later (for
-example by mark-paid) queues nothing. It cannot be undone. Who and why are
-recorded in the payment's history.`,
+system by hand, so sbpd never sends it there: a waiting or exhausted
+notification is cancelled, resync is refused, and a final state set later
+(e.g. by mark-paid) queues nothing. It cannot be undone; who and why are
+recorded. ID is our id, an order number or a PayMaster id.`,
 			Example: `  sbpd journal mark-entered 01J0Y3V6Q6Z7R8S9T0V1W2X3Y4 --reason "entered in 1C by the accountant, ticket 4417"`,
 			Args:    cobra.ExactArgs(1),
 		}, "why (required): recorded in the payment's history", runMarkEntered),

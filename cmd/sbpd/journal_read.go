@@ -153,8 +153,8 @@ func newJournalShowCmd() *cobra.Command {
 		Use:   "show ID",
 		Short: "Show one payment with its full event history",
 		Long: `show prints every field of one payment and its event history (time, kind,
-state, actor, detail). ID is our payment id, or an order number or a
-PayMaster id when only one payment has it.`,
+state, actor, detail). ID is our id, an order number or a PayMaster id; one
+that several payments have is refused: give our id then.`,
 		Example: `  sbpd journal show 01JPB5R7X4V2E3KQ9M8N6T5W1Z
   sbpd journal show K07-100234-1
   sbpd journal show K07-100234-1 --json`,

@@ -253,7 +253,7 @@ func TestNotifyResyncSameDeliveryID(t *testing.T) {
 		t.Errorf("events %v, want resync last", kinds)
 	}
 
-	if out, err := h.cli("resync", "01NOSUCHPAYMENT"); err == nil || !strings.Contains(err.Error(), "not found") {
+	if out, err := h.cli("resync", "01NOSUCHPAYMENT"); err == nil || !strings.Contains(err.Error(), `resync refused: no payment with id, order number or PayMaster id "01NOSUCHPAYMENT"`) {
 		t.Errorf("resync of an unknown payment: %v %s", err, out)
 	}
 	q := h.start("000154", 100, false)

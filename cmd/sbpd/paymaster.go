@@ -56,7 +56,7 @@ PayMaster account answers the way the driver expects. It:
     if this fails),
   - creates ONE TEST payment of 1,00 ₽ (testMode: true, whatever
     paymaster.test_mode says: never a live payment) with the order number
-    <till.id>-PROBE-<unix time>, built by the driver itself,
+    <till.id>-PROBE-<unix time> (sbpd journal reconcile skips it),
   - reads it back until its QR link appears (at most 6 reads over 15 s),
   - sends the same create again with the same Idempotency-Key,
   - lists the payments of the last minutes and finds it,

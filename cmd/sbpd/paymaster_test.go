@@ -66,6 +66,33 @@ func probeResults(stdout string) []string {
 	return out
 }
 
+// TestPayMasterProbe_ThenReconcile: reconciling the day of a probe, as the
+// README asks on every new merchant account, finds no difference: the
+// probe's cancelled test payment, which the journal never has, is counted
+// as skipped, in the text and the JSON, and the exit status is 0.
+func TestPayMasterProbe_ThenReconcile(t *testing.T) {
+	useProbeClock(t)
+	k := newDoctorKiosk(t, nil)
+	k.makeJournal(t)
+	if r := k.probe(t); r.err != nil {
+		t.Fatalf("probe: %v", r.err)
+	}
+	if ps := k.sb.Payments(); len(ps) != 1 || !strings.HasPrefix(ps[0].OrderNo, "K07-PROBE-") {
+		t.Fatalf("the sandbox has %+v, want the probe's one payment", ps)
+	}
+	from, to := time.Now().Add(-time.Hour).Format(time.RFC3339), time.Now().Add(time.Hour).Format(time.RFC3339)
+	for flag, want := range map[string]string{"": "1 probe payment skipped (sbpd paymaster probe)\nno differences\n", "--json": `"probes_skipped": 1,`} {
+		args := []string{"journal", "reconcile", "--from", from, "--to", to, "--config", k.write(t)}
+		if flag != "" {
+			args = append(args, flag)
+		}
+		out, err := runAct(t, doctorToken, args...)
+		if err != nil || !strings.Contains(out, want) || strings.Contains(out, "missing_here") {
+			t.Errorf("reconcile %s: %v, want exit 0 and %q:\n%s", flag, err, want, out)
+		}
+	}
+}
+
 // TestPayMasterProbe_Sandbox: `sbpd paymaster probe --out F` against the
 // sandbox over real HTTP exits 0 with an OK line per assumption; F holds
 // the create, the reads, the list and the cancel and no secret; exactly one

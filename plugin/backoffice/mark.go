@@ -22,7 +22,7 @@ const ActorReconcile = "reconcile"
 
 // Mark is a person's decision that a payment was paid, or not paid.
 type Mark struct {
-	ID     string // our payment id
+	ID     string // our id, an order number or a PayMaster id (as Find)
 	Paid   bool   // paid; else not paid
 	Reason string // why: required
 	Who    string // see Who
@@ -79,10 +79,11 @@ var markNotPaid = markSpec{
 }
 
 // Mark records a person's decision about a payment that needs attention
-// (or, to mark it paid, one not paid). PayMaster is asked first, by the
-// stored PayMaster id or else by the order number; unless m.Force, the
-// change is refused when PayMaster's answer forbids it (reason
-// paymaster_disagrees) or PayMaster could not be asked (reason
+// (or, to mark it paid, one not paid); m.ID names it as for Find (an
+// unknown or ambiguous reference is Find's refusal). PayMaster is asked
+// first, by the stored PayMaster id or else by the order number; unless
+// m.Force, the change is refused when PayMaster's answer forbids it
+// (reason paymaster_disagrees) or PayMaster could not be asked (reason
 // paymaster_unreachable). A payment the daemon watches, or already in
 // the state, or paid, is refused whatever m.Force says.
 func (s *Service) Mark(ctx context.Context, m Mark) (Marked, error) {
@@ -101,7 +102,7 @@ func (s *Service) Mark(ctx context.Context, m Mark) (Marked, error) {
 	if err != nil {
 		return Marked{}, err
 	}
-	p, err := s.Journal.Get(ctx, m.ID)
+	p, err := s.Find(ctx, m.ID)
 	if err != nil {
 		return Marked{}, err
 	}

@@ -69,7 +69,8 @@ func TestMark(t *testing.T) {
 			code: plugin.EConflict, reason: RAlreadyPaid, says: []string{"never un-pays"}},
 		{name: "not paid: status unknown", state: plugin.StateStatusUnknown, m: Mark{Reason: "x", Force: true},
 			code: plugin.EConflict, reason: RPaymentActive, says: []string{"still watching"}},
-		{name: "unknown payment", m: Mark{ID: "nope", Paid: true, Reason: "x"}, code: plugin.ENotFound, says: []string{"not found"}},
+		{name: "unknown payment", m: Mark{ID: "nope", Paid: true, Reason: "x"}, code: plugin.ENotFound, reason: RNoPayment,
+			says: []string{`no payment with id, order number or PayMaster id "nope"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

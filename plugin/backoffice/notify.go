@@ -19,21 +19,25 @@ type Notice = plugin.Notice
 type Stuck = plugin.Stuck
 
 // Resync queues the notification of a final payment again, with its
-// delivery id kept, by who for why (why may be empty). A payment entered
-// by hand or not final is refused.
-func (s *Service) Resync(ctx context.Context, id, who, why string) (Delivery, error) {
+// delivery id kept, by who for why (why may be empty). ref names the
+// payment as for Find. A payment entered by hand or not final is refused.
+func (s *Service) Resync(ctx context.Context, ref, who, why string) (Delivery, error) {
 	why = strings.TrimSpace(why)
 	if err := checkReason(why); err != nil {
 		return Delivery{}, err
 	}
-	ns, err := s.Outbox.Status(ctx, id)
+	p, err := s.Find(ctx, ref)
+	if err != nil {
+		return Delivery{}, err
+	}
+	ns, err := s.Outbox.Status(ctx, p.ID)
 	if err != nil {
 		return Delivery{}, err
 	}
 	if err := resyncAllowed(ns); err != nil {
 		return Delivery{}, err
 	}
-	return s.Outbox.Requeue(ctx, id, s.actor(who), s.Scrub(why))
+	return s.Outbox.Requeue(ctx, p.ID, s.actor(who), s.Scrub(why))
 }
 
 func resyncAllowed(ns Notice) error {
@@ -46,26 +50,31 @@ func resyncAllowed(ns Notice) error {
 	return nil
 }
 
-// MarkEntered records that a person entered the payment in the accounting
-// system by hand, so it is never sent there. why is required; a payment
-// already marked is refused. It cannot be undone.
-func (s *Service) MarkEntered(ctx context.Context, id, who, why string) error {
+// MarkEntered records that a person entered the payment ref names (as
+// for Find) in the accounting system by hand, so it is never sent there.
+// why is required; a payment already marked is refused. It cannot be
+// undone.
+func (s *Service) MarkEntered(ctx context.Context, ref, who, why string) error {
 	why = strings.TrimSpace(why)
 	if why == "" {
-		return refuse(plugin.EInvalid, RReasonRequired, "say who entered payment %s in the accounting system and where", id)
+		return refuse(plugin.EInvalid, RReasonRequired, "say who entered payment %s in the accounting system and where", plugin.Printable(ref))
 	}
 	if err := checkReason(why); err != nil {
 		return err
 	}
-	ns, err := s.Outbox.Status(ctx, id)
+	p, err := s.Find(ctx, ref)
+	if err != nil {
+		return err
+	}
+	ns, err := s.Outbox.Status(ctx, p.ID)
 	if err != nil {
 		return err
 	}
 	if ns.EnteredByHand {
-		return refuse(plugin.EConflict, REnteredByHand, "payment %s is already marked as entered by hand", id)
+		return refuse(plugin.EConflict, REnteredByHand, "payment %s is already marked as entered by hand", p.ID)
 	}
-	if err := s.Outbox.MarkEnteredByHand(ctx, id, s.actor(who), s.Scrub(why)); err != nil {
-		return fmt.Errorf("backoffice: mark %s entered by hand: %w", id, err)
+	if err := s.Outbox.MarkEnteredByHand(ctx, p.ID, s.actor(who), s.Scrub(why)); err != nil {
+		return fmt.Errorf("backoffice: mark %s entered by hand: %w", p.ID, err)
 	}
 	return nil
 }

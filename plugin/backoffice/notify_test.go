@@ -29,14 +29,14 @@ func TestResyncAndMarkEntered(t *testing.T) {
 			code: plugin.EConflict, reason: RNotFinal, says: "awaiting_payment, not final"},
 		{name: "resync needs attention", state: plugin.StateNeedsAttention, act: "resync",
 			code: plugin.EConflict, reason: RNotFinal, says: "resolve it first"},
-		{name: "resync unknown", act: "resync", id: "nope", code: plugin.ENotFound, says: "not found"},
+		{name: "resync unknown", act: "resync", id: "nope", code: plugin.ENotFound, reason: RNoPayment, says: `no payment with id, order number or PayMaster id "nope"`},
 		{name: "entered", state: plugin.StatePaid, act: "entered", why: "typed into 1C"},
 		{name: "entered before final", state: plugin.StateNeedsAttention, act: "entered", why: "typed into 1C"},
 		{name: "entered without reason", state: plugin.StatePaid, act: "entered", why: "  ",
 			code: plugin.EInvalid, reason: RReasonRequired, says: "say who entered payment P"},
 		{name: "entered twice", state: plugin.StatePaid, hand: true, act: "entered", why: "again",
 			code: plugin.EConflict, reason: REnteredByHand, says: "already marked"},
-		{name: "entered unknown", act: "entered", id: "nope", why: "x", code: plugin.ENotFound, says: "not found"},
+		{name: "entered unknown", act: "entered", id: "nope", why: "x", code: plugin.ENotFound, reason: RNoPayment, says: `no payment with id, order number or PayMaster id "nope"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -42,16 +42,20 @@ type Diff struct {
 
 // Report is a reconciliation of the period [From, To).
 type Report struct {
-	From        time.Time `json:"from"`
-	To          time.Time `json:"to"`
-	Journal     int       `json:"journal"`
-	PayMaster   int       `json:"paymaster"`
-	Active      int       `json:"active_skipped"`
-	OtherTills  int       `json:"other_tills_ignored"`
-	Differences []Diff    `json:"differences"`
-	Resolved    int       `json:"resolved"`
-	Remaining   int       `json:"remaining"`
-	OK          bool      `json:"ok"`
+	From       time.Time `json:"from"`
+	To         time.Time `json:"to"`
+	Journal    int       `json:"journal"`
+	PayMaster  int       `json:"paymaster"`
+	Active     int       `json:"active_skipped"`
+	OtherTills int       `json:"other_tills_ignored"`
+	// Probes counts the test payments of `sbpd paymaster probe` at this
+	// till (plugin.ProbeOrderOf) that no journal row matches: never a
+	// difference.
+	Probes      int    `json:"probes_skipped"`
+	Differences []Diff `json:"differences"`
+	Resolved    int    `json:"resolved"`
+	Remaining   int    `json:"remaining"`
+	OK          bool   `json:"ok"`
 }
 
 // Remain says how many differences remain: "1 difference remains",
@@ -162,7 +166,8 @@ func in(t, from, to time.Time) bool { return !t.Before(from) && t.Before(to) }
 // the differences among those created in [from, to): the rule of
 // reconciliation, without the journal or PayMaster. Rows are sorted oldest
 // first. PayMaster's payments of other tills (order numbers not starting
-// with tillID-) that match no row are counted, not compared.
+// with tillID-) and the test payments of `sbpd paymaster probe` at this
+// till that match no row are counted, not compared.
 func Compare(tillID string, from, to time.Time, rows []*plugin.Payment, remotes []plugin.Remote) Report {
 	rep := Report{From: from, To: to, Differences: []Diff{}}
 	byID := map[string]int{}
@@ -207,6 +212,10 @@ func Compare(tillID string, from, to time.Time, rows []*plugin.Payment, remotes 
 		}
 		if tillID != "" && !plugin.OrderOfTill(r.OrderNo, tillID) && !matched[i] {
 			rep.OtherTills++
+			continue
+		}
+		if !matched[i] && plugin.ProbeOrderOf(r.OrderNo, tillID, r.Created) {
+			rep.Probes++
 			continue
 		}
 		rep.PayMaster++

@@ -23,6 +23,7 @@ func TestCompare(t *testing.T) {
 		pm      int
 		active  int
 		other   int
+		probes  int
 	}{
 		{name: "agree: paid and settled", row: pay("A", plugin.StatePaid, 100, "PA", 1),
 			remotes: []plugin.Remote{remote("PA", "K07-CA-1", settled, 100, 1)}, journal: 1, pm: 1},
@@ -46,6 +47,19 @@ func TestCompare(t *testing.T) {
 		{name: "paid here, unknown there", row: pay("A", plugin.StatePaid, 100, "", 1), kinds: []string{DiffUnknownPayMaster}, journal: 1},
 		{name: "missing here", remotes: []plugin.Remote{remote("PX", "K07-CX-1", settled, 100, 1)}, kinds: []string{DiffMissingHere}, pm: 1},
 		{name: "another till's payment", remotes: []plugin.Remote{remote("PX", "K99-CX-1", settled, 100, 1)}, other: 1},
+		// `sbpd paymaster probe` makes a test payment and cancels it; the
+		// journal never has it.
+		{name: "the probe's payment: skipped, counted", remotes: []plugin.Remote{
+			remote("PP", plugin.ProbeOrderNo("K07", t0.Add(time.Minute)), plugin.RemoteCancelled, 100, 1)}, probes: 1},
+		{name: "the probe's payment, PayMaster's clock ahead", remotes: []plugin.Remote{
+			remote("PP", plugin.ProbeOrderNo("K07", t0), plugin.RemotePending, 100, 4)}, probes: 1},
+		{name: "another till's probe", remotes: []plugin.Remote{
+			remote("PP", plugin.ProbeOrderNo("K99", t0.Add(time.Minute)), plugin.RemoteCancelled, 100, 1)}, other: 1},
+		{name: "a till's check PROBE missing here is a difference", remotes: []plugin.Remote{
+			remote("PX", plugin.OrderNo("K07", "PROBE", 1), settled, 100, 1)}, kinds: []string{DiffMissingHere}, pm: 1},
+		{name: "a check PROBE in the journal is compared", row: &plugin.Payment{ID: "A", CheckID: "PROBE", OrderNo: "K07-PROBE-1741946460",
+			State: plugin.StateNotPaid, Amount: 100, PayMasterID: "PA", CreatedAt: t0.Add(time.Minute)},
+			remotes: []plugin.Remote{remote("PA", "K07-PROBE-1741946460", settled, 100, 1)}, kinds: []string{DiffPaidAtPayMaster}, safe: plugin.StatePaid, journal: 1, pm: 1},
 		{name: "active: skipped", row: pay("A", plugin.StateAwaitingPayment, 100, "PA", 1),
 			remotes: []plugin.Remote{remote("PA", "K07-CA-1", settled, 100, 1)}, journal: 1, pm: 1, active: 1},
 		{name: "matched by order number, settled preferred", row: pay("A", plugin.StateNeedsAttention, 100, "", 1),
@@ -74,9 +88,9 @@ func TestCompare(t *testing.T) {
 			if len(kinds) > 0 && rep.Differences[0].Safe != c.safe {
 				t.Errorf("safe %q, want %q", rep.Differences[0].Safe, c.safe)
 			}
-			if rep.Journal != c.journal || rep.PayMaster != c.pm || rep.Active != c.active || rep.OtherTills != c.other {
-				t.Errorf("journal %d paymaster %d active %d other %d, want %d %d %d %d",
-					rep.Journal, rep.PayMaster, rep.Active, rep.OtherTills, c.journal, c.pm, c.active, c.other)
+			if rep.Journal != c.journal || rep.PayMaster != c.pm || rep.Active != c.active || rep.OtherTills != c.other || rep.Probes != c.probes {
+				t.Errorf("journal %d paymaster %d active %d other %d probes %d, want %d %d %d %d %d",
+					rep.Journal, rep.PayMaster, rep.Active, rep.OtherTills, rep.Probes, c.journal, c.pm, c.active, c.other, c.probes)
 			}
 			if rep.OK != (len(c.kinds) == 0) || rep.Remaining != len(c.kinds) {
 				t.Errorf("ok %t remaining %d", rep.OK, rep.Remaining)
@@ -187,5 +201,37 @@ func TestReport_Wording(t *testing.T) {
 		if got := r.Summary(); got != c.summary {
 			t.Errorf("%d-%d: Summary %q, want %q", c.diffs, c.resolved, got, c.summary)
 		}
+	}
+}
+
+// The day of a `sbpd paymaster probe`: PayMaster lists the probe's
+// cancelled test payment, which the journal never has. It is no
+// difference; the report counts it, in text and in JSON.
+func TestReconcile_ProbeIsNoDifference(t *testing.T) {
+	p := pay("A", plugin.StatePaid, 25990, "P1", 5)
+	j := newJournal(p)
+	pm := newPayMaster(remote("P1", p.OrderNo, plugin.RemoteSettled, 25990, 5),
+		remote("40211873", plugin.ProbeOrderNo("K07", t0.Add(20*time.Minute)), plugin.RemoteCancelled, 100, 20))
+	svc := &Service{Journal: j, Outbox: &fakeOutbox{j: j}, PayMaster: pm, TillID: "K07", Margin: 10 * time.Minute}
+	rep, err := svc.Reconcile(context.Background(), t0, t0.Add(24*time.Hour), true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || len(rep.Differences) != 0 || rep.Probes != 1 || rep.PayMaster != 1 || rep.Journal != 1 {
+		t.Fatalf("report %+v, want ok with 1 probe skipped", rep)
+	}
+	var b strings.Builder
+	if err := WriteJSON(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"probes_skipped": 1`) {
+		t.Errorf("JSON lacks probes_skipped:\n%s", b.String())
+	}
+	b.Reset()
+	if err := WriteReport(&b, rep, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "1 probe payment skipped (sbpd paymaster probe)") {
+		t.Errorf("the text does not count the probe:\n%s", b.String())
 	}
 }

@@ -60,6 +60,12 @@ func WriteReport(w io.Writer, rep Report, applied bool) error {
 	if rep.OtherTills > 0 {
 		fmt.Fprintf(w, ", %d of other tills ignored", rep.OtherTills)
 	}
+	switch {
+	case rep.Probes == 1:
+		fmt.Fprint(w, ", 1 probe payment skipped (sbpd paymaster probe)")
+	case rep.Probes > 1:
+		fmt.Fprintf(w, ", %d probe payments skipped (sbpd paymaster probe)", rep.Probes)
+	}
 	fmt.Fprintln(w)
 	if len(rep.Differences) == 0 {
 		_, err := fmt.Fprintln(w, "no differences")

@@ -63,8 +63,10 @@ func TestText_Report(t *testing.T) {
 	}{
 		"none": {rep: backoffice.Report{From: from, To: from.Add(24 * time.Hour), Journal: 3, PayMaster: 3, OK: true},
 			want: []string{"period 2025-03-14 00:00:00 +03:00 – 2025-03-15 00:00:00 +03:00: 3 in the journal, 3 at PayMaster\nno differences\n"}},
-		"counts": {rep: backoffice.Report{From: from, To: from, Active: 1, OtherTills: 2},
-			want: []string{", 1 still active (skipped), 2 of other tills ignored\n"}},
+		"counts": {rep: backoffice.Report{From: from, To: from, Active: 1, OtherTills: 2, Probes: 1},
+			want: []string{", 1 still active (skipped), 2 of other tills ignored, 1 probe payment skipped (sbpd paymaster probe)\n"}},
+		"probes": {rep: backoffice.Report{From: from, To: from, Probes: 3, OK: true},
+			want: []string{"0 at PayMaster, 3 probe payments skipped (sbpd paymaster probe)\nno differences\n"}},
 		"not applied": {rep: backoffice.Report{From: from, To: from, Differences: diffs, Remaining: 2},
 			want: []string{"KIND", "settled there; --apply makes it paid", "needs_attention 1,00 ₽", `K07-2-1\x1b`, "missing_here       -", "2 differences, 0 resolved, 2 remain\n"},
 			not:  []string{"\x1b"}},

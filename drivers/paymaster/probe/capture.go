@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,36 +18,19 @@ import (
 
 // CreateRequest is what the probe asks the driver to create: 1,00 ₽ with
 // the order number orderNo, made at now (whole seconds) at till tillID,
-// described and tagged as the daemon's runner does for a check "PROBE".
+// described and tagged as the daemon's runner does for a check
+// plugin.ProbeCheckID.
 // Tests rebuild it from a transcript to replay the create through the
 // driver.
 func CreateRequest(tillID, orderNo string, now time.Time, key string) plugin.CreateRequest {
 	return plugin.CreateRequest{
 		OrderNo:        orderNo,
 		Amount:         ProbeAmount,
-		Description:    fmt.Sprintf("Касса самообслуживания %s, чек PROBE", tillID),
+		Description:    fmt.Sprintf("Касса самообслуживания %s, чек %s", tillID, plugin.ProbeCheckID),
 		Expires:        now.UTC().Truncate(time.Second).Add(InvoiceTTL),
 		IdempotencyKey: key,
-		Params:         map[string]string{"till": tillID, "check": "PROBE", "sbpd_id": "probe"},
+		Params:         map[string]string{"till": tillID, "check": plugin.ProbeCheckID, "sbpd_id": "probe"},
 	}
-}
-
-// OrderNo is the probe's order number: <till.id>-PROBE-<unix time>.
-func OrderNo(tillID string, now time.Time) string {
-	return fmt.Sprintf("%s-PROBE-%d", tillID, now.Unix())
-}
-
-// ParseOrderNo undoes OrderNo.
-func ParseOrderNo(orderNo string) (tillID string, at time.Time, ok bool) {
-	i := strings.LastIndex(orderNo, "-PROBE-")
-	if i <= 0 {
-		return "", time.Time{}, false
-	}
-	var sec int64
-	if _, err := fmt.Sscanf(orderNo[i+len("-PROBE-"):], "%d", &sec); err != nil || sec <= 0 {
-		return "", time.Time{}, false
-	}
-	return orderNo[:i], time.Unix(sec, 0).UTC(), true
 }
 
 const (

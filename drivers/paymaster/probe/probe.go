@@ -217,7 +217,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer p.client.CloseIdleConnections()
 
 	now := p.clock.Now().UTC().Truncate(time.Second)
-	p.orderNo = OrderNo(cfg.TillID, now)
+	p.orderNo = plugin.ProbeOrderNo(cfg.TillID, now) // reconcile knows it by plugin.ProbeOrderOf
 	p.report.OrderNo = p.orderNo
 	key := uuid.NewString()
 	body, err := driverCreateBody(ctx, cfg.MerchantID, CreateRequest(cfg.TillID, p.orderNo, now, key))

@@ -203,7 +203,7 @@ func driverPlayback(t *testing.T, exs []Exchange) {
 	}
 	sent, _ := decodeObject(create.RequestBody)
 	orderNo, merchant := str(sent, "invoice.orderNo"), str(sent, "merchantId")
-	till, at, ok := ParseOrderNo(orderNo)
+	till, at, ok := plugin.ParseProbeOrderNo(orderNo)
 	if !ok || create.Status != http.StatusOK {
 		t.Skipf("no successful probe create to replay (order %q, status %d)", orderNo, create.Status)
 	}

@@ -77,9 +77,10 @@ func (s *Server) confirmOf(a act, p *plugin.Payment, in actInput) *confirmView {
 		Force: a.force, Who: s.scrub(in.Who), Reason: s.scrub(in.Reason), Forced: in.Force}
 }
 
-// act does an act after its confirmation: on success back to the payment
-// with the outcome; a refusal shows the form again with the service's
-// reason, as the CLI prints it.
+// act does an act after its confirmation on the payment the path's id
+// names (our id, an order number or a PayMaster id, as the service's
+// Find): on success back to the payment with the outcome; a refusal
+// shows the form again with the service's reason, as the CLI prints it.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, se *session) {
 	a, ok := actNamed(r.PathValue("act"))
 	if !ok {
@@ -103,6 +104,10 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, se *session) {
 		return
 	}
 	s.sessions.setFlash(se, &flash{OK: true, Title: a.label + ": готово", Text: done})
+	// Back to the payment under our id, whichever reference named it.
+	if p, err := s.svc().Find(r.Context(), id); err == nil {
+		id = p.ID
+	}
 	http.Redirect(w, r, Prefix+"payments/"+url.PathEscape(id), http.StatusSeeOther)
 }
 

@@ -93,8 +93,15 @@ func TestReconcile(t *testing.T) {
 	want(t, f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2026-06-01"}}), 400, "required")
 	want(t, f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2025-06-01"}, "to": {"2026-06-01"}}), 422,
 		"Слишком длинный период", "at most 31 days")
+	// The day's `sbpd paymaster probe`: counted, not a difference.
+	probe := plugin.ProbeOrderNo("K07", t0.Add(time.Hour))
+	f.pm.byID["PM-PROBE"] = plugin.Remote{ID: "PM-PROBE", OrderNo: probe, Status: plugin.RemoteCancelled, Amount: 100, Created: t0.Add(time.Hour)}
 	a = f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2026-06-01"}, "to": {"2026-06-01"}})
-	want(t, a, 200, "1 difference, 0 resolved, 1 remains", backoffice.DiffPaidAtPayMaster, "можно исправить", "Применить безопасные исправления")
+	want(t, a, 200, "1 difference, 0 resolved, 1 remains", backoffice.DiffPaidAtPayMaster, "можно исправить", "Применить безопасные исправления",
+		"пробных платежей sbpd paymaster probe: 1 (не сравниваются)")
+	if strings.Contains(a.body, probe) {
+		t.Errorf("the probe's payment %s is listed as a difference", probe)
+	}
 	if st := f.state("P-1"); st != plugin.StateNeedsAttention {
 		t.Fatalf("a look changed the payment: %s", st)
 	}
@@ -140,6 +147,45 @@ func TestActs_UnknownPayment(t *testing.T) {
 	f := newFixture(t, "")
 	f.plant("1", 100, plugin.StatePaid, "", 1)
 	csrf := f.csrf("/backoffice/payments/P-1/resync")
-	want(t, f.post("/backoffice/payments/nope/mark-paid", url.Values{"csrf": {csrf}, "reason": {"x"}}), 404, "payment nope not found")
-	want(t, f.post("/backoffice/payments/nope/resync", url.Values{"csrf": {csrf}}), 404, "not found")
+	for _, act := range []string{"mark-paid", "mark-not-paid", "mark-entered", "resync"} {
+		want(t, f.post("/backoffice/payments/nope/"+act, url.Values{"csrf": {csrf}, "reason": {"x"}}), 404,
+			"Платёж не найден", backoffice.RNoPayment, "no payment with id, order number or PayMaster id &#34;nope&#34;")
+	}
+}
+
+// Every act takes what the payment page takes: the order number (what
+// the kiosk's needs-attention screen shows), PayMaster's id or our id;
+// done, it goes back to the payment under our id. A reference two
+// payments share is refused, as by the CLI, and changes nothing.
+func TestActs_ByReference(t *testing.T) {
+	f := newFixture(t, "")
+	p := f.plant("K07/200", 25990, plugin.StateNeedsAttention, "40211873", 1)
+	f.plant("2", 100, plugin.StatePaid, "PM-TWICE", 2)
+	f.plant("3", 100, plugin.StatePaid, "PM-TWICE", 3)
+	f.pm.byID["40211873"] = plugin.Remote{ID: "40211873", OrderNo: p.OrderNo, Status: plugin.RemoteSettled, Amount: 25990}
+	csrf := f.csrf("/backoffice/payments/P-2/resync")
+	home := "/backoffice/payments/" + url.PathEscape(p.ID)
+	for _, c := range []struct{ act, ref string }{
+		{"mark-paid", p.OrderNo}, {"resync", "40211873"}, {"mark-entered", p.OrderNo},
+	} {
+		path := "/backoffice/payments/" + url.PathEscape(c.ref) + "/" + c.act
+		want(t, f.get(path), 200, `action="`+home+"/"+c.act+`"`)
+		a := f.post(path, url.Values{"csrf": {csrf}, "reason": {"bank confirmed"}, "by": {"ivanov"}})
+		if a.status != 303 || a.header.Get("Location") != home {
+			t.Fatalf("%s %s: %d %v %s", c.act, c.ref, a.status, a.header, a.body)
+		}
+	}
+	if st := f.state(p.ID); st != plugin.StatePaid {
+		t.Fatalf("%s is %s, want paid", p.ID, st)
+	}
+	want(t, f.get(home), 200, "Внесено вручную: готово")
+	for _, act := range []string{"mark-not-paid", "mark-entered", "resync"} {
+		want(t, f.post("/backoffice/payments/PM-TWICE/"+act, url.Values{"csrf": {csrf}, "reason": {"x"}}), 409,
+			backoffice.RAmbiguous, "matches 2 payments (P-3, P-2): give our id")
+	}
+	for _, id := range []string{"P-2", "P-3"} {
+		if ev := f.lastEvent(id); ev.Kind != "planted" {
+			t.Errorf("%s changed by an ambiguous act: %+v", id, ev)
+		}
+	}
 }

@@ -130,5 +130,8 @@ func countsText(rep backoffice.Report) string {
 	if rep.OtherTills > 0 {
 		parts = append(parts, itoa(rep.OtherTills)+" других касс (не сравниваются)")
 	}
+	if rep.Probes > 0 {
+		parts = append(parts, "пробных платежей sbpd paymaster probe: "+itoa(rep.Probes)+" (не сравниваются)")
+	}
 	return strings.Join(parts, ", ")
 }
