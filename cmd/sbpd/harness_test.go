@@ -37,6 +37,10 @@ type e2e struct {
 	// kiosk page may be framed (the demo's), set before a restart.
 	routes     map[string]http.Handler
 	embeddable bool
+	// sleepers is how many of the daemon's goroutines sleep on the fake
+	// clock when it is idle besides the payment's runner (the notify
+	// deliverer's timer): until waits for all of them before a step.
+	sleepers int
 }
 
 func newE2E(t *testing.T, mutate ...func(*config.Config)) *e2e {
@@ -155,7 +159,8 @@ func (h *e2e) get(id string) plugin.Payment {
 
 // until moves the fake clock in steps until the payment, read through the
 // till API, is in state want. Before each step it waits for the payment's
-// runner to sleep, so no step is lost while a request is in flight.
+// runner to sleep (and h.sleepers more), so no step is lost while a
+// request is in flight.
 func (h *e2e) until(id string, want plugin.State, step time.Duration, maxSteps int) plugin.Payment {
 	h.t.Helper()
 	for i := 0; ; i++ {
@@ -165,7 +170,7 @@ func (h *e2e) until(id string, want plugin.State, step time.Duration, maxSteps i
 				return p
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-			sleeping := h.clock.BlockUntilContext(ctx, 1) == nil
+			sleeping := h.clock.BlockUntilContext(ctx, 1+h.sleepers) == nil
 			cancel()
 			if sleeping {
 				if p := h.get(id); p.State == want {

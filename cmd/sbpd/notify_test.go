@@ -127,6 +127,7 @@ func (h *notifyE2E) startNotify() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.sleepers = 1 // the deliverer's timer (until)
 	var once sync.Once
 	h.stop = func() { once.Do(stop) }
 	h.t.Cleanup(h.stop)
@@ -356,9 +357,10 @@ func TestNotifyDaemonWiring(t *testing.T) {
 		c.Notify.URL, c.Notify.Secret = srv.URL+"/hook", notifySecret
 	})
 	a.setClock(h.clock.Now)
+	h.sleepers = 1 // the deliverer's timer: without waiting for the runner too, the steps could all pass while it polls
 	p := h.start("000153", 25990, false)
 	h.sb.Pay(p.PayMasterID)
-	h.until(p.ID, plugin.StatePaid, poll, 50) // the deliverer's timer is pending too
+	h.until(p.ID, plugin.StatePaid, poll, 50)
 	nh := &notifyE2E{e2e: h, acct: a}
 	nh.advanceUntil("delivery by the daemon", func() bool { return nh.delivery(p.ID).Status == plugin.DeliveryDelivered })
 	h.restart() // stops delivery before the journal closes
