@@ -241,3 +241,22 @@ func TestCLI_EveryCommandHasExamples(t *testing.T) {
 		t.Fatalf("bash completion: %v", err)
 	}
 }
+
+// TestCLI_HelpNamesOnlyPayMaster: sbpd works with PayMaster alone, so no
+// command's help sends a technician to another processor's features.
+func TestCLI_HelpNamesOnlyPayMaster(t *testing.T) {
+	others := []string{"paykeeper", "yookassa", "юkassa", "cloudpayments", "robokassa", "tinkoff", "т-касса"}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		help := strings.ToLower(c.Short + c.Long + c.Example)
+		for _, o := range others {
+			if strings.Contains(help, o) {
+				t.Errorf("%s --help names %q", c.CommandPath(), o)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRoot(&syncBuffer{}, &syncBuffer{}))
+}
