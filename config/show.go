@@ -127,3 +127,25 @@ func SetNotes(c *Config, k Key) []string {
 	}
 	return notes
 }
+
+// Completions are what a shell offers for a settings command's next
+// argument after args, each "word\tmeaning": a key's name first; after a
+// key, when values, an enum's values or a bool's.
+func Completions(args []string, values bool) []string {
+	var out []string
+	switch {
+	case len(args) == 0:
+		for _, k := range Keys {
+			out = append(out, k.Name+"\t"+k.Description)
+		}
+	case len(args) == 1 && values:
+		k, _ := Lookup(args[0])
+		for _, c := range k.Choices {
+			out = append(out, c.Value+"\t"+c.Meaning)
+		}
+		if k.Type == Bool {
+			out = append(out, "true", "false")
+		}
+	}
+	return out
+}

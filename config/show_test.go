@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -253,4 +254,38 @@ func TestShow_SetNotes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestShow_Completions: key names with their descriptions first, then an
+// enum's values with their meanings or a bool's, and nothing after a
+// key's value or for a key nobody knows.
+func TestShow_Completions(t *testing.T) {
+	keys := config.Completions(nil, true)
+	if len(keys) != len(config.Keys) || !slices.Contains(keys, "sbp.qr_mode\t"+mustKey(t, "sbp.qr_mode").Description) {
+		t.Errorf("keys: %q", keys)
+	}
+	for _, tc := range []struct {
+		args   []string
+		values bool
+		want   []string
+	}{
+		{[]string{"sbp.qr_mode"}, true, []string{"0\tprint on receipt", "1\tscreen", "2\tsticker/NFC"}},
+		{[]string{"sbp.mixed_payment"}, true, []string{"true", "false"}},
+		{[]string{"sbp.qr_mode"}, false, nil},
+		{[]string{"sbp.qr_mod"}, true, nil},
+		{[]string{"sbp.qr_mode", "2"}, true, nil},
+	} {
+		if got := config.Completions(tc.args, tc.values); !slices.Equal(got, tc.want) {
+			t.Errorf("%v values %v: %q, want %q", tc.args, tc.values, got, tc.want)
+		}
+	}
+}
+
+func mustKey(t *testing.T, name string) config.Key {
+	t.Helper()
+	k, ok := config.Lookup(name)
+	if !ok {
+		t.Fatalf("no key %s", name)
+	}
+	return k
 }

@@ -51,7 +51,8 @@ type View struct {
 	Problems []Problem // what is wrong with Config
 	History  History   // who last wrote each till setting, and when
 	Database string
-	Missing  bool // there is no till database yet: the till settings are empty
+	Missing  bool     // there is no till database yet: the till settings are empty
+	Notes    []string // what to know: why the till settings are empty (Missing)
 }
 
 // Written is what a change of the till settings wrote.
@@ -88,17 +89,26 @@ type Imported struct {
 type Exported struct {
 	Export
 	Data    []byte // the YAML file
-	Missing bool   // there is no till database yet: nothing to export
+	Missing bool   // there is no till database yet: nothing to export (the first of Notes says so)
 }
 
-// View reads the till settings and resolves every layer with them; it is
-// refused (RNoDataDir) when data_dir does not exist.
+// View reads the till settings and resolves every layer with them. A
+// kiosk with no till database yet, data_dir included (sbpd serve has never
+// run), shows the other layers: Missing, with a note saying why the till
+// settings are empty, so that they are not taken for settings lost.
 func (t *TillSettings) View(ctx context.Context) (View, error) {
 	cfg, ps, err := t.resolve(ctx, true)
 	if err != nil {
 		return View{}, err
 	}
 	v := View{Config: cfg, Problems: ps, Database: t.Database, Missing: t.Store == nil, History: noHistory}
+	if v.Missing {
+		v.Notes = []string{fmt.Sprintf(noDatabase, t.Database)}
+		if err := needDataDir(cfg); err != nil {
+			v.Notes = []string{fmt.Sprintf("data_dir %s (%s) does not exist yet: no till database, the till settings are empty "+
+				"(sbpd serve creates it when it first starts; if it should be there, check data_dir or give --data-dir)", cfg.DataDir, cfg.Source("data_dir"))}
+		}
+	}
 	if t.Store != nil {
 		h, err := t.Store.TillHistory(ctx)
 		if err != nil {
@@ -109,35 +119,42 @@ func (t *TillSettings) View(ctx context.Context) (View, error) {
 	return v, nil
 }
 
+// noDatabase is the note of a kiosk without a till database (at %s).
+const noDatabase = "no till database at %s yet: the till settings are empty"
+
 // noHistory is the history of a database that is not there.
 func noHistory(string) (time.Time, string, bool) { return time.Time{}, "", false }
 
-// resolve resolves every layer, the till settings with them when withTill,
-// and refuses (RNoDataDir) when data_dir does not exist: the kiosk is not
-// where the settings say, and an act that does not write must not look as
-// if it found empty till settings.
+// resolve resolves every layer, the till settings with them when withTill.
 func (t *TillSettings) resolve(ctx context.Context, withTill bool) (*Config, []Problem, error) {
 	o := t.Layers
 	o.Till = nil
 	if withTill && t.Store != nil {
 		o.Till = t.Store
 	}
-	cfg, ps, err := Resolve(ctx, o)
-	if err != nil {
-		return nil, nil, err
-	}
+	return Resolve(ctx, o)
+}
+
+// needDataDir refuses (RNoDataDir) when cfg's data_dir does not exist: the
+// kiosk is not where the settings say, and an act on the till settings
+// alone (export, unset) must not look as if it found them empty.
+func needDataDir(cfg *Config) error {
 	if _, err := os.Stat(cfg.DataDir); err != nil {
-		return nil, nil, &plugin.Error{Code: plugin.ENotFound, Reason: RNoDataDir, Message: fmt.Sprintf(
+		return &plugin.Error{Code: plugin.ENotFound, Reason: RNoDataDir, Message: fmt.Sprintf(
 			"data_dir %s (%s) does not exist: check data_dir or give --data-dir (sbpd serve creates it when it first starts)", cfg.DataDir, cfg.Source("data_dir"))}
 	}
-	return cfg, ps, nil
+	return nil
 }
 
 // current is the till settings as stored: empty when there is no database.
 // An act that may not create the database needs data_dir to exist.
 func (t *TillSettings) current(ctx context.Context, mayCreate bool) (map[string]string, error) {
 	if !mayCreate {
-		if _, _, err := t.resolve(ctx, false); err != nil {
+		cfg, _, err := t.resolve(ctx, false)
+		if err == nil {
+			err = needDataDir(cfg)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -273,6 +290,9 @@ func (t *TillSettings) Export(ctx context.Context, keepID bool, at time.Time) (E
 		return Exported{}, err
 	}
 	e := Exported{Export: ExportTill(till, keepID), Missing: t.Store == nil}
+	if e.Missing {
+		e.Notes = append([]string{fmt.Sprintf(noDatabase, t.Database)}, e.Notes...)
+	}
 	var buf bytes.Buffer
 	if err := e.Write(&buf, t.Database, at); err != nil {
 		return Exported{}, err

@@ -129,7 +129,7 @@ const who = "ivanov via sbpd settings set"
 
 // TestTillSettings_View: the settings with every layer, the till's rows
 // with who wrote them; a kiosk without a database yet, and one whose
-// data_dir does not exist (refused, for the acts that only read).
+// data_dir does not exist yet: empty till settings, with a note saying so.
 func TestTillSettings_View(t *testing.T) {
 	ctx := context.Background()
 	k := newTillKiosk(t, "", map[string]string{"sbp.poll_interval": "2s", "sbp.qr_mode": "7"}, false)
@@ -148,17 +148,21 @@ func TestTillSettings_View(t *testing.T) {
 	}
 
 	k = newTillKiosk(t, "", nil, false)
-	if v, err := k.svc.View(ctx); err != nil || !v.Missing || v.Config.Value("till.id") != "K07" {
+	if v, err := k.svc.View(ctx); err != nil || !v.Missing || v.Config.Value("till.id") != "K07" || !slices.Equal(v.Notes, []string{"no till database at " + k.svc.Database + " yet: the till settings are empty"}) {
 		t.Fatalf("no database yet: %+v %v", v, err)
 	} else if _, _, ok := v.History("till.id"); ok {
 		t.Fatal("history of a database that is not there")
 	}
 
 	k = newTillKiosk(t, "", nil, true)
-	_, err = k.svc.View(ctx)
-	want := "data_dir " + k.dataDir + " (template " + k.template + ") does not exist: check data_dir or give --data-dir (sbpd serve creates it when it first starts)"
-	if err == nil || err.Error() != want || plugin.ErrorCode(err) != plugin.ENotFound || plugin.ErrorReason(err) != config.RNoDataDir {
-		t.Fatalf("got %v (%s)\nwant %s", err, plugin.ErrorReason(err), want)
+	v, err = k.svc.View(ctx)
+	want := "data_dir " + k.dataDir + " (template " + k.template + ") does not exist yet: no till database, the till settings are empty " +
+		"(sbpd serve creates it when it first starts; if it should be there, check data_dir or give --data-dir)"
+	if err != nil || !v.Missing || v.Config.Value("till.id") != "K07" || !slices.Equal(v.Notes, []string{want}) {
+		t.Fatalf("no data_dir yet: %+v %v\nwant the note %s", v, err, want)
+	}
+	if _, err := os.Stat(k.dataDir); err == nil {
+		t.Fatal("View made data_dir")
 	}
 }
 

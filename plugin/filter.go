@@ -226,6 +226,21 @@ func CheckOffset(n int) error {
 	return nil
 }
 
+// PageOffset is the offset of page (from 1) of a search with limit (at
+// least 1) payments a page. A page before the first or one that starts
+// past MaxOffset is refused as a FilterError on "page" that gives the
+// pages there are at that limit; nothing is multiplied before it is
+// bounded, so no page number wraps around to another offset.
+func PageOffset(page, limit int) (int, error) {
+	limit = max(limit, 1)
+	last := MaxOffset/limit + 1
+	if page < 1 || page > last {
+		return 0, &FilterError{Param: "page", Value: strconv.Itoa(page), Rule: fmt.Sprintf("use a whole number from 1 to %d "+
+			"(%d payments a page; deeper pages cost the journal every row before them: narrow the period with from/to)", last, limit)}
+	}
+	return (page - 1) * limit, nil
+}
+
 // OffsetError refuses offset v: what is allowed and the way further.
 func OffsetError(v string) error {
 	return &FilterError{Param: "offset", Value: v, Rule: fmt.Sprintf("use a whole number from 0 to %d "+

@@ -183,3 +183,35 @@ func TestParseTime_ZeroInstant(t *testing.T) {
 		t.Error("0001-01-01 as a start accepted")
 	}
 }
+
+// TestPageOffset: a page number becomes an offset only within MaxOffset;
+// any other page, however large, is refused naming page and the pages
+// there are for the limit, never an offset the caller did not give.
+func TestPageOffset(t *testing.T) {
+	for _, tc := range []struct{ page, limit, want int }{
+		{1, 50, 0}, {2, 50, 50}, {201, 50, 10000}, {11, 1000, 10000}, {3334, 3, 9999}, {10001, 1, 10000},
+	} {
+		if got, err := PageOffset(tc.page, tc.limit); err != nil || got != tc.want {
+			t.Errorf("PageOffset(%d, %d) = %d, %v; want %d", tc.page, tc.limit, got, err, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		page, limit int
+		want        string
+	}{
+		{0, 50, `page "0": use a whole number from 1 to 201 (50 payments a page; deeper pages cost the journal every row before them: narrow the period with from/to)`},
+		{-1, 50, `page "-1": use a whole number from 1 to 201`},
+		{202, 50, `page "202": use a whole number from 1 to 201`},
+		{12, 1000, `page "12": use a whole number from 1 to 11 (1000 payments a page;`},
+		{3335, 3, `page "3335": use a whole number from 1 to 3334`},
+		{368934881474191034, 50, `page "368934881474191034": use a whole number from 1 to 201`},
+		{9223372036854775807, 50, `page "9223372036854775807": use a whole number from 1 to 201`},
+		{-9223372036854775808, 1, `page "-9223372036854775808": use a whole number from 1 to 10001`},
+	} {
+		got, err := PageOffset(tc.page, tc.limit)
+		var fe *FilterError
+		if !errors.As(err, &fe) || fe.Param != "page" || !strings.Contains(err.Error(), tc.want) || got != 0 {
+			t.Errorf("PageOffset(%d, %d) = %d, %v; want a FilterError on page with %q", tc.page, tc.limit, got, err, tc.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -56,6 +57,19 @@ func (p PrinterHealth) FromDaemon() bool { return p.Via == PrinterViaDaemon }
 
 // CanPrint is whether the printer can print a slip now.
 func (p PrinterHealth) CanPrint() bool { return PrinterCanPrint(p.Status) }
+
+// Refusal is why the printer cannot print a slip now, as `sbpd printer
+// status` fails with it (text or JSON alike): an *Error with code
+// EUnavailable and the status as its reason; nil when it can print.
+func (p PrinterHealth) Refusal() error {
+	switch {
+	case p.CanPrint():
+		return nil
+	case p.Status == PrinterNotConfigured:
+		return &Error{Code: EUnavailable, Reason: p.Status, Message: "printer.port is not set: no receipt printer is configured"}
+	}
+	return &Error{Code: EUnavailable, Reason: p.Status, Message: fmt.Sprintf("the printer on %s cannot print: %s", p.Port, p.Status)}
+}
 
 // PrinterCanPrint is whether a printer whose status word is status can
 // print a slip now: PrinterOK or PrinterPaperNearEnd.

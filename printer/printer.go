@@ -60,10 +60,20 @@ func (p *Printer) Status(ctx context.Context) (Status, error) {
 }
 
 // StatusText is Status in words, as the health report shows it: the
-// state (Status.String) and its one-word status (Status.Word).
+// state (Status.String) and its one-word status (Status.Word). When the
+// port fails, nothing was heard from the printer: the state is then why
+// (the first *plugin.Error's text, e.g. the port's "serial port … cannot
+// be opened: …") and the word its reason (plugin.ErrorReason).
 func (p *Printer) StatusText(ctx context.Context) (state, word string, err error) {
 	st, err := p.Status(ctx)
-	return st.String(), st.Word(), err
+	if err == nil {
+		return st.String(), st.Word(), nil
+	}
+	state = err.Error()
+	if pe, ok := errors.AsType[*plugin.Error](err); ok {
+		state = pe.Error()
+	}
+	return state, plugin.ErrorReason(err), err
 }
 
 // PrintSlip prints the SBP slip for s (plugin.Printer). It asks for the

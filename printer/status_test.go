@@ -240,3 +240,30 @@ func TestPrinter_Status_PortErrors(t *testing.T) {
 		t.Errorf("job write, port's own error: %v (%s), want port_missing", err, plugin.ErrorReason(err))
 	}
 }
+
+// TestPrinter_StatusText_PortError: when the port fails, the state says
+// why (the port's own error, as drivers/serial words it), not "no answer
+// to DLE EOT": the printer was never heard, so nothing is known of it.
+// A silent printer is still "no answer".
+func TestPrinter_StatusText_PortError(t *testing.T) {
+	missing := &plugin.Error{Code: plugin.EUnavailable, Reason: plugin.PrinterPortMissing,
+		Message: "serial port /dev/ttyS99 cannot be opened", Err: errors.New("no such file or directory")}
+	for _, tc := range []struct {
+		err         error
+		word, state string
+	}{
+		{missing, plugin.PrinterPortMissing, "serial port /dev/ttyS99 cannot be opened: no such file or directory"},
+		{errPort, plugin.PrinterWriteFailed, "cannot send a status query to the receipt printer: input/output error"},
+	} {
+		f := newFakePort(readyReplies())
+		f.queryErr = tc.err
+		state, word, err := printer.New(f, printer.Options{StatusTimeout: testTimeout}).StatusText(context.Background())
+		if err == nil || word != tc.word || state != tc.state {
+			t.Errorf("%v: state %q, word %q, err %v; want %q, %q", tc.err, state, word, err, tc.state, tc.word)
+		}
+	}
+	state, word, err := printer.New(newFakePort(nil), printer.Options{StatusTimeout: testTimeout}).StatusText(context.Background())
+	if err != nil || word != plugin.PrinterNoAnswer || state != "unknown (no answer to DLE EOT)" {
+		t.Errorf("silent printer: state %q, word %q, err %v", state, word, err)
+	}
+}

@@ -228,7 +228,7 @@ func TestCLI_EveryCommandHasExamples(t *testing.T) {
 		if c.Hidden || c.Name() == "help" || c.Name() == "completion" || c.HasParent() && c.Parent().Name() == "completion" {
 			return
 		}
-		if c.Runnable() && c.Example == "" {
+		if c.Runnable() && !c.HasSubCommands() && c.Example == "" { // a group runs only to show its help
 			t.Errorf("%q has no examples in --help", c.CommandPath())
 		}
 		for _, sub := range c.Commands() {
@@ -240,4 +240,23 @@ func TestCLI_EveryCommandHasExamples(t *testing.T) {
 	if err := <-done; err != nil || !strings.Contains(stdout.String(), "__start_sbpd") {
 		t.Fatalf("bash completion: %v", err)
 	}
+}
+
+// TestCLI_HelpNamesOnlyPayMaster: sbpd works with PayMaster alone, so no
+// command's help sends a technician to another processor's features.
+func TestCLI_HelpNamesOnlyPayMaster(t *testing.T) {
+	others := []string{"paykeeper", "yookassa", "юkassa", "cloudpayments", "robokassa", "tinkoff", "т-касса"}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		help := strings.ToLower(c.Short + c.Long + c.Example)
+		for _, o := range others {
+			if strings.Contains(help, o) {
+				t.Errorf("%s --help names %q", c.CommandPath(), o)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRoot(&syncBuffer{}, &syncBuffer{}))
 }

@@ -62,7 +62,7 @@ func journalService(db *sqlite.DB) *backoffice.Service {
 // not (its acts that ask PayMaster are refused then).
 func backOffice(db *sqlite.DB, cfg *config.Config) (*backoffice.Service, error) {
 	svc := journalService(db)
-	svc.TillID, svc.Secrets = cfg.TillID, cfg.Secrets()
+	svc.TillID, svc.Secrets, svc.NoNotify = cfg.TillID, cfg.Secrets(), cfg.Notify.URL == ""
 	return svc, attachPayMaster(svc, cfg)
 }
 

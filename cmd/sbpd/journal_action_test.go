@@ -632,3 +632,30 @@ func TestJournalHelp_IDTakesEveryReference(t *testing.T) {
 		t.Errorf("%d commands take an ID, want at least 5", n)
 	}
 }
+
+// TestJournalResync_SaysWhetherItCanBeSent: resync queues the
+// notification either way; with notify.url unset it says the URL is not
+// set (it goes once it is) instead of promising a delivery within a few
+// seconds, which no daemon can keep.
+func TestJournalResync_SaysWhetherItCanBeSent(t *testing.T) {
+	for _, tc := range []struct {
+		extra, says, never string
+	}{
+		{"", "notify.url is not set", "within a few seconds"},
+		{"notify:\n  url: https://1c.example/hook\n  secret: " + strings.Repeat("s", 32) + "\n", "sbpd serve sends it to notify.url within a few seconds", "not set"},
+	} {
+		f := newActFixture(t)
+		if cfg, err := os.ReadFile(f.cfgPath); err != nil || os.WriteFile(f.cfgPath, append(cfg, tc.extra...), 0o600) != nil {
+			t.Fatal(err)
+		}
+		p := f.plant("900001", 100, plugin.StatePaid, false)
+		out, err := f.run("journal", "resync", p.ID, "--reason", "1C was down")
+		if err != nil || !strings.Contains(out, p.ID+":paid") || !strings.Contains(out, tc.says) || strings.Contains(out, tc.never) {
+			t.Errorf("notify %q: resync said %q (%v); want %q, never %q", tc.extra, out, err, tc.says, tc.never)
+		}
+		n, err := f.db.Outbox().Status(context.Background(), p.ID)
+		if err != nil || len(n.Deliveries) != 1 || n.Deliveries[0].Status != plugin.DeliveryPending {
+			t.Errorf("notify %q: not queued: %+v %v", tc.extra, n, err)
+		}
+	}
+}

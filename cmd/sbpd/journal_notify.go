@@ -18,9 +18,9 @@ func journalNotifyCmds() []*cobra.Command {
 		notifyCmd(&cobra.Command{
 			Use:   "resync ID",
 			Short: "Send a final payment to the accounting system again",
-			Long: `resync queues the notification of a paid or not-paid payment again, as
-PayKeeper's "send notification" button does: the running daemon sends it to
-notify.url within a few seconds, with the same delivery id as before (so the
+			Long: `resync queues the notification of a paid or not-paid payment again: the
+running daemon sends it to notify.url within a few seconds (with notify.url
+not set it waits until it is), with the same delivery id as before (so the
 accounting system drops it if it has it already) and a fresh count of
 notify.max_attempts tries. Use it for a payment listed by 'sbpd journal stuck'
 once the receiver works again. ID is our id, an order number or a PayMaster id.
@@ -73,8 +73,7 @@ func runResync(cmd *cobra.Command, svc *backoffice.Service, args []string) error
 	if err != nil {
 		return refusal("resync", err)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "payment %s (%s): notification %s queued again; sbpd serve sends it to notify.url within a few seconds\n",
-		d.PaymentID, d.State, d.ID)
+	backoffice.WriteResynced(cmd.OutOrStdout(), d, svc.NoNotify)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -59,8 +60,8 @@ func addFilterFlags(cmd *cobra.Command) {
 var filterFlags = map[string]string{"state": "state", "check_id": "check", "from": "from", "to": "to",
 	"q": "query", "mode": "mode", "mixed": "mixed", "limit": "limit", "offset": "offset"}
 
-// parseFilter reads the selection flags (and list's --limit and --offset)
-// with the one filter parser; its errors name the flags.
+// parseFilter reads the selection flags (and list's --limit, --offset and
+// --page) with the one filter parser; its errors name the flags.
 func parseFilter(cmd *cobra.Command) (plugin.Filter, error) {
 	q := url.Values{}
 	for param, flag := range filterFlags {
@@ -69,9 +70,12 @@ func parseFilter(cmd *cobra.Command) (plugin.Filter, error) {
 		}
 	}
 	f, err := plugin.ParseFilter(q, journalZone())
+	if page, _ := cmd.Flags().GetInt("page"); err == nil && cmd.Flags().Changed("page") {
+		f.Offset, err = plugin.PageOffset(page, f.Limit)
+	}
 	var fe *plugin.FilterError
 	if errors.As(err, &fe) {
-		return f, errors.New(fe.Named(func(p string) string { return "--" + filterFlags[p] }))
+		return f, errors.New(fe.Named(func(p string) string { return "--" + cmp.Or(filterFlags[p], p) }))
 	}
 	return f, err
 }
@@ -100,21 +104,13 @@ id, our id, or an amount in kopecks (25990) or roubles (259,90 or 259.90).`,
 }
 
 func runJournalList(cmd *cobra.Command, _ []string) error {
+	if cmd.Flags().Changed("page") && cmd.Flags().Changed("offset") {
+		return errors.New("--page and --offset both given: use one")
+	}
 	f, err := parseFilter(cmd)
 	if err != nil {
 		return err
 	}
-	limit, offset := f.Limit, f.Offset
-	page, _ := cmd.Flags().GetInt("page")
-	switch {
-	case cmd.Flags().Changed("page") && cmd.Flags().Changed("offset"):
-		return errors.New("--page and --offset both given: use one")
-	case page < 1:
-		return fmt.Errorf("--page %d: pages start at 1", page)
-	case cmd.Flags().Changed("page"):
-		offset = (page - 1) * limit
-	}
-	f.Offset = offset
 	k, db, err := readJournal(cmd)
 	if err != nil {
 		return err
@@ -125,18 +121,7 @@ func runJournalList(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	return jsonOr(cmd, ps, func() error {
-		if len(ps) == 0 {
-			fmt.Fprintln(cmd.ErrOrStderr(), "no payments match")
-			return nil
-		}
-		if err := backoffice.WriteTable(cmd.OutOrStdout(), ps, journalZone()); err != nil {
-			return err
-		}
-		if more {
-			fmt.Fprintf(cmd.ErrOrStderr(), "payments %d-%d shown; more with --page %d (or --offset %d)\n",
-				offset+1, offset+len(ps), offset/limit+2, offset+limit)
-		}
-		return nil
+		return backoffice.WriteList(cmd.OutOrStdout(), cmd.ErrOrStderr(), ps, more, f, journalZone())
 	})
 }
 

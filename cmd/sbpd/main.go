@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -50,6 +51,8 @@ SQLite journal.`,
 	root.PersistentFlags().String("config", plugin.ConfigPath(), "template config file (YAML); also "+plugin.ConfigEnv)
 	root.AddCommand(newServeCmd(), newDemoCmd(), newSandboxCmd(), newPrinterCmd(), newSettingsCmd(), newJournalCmd(), newDoctorCmd(), newPayMasterCmd(), newVersionCmd())
 	addGenDocs(root) // sbpd gen-docs, only with -tags gendocs (man.go)
+	root.InitDefaultCompletionCmd()
+	strictGroups(root)
 	// One spelling of each flag: --data-dir; --data_dir is still taken.
 	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		return pflag.NormalizedName(strings.ReplaceAll(name, "_", "-"))
@@ -57,6 +60,32 @@ SQLite journal.`,
 	root.Version = versionLine()
 	root.SetVersionTemplate("{{.Version}}\n")
 	return root
+}
+
+// strictGroups makes every group command under c (sbpd printer, settings,
+// journal, paymaster, completion) refuse a word that names none of its
+// subcommands, with cobra's suggestions, as cobra does only for the root:
+// `sbpd printer stauts` exits 1, not 0 after the group's help. Alone, a
+// group still shows its help.
+func strictGroups(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		strictGroups(sub)
+	}
+	if !c.HasParent() || !c.HasSubCommands() {
+		return
+	}
+	c.SuggestionsMinimumDistance = 2 // cobra's default, which SuggestionsFor does not apply
+	c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	c.Args = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+		if did := c.SuggestionsFor(args[0]); len(did) > 0 {
+			msg += "\n\nDid you mean this?\n\t" + strings.Join(did, "\n\t")
+		}
+		return errors.New(msg)
+	}
 }
 
 func newVersionCmd() *cobra.Command {

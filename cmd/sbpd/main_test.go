@@ -79,7 +79,8 @@ func TestCLI_FlagSpellings(t *testing.T) {
 			walk(sub)
 		}
 		path := c.CommandPath()
-		if !c.Runnable() || slices.ContainsFunc(noKiosk, func(p string) bool { return strings.HasPrefix(path, p) }) {
+		// A group (sbpd journal) runs only to show its help or refuse a word.
+		if !c.Runnable() || c.HasSubCommands() || slices.ContainsFunc(noKiosk, func(p string) bool { return strings.HasPrefix(path, p) }) {
 			return
 		}
 		c.InheritedFlags() // merges the persistent flags of its parents
@@ -137,4 +138,57 @@ func TestCLI_SetCompletion(t *testing.T) {
 			t.Errorf("%v: %v\n%s", args, err, out)
 		}
 	}
+}
+
+// TestCLI_UnknownSubcommand: a misspelled subcommand of a group (sbpd
+// printer stauts) fails with cobra's suggestions and exit 1, as one of the
+// root does, instead of printing the group's help and exiting 0, so that a
+// fleet script does not read a typo as "printer OK". The group alone still
+// shows its help. Every group of the tree is walked, completion included.
+func TestCLI_UnknownSubcommand(t *testing.T) {
+	k := newSettingsKiosk(t, "")
+	for _, tc := range []struct {
+		args             []string
+		word, group, did string
+	}{
+		{[]string{"printer", "stauts"}, "stauts", "sbpd printer", "status"},
+		{[]string{"settings", "sett", "sbp.qr_mode", "2"}, "sett", "sbpd settings", "set"},
+		{[]string{"journal", "lsit"}, "lsit", "sbpd journal", "list"},
+		{[]string{"paymaster", "prob"}, "prob", "sbpd paymaster", "probe"},
+		{[]string{"completion", "bsh"}, "bsh", "sbpd completion", "bash"},
+		{[]string{"nosuch"}, "nosuch", "sbpd", ""}, // the root: cobra's own check
+	} {
+		out, stderr, err := runRoot(t, "", append(tc.args, "--config", k.template)...)
+		want := fmt.Sprintf("unknown command %q for %q", tc.word, tc.group)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: error %v, want %q\nstdout: %s", tc.args, err, want, out)
+			continue
+		}
+		if tc.did != "" && (!strings.Contains(err.Error(), "Did you mean this?\n\t") || !strings.Contains(err.Error(), "\t"+tc.did)) {
+			t.Errorf("%v: no suggestion of %q: %v", tc.args, tc.did, err)
+		}
+		if out != "" || stderr != "" {
+			t.Errorf("%v printed help as well as refusing:\n%s%s", tc.args, out, stderr)
+		}
+	}
+	if _, err := os.Stat(k.dataDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("settings sett … made a journal: %v", err)
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if !c.HasParent() || !c.HasSubCommands() {
+			return
+		}
+		path := strings.Fields(c.CommandPath())[1:]
+		if _, _, err := runRoot(t, "", append(path, "nosuch")...); err == nil || !strings.Contains(err.Error(), `unknown command "nosuch" for "`+c.CommandPath()+`"`) {
+			t.Errorf("%s nosuch: %v", c.CommandPath(), err)
+		}
+		if out, _, err := runRoot(t, "", path...); err != nil || !strings.Contains(out, "Available Commands:") {
+			t.Errorf("%s alone: %v, want its help\n%s", c.CommandPath(), err, out)
+		}
+	}
+	walk(newRoot(io.Discard, io.Discard))
 }

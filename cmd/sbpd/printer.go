@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -60,18 +59,18 @@ func newPrinterCmd() *cobra.Command {
   sbpd printer status --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadForPrinter(cmd)
+			cfg, err := loadForPrinter(cmd, false) // without printer.port: not_configured
 			if err != nil {
 				return err
 			}
 			h := askPrinter(cmd.Context(), cfg)
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
 				err = json.NewEncoder(cmd.OutOrStdout()).Encode(h)
-			} else {
+			} else if h.Status != plugin.PrinterNotConfigured {
 				fmt.Fprintf(cmd.OutOrStdout(), "printer %s: %s (%s)\n", h.Port, h.Status, h.State)
 			}
 			if !h.CanPrint() {
-				return fmt.Errorf("the printer on %s cannot print: %s", h.Port, h.Status)
+				return h.Refusal()
 			}
 			return err
 		},
@@ -87,7 +86,7 @@ The daemon holds the port while it runs: stop it first.`,
 		Example: `  systemctl stop sbpd && sbpd printer test && systemctl start sbpd`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadForPrinter(cmd)
+			cfg, err := loadForPrinter(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -108,8 +107,9 @@ The daemon holds the port while it runs: stop it first.`,
 }
 
 // loadForPrinter reads every layer of the settings, the till settings in
-// the journal's database included.
-func loadForPrinter(cmd *cobra.Command) (*config.Config, error) {
+// the journal's database included; needPort refuses them without
+// printer.port.
+func loadForPrinter(cmd *cobra.Command, needPort bool) (*config.Config, error) {
 	k, err := openKiosk(cmd)
 	if err != nil {
 		return nil, err
@@ -119,8 +119,8 @@ func loadForPrinter(cmd *cobra.Command) (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Printer.Port == "" {
-		return nil, errors.New("printer.port is not set: no receipt printer is configured")
+	if needPort && cfg.Printer.Port == "" {
+		return nil, (plugin.PrinterHealth{Status: plugin.PrinterNotConfigured}).Refusal()
 	}
 	return cfg, nil
 }

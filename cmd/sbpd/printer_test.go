@@ -293,3 +293,45 @@ func TestCLI_PrinterStatusAsksDaemonOnEveryInterface(t *testing.T) {
 		t.Fatalf("printer status %+v (%v), want ok via the daemon: %s", h, err, stdout)
 	}
 }
+
+// TestCLI_PrinterStatusNotConfigured: without printer.port, printer
+// status --json prints the status not_configured (plugin.PrinterHealth)
+// and, like the text form, exits non-zero; the text form says what is not
+// set and prints no status line.
+func TestCLI_PrinterStatusNotConfigured(t *testing.T) {
+	k := newSettingsKiosk(t, "")
+	out, stderr, err := runRoot(t, "", "printer", "status", "--json", "--config", k.template)
+	var h plugin.PrinterHealth
+	if jerr := json.Unmarshal([]byte(out), &h); jerr != nil || h != (plugin.PrinterHealth{Status: plugin.PrinterNotConfigured}) {
+		t.Errorf("--json printed %q (%v), want the status not_configured; stderr %q", out, jerr, stderr)
+	}
+	if err == nil || !strings.Contains(err.Error(), "printer.port is not set") {
+		t.Errorf("--json exits with %v, want the refusal the text form gives", err)
+	}
+	out, _, err = runRoot(t, "", "printer", "status", "--config", k.template)
+	if err == nil || err.Error() != "printer.port is not set: no receipt printer is configured" || out != "" {
+		t.Errorf("text form: %q %v", out, err)
+	}
+	if _, err := os.Stat(k.dataDir); err == nil {
+		t.Error("printer status made data_dir")
+	}
+}
+
+// TestCLI_PrinterStatusPortMissingSaysWhy: a port that cannot be opened
+// is port_missing, and the state says why (the open error), not "no
+// answer to DLE EOT": nothing was asked.
+func TestCLI_PrinterStatusPortMissingSaysWhy(t *testing.T) {
+	k := newSettingsKiosk(t, "")
+	port := filepath.Join(t.TempDir(), "ttyS99")
+	t.Setenv("SBPD_PRINTER_PORT", port)
+	out, _, err := runRoot(t, "", "printer", "status", "--config", k.template)
+	want := fmt.Sprintf("printer %s: port_missing (serial port %s cannot be opened: ", port, port)
+	if err == nil || !strings.HasPrefix(out, want) || strings.Contains(out, "DLE EOT") {
+		t.Errorf("printer status: %q %v\nwant a line starting %q", out, err, want)
+	}
+	out, _, err = runRoot(t, "", "printer", "status", "--json", "--config", k.template)
+	var h plugin.PrinterHealth
+	if jerr := json.Unmarshal([]byte(out), &h); jerr != nil || err == nil || h.Status != plugin.PrinterPortMissing || !strings.Contains(h.State, "cannot be opened") {
+		t.Errorf("--json: %+v (%v) %v", h, jerr, err)
+	}
+}

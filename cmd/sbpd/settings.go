@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -100,33 +99,11 @@ func warnStill(cmd *cobra.Command, still []config.Problem) {
 	config.WriteProblems(cmd.ErrOrStderr(), "warning: the settings are still not valid:", still, nil)
 }
 
-// noteMissing says when there is no till database yet, so that empty till
-// settings are not taken for settings lost.
-func noteMissing(w io.Writer, missing bool, dbPath string) {
-	if missing {
-		fmt.Fprintf(w, "note: no till database at %s yet: the till settings are empty\n", dbPath)
-	}
-}
-
-// completeKeys offers key names, and an enum's or bool's values after a key.
+// completeKeys offers key names, and an enum's or bool's values after a
+// key (config.Completions).
 func completeKeys(values bool) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		var out []cobra.Completion
-		switch {
-		case len(args) == 0:
-			for _, k := range config.Keys {
-				out = append(out, cobra.CompletionWithDesc(k.Name, k.Description))
-			}
-		case len(args) == 1 && values:
-			k, _ := config.Lookup(args[0])
-			for _, c := range k.Choices {
-				out = append(out, cobra.CompletionWithDesc(c.Value, c.Meaning))
-			}
-			if k.Type == config.Bool {
-				out = append(out, "true", "false")
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
+	return func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return config.Completions(args, values), cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
@@ -147,10 +124,10 @@ whether they are set. Problems with the settings follow on standard error.`,
 				if err != nil {
 					return err
 				}
+				notes(cmd, v.Notes)
 				if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
 					return config.List(v.Config, v.Problems, v.Database, v.History).WriteJSON(cmd.OutOrStdout())
 				}
-				noteMissing(cmd.ErrOrStderr(), v.Missing, v.Database)
 				if err := config.WriteList(cmd.OutOrStdout(), v.Config); err != nil {
 					return err
 				}
@@ -181,6 +158,7 @@ func newSettingsGetCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				notes(cmd, v.Notes)
 				if verbose, _ := cmd.Flags().GetBool("verbose"); !verbose {
 					fmt.Fprintln(cmd.OutOrStdout(), v.Config.Value(key.Name))
 				} else {
@@ -339,7 +317,6 @@ this kiosk).`,
 				if err != nil {
 					return err
 				}
-				noteMissing(cmd.ErrOrStderr(), e.Missing, t.Database)
 				notes(cmd, e.Notes)
 				if err := e.Save(output, cmd.OutOrStdout()); err != nil || output == "" {
 					return err

@@ -176,15 +176,33 @@ func TestSettings_ListShowsValueAndSource(t *testing.T) {
 
 	// --data_dir wins over the template's data_dir.
 	other := t.TempDir()
-	_, _, err := k.run("", "list", "--data_dir", filepath.Join(other, "none"))
-	if err == nil || !strings.Contains(err.Error(), "data_dir "+filepath.Join(other, "none")+" (flag --data-dir) does not exist") {
-		t.Fatalf("%v", err)
+	_, stderr, err := k.run("", "list", "--data_dir", filepath.Join(other, "none"))
+	if err != nil || !strings.Contains(stderr, "data_dir "+filepath.Join(other, "none")+" (flag --data-dir) does not exist yet") {
+		t.Fatalf("%v %q", err, stderr)
 	}
 }
 
+// TestSettings_DataDirMissing: before sbpd serve first ran, data_dir may
+// not exist: list and get show the settings of the other layers (template,
+// environment) and say on stderr that there is no till database, so that
+// empty till settings are not taken for settings lost; export and unset,
+// which act on the till settings alone, are refused.
 func TestSettings_DataDirMissing(t *testing.T) {
 	k := newSettingsKiosk(t, "")
-	for _, args := range [][]string{{"list"}, {"get", "till.id"}, {"export"}, {"unset", "till.id"}} {
+	t.Setenv("SBPD_SBP_POLL_INTERVAL", "4s")
+	note := "note: data_dir " + k.dataDir + " (template " + k.template + ") does not exist yet: no till database, the till settings are empty"
+	out, stderr, err := k.run("", "list")
+	if err != nil || !strings.Contains(out, "till.id") || !strings.Contains(out, "K07") || !strings.Contains(out, "env SBPD_SBP_POLL_INTERVAL") || !strings.HasPrefix(stderr, note) {
+		t.Errorf("list: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+	out, stderr, err = k.run("", "get", "till.id")
+	if err != nil || out != "K07\n" || !strings.HasPrefix(stderr, note) {
+		t.Errorf("get till.id: %q %q %v", out, stderr, err)
+	}
+	if _, stderr, err := k.run("", "list", "--json"); err != nil || !strings.HasPrefix(stderr, note) {
+		t.Errorf("list --json: %q %v", stderr, err)
+	}
+	for _, args := range [][]string{{"export"}, {"unset", "till.id"}} {
 		_, _, err := k.run("", args...)
 		if err == nil || err.Error() != "data_dir "+k.dataDir+" (template "+k.template+") does not exist: check data_dir or give --data-dir (sbpd serve creates it when it first starts)" {
 			t.Errorf("%v: %v", args, err)
@@ -204,7 +222,7 @@ func TestSettings_DataDirMissing(t *testing.T) {
 	// The directory without a database: empty till settings, said on stderr.
 	k2 := newSettingsKiosk(t, "")
 	os.MkdirAll(k2.dataDir, 0o750)
-	_, stderr, err := k2.run("", "list")
+	_, stderr, err = k2.run("", "list")
 	if err != nil || !strings.Contains(stderr, "no till database at "+filepath.Join(k2.dataDir, "sbpd.db")+" yet") {
 		t.Fatalf("%v %q", err, stderr)
 	}

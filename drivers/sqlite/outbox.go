@@ -33,8 +33,8 @@ type DueDelivery = plugin.DueDelivery
 // payment.
 type NotifyStatus = plugin.Notice
 
-// Stuck is a paid payment whose notification is exhausted: PayKeeper's
-// "Совершён без оповещения" (paid, but the accounting system was not told).
+// Stuck is a paid payment whose notification is exhausted: "Совершён без
+// оповещения" (paid, but the accounting system was not told).
 type Stuck = plugin.Stuck
 
 const deliveryColumns = `delivery_id, payment_id, state, status, attempts, next_at, last_error, created_at, delivered_at`

@@ -13,7 +13,7 @@ import (
 )
 
 // The text views of the back office's acts: what `sbpd journal mark-paid`,
-// `mark-not-paid`, `reconcile` and `stuck` print, and the JSON every
+// `mark-not-paid`, `reconcile`, `resync` and `stuck` print, and the JSON every
 // journal command prints with --json. Every value from outside goes
 // through plugin.Printable.
 
@@ -44,6 +44,18 @@ func WriteMarked(w io.Writer, m Mark, got Marked) {
 	if got.Forced != "" {
 		fmt.Fprintf(w, "  forced: %s\n", plugin.Printable(got.Forced))
 	}
+}
+
+// WriteResynced says that the notification d is queued again and when it
+// goes: within a few seconds from the running daemon, or, with notify.url
+// not set (noNotify), once it is set; nothing is sent before.
+func WriteResynced(w io.Writer, d Delivery, noNotify bool) {
+	fmt.Fprintf(w, "payment %s (%s): notification %s queued again; ", plugin.Printable(d.PaymentID), plugin.Printable(string(d.State)), plugin.Printable(d.ID))
+	if noNotify {
+		fmt.Fprintln(w, "notify.url is not set, so it waits: sbpd serve sends it once notify.url is set")
+		return
+	}
+	fmt.Fprintln(w, "sbpd serve sends it to notify.url within a few seconds")
 }
 
 // reportStamp is how the reconciliation's period is printed.

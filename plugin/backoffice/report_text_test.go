@@ -127,3 +127,22 @@ func TestText_OneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestText_Resynced: queued again, and when it goes: within seconds, or
+// once notify.url is set, never a promise without it.
+func TestText_Resynced(t *testing.T) {
+	d := backoffice.Delivery{ID: "P1:paid", PaymentID: "P1", State: plugin.StatePaid}
+	for _, tc := range []struct {
+		noNotify bool
+		want     string
+	}{
+		{false, "payment P1 (paid): notification P1:paid queued again; sbpd serve sends it to notify.url within a few seconds\n"},
+		{true, "payment P1 (paid): notification P1:paid queued again; notify.url is not set, so it waits: sbpd serve sends it once notify.url is set\n"},
+	} {
+		var b strings.Builder
+		backoffice.WriteResynced(&b, d, tc.noNotify)
+		if b.String() != tc.want {
+			t.Errorf("noNotify %v: %q, want %q", tc.noNotify, b.String(), tc.want)
+		}
+	}
+}

@@ -70,6 +70,9 @@ type Service struct {
 	PageSize int
 	// Secrets are removed from every text the service records or returns.
 	Secrets []string
+	// NoNotify says that notify.url is not set: a notification queued
+	// (Resync) waits in the journal until it is, and is sent then.
+	NoNotify bool
 }
 
 // Scrub removes the service's secrets from s.

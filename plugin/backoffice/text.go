@@ -144,3 +144,29 @@ func TillOf(p *plugin.Payment) string {
 	till, _, _ := plugin.ParseOrderNo(p.OrderNo, p.CheckID)
 	return till
 }
+
+// WriteList prints a page of the journal as `sbpd journal list` does: the
+// table on w, and on note "no payments match", or, when more follow,
+// where the next page starts (--page only when this one starts on a page
+// boundary); when it would start past plugin.MaxOffset, which --page and
+// --offset may not pass, a narrower period instead.
+func WriteList(w, note io.Writer, ps []*plugin.Payment, more bool, f plugin.Filter, z *time.Location) error {
+	if len(ps) == 0 {
+		fmt.Fprintln(note, "no payments match")
+		return nil
+	}
+	if err := WriteTable(w, ps, z); err != nil || !more {
+		return err
+	}
+	next := f.Offset + len(ps)
+	fmt.Fprintf(note, "payments %d-%d shown; ", f.Offset+1, next)
+	switch {
+	case next > plugin.MaxOffset:
+		fmt.Fprintf(note, "more match, deeper than --page and --offset reach (an offset of %d at most): narrow the period with --from/--to\n", plugin.MaxOffset)
+	case f.Limit > 0 && f.Offset%f.Limit == 0:
+		fmt.Fprintf(note, "more with --page %d (or --offset %d)\n", f.Offset/f.Limit+2, next)
+	default:
+		fmt.Fprintf(note, "more with --offset %d\n", next)
+	}
+	return nil
+}

@@ -40,3 +40,35 @@ func TestTextViews(t *testing.T) {
 		t.Errorf("show holds a raw control character")
 	}
 }
+
+// TestWriteList: the list's page and, on the other writer, what follows
+// it: the next page as --page and --offset, only --offset when the page
+// does not start on a page boundary, and a narrower period when the next
+// page would start past plugin.MaxOffset, where --page and --offset are
+// refused.
+func TestWriteList(t *testing.T) {
+	p := &plugin.Payment{ID: "P1", CheckID: "A-1", Amount: 100, State: plugin.StatePaid}
+	for _, tc := range []struct {
+		ps            []*plugin.Payment
+		more          bool
+		offset, limit int
+		note          string
+	}{
+		{nil, false, 0, 50, "no payments match\n"},
+		{[]*plugin.Payment{p}, false, 0, 50, ""},
+		{[]*plugin.Payment{p, p}, true, 0, 2, "payments 1-2 shown; more with --page 2 (or --offset 2)\n"},
+		{[]*plugin.Payment{p, p}, true, 5, 2, "payments 6-7 shown; more with --offset 7\n"},
+		{[]*plugin.Payment{p, p}, true, 9998, 2, "payments 9999-10000 shown; more with --page 5001 (or --offset 10000)\n"},
+		{[]*plugin.Payment{p, p}, true, 10000, 2, "payments 10001-10002 shown; more match, deeper than --page and --offset reach (an offset of 10000 at most): narrow the period with --from/--to\n"},
+		{[]*plugin.Payment{p, p}, true, 9999, 2, "payments 10000-10001 shown; more match, deeper than --page and --offset reach (an offset of 10000 at most): narrow the period with --from/--to\n"},
+	} {
+		var out, note strings.Builder
+		f := plugin.Filter{Offset: tc.offset, Limit: tc.limit}
+		if err := backoffice.WriteList(&out, &note, tc.ps, tc.more, f, time.UTC); err != nil {
+			t.Fatal(err)
+		}
+		if note.String() != tc.note || (len(tc.ps) > 0) != strings.Contains(out.String(), "A-1") {
+			t.Errorf("offset %d limit %d more %v: note %q, want %q\n%s", tc.offset, tc.limit, tc.more, note.String(), tc.note, out.String())
+		}
+	}
+}

@@ -124,9 +124,13 @@ func webWho(given string, se *session) string {
 }
 
 func (s *Server) resync(ctx context.Context, id string, in actInput) (string, error) {
-	d, err := s.svc().Resync(ctx, id, in.Who, in.Reason)
+	svc := s.svc()
+	d, err := svc.Resync(ctx, id, in.Who, in.Reason)
 	if err != nil {
 		return "", err
+	}
+	if svc.NoNotify {
+		return fmt.Sprintf("оповещение %s поставлено в очередь; адрес учётной системы (notify.url) не задан: sbpd отправит оповещение, когда адрес будет задан", plugin.Printable(d.ID)), nil
 	}
 	return fmt.Sprintf("оповещение %s поставлено в очередь; sbpd отправит его в учётную систему в течение нескольких секунд", plugin.Printable(d.ID)), nil
 }

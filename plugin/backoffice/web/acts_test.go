@@ -46,6 +46,23 @@ func TestActs_Resync(t *testing.T) {
 	want(t, a, 409, "Платёж не завершён", backoffice.RNotFinal, "not final")
 }
 
+// Resend without notify.url: still queued, and the outcome says the
+// address is not set instead of promising a delivery within seconds.
+func TestActs_ResyncWithoutNotifyURL(t *testing.T) {
+	f := newFixture(t, "")
+	f.svc.NoNotify = true
+	f.plant("1", 100, plugin.StatePaid, "PM-1", 1)
+	csrf := f.csrf("/backoffice/payments/P-1/resync")
+	if a := f.post("/backoffice/payments/P-1/resync", url.Values{"csrf": {csrf}}); a.status != 303 {
+		t.Fatalf("resync: %d %s", a.status, a.body)
+	}
+	a := f.get("/backoffice/payments/P-1")
+	want(t, a, 200, "Отправить оповещение: готово", "P-1:paid", "ждёт отправки", "адрес учётной системы (notify.url) не задан")
+	if strings.Contains(a.body, "в течение нескольких секунд") {
+		t.Errorf("promises a delivery that cannot happen:\n%s", a.body)
+	}
+}
+
 // Mark paid asks PayMaster first: refused when PayMaster does not say
 // Settled, and nothing changes; done when it does.
 func TestActs_MarkPaid(t *testing.T) {

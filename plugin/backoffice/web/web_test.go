@@ -66,6 +66,7 @@ func (pm *fakePM) List(_ context.Context, from, to time.Time) ([]plugin.Remote, 
 // httptest, with a browser-like client (cookies, no redirects followed).
 type fixture struct {
 	t     *testing.T
+	svc   *backoffice.Service
 	db    *sqlite.DB
 	pm    *fakePM
 	clock *plugintest.Clock
@@ -87,6 +88,7 @@ func newFixture(t *testing.T, token string) *fixture {
 	f := &fixture{t: t, db: db, pm: &fakePM{byID: map[string]plugin.Remote{}}, clock: plugintest.NewClock()}
 	svc := &backoffice.Service{Journal: db.Journal(), Outbox: db.Outbox(), PayMaster: f.pm, TillID: "K07", PageSize: 1000,
 		Secrets: []string{pmToken, token}}
+	f.svc = svc
 	h := web.New(web.Options{Service: svc, Token: token, Clock: f.clock, Zone: time.UTC, Version: "1.2.3",
 		Export: func(ctx context.Context, w io.Writer, flt plugin.Filter, format string) (int64, error) {
 			if f.export != nil {
