@@ -192,12 +192,18 @@ func (e *Engine) startLocked(ctx context.Context, req StartRequest) (*runner, *P
 	// The same start again is answered with the payment that exists before
 	// the settings are asked: a till that lost the answer must find it, or
 	// learn that the check is paid, after sbp.enabled or sbp.mixed_payment
-	// changed too. Only a start that would make a new payment is refused by
-	// them.
+	// changed too. So is the check's own 409: the settings' refusal
+	// (sbp_disabled) tells the till to take the money another way, which
+	// is wrong for a check whose SBP payment is on screen, paid or may yet
+	// be paid. Only a start for a check with nothing of its own in the way
+	// is refused by the settings.
 	if e.active != nil {
 		a := e.active.snapshot()
-		if a.CheckID == req.CheckID && a.Amount == req.Amount && a.Mixed == req.Mixed {
+		switch {
+		case a.CheckID == req.CheckID && a.Amount == req.Amount && a.Mixed == req.Mixed:
 			return nil, &a, nil
+		case a.CheckID == req.CheckID:
+			return nil, nil, activeConflict(a, req)
 		}
 		if err := e.settingsRefuse(req); err != nil {
 			return nil, nil, err
@@ -209,14 +215,14 @@ func (e *Engine) startLocked(ctx context.Context, req StartRequest) (*runner, *P
 		return nil, nil, &Error{Code: EStorage, Reason: "journal_unavailable", Message: "the payment journal cannot be read", Err: err}
 	}
 	paid, refused := priorVerdict(prior, req)
-	if paid != nil {
+	switch {
+	case paid != nil:
 		return nil, paid, nil // already paid: never charge a check twice
+	case refused != nil:
+		return nil, nil, refused
 	}
 	if err := e.settingsRefuse(req); err != nil {
 		return nil, nil, err
-	}
-	if refused != nil {
-		return nil, nil, refused
 	}
 	return e.createLocked(ctx, req, len(prior))
 }

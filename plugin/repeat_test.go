@@ -35,13 +35,20 @@ func TestEngine_RepeatSurvivesSettingsChange(t *testing.T) {
 		{"active plain, then disabled", a1, "", off, a1, true, ""},
 		{"paid, then disabled", m1, plugin.StatePaid, off, m1, true, ""},
 		{"paid, then mixed off", m1, plugin.StatePaid, noMixed, m1, true, ""},
-		// Not repeats: the settings refuse them as before.
+		// The check's own state answers before the settings: "SBP is off"
+		// tells the till to take the money another way, wrong for a check
+		// whose SBP payment is on screen, paid or may yet be paid.
+		{"disabled: same check, other amount, active", a1, "", off, plugin.StartRequest{CheckID: "A1", Amount: 200}, false, "check_in_progress"},
+		{"disabled: same check, other amount, paid", a1, plugin.StatePaid, off, plugin.StartRequest{CheckID: "A1", Amount: 200}, false, "check_already_paid"},
+		{"disabled: after needs attention", a1, plugin.StateNeedsAttention, off, a1, false, "check_needs_attention"},
+		{"mixed off: same check, other amount, active", m1, "", noMixed, plugin.StartRequest{CheckID: "M1", Amount: 200, Mixed: true}, false, "check_in_progress"},
+		// Paid whole for the amount, asked again as mixed: the paid payment
+		// answers (as it always has), so the till learns the check is paid
+		// and charges nothing; mixed being off now changes nothing of that.
+		{"paid plain, then mixed off, asked mixed", a1, plugin.StatePaid, noMixed, plugin.StartRequest{CheckID: "A1", Amount: 100, Mixed: true}, true, ""},
+		// Not repeats, nothing of this check's: the settings refuse them as before.
 		{"disabled: another check while active", a1, "", off, plugin.StartRequest{CheckID: "B1", Amount: 100}, false, "sbp_disabled"},
-		{"disabled: same check, other amount, active", a1, "", off, plugin.StartRequest{CheckID: "A1", Amount: 200}, false, "sbp_disabled"},
-		{"disabled: same check, other amount, paid", a1, plugin.StatePaid, off, plugin.StartRequest{CheckID: "A1", Amount: 200}, false, "sbp_disabled"},
 		{"disabled: after not paid", a1, plugin.StateNotPaid, off, a1, false, "sbp_disabled"},
-		{"disabled: after needs attention", a1, plugin.StateNeedsAttention, off, a1, false, "sbp_disabled"},
-		{"mixed off: same check, other amount, active", m1, "", noMixed, plugin.StartRequest{CheckID: "M1", Amount: 200, Mixed: true}, false, "mixed_not_enabled"},
 		{"mixed off: another check after paid", m1, plugin.StatePaid, noMixed, plugin.StartRequest{CheckID: "M2", Amount: 100, Mixed: true}, false, "mixed_not_enabled"},
 		{"mixed off: after not paid", m1, plugin.StateNotPaid, noMixed, m1, false, "mixed_not_enabled"},
 	}
