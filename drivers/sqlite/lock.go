@@ -77,6 +77,10 @@ func ClaimJournal(path string) (*Claim, error) {
 		}
 		return nil, fmt.Errorf("sqlite: lock %s: %w", lock, err)
 	}
+	if err := ownLockFile(f, lock); err != nil {
+		f.Close() // lets the lock go
+		return nil, err
+	}
 	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&^FileMode != 0 {
 		f.Chmod(FileMode) // a pid is no secret: a lock that stays looser still locks
 	}
@@ -111,6 +115,28 @@ func openLockFile(lock string) (*os.File, error) {
 		return nil, fmt.Errorf("sqlite: lock %s: not a regular file: remove it and start sbpd again", lock)
 	}
 	return f, nil
+}
+
+// maxLockBytes is the most a lock file of sbpd's holds: a pid and a
+// newline, with room to spare.
+const maxLockBytes = 32
+
+// ownLockFile refuses a lock file that is not sbpd's to overwrite: one
+// that is also another file (a second hard link, to the journal say) or
+// holds more than a pid. Writing the pid over it would wipe that.
+func ownLockFile(f *os.File, lock string) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("sqlite: lock %s: %w", lock, err)
+	}
+	names := uint64(1)
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		names = uint64(st.Nlink)
+	}
+	if names != 1 || fi.Size() > maxLockBytes {
+		return fmt.Errorf("sqlite: lock %s: not sbpd's lock file (%d names, %d bytes; sbpd's has one name and holds a pid): move it away (mv %s %s.old) and start sbpd again", lock, names, fi.Size(), lock, lock)
+	}
+	return nil
 }
 
 func fileExists(path string) bool {

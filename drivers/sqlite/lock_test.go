@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -212,11 +214,13 @@ func TestClaim_HolderProcess(t *testing.T) {
 	if journal == "" {
 		t.Skip("the holder process of TestClaim_ReleasedWhenHolderDies")
 	}
-	if _, err := ClaimJournal(journal); err != nil {
+	c, err := ClaimJournal(journal)
+	if err != nil {
 		t.Fatal(err)
 	}
 	fmt.Println("held")
 	io.Copy(io.Discard, os.Stdin) // until the parent kills it (or goes)
+	runtime.KeepAlive(c)          // an unreachable file is closed by the collector, and its lock goes
 }
 
 // TestClaim_LockFileChecked: the lock file is read within bounds and is
@@ -242,6 +246,38 @@ func TestClaim_LockFileChecked(t *testing.T) {
 			}
 		}
 	})
+	// A lock file that is another file's second name (a hard link to the
+	// journal), or holds more than a pid, is refused and never truncated:
+	// writing the pid over it would wipe what it holds.
+	for name, make := range map[string]func(dir string) (string, error){
+		"hard link to the journal": func(dir string) (string, error) {
+			db := filepath.Join(dir, plugin.JournalFile)
+			if err := os.WriteFile(db, []byte(strings.Repeat("journal page ", 1000)), 0o600); err != nil {
+				return "", err
+			}
+			return db, os.Link(db, filepath.Join(dir, LockFile))
+		},
+		"more than a pid": func(dir string) (string, error) {
+			lock := filepath.Join(dir, LockFile)
+			return lock, os.WriteFile(lock, []byte("123\n"+strings.Repeat("z", 4096)), 0o600)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			kept, err := make(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, _ := os.ReadFile(kept)
+			c, err := ClaimJournal(filepath.Join(dir, plugin.JournalFile))
+			if c != nil || err == nil || !strings.Contains(err.Error(), "not sbpd's lock file") {
+				t.Fatalf("claim: %v", err)
+			}
+			if after, _ := os.ReadFile(kept); !bytes.Equal(after, before) {
+				t.Fatalf("%s changed: %d bytes, was %d", kept, len(after), len(before))
+			}
+		})
+	}
 	t.Run("symbolic link", func(t *testing.T) {
 		dir := t.TempDir()
 		target := filepath.Join(t.TempDir(), "elsewhere")
