@@ -66,7 +66,7 @@ func TestHardening_PayMasterURL(t *testing.T) {
 		"http://192.168.1.10", "http://127.0.0.1.nip.io", "http://localhost.evil.example", "http://[::2]:80",
 		"ftp://x", "paymaster.ru", "https://",
 		// what the driver would refuse at start, or send to the wrong path
-		"https://paymaster.ru/api/v2", "https://paymaster.ru/api/v2/", "https://paymaster.ru/api", "https://paymaster.ru?x=1",
+		"https://paymaster.ru/api/v2", "https://paymaster.ru/api/v2/", "https://paymaster.ru?x=1",
 		"https://paymaster.ru/#top", "https://paymaster.ru/API/v2",
 	}
 	for _, v := range refused {
@@ -79,6 +79,7 @@ func TestHardening_PayMasterURL(t *testing.T) {
 		"https://paymaster.ru", "https://10.0.0.5:8443/", "http://127.0.0.1:8766", "http://127.8.9.1:1",
 		"http://localhost:8766", "http://LOCALHOST", "http://[::1]:8766", "HTTPS://paymaster.ru",
 		"https://paymaster.ru/", "https://proxy.store.example/paymaster", // a store's proxy under a path
+		"https://proxy.store.example/x/api", // one that forwards /x/api/api/v2/…
 	} {
 		if _, err := config.Normalize("paymaster.base_url", v); err != nil {
 			t.Errorf("%s refused: %v", v, err)

@@ -233,7 +233,7 @@ func isPayMasterURL(v any) bool {
 		return false
 	}
 	// The driver appends /api/v2/…: a base that has it already gets 404s.
-	if p := strings.ToLower(strings.TrimRight(u.Path, "/")); strings.HasSuffix(p, "/api") || strings.HasSuffix(p, "/api/v2") {
+	if p := strings.ToLower(strings.TrimRight(u.Path, "/")); strings.HasSuffix(p, "/api/v2") {
 		return false
 	}
 	return u.Scheme == "https" || (u.Scheme == "http" && isLoopbackHost(u.Hostname()))
