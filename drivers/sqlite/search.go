@@ -149,7 +149,7 @@ func (j *Journal) Find(ctx context.Context, ref string) ([]*plugin.Payment, erro
 		WHERE id = ? OR order_no = ? OR paymaster_id = ?
 		ORDER BY created_at DESC, id DESC LIMIT 10`, ref, ref, ref)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: find payment %s: %w", ref, err)
+		return nil, fmt.Errorf("sqlite: find payment %s: %w", plugin.Clip(ref), err)
 	}
 	return ps, nil
 }

@@ -57,7 +57,7 @@ func resyncAllowed(ns Notice) error {
 func (s *Service) MarkEntered(ctx context.Context, ref, who, why string) error {
 	why = strings.TrimSpace(why)
 	if why == "" {
-		return refuse(plugin.EInvalid, RReasonRequired, "say who entered payment %s in the accounting system and where", plugin.Printable(ref))
+		return refuse(plugin.EInvalid, RReasonRequired, "say who entered payment %s in the accounting system and where", plugin.Printable(plugin.Clip(ref)))
 	}
 	if err := checkReason(why); err != nil {
 		return err

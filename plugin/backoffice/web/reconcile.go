@@ -45,7 +45,7 @@ func (s *Server) reconcile(w http.ResponseWriter, r *http.Request, se *session) 
 // reconcileRun compares the period (apply=1: and resolves its safe
 // differences), one reconciliation or doctor's run at a time.
 func (s *Server) reconcileRun(w http.ResponseWriter, r *http.Request, se *session) {
-	v := &reconcileView{From: r.PostFormValue("from"), To: r.PostFormValue("to")}
+	v := &reconcileView{From: bounded(r.PostFormValue("from"), maxName), To: bounded(r.PostFormValue("to"), maxName)}
 	if !s.heavy.try() {
 		s.busy(w, r, se, "Сверка с PayMaster", "Сейчас уже идёт сверка или проверка киоска: sbpd делает одну за раз. Повторите, когда она закончится.")
 		return
