@@ -50,3 +50,23 @@ func TestFilterError_ClipsValues(t *testing.T) {
 		t.Errorf("ParseFilter(q of 30 000 characters): %d bytes", len(err.Error()))
 	}
 }
+
+// TestClipTo: another bound, cut between characters, never inside one;
+// bytes that are not UTF-8 are cut at the bound.
+func TestClipTo(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		max  int
+		want string
+	}{
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc…"},
+		{"aжж", 2, "a…"},    // the bound falls inside ж
+		{"жжж", 1, "\xd0…"}, // nothing whole fits: the bound
+		{"a\xff\xfe\xfd", 2, "a\xff…"},
+	} {
+		if got := ClipTo(c.s, c.max); got != c.want {
+			t.Errorf("ClipTo(%q, %d) = %q, want %q", c.s, c.max, got, c.want)
+		}
+	}
+}

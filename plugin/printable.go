@@ -115,16 +115,19 @@ const MaxEchoed = 100
 // bytes, else its first MaxEchoed bytes (fewer, so as not to cut a
 // character in half) and "…". It only shortens: the caller quotes or
 // escapes the result as its message does.
-func Clip(s string) string {
-	if len(s) <= MaxEchoed {
+func Clip(s string) string { return ClipTo(s, MaxEchoed) }
+
+// ClipTo is Clip with the bound max (bytes) given.
+func ClipTo(s string, max int) string {
+	if len(s) <= max {
 		return s
 	}
-	n := MaxEchoed
-	for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(s[n]); i++ {
+	n := max
+	for i := 0; i < utf8.UTFMax-1 && n > 0 && !utf8.RuneStart(s[n]); i++ {
 		n--
 	}
 	if !utf8.RuneStart(s[n]) {
-		n = MaxEchoed // not UTF-8 there: cut at the bound
+		n = max // not UTF-8 there: cut at the bound
 	}
 	return s[:n] + "…"
 }

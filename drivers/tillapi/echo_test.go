@@ -3,11 +3,13 @@ package tillapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -66,4 +68,17 @@ func manyFields(n int) string {
 		fmt.Fprintf(&b, `,"f%04d":1`, i)
 	}
 	return b.String() + "}"
+}
+
+// TestEcho_CutsWholeCharacters: a header value or a JSON value quoted back
+// is cut between characters, never inside one (a Cyrillic letter is two
+// bytes; cut in half it would show as \xd0).
+func TestEcho_CutsWholeCharacters(t *testing.T) {
+	ru := "a" + strings.Repeat("ж", 30) // the 40-byte bound falls inside a letter
+	if got := printable(ru); strings.Contains(got, `\x`) || !strings.HasSuffix(got, "…") || !utf8.ValidString(got) {
+		t.Errorf("printable = %q", got)
+	}
+	if got := echo(json.RawMessage(`"` + ru + `"`)); !utf8.ValidString(got) || !strings.HasSuffix(got, "…") {
+		t.Errorf("echo = %q", got)
+	}
 }

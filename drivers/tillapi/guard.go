@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/sbpd/sbpd/plugin"
 )
 
 // The browser rules every route obeys, before its own handler runs:
@@ -222,9 +224,6 @@ func hasBody(r *http.Request) bool {
 // printable quotes back a header value with control characters escaped
 // and at most maxEchoedValue bytes.
 func printable(s string) string {
-	if len(s) > maxEchoedValue {
-		s = s[:maxEchoedValue] + "…"
-	}
-	q := fmt.Sprintf("%q", s)
+	q := fmt.Sprintf("%q", plugin.ClipTo(s, maxEchoedValue))
 	return q[1 : len(q)-1]
 }

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -266,16 +265,7 @@ func jsonKind(raw json.RawMessage) string {
 }
 
 // echo quotes a bad value back, shortened.
-func echo(raw json.RawMessage) string {
-	if len(raw) > maxEchoedValue {
-		n := maxEchoedValue
-		for n > 0 && !utf8.RuneStart(raw[n]) {
-			n--
-		}
-		return string(raw[:n]) + "…"
-	}
-	return string(raw)
-}
+func echo(raw json.RawMessage) string { return plugin.ClipTo(string(raw), maxEchoedValue) }
 
 // get handles GET /api/v1/payments/{id}.
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
