@@ -61,8 +61,8 @@ func TestClipTo(t *testing.T) {
 	}{
 		{"abc", 3, "abc"},
 		{"abcd", 3, "abc…"},
-		{"aжж", 2, "a…"},    // the bound falls inside ж
-		{"жжж", 1, "\xd0…"}, // nothing whole fits: the bound
+		{"aжж", 2, "a…"}, // the bound falls inside ж
+		{"жжж", 1, "…"},  // nothing whole fits: nothing of it
 		{"a\xff\xfe\xfd", 2, "a\xff…"},
 	} {
 		if got := ClipTo(c.s, c.max); got != c.want {
