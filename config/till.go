@@ -95,7 +95,8 @@ type Exported struct {
 // View reads the till settings and resolves every layer with them. A
 // kiosk with no till database yet, data_dir included (sbpd serve has never
 // run), shows the other layers: Missing, with a note saying why the till
-// settings are empty, so that they are not taken for settings lost.
+// settings are empty, so that they are not taken for settings lost; but a
+// data_dir given as a flag that does not exist is refused (RNoDataDir).
 func (t *TillSettings) View(ctx context.Context) (View, error) {
 	cfg, ps, err := t.resolve(ctx, true)
 	if err != nil {
@@ -104,7 +105,9 @@ func (t *TillSettings) View(ctx context.Context) (View, error) {
 	v := View{Config: cfg, Problems: ps, Database: t.Database, Missing: t.Store == nil, History: noHistory}
 	if v.Missing {
 		v.Notes = []string{fmt.Sprintf(noDatabase, t.Database)}
-		if err := needDataDir(cfg); err != nil {
+		if err := needDataDir(cfg); err != nil && cfg.Origin("data_dir").Layer == SourceFlag {
+			return View{}, err // given on the command line: a typo until shown otherwise
+		} else if err != nil {
 			v.Notes = []string{fmt.Sprintf("data_dir %s (%s) does not exist yet: no till database, the till settings are empty "+
 				"(sbpd serve creates it when it first starts; if it should be there, check data_dir or give --data-dir)", cfg.DataDir, cfg.Source("data_dir"))}
 		}

@@ -164,6 +164,15 @@ func TestTillSettings_View(t *testing.T) {
 	if _, err := os.Stat(k.dataDir); err == nil {
 		t.Fatal("View made data_dir")
 	}
+
+	// A --data-dir given on the command line that does not exist is a
+	// typo until shown otherwise: refused, so a script sees it fail.
+	k = newTillKiosk(t, "", nil, false)
+	typo := filepath.Join(t.TempDir(), "dat")
+	k.svc.Layers.Flags = keyFlags(t, []string{"data_dir"}, "--data_dir", typo)
+	if _, err := k.svc.View(ctx); reasonOf(err) != config.RNoDataDir || !strings.Contains(err.Error(), "data_dir "+typo+" (flag --data_dir) does not exist") {
+		t.Fatalf("View with --data-dir %s: %v", typo, err)
+	}
 }
 
 // TestTillSettings_Set: every act writes only the difference, as who, and

@@ -174,11 +174,12 @@ func TestSettings_ListShowsValueAndSource(t *testing.T) {
 		t.Errorf("%d keys, problems %v", len(got), problems)
 	}
 
-	// --data_dir wins over the template's data_dir.
+	// --data_dir wins over the template's data_dir; one that does not
+	// exist is refused (a typo on the command line), exit 1 for a script.
 	other := t.TempDir()
-	_, stderr, err := k.run("", "list", "--data_dir", filepath.Join(other, "none"))
-	if err != nil || !strings.Contains(stderr, "data_dir "+filepath.Join(other, "none")+" (flag --data-dir) does not exist yet") {
-		t.Fatalf("%v %q", err, stderr)
+	_, _, err := k.run("", "list", "--data_dir", filepath.Join(other, "none"))
+	if err == nil || !strings.Contains(err.Error(), "data_dir "+filepath.Join(other, "none")+" (flag --data-dir) does not exist") {
+		t.Fatalf("list --data_dir <missing>: %v", err)
 	}
 }
 
