@@ -239,6 +239,20 @@ func (c *Config) RequireRemote() error {
 	return asError(ps)
 }
 
+// ServeProblems are what stops c from taking payments, for doctor and the
+// PayMaster probe to report: ps, c's own problems (Resolve's), when there
+// are any, else what serve requires besides (RequireRemote); with the
+// *ValidationError that tells them, or nil, nil.
+func ServeProblems(c *Config, ps []Problem) ([]Problem, error) {
+	if len(ps) == 0 {
+		ps = Problems(c.RequireRemote())
+	}
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	return ps, &ValidationError{Problems: ps}
+}
+
 // Settings returns what the flow engine needs.
 func (c *Config) Settings() plugin.Settings {
 	s := plugin.DefaultSettings()

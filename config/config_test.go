@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,5 +142,25 @@ func TestSecretsNeverShown(t *testing.T) {
 	}
 	if config.Mask("") == m {
 		t.Fatal("mask must tell a set secret from an unset one")
+	}
+}
+
+// TestServeProblems: what stops settings from taking payments: their own
+// problems when they have any, else what serve also requires.
+func TestServeProblems(t *testing.T) {
+	c, err := config.Parse(strings.NewReader("paymaster:\n  merchant_id: 0b7c2f9e-3a51-4c1d-9e8a-5f2d6c7b8a90\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := []config.Problem{{Key: "sbp.qr_mode", Message: "sbp.qr_mode = 2 (till settings): needs paymaster.sticker_id"}}
+	if ps, err := config.ServeProblems(c, own); len(ps) != 1 || ps[0].Key != "sbp.qr_mode" || err == nil || err.Error() != own[0].Message {
+		t.Errorf("with problems of its own: %v %v", ps, err)
+	}
+	if ps, err := config.ServeProblems(c, nil); len(ps) != 1 || ps[0].Key != "paymaster.token" || !errors.Is(err, config.ErrInvalid) {
+		t.Errorf("without a token: %v %v", ps, err)
+	}
+	c.PayMaster.Token = "pm-token-0123456789"
+	if ps, err := config.ServeProblems(c, nil); ps != nil || err != nil {
+		t.Errorf("ready to serve: %v %v", ps, err)
 	}
 }

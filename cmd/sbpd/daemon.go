@@ -18,6 +18,7 @@ import (
 	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/display"
 	"github.com/sbpd/sbpd/drivers/metrics"
+	"github.com/sbpd/sbpd/drivers/notify"
 	"github.com/sbpd/sbpd/drivers/paymaster"
 	"github.com/sbpd/sbpd/drivers/serial"
 	"github.com/sbpd/sbpd/drivers/sqlite"
@@ -77,9 +78,9 @@ type Daemon struct {
 	printerPort string
 	stopReload  chan struct{}
 
-	api          *tillapi.Serving
-	once         sync.Once
-	stopDelivery func() // ends delivery to notify.url (notify.go)
+	api      *tillapi.Serving
+	once     sync.Once
+	delivery *notify.Running // delivery to the notify.url in force (notify.go)
 }
 
 // Open opens the journal, reconciles unfinished payments with PayMaster and
@@ -221,11 +222,9 @@ func (d *Daemon) start(ctx context.Context) error {
 	if p, ok := d.Engine.Active(); ok {
 		d.Engine.Screen.Show(p) // after a restart the payment in progress is on screen at once
 	}
-	stopDelivery, err := d.startDelivery(ctx)
-	if err != nil {
+	if err := d.startDelivery(ctx); err != nil {
 		return err
 	}
-	d.stopDelivery = stopDelivery
 	if d.watch != nil {
 		d.stopReload = make(chan struct{})
 		go d.watch.Run(context.WithoutCancel(ctx), d.Clock, d.ReloadEvery, d.Config, d.applySettings, d.Logger, d.stopReload)
@@ -274,8 +273,8 @@ func (d *Daemon) Close() error {
 		if d.Engine != nil {
 			errs = append(errs, d.Engine.Close())
 		}
-		if d.stopDelivery != nil {
-			d.stopDelivery() // before the journal closes
+		if d.delivery != nil {
+			d.delivery.Stop() // before the journal closes
 		}
 		if d.DB != nil {
 			errs = append(errs, d.DB.Close())

@@ -67,14 +67,7 @@ func (k *kiosk) diagnosis() ([]config.Problem, error) {
 	if k.cfg == nil {
 		return nil, k.loadErr
 	}
-	ps := k.problems
-	if len(ps) == 0 {
-		ps = config.Problems(k.cfg.RequireRemote())
-	}
-	if len(ps) > 0 {
-		return ps, &config.ValidationError{Problems: ps}
-	}
-	return nil, nil
+	return config.ServeProblems(k.cfg, k.problems)
 }
 
 // badNeeds lists the keys of needs that the settings' problems name.

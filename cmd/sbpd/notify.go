@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 
+	"github.com/sbpd/sbpd/config"
 	"github.com/sbpd/sbpd/drivers/notify"
 	"github.com/sbpd/sbpd/drivers/sqlite"
 )
@@ -10,24 +11,25 @@ import (
 // The journal's outbox is the deliverer's queue.
 var _ notify.Queue = (*sqlite.Outbox)(nil)
 
-// startDelivery starts delivering final payments to notify.url from the
-// journal's outbox, in the background, until stop is called. Without
-// notify.url it does nothing (the outbox still fills, and is sent once a
-// URL is set). Call it after the journal is open; call stop before the
-// journal is closed.
-func (d *Daemon) startDelivery(ctx context.Context) (stop func(), err error) {
-	n := d.Config.Notify
-	return d.startDeliveryTo(ctx, n.URL, n.Secret, n.MaxAttempts)
+// startDelivery delivers final payments from the journal's outbox to
+// notify.url, in the background, until d.delivery.Stop (before the
+// journal closes); applySettings gives d.delivery a changed notify.*.
+// Without notify.url the outbox fills and waits for one.
+func (d *Daemon) startDelivery(ctx context.Context) error {
+	d.delivery = &notify.Running{New: d.deliverer}
+	return d.delivery.Apply(context.WithoutCancel(ctx), notifyTarget(d.Config))
 }
 
-// startDeliveryTo is startDelivery with the notify settings given.
-func (d *Daemon) startDeliveryTo(ctx context.Context, url, secret string, maxAttempts int) (stop func(), err error) {
-	dl := &notify.Deliverer{
-		URL: url, Secret: secret, MaxAttempts: maxAttempts,
-		Queue: d.DB.Outbox(), Clock: d.Clock, Logger: d.Logger,
-	}
+// deliverer is the Deliverer of t over the journal's outbox.
+func (d *Daemon) deliverer(t notify.Target) *notify.Deliverer {
+	dl := &notify.Deliverer{URL: t.URL, Secret: t.Secret, MaxAttempts: t.MaxAttempts, Queue: d.DB.Outbox(), Clock: d.Clock, Logger: d.Logger}
 	if d.Metrics != nil {
 		dl.Outcome = d.Metrics.Delivery
 	}
-	return dl.StartIfSet(context.WithoutCancel(ctx))
+	return dl
+}
+
+// notifyTarget is the notify.* settings of cfg.
+func notifyTarget(cfg *config.Config) notify.Target {
+	return notify.Target{URL: cfg.Notify.URL, Secret: cfg.Notify.Secret, MaxAttempts: cfg.Notify.MaxAttempts}
 }

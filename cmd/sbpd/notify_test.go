@@ -123,7 +123,7 @@ func newNotifyE2E(t *testing.T, maxAttempts int) *notifyE2E {
 func (h *notifyE2E) startNotify() {
 	h.t.Helper()
 	h.d.Logger = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	stop, err := h.d.startDeliveryTo(context.Background(), h.url, notifySecret, h.cfg.Notify.MaxAttempts)
+	stop, err := h.d.deliverer(notify.Target{URL: h.url, Secret: notifySecret, MaxAttempts: h.cfg.Notify.MaxAttempts}).StartIfSet(context.Background())
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -345,10 +345,10 @@ func TestNotifyStuckThenResync(t *testing.T) {
 }
 
 // The daemon delivers by itself when notify.url is set, once daemon.go
-// calls startDelivery from Open and its stop from Close.
+// calls startDelivery from Open and stops it from Close.
 func TestNotifyDaemonWiring(t *testing.T) {
-	if !reflect.ValueOf(Daemon{}).FieldByName("stopDelivery").IsValid() {
-		t.Skip("daemon.go does not call startDelivery yet (no Daemon.stopDelivery)")
+	if !reflect.ValueOf(Daemon{}).FieldByName("delivery").IsValid() {
+		t.Skip("daemon.go does not call startDelivery yet (no Daemon.delivery)")
 	}
 	a := &acct{}
 	srv := httptest.NewServer(a)
@@ -369,14 +369,54 @@ func TestNotifyDaemonWiring(t *testing.T) {
 	}
 }
 
+// TestNotifyURLChangeApplies: a running daemon takes a changed notify.url
+// (and secret) from the settings watch as it says it does: a daemon
+// started without one delivers what waited once it is set, and a changed
+// one is where the next goes, without a restart.
+func TestNotifyURLChangeApplies(t *testing.T) {
+	a, b := &acct{}, &acct{}
+	srvA, srvB := httptest.NewServer(a), httptest.NewServer(b)
+	t.Cleanup(srvA.Close)
+	t.Cleanup(srvB.Close)
+	h := newE2E(t)
+	a.setClock(h.clock.Now)
+	b.setClock(h.clock.Now)
+	nh := &notifyE2E{e2e: h, acct: a}
+	p := h.start("000153", 25990, false)
+	h.sb.Pay(p.PayMasterID)
+	h.until(p.ID, plugin.StatePaid, poll, 50)
+
+	apply := func(url string) {
+		next := *h.cfg
+		next.Notify.URL, next.Notify.Secret = url, notifySecret
+		if err := h.d.applySettings(&next); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(srvA.URL + "/hook")
+	h.sleepers = 1 // the deliverer's timer, now running
+	nh.advanceUntil("delivery once notify.url is set", func() bool { return nh.delivery(p.ID).Status == plugin.DeliveryDelivered })
+
+	apply(srvB.URL + "/hook")
+	q := h.start("000154", 100, false)
+	h.sb.Pay(q.PayMasterID)
+	h.until(q.ID, plugin.StatePaid, poll, 50)
+	nh.advanceUntil("delivery to the changed notify.url", func() bool { return nh.delivery(q.ID).Status == plugin.DeliveryDelivered })
+	if _, stored, _, _ := a.snapshot(); len(stored) != 1 {
+		t.Errorf("the first receiver got %v, want only the first payment", stored)
+	}
+	if _, stored, _, _ := b.snapshot(); len(stored) != 1 {
+		t.Errorf("the changed receiver got %v, want the second payment", stored)
+	}
+}
+
 // Without notify.url nothing is started; the outbox still fills.
 func TestNotifyDisabledWithoutURL(t *testing.T) {
 	h := newE2E(t)
-	stop, err := h.d.startDelivery(context.Background())
-	if err != nil {
+	if err := h.d.startDelivery(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	stop()
+	h.d.delivery.Stop()
 }
 
 // elsewhere is a server a redirect points to: it must get nothing.

@@ -1,10 +1,15 @@
 package main
 
-import "github.com/sbpd/sbpd/config"
+import (
+	"context"
+
+	"github.com/sbpd/sbpd/config"
+)
 
 // applySettings puts changed settings (config.Watcher.Run) in force from
 // the next payment: the engine copies its settings when a payment starts,
-// so a payment in progress keeps what it started with.
+// so a payment in progress keeps what it started with; delivery goes to a
+// changed notify.url at once.
 func (d *Daemon) applySettings(next *config.Config) error {
 	s := next.Settings()
 	s.PrinterReady = d.Printer != nil
@@ -12,5 +17,5 @@ func (d *Daemon) applySettings(next *config.Config) error {
 		return err
 	}
 	d.current.Store(next)
-	return nil
+	return d.delivery.Apply(context.Background(), notifyTarget(next)) // what waited goes to a new notify.url
 }

@@ -1,0 +1,48 @@
+package notify_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sbpd/sbpd/drivers/notify"
+	"github.com/sbpd/sbpd/plugin/plugintest"
+)
+
+// TestRunning_Apply: the same target again changes nothing; a changed one
+// replaces the Deliverer; one without a URL runs none; after Stop nothing
+// starts again (a settings change racing the daemon's close).
+func TestRunning_Apply(t *testing.T) {
+	clock := plugintest.NewClock()
+	var built []notify.Target
+	r := &notify.Running{New: func(t notify.Target) *notify.Deliverer {
+		built = append(built, t)
+		return &notify.Deliverer{URL: t.URL, Secret: t.Secret, MaxAttempts: t.MaxAttempts, Queue: newQueue(time.Time{}), Clock: clock}
+	}}
+	ctx := context.Background()
+	a := notify.Target{URL: "http://127.0.0.1:1/a", Secret: secret, MaxAttempts: 3}
+	b := a
+	b.URL = "http://127.0.0.1:1/b"
+	for i, step := range []struct {
+		t     notify.Target
+		built int
+	}{
+		{a, 1}, {a, 1}, // the same again: no restart
+		{b, 2},               // changed: a new one
+		{notify.Target{}, 3}, // no URL: the old stops, none runs
+		{notify.Target{}, 3}, // the same again
+		{a, 4},
+	} {
+		if err := r.Apply(ctx, step.t); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if len(built) != step.built {
+			t.Fatalf("step %d: %d Deliverers built, want %d", i, len(built), step.built)
+		}
+	}
+	r.Stop()
+	if err := r.Apply(ctx, b); err != nil || len(built) != 4 {
+		t.Fatalf("Apply after Stop built a Deliverer (%d) or failed: %v", len(built), err)
+	}
+	r.Stop() // twice is fine
+}
