@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -34,13 +36,30 @@ type truth struct {
 	csrf   string
 }
 
+// truthToken is the fixture's api.token: the web's acts need a login.
+const truthToken = "truth-api-token-9c41e07b"
+
+// newTruth is the fixture with api.token set and logged in (no name: the
+// web's acts are recorded as "web" unless a form names someone).
 func newTruth(t *testing.T) *truth {
+	t.Helper()
+	tr := newTruthWith(t, truthToken)
+	if rec := tr.web("POST", "/backoffice/login", url.Values{"token": {truthToken}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("login: %d %s", rec.Code, rec.Body.String())
+	}
+	return tr
+}
+
+// newTruthWith is the fixture with api.token token ("": none), not
+// logged in.
+func newTruthWith(t *testing.T, token string) *truth {
 	t.Helper()
 	f := newActFixture(t)
 	cfg, err := config.Load(f.cfgPath, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.APIToken = token
 	d := &Daemon{Config: cfg, DB: f.db, Logger: slog.New(slog.DiscardHandler), Clock: plugin.RealClock{}}
 	d.current.Store(cfg)
 	return &truth{actFixture: f, h: d.backofficeWeb(), d: d}
@@ -67,8 +86,8 @@ func (tr *truth) web(method, path string, form url.Values) *httptest.ResponseRec
 	if m := regexp.MustCompile(`name="csrf" value="([0-9a-f]{64})"`).FindStringSubmatch(rec.Body.String()); m != nil {
 		tr.csrf = m[1]
 	}
-	if strings.Contains(rec.Body.String(), tr.sb.Token()) {
-		tr.t.Fatalf("%s %s shows the PayMaster token", method, path)
+	if strings.Contains(rec.Body.String(), tr.sb.Token()) || strings.Contains(rec.Body.String(), truthToken) {
+		tr.t.Fatalf("%s %s shows the PayMaster token or api.token", method, path)
 	}
 	return rec
 }
@@ -363,5 +382,82 @@ func TestOneTruth_WithoutPayMaster(t *testing.T) {
 				t.Errorf("changed: %s", got.State)
 			}
 		})
+	}
+}
+
+// Without api.token the daemon's web back office only reads: the red
+// team's attack (a declined payment force-marked paid by a local process
+// with the page's own CSRF token) and every other act, forced or not, by
+// any reference, are refused with 403 login_required and change nothing:
+// the journal, the outbox and PayMaster untouched. The CLI (the journal
+// file's owner) still acts; the reconciliation's report still runs.
+func TestBackofficeWeb_ActsNeedALogin(t *testing.T) {
+	tr := newTruthWith(t, "")
+	declined := tr.plant("c3", 25990, plugin.StateNotPaid, true)
+	att := tr.plant("c4", 10000, plugin.StateNeedsAttention, true)
+	paid := tr.plant("c5", 10000, plugin.StatePaid, true)
+	for _, p := range []*plugin.Payment{att, paid} {
+		if err := tr.sb.Pay(p.PayMasterID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	type snap struct {
+		p      plugin.Payment
+		events int
+		notice backoffice.Notice
+	}
+	look := func(p *plugin.Payment) snap {
+		evs, err := tr.db.Journal().Events(ctx, p.ID)
+		ns, err2 := tr.db.Outbox().Status(ctx, p.ID)
+		if err != nil || err2 != nil {
+			t.Fatal(err, err2)
+		}
+		return snap{*tr.get(p.ID), len(evs), ns}
+	}
+	before := map[string]snap{}
+	for _, p := range []*plugin.Payment{declined, att, paid} {
+		before[p.ID] = look(p)
+	}
+	asked := len(tr.sb.Requests())
+	tr.web("GET", "/backoffice/kiosk", nil) // a page, its session and its CSRF token
+	for _, c := range []struct {
+		p   *plugin.Payment
+		ref string
+		act string
+	}{
+		{declined, declined.ID, "mark-paid"}, {declined, declined.OrderNo, "mark-paid"}, {att, att.PayMasterID, "mark-paid"},
+		{att, att.ID, "mark-not-paid"}, {paid, paid.ID, "mark-entered"}, {paid, paid.OrderNo, "resync"},
+	} {
+		path := "/backoffice/payments/" + url.PathEscape(c.ref) + "/" + c.act
+		if rec := tr.web("GET", path, nil); rec.Code != http.StatusForbidden || strings.Contains(rec.Body.String(), `id="confirm"`) {
+			t.Errorf("GET %s: %d, the form shown", path, rec.Code)
+		}
+		rec := tr.web("POST", path, url.Values{"reason": {"x"}, "force": {"on"}, "by": {"shopper"}})
+		m := flashRE.FindStringSubmatch(rec.Body.String())
+		if rec.Code != http.StatusForbidden || m == nil || m[1] != "login_required" || !strings.Contains(m[2], "sudo -u sbpd sbpd journal") {
+			t.Errorf("POST %s: %d %q", path, rec.Code, m)
+		}
+	}
+	day := time.Now().Format(time.DateOnly)
+	if rec := tr.web("POST", "/backoffice/reconcile", url.Values{"from": {day}, "to": {day}, "apply": {"1"}}); rec.Code != http.StatusForbidden {
+		t.Errorf("reconcile --apply from the web: %d", rec.Code)
+	}
+	if n := len(tr.sb.Requests()); n != asked {
+		t.Errorf("PayMaster asked %d times by refused acts", n-asked)
+	}
+	for _, p := range []*plugin.Payment{declined, att, paid} {
+		if got := look(p); !reflect.DeepEqual(got, before[p.ID]) {
+			t.Errorf("%s changed by refused acts:\n before %+v\n after  %+v", p.ID, before[p.ID], got)
+		}
+	}
+	if rec := tr.web("POST", "/backoffice/reconcile", url.Values{"from": {day}, "to": {day}}); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "difference") {
+		t.Errorf("the reconciliation's report without a login: %d", rec.Code)
+	}
+	if _, err := tr.run("journal", "mark-paid", declined.ID, "--reason", "bank confirmed", "--force", "--by", "tester"); err != nil {
+		t.Fatalf("the CLI on the kiosk: %v", err)
+	}
+	if tr.get(declined.ID).State != plugin.StatePaid {
+		t.Error("the CLI's act did not take")
 	}
 }

@@ -75,7 +75,7 @@ func TestAccess_OpenWithoutToken(t *testing.T) {
 
 // A form without the session's CSRF token changes nothing.
 func TestAccess_CSRF(t *testing.T) {
-	f := newFixture(t, "")
+	f := newActing(t)
 	f.plant("1", 100, plugin.StatePaid, "", 1)
 	f.get("/backoffice/")
 	for _, form := range []url.Values{{"reason": {"x"}}, {"reason": {"x"}, "csrf": {strings.Repeat("0", 64)}}} {
@@ -216,7 +216,7 @@ func TestAccess_NameWithSecret(t *testing.T) {
 // A form over the bound is answered 413 with a page that says so, not as
 // a stale form (403 csrf).
 func TestAccess_FormTooLarge(t *testing.T) {
-	f := newFixture(t, "")
+	f := newActing(t)
 	f.plant("1", 25990, plugin.StatePaid, "PM-1", 1)
 	csrf := f.csrf("/backoffice/payments/P-1/mark-entered")
 	a := f.post("/backoffice/payments/P-1/mark-entered", url.Values{"csrf": {csrf}, "reason": {strings.Repeat("x", 17<<10)}})
@@ -276,13 +276,13 @@ func TestAccess_SettingsInForce(t *testing.T) {
 }
 
 // Without a token, only the kiosk's browser opening a page gets a kept
-// session: another site's navigations and OPTIONS get a passing one, no
-// cookie, and cannot push the real session out; the static folder is not
-// listed.
+// session: another site's navigations are refused, OPTIONS gets a passing
+// session and no cookie, and neither can push the real session out; the
+// static folder is not listed.
 func TestAccess_NoTokenSessionsKeptForPagesOnly(t *testing.T) {
 	f := newFixture(t, "")
 	f.plant("1", 25990, plugin.StatePaid, "PM-1", 1)
-	csrf := f.csrf("/backoffice/payments/P-1/resync") // the real session
+	csrf := f.csrf("/backoffice/kiosk") // the real session
 	h := f.srv.Config.Handler
 	for i := range web.MaxSessions + 10 {
 		method, site := "GET", "cross-site"
@@ -298,11 +298,11 @@ func TestAccess_NoTokenSessionsKeptForPagesOnly(t *testing.T) {
 		if c := rec.Result().Cookies(); len(c) != 0 {
 			t.Fatalf("%s (%s) got a session cookie", method, site)
 		}
-		if method == "GET" && rec.Code != 200 {
-			t.Fatalf("another site's link: %d", rec.Code)
+		if method == "GET" && rec.Code != 403 {
+			t.Fatalf("another site's link: %d, want 403", rec.Code)
 		}
 	}
-	if a := f.post("/backoffice/payments/P-1/resync", url.Values{"csrf": {csrf}}); a.status != 303 {
+	if a := f.post("/backoffice/kiosk", url.Values{"csrf": {csrf}}); a.status != 200 {
 		t.Fatalf("the real session was pushed out: %d", a.status)
 	}
 	want(t, f.get("/backoffice/static/"), 404)

@@ -62,6 +62,10 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request, se *session) {
 		s.notFound(w, r, se)
 		return
 	}
+	if s.readOnly() {
+		s.refuseReadOnly(w, r, se)
+		return
+	}
 	p, err := s.svc().Find(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, se, err)
@@ -85,6 +89,10 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, se *session) {
 	a, ok := actNamed(r.PathValue("act"))
 	if !ok {
 		s.notFound(w, r, se)
+		return
+	}
+	if s.readOnly() {
+		s.refuseReadOnly(w, r, se)
 		return
 	}
 	in := actInput{Who: bounded(r.PostFormValue("by"), maxName), Reason: strings.TrimSpace(r.PostFormValue("reason")),

@@ -15,7 +15,7 @@ import (
 // acts, «Отправить оповещение» among them; found by our id, order number
 // or PayMaster id.
 func TestPayment_Page(t *testing.T) {
-	f := newFixture(t, "")
+	f := newActing(t)
 	f.plant("2001", 25990, plugin.StatePaid, "PM-2001", 1)
 	for _, ref := range []string{"P-2001", "K07-2001-1", "PM-2001"} {
 		a := f.get("/backoffice/payments/" + url.PathEscape(ref))
@@ -29,7 +29,7 @@ func TestPayment_Page(t *testing.T) {
 // Resend: confirmed, queued with who did it; a payment not final is
 // refused with the service's reason.
 func TestActs_Resync(t *testing.T) {
-	f := newFixture(t, "")
+	f := newActing(t)
 	f.plant("1", 100, plugin.StatePaid, "PM-1", 1)
 	f.plant("2", 100, plugin.StateNeedsAttention, "PM-2", 2)
 	want(t, f.get("/backoffice/payments/P-1/resync"), 200, "Отправить оповещение в учётную систему ещё раз", `action="/backoffice/payments/P-1/resync"`)
@@ -49,7 +49,7 @@ func TestActs_Resync(t *testing.T) {
 // Resend without notify.url: still queued, and the outcome says the
 // address is not set instead of promising a delivery within seconds.
 func TestActs_ResyncWithoutNotifyURL(t *testing.T) {
-	f := newFixture(t, "")
+	f := newActing(t)
 	f.svc.NoNotify = true
 	f.plant("1", 100, plugin.StatePaid, "PM-1", 1)
 	csrf := f.csrf("/backoffice/payments/P-1/resync")
@@ -66,7 +66,7 @@ func TestActs_ResyncWithoutNotifyURL(t *testing.T) {
 // Mark paid asks PayMaster first: refused when PayMaster does not say
 // Settled, and nothing changes; done when it does.
 func TestActs_MarkPaid(t *testing.T) {
-	f := newFixture(t, "")
+	f := newActing(t)
 	f.plant("1", 25990, plugin.StateNeedsAttention, "PM-1", 1)
 	f.pm.byID["PM-1"] = plugin.Remote{ID: "PM-1", OrderNo: "K07-1-1", Status: plugin.RemoteCancelled, Amount: 25990}
 	csrf := f.csrf("/backoffice/payments/P-1/mark-paid")
@@ -91,7 +91,7 @@ func TestActs_MarkPaid(t *testing.T) {
 
 // Reconcile shows the differences and applies the safe ones on request.
 func TestReconcile(t *testing.T) {
-	f := newFixture(t, "")
+	f := newActing(t)
 	f.plant("1", 25990, plugin.StateNeedsAttention, "PM-1", 1)
 	f.pm.byID["PM-1"] = plugin.Remote{ID: "PM-1", OrderNo: "K07-1-1", Status: plugin.RemoteSettled, Amount: 25990, Created: t0.Add(1)}
 	want(t, f.get("/backoffice/reconcile"), 200, "Сверка с PayMaster")
@@ -161,7 +161,7 @@ func TestReconcile_OneAtATimeAndBounded(t *testing.T) {
 // An act on an unknown payment is refused as the CLI refuses it: the id
 // goes to the service as given.
 func TestActs_UnknownPayment(t *testing.T) {
-	f := newFixture(t, "")
+	f := newActing(t)
 	f.plant("1", 100, plugin.StatePaid, "", 1)
 	csrf := f.csrf("/backoffice/payments/P-1/resync")
 	for _, act := range []string{"mark-paid", "mark-not-paid", "mark-entered", "resync"} {
@@ -175,7 +175,7 @@ func TestActs_UnknownPayment(t *testing.T) {
 // done, it goes back to the payment under our id. A reference two
 // payments share is refused, as by the CLI, and changes nothing.
 func TestActs_ByReference(t *testing.T) {
-	f := newFixture(t, "")
+	f := newActing(t)
 	p := f.plant("K07/200", 25990, plugin.StateNeedsAttention, "40211873", 1)
 	f.plant("2", 100, plugin.StatePaid, "PM-TWICE", 2)
 	f.plant("3", 100, plugin.StatePaid, "PM-TWICE", 3)

@@ -15,9 +15,15 @@
 // The pages are server-rendered with html/template from embedded assets,
 // need no JavaScript and nothing from the internet, and are in Russian.
 // Access: without a token (the daemon listens on loopback only) the pages
-// open for the kiosk's own browser; with a token a login form takes it and
-// sets a session cookie (HttpOnly, SameSite=Strict, expiring). Every form
-// that changes something carries the session's CSRF token; the daemon's
-// browser rules (drivers/tillapi, guard.go) refuse requests from other
-// sites before this package sees them.
+// open for the kiosk's own browser, read-only: every act is refused
+// (login_required) and offered nowhere, since the till API there already
+// lets any local process read the journal but only the journal file's
+// owner (the CLI) may change it; reports (a reconciliation without apply,
+// doctor's checks) still run. With a token a login form takes it and sets
+// a session cookie (HttpOnly, SameSite=Strict, expiring), and the acts
+// open. Every form carries the session's CSRF token; the daemon's browser
+// rules (drivers/tillapi, guard.go) refuse requests from other sites
+// before this package sees them, and this package refuses every request
+// whose Sec-Fetch-Site is not same-origin or none, another site's
+// top-level navigation included (cross_site).
 package web

@@ -13,7 +13,7 @@ import (
 // never whole. (A search's q is quoted so in the message too, but stays
 // whole in the search box, as typed.)
 func TestPages_ClipWhatTheyQuoteBack(t *testing.T) {
-	f := newFixture(t, "")
+	f := newActing(t)
 	f.plant("1", 100, plugin.StatePaid, "", 1)
 	csrf := f.csrf("/backoffice/payments/P-1/resync")
 	rcsrf := f.csrf("/backoffice/reconcile")

@@ -61,6 +61,9 @@ func (s *Server) payment(w http.ResponseWriter, r *http.Request, se *session) {
 	}
 	base := Prefix + "payments/" + url.PathEscape(p.ID) + "/"
 	for _, a := range acts {
+		if s.readOnly() {
+			break
+		}
 		v.Acts = append(v.Acts, actLink{Label: a.label, Link: base + a.name, Class: a.class})
 	}
 	day := p.CreatedAt.In(s.o.Zone).Format("2006-01-02")

@@ -43,15 +43,21 @@ func (s *Server) reconcile(w http.ResponseWriter, r *http.Request, se *session) 
 }
 
 // reconcileRun compares the period (apply=1: and resolves its safe
-// differences), one reconciliation or doctor's run at a time.
+// differences, only after a login), one reconciliation or doctor's run at
+// a time.
 func (s *Server) reconcileRun(w http.ResponseWriter, r *http.Request, se *session) {
 	v := &reconcileView{From: bounded(r.PostFormValue("from"), maxName), To: bounded(r.PostFormValue("to"), maxName)}
+	apply := r.PostFormValue("apply") == "1"
+	if apply && s.readOnly() {
+		s.refuseReadOnly(w, r, se)
+		return
+	}
 	if !s.heavy.try() {
 		s.busy(w, r, se, "Сверка с PayMaster", "Сейчас уже идёт сверка или проверка киоска: sbpd делает одну за раз. Повторите, когда она закончится.")
 		return
 	}
 	defer s.heavy.done()
-	s.runReconcile(w, r, se, v, r.PostFormValue("apply") == "1")
+	s.runReconcile(w, r, se, v, apply)
 }
 
 func (s *Server) runReconcile(w http.ResponseWriter, r *http.Request, se *session, v *reconcileView, apply bool) {

@@ -39,13 +39,15 @@ type page struct {
 	CSRF   string
 	Name   string // the person logged in
 	Logout bool   // a login to end (with a token)
-	Flash  *flash
-	View   any
+	// ReadOnly: no api.token, no login, so no acts (the pages say why).
+	ReadOnly bool
+	Flash    *flash
+	View     any
 }
 
 // page makes the layout's part for r; se is nil before login.
 func (s *Server) page(r *http.Request, se *session, title string, f *flash) *page {
-	p := &page{Title: title, Flash: f}
+	p := &page{Title: title, Flash: f, ReadOnly: s.readOnly()}
 	if se != nil {
 		p.CSRF, p.Name, p.Logout = se.csrf, se.name, s.o.Token != ""
 		if p.Flash == nil {

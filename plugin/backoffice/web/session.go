@@ -197,15 +197,14 @@ func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, se *session) b
 }
 
 // openSession is the session of a visitor without one when no token is
-// set. Only the kiosk's own browser opening a page (a GET that is not
-// another site's navigation) gets a kept session and its cookie; any
-// other request (another site's link or form, OPTIONS, a POST without a
-// cookie) is served with a passing session, never kept, so it cannot
-// push the real sessions out of the MaxSessions kept. A form of its page
-// is refused as stale; the page itself shows.
+// set. Only the kiosk's own browser opening a page (a GET; another site's
+// navigation never gets here, ServeHTTP refuses it) gets a kept session
+// and its cookie; any other request (OPTIONS, a POST without a cookie) is
+// served with a passing session, never kept, so it cannot push the real
+// sessions out of the MaxSessions kept. A form of its page is refused as
+// stale; the page itself shows.
 func (s *Server) openSession(w http.ResponseWriter, r *http.Request) *session {
-	site := r.Header.Get("Sec-Fetch-Site")
-	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (site == "" || site == "same-origin" || site == "none") {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		se := s.sessions.create("")
 		s.setCookie(w, se)
 		return se

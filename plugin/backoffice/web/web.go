@@ -142,6 +142,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Not no-referrer: under it a browser sends "Origin: null" with a
 	// form, which the daemon's browser rules refuse as another page's.
 	h.Set("Referrer-Policy", "same-origin")
+	if crossSite(r) {
+		s.refuseCrossSite(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,9 +31,11 @@ const (
 type fakePM struct {
 	byID   map[string]plugin.Remote
 	onList func() // called as List starts, when set
+	asked  atomic.Int64
 }
 
 func (pm *fakePM) GetPayment(_ context.Context, id string) (plugin.Remote, error) {
+	pm.asked.Add(1)
 	r, ok := pm.byID[id]
 	if !ok {
 		return plugin.Remote{}, plugin.Errorf(plugin.ENotFound, "no payment %s", id)
@@ -41,6 +44,7 @@ func (pm *fakePM) GetPayment(_ context.Context, id string) (plugin.Remote, error
 }
 
 func (pm *fakePM) FindPayment(_ context.Context, orderNo string, _ time.Time) (plugin.Remote, bool, error) {
+	pm.asked.Add(1)
 	for _, r := range pm.byID {
 		if r.OrderNo == orderNo {
 			return r, true, nil
@@ -50,6 +54,7 @@ func (pm *fakePM) FindPayment(_ context.Context, orderNo string, _ time.Time) (p
 }
 
 func (pm *fakePM) List(_ context.Context, from, to time.Time) ([]plugin.Remote, error) {
+	pm.asked.Add(1)
 	if pm.onList != nil {
 		pm.onList()
 	}
@@ -111,6 +116,17 @@ func newFixture(t *testing.T, token string) *fixture {
 	t.Cleanup(f.srv.Close)
 	jar, _ := cookiejar.New(nil)
 	f.c = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return f
+}
+
+// newActing is a fixture with api.token set and logged in: the web's
+// acts need a login (without a token the back office is read-only).
+func newActing(t *testing.T) *fixture {
+	t.Helper()
+	f := newFixture(t, apiToken)
+	if a := f.post("/backoffice/login", url.Values{"token": {apiToken}}); a.status != http.StatusSeeOther {
+		t.Fatalf("login: %d %s", a.status, a.body)
+	}
 	return f
 }
 
