@@ -15,7 +15,14 @@
 //     at once with reason plugin.PrinterBusy instead of interleaving its
 //     bytes with the first one's. The library's TIOCEXCL is not enough: it
 //     does not stop a process running as root. The lock file holds the PID
-//     of the owner; it is never removed.
+//     of the owner; it is never removed. /run/lock is root's and sticky
+//     and any user may create files there, so the lock file is opened with
+//     O_NOFOLLOW|O_NONBLOCK|O_NOCTTY and taken only if it is a regular file
+//     of one name holding at most a pid; the pid is written only into this
+//     user's own file. Another user's file is refused (root's is locked
+//     without writing; root takes over an unheld one), with a *LockError
+//     that names the owner and the file to remove. There is no fallback
+//     directory: a missing /run/lock is refused.
 //
 //   - Paced writes. Cheap receipt printers have a receive buffer of a few
 //     KB and no working flow control, and a USB "virtual COM" printer takes
@@ -42,8 +49,8 @@
 //
 // Errors are *plugin.Error with code plugin.EUnavailable and one of the
 // printer reasons: PrinterBusy (the lock or the device is held by another
-// process), PrinterPortMissing (the device cannot be opened; the OS error
-// is wrapped) and PrinterWriteFailed (an I/O error on an open port, for
+// process), PrinterPortMissing (the device cannot be opened, or the lock
+// file is refused; the OS error or the *LockError is wrapped) and PrinterWriteFailed (an I/O error on an open port, for
 // reads as well as writes; the cause is wrapped, for example
 // "serial /dev/ttyUSB0: write: input/output error").
 //

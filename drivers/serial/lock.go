@@ -6,21 +6,27 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 )
 
-// DefaultLockDir is where lock files go when Options.LockDir is empty. When
-// it is missing or not writable, os.TempDir() is used instead.
+// DefaultLockDir is where lock files go when Options.LockDir is empty:
+// the system's lock directory, root's and sticky (mode 1777) on Debian, so
+// that the daemon (user sbpd) and a command run by root share it and only
+// a file's owner or root can remove a file there. There is no fallback:
+// when it is missing, the port is not opened (a LockError).
 const DefaultLockDir = "/run/lock"
 
 // defaultLockDir is DefaultLockDir; a variable so that tests can make it
 // unusable.
 var defaultLockDir = DefaultLockDir
 
-// errLocked is returned by acquireLock when another open file description
-// (another process, or another Port in this one) holds the lock.
+// geteuid is os.Geteuid; tests play another user with it.
+var geteuid = os.Geteuid
+
+// errLocked is what a LockError of code LockHeld Is: another open file
+// description (another process, or another Port in this one) holds the
+// lock on a lock file sbpd trusts.
 var errLocked = errors.New("lock is held by another process")
 
 // lockFile is an exclusive advisory flock(2) lock on a file.
@@ -59,46 +65,20 @@ func lockPath(dir, device string) string {
 	return filepath.Join(dir, "sbpd-"+lockName(device)+".lock")
 }
 
-// acquireLock locks the lock file of device. With dir == "" it tries
-// defaultLockDir and falls back to os.TempDir() when that directory cannot
-// hold the file. It returns the path it tried last, also on error, and
-// errLocked when the lock is taken.
+// acquireLock locks the lock file of device in dir (defaultLockDir when
+// dir is ""). It returns the lock file's path, also on error, and a
+// *LockError when it refuses the directory or the file or another process
+// holds the lock (that one Is errLocked).
 func acquireLock(dir, device string) (*lockFile, string, error) {
-	if dir != "" {
-		return lockIn(dir, device)
+	if dir == "" {
+		dir = defaultLockDir
 	}
-	l, path, err := lockIn(defaultLockDir, device)
-	if err == nil || errors.Is(err, errLocked) {
-		return l, path, err
-	}
-	return lockIn(os.TempDir(), device)
-}
-
-func lockIn(dir, device string) (*lockFile, string, error) {
 	path := lockPath(dir, device)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	writable := err == nil
-	if errors.Is(err, os.ErrPermission) {
-		// The file belongs to another user (in the sticky /run/lock): a
-		// read-only descriptor is enough for flock.
-		f, err = os.Open(path)
-	}
-	if err != nil {
+	if err := checkLockDir(dir); err != nil {
 		return nil, path, err
 	}
-	if err := flock(f, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, path, errLocked
-		}
-		return nil, path, fmt.Errorf("flock %s: %w", path, err)
-	}
-	if writable {
-		// Best effort: tell a technician who holds the port.
-		_ = f.Truncate(0)
-		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	}
-	return &lockFile{f: f, path: path}, path, nil
+	l, err := lockIn(path)
+	return l, path, err
 }
 
 // release unlocks and closes the lock file; it leaves the file in place,

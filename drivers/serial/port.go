@@ -36,9 +36,9 @@ type Options struct {
 	Baud int    // line speed, 8N1; 0 means DefaultBaud (115200)
 
 	// LockDir is where the lock file sbpd-<path>.lock goes. Empty means
-	// DefaultLockDir (/run/lock), or os.TempDir() when /run/lock is missing
-	// or not writable. Every sbpd on a machine must use the same directory,
-	// or their locks do not exclude each other.
+	// DefaultLockDir (/run/lock), with no fallback: Open refuses a missing
+	// directory. Every sbpd on a machine must use the same directory, or
+	// their locks do not exclude each other.
 	LockDir string
 
 	// NoPace turns pacing off: Write hands all bytes to the driver at once.
@@ -108,7 +108,9 @@ var _ io.ReadWriter = (*Port)(nil)
 //
 // It fails with a *plugin.Error of code plugin.EUnavailable and reason
 // plugin.PrinterBusy when another process holds the lock or the device,
-// and reason plugin.PrinterPortMissing when the device cannot be opened.
+// and reason plugin.PrinterPortMissing when the device cannot be opened or
+// the lock is refused (a *LockError is wrapped: a symbolic link, a FIFO, a
+// file that is not sbpd's or is another user's, a missing lock directory).
 func Open(o Options) (*Port, error) {
 	if o.Path == "" {
 		return nil, &plugin.Error{Code: plugin.EInvalid, Reason: plugin.PrinterPortMissing,
@@ -147,11 +149,11 @@ func Open(o Options) (*Port, error) {
 	lock, lockPath, err := acquireLock(o.LockDir, o.Path)
 	if errors.Is(err, errLocked) {
 		return nil, &plugin.Error{Code: plugin.EUnavailable, Reason: plugin.PrinterBusy,
-			Message: fmt.Sprintf("serial port %s is in use by another process (lock %s)", o.Path, lockPath)}
+			Message: fmt.Sprintf("serial port %s is in use by another process (lock %s%s)", o.Path, lockPath, heldBy(err))}
 	}
-	if err != nil {
+	if err != nil { // a *LockError: its message names the file and what to do
 		return nil, &plugin.Error{Code: plugin.EUnavailable, Reason: plugin.PrinterPortMissing,
-			Message: fmt.Sprintf("serial port %s cannot be locked (lock %s)", o.Path, lockPath), Err: err}
+			Message: fmt.Sprintf("serial port %s cannot be locked", o.Path), Err: err}
 	}
 	c, err := p.openDevice()
 	if err != nil {
