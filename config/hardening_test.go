@@ -71,7 +71,7 @@ func TestHardening_PayMasterURL(t *testing.T) {
 	}
 	for _, v := range refused {
 		_, err := config.Open(context.Background(), config.Options{Template: strings.NewReader("paymaster:\n  base_url: '" + v + "'\n")})
-		if err == nil || !strings.Contains(err.Error(), "paymaster.base_url = "+v+" (template -): "+k.Rule) {
+		if err == nil || !strings.Contains(err.Error(), "paymaster.base_url = "+k.Masked(v)+" (template -): "+k.Rule) {
 			t.Errorf("%s: got %v", v, err)
 		}
 	}
@@ -94,7 +94,7 @@ func TestHardening_PayMasterURL(t *testing.T) {
 
 const (
 	credURL    = "https://acct:p4ssw0rd-Zq81@accounting.example:8443/hooks/sbpd?x=1"
-	credMasked = "https://***@accounting.example:8443/hooks/sbpd?x=1"
+	credMasked = "https://***@accounting.example:8443/hooks/sbpd?x=***"
 	credPass   = "p4ssw0rd-Zq81"
 )
 
@@ -111,6 +111,13 @@ func TestHardening_MaskURL(t *testing.T) {
 	}
 	if !config.IsMaskedURL(credMasked) || config.IsMaskedURL(credURL) || config.IsMaskedURL("https://h/") {
 		t.Error("IsMaskedURL")
+	}
+	const query, queryMasked = "http://127.0.0.1:1/hook?token=QUERYSECRET123", "http://127.0.0.1:1/hook?token=***"
+	if got := k.Masked(query); got != queryMasked {
+		t.Errorf("notify.url %q shows as %q, want %q", query, got, queryMasked)
+	}
+	if !k.IsSecretValue(query) || !config.IsMaskedURL(queryMasked) || config.IsMaskedURL(query) {
+		t.Error("a query is not a secret like a user and password")
 	}
 }
 
