@@ -327,3 +327,51 @@ func TestHardening_MerchantIDNotAGUID(t *testing.T) {
 		}
 	}
 }
+
+// TestHardening_WeakAPIToken: the right api.token passes even from a source
+// blocked for wrong ones (so that nobody can lock the till out), which
+// leaves a guesser a yes or no per try: a token shorter than
+// StrongTokenLen or plainly not random is a warning that says how to make
+// one, not a refusal (a working kiosk does not stop at an upgrade).
+func TestHardening_WeakAPIToken(t *testing.T) {
+	cases := []struct {
+		token, why string // why: "" for no warning
+	}{
+		{"", ""},
+		{"3f9c1a7be2d04586a1c9e7f3b2d8a640", ""}, // openssl rand -hex 16
+		{"hZ2kQ9vN4xL7pR1sT8wY3bF6dG0jM5cA-_", ""},
+		{"api-token-0123456789", "shorter than 32 characters"},
+		{strings.Repeat("ab", 16), "plainly not random"},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "plainly not random"},
+		{"0123456789abcdef0123456789abcdef", "plainly not random"}, // a pattern repeated
+		{"1111111122222222333333334444444455", "plainly not random"},
+	}
+	for _, tc := range cases {
+		c, err := config.Open(context.Background(), config.Options{Till: config.MapStore{"api.token": tc.token}})
+		if err != nil {
+			t.Fatalf("%q: a weak token must not be refused: %v", tc.token, err)
+		}
+		var w string
+		for _, s := range c.Warnings() {
+			if strings.HasPrefix(s, "api.token = ") {
+				w = s
+			}
+		}
+		if tc.why == "" {
+			if w != "" {
+				t.Errorf("%q: %s", tc.token, w)
+			}
+			continue
+		}
+		if !strings.HasPrefix(w, "api.token = *** (set) (till settings): "+tc.why) || !strings.Contains(w, "openssl rand -hex 16") ||
+			!strings.Contains(w, "head -c 16 /dev/urandom | xxd -p") || !strings.Contains(w, "sbpd settings set api.token -") {
+			t.Errorf("%q: warning %q, want one saying %q and how to make a token", tc.token, w, tc.why)
+		}
+		if strings.Contains(w, tc.token) {
+			t.Errorf("the token shows: %q", w)
+		}
+	}
+	if config.StrongTokenLen != 32 || config.StrongTokenLen < config.MinSecretLen {
+		t.Errorf("StrongTokenLen %d", config.StrongTokenLen)
+	}
+}
