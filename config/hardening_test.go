@@ -364,7 +364,7 @@ func TestHardening_WeakAPIToken(t *testing.T) {
 			continue
 		}
 		if !strings.HasPrefix(w, "api.token = *** (set) (till settings): "+tc.why) || !strings.Contains(w, "openssl rand -hex 16") ||
-			!strings.Contains(w, "head -c 16 /dev/urandom | xxd -p") || !strings.Contains(w, "sbpd settings set api.token -") {
+			!strings.Contains(w, "head -c 16 /dev/urandom | xxd -p") || !strings.Contains(w, "sbpd settings set api.token - for the till settings") {
 			t.Errorf("%q: warning %q, want one saying %q and how to make a token", tc.token, w, tc.why)
 		}
 		if strings.Contains(w, tc.token) {

@@ -69,7 +69,7 @@ func (c *Config) warnWeakToken() {
 	if why == "" || c.bad["api.token"] {
 		return
 	}
-	c.warnings = append(c.warnings, fmt.Sprintf("api.token = %s (%s): %s: the right token is let through even from an address blocked for wrong ones (so that nobody can lock the till out), so anyone who can reach the till API may go on guessing it; "+
-		"make one nobody can guess with %s and give it on standard input: sbpd settings set api.token - (or in the template or SBPD_API_TOKEN, wherever it is set now), then the same token in the till software",
+	c.warnings = append(c.warnings, fmt.Sprintf("api.token = %s (%s): %s: the right token passes even from an address blocked for wrong ones, so a guesser may keep trying; "+
+		"make one nobody can guess with %s and set it where this one is (sbpd settings set api.token - for the till settings) and in the till software",
 		c.shownValue("api.token"), c.Source("api.token"), why, MakeToken))
 }

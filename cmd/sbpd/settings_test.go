@@ -754,6 +754,21 @@ func TestSettings_SecretNotOnCommandLine(t *testing.T) {
 	}
 }
 
+// TestSettings_WeakAPIToken: a valid but short api.token is stored, with a
+// warning that says how to make one nobody can guess; a strong one has none.
+func TestSettings_WeakAPIToken(t *testing.T) {
+	k := newSettingsKiosk(t, "")
+	out, stderr, err := k.run("weak-token-0123456\n", "set", "api.token", "-")
+	if err != nil || !strings.Contains(out+stderr, "api.token = *** (set) (till settings): shorter than 32 characters (18)") ||
+		!strings.Contains(out+stderr, "openssl rand -hex 16") || strings.Contains(out+stderr, "weak-token") {
+		t.Fatalf("%v\n%s%s", err, out, stderr)
+	}
+	out, stderr, err = k.run("3f9c1a7be2d04586a1c9e7f3b2d8a640\n", "set", "api.token", "-")
+	if err != nil || strings.Contains(out+stderr, "openssl") {
+		t.Fatalf("a strong token: %v\n%s%s", err, out, stderr)
+	}
+}
+
 // TestSettings_NotifyURLQuery: a token in notify.url's query (found by the
 // red team: ?token=… was taken on the command line and shown by get, list
 // and export) is a secret as a user and password are.
