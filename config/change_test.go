@@ -132,13 +132,13 @@ func TestNeedRestart(t *testing.T) {
 
 func TestExportTill(t *testing.T) {
 	till := map[string]string{"till.id": "K07", "paymaster.token": "pm-secret-1234", "sbp.qr_mode": "2",
-		"notify.url": "https://u:p@acc.example/hook", "data_dir": "/x", "nonsense": "1"}
+		"notify.url": "https://u:p@acc.example/hook?token=QUERYSECRET123", "data_dir": "/x", "nonsense": "1"}
 	cases := map[string]struct {
 		keepID bool
 		want   map[string]string
 	}{
-		"copy":   {want: map[string]string{"paymaster.token": config.SecretMarker, "sbp.qr_mode": "2", "notify.url": "https://***@acc.example/hook"}},
-		"backup": {keepID: true, want: map[string]string{"till.id": "K07", "paymaster.token": config.SecretMarker, "sbp.qr_mode": "2", "notify.url": "https://***@acc.example/hook"}},
+		"copy":   {want: map[string]string{"paymaster.token": config.SecretMarker, "sbp.qr_mode": "2", "notify.url": "https://***@acc.example/hook?token=***"}},
+		"backup": {keepID: true, want: map[string]string{"till.id": "K07", "paymaster.token": config.SecretMarker, "sbp.qr_mode": "2", "notify.url": "https://***@acc.example/hook?token=***"}},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -182,6 +182,8 @@ func TestImportTill(t *testing.T) {
 		"values normalized": {file: map[string]string{"sbp.poll_interval": "60s"}, values: map[string]string{"sbp.poll_interval": "1m"}},
 		"secret skipped":    {file: map[string]string{"paymaster.token": config.SecretMarker}, values: map[string]string{}, skipped: []string{"paymaster.token"}},
 		"masked url":        {file: map[string]string{"notify.url": "https://***@acc.example/hook"}, values: map[string]string{}, skipped: []string{"notify.url"}},
+		"masked query":      {file: map[string]string{"notify.url": "https://acc.example/hook?token=***"}, values: map[string]string{}, skipped: []string{"notify.url"}},
+		"url with a query":  {file: map[string]string{"notify.url": "https://acc.example/hook?token=Q1"}, values: map[string]string{"notify.url": "https://acc.example/hook?token=Q1"}},
 		"template only":     {file: map[string]string{"data_dir": "/x"}, values: map[string]string{}, errs: 1},
 		"bad value":         {file: map[string]string{"sbp.qr_mode": "7"}, values: map[string]string{}, errs: 1},
 	}

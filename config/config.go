@@ -193,7 +193,7 @@ func (c *Config) Source(key string) string {
 }
 
 // Value is key's effective value as people may see it: secrets masked, the
-// user and password of a URL masked (Key.Masked), durations as 3s or 2m,
+// user, password and query of a URL masked (Key.Masked), durations as 3s or 2m,
 // and a value that could not be read as written.
 func (c *Config) Value(key string) string {
 	k, ok := Lookup(key)

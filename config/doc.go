@@ -19,13 +19,14 @@
 //
 // Rules between keys name the other key's value and source too. Secrets
 // (api.token, paymaster.token, notify.secret) are shown only as Mask(value)
-// in errors, listings and Diff; the user and password inside notify.url
-// (Key.Credentials) only as plugin.RedactURL(value): https://***@host/path. Key.Masked
-// shows any key's value that way, and Key.IsSecretValue says whether a value
-// must stay off the command line. api.token and notify.secret need at least
-// MinSecretLen characters; paymaster.base_url must be https:// except to
-// this machine (the sandbox); an http:// notify.url to another host is a
-// warning (Config.Warnings).
+// in errors, listings and Diff; the user and password and the query's values
+// inside notify.url (Key.Credentials) only as plugin.RedactURL(value):
+// https://***@host/path?token=***. Key.Masked shows any key's value that way,
+// and Key.IsSecretValue says whether a value must stay off the command line.
+// api.token and notify.secret need at least MinSecretLen characters;
+// paymaster.base_url must be https:// except to this machine (the sandbox);
+// an http:// notify.url to another host, and an api.token shorter than
+// StrongTokenLen or plainly not random, are warnings (Config.Warnings).
 //
 // Open reads every layer and returns a valid Config or an error; Resolve
 // returns the Config as resolved with its problems, to show what is set

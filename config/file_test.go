@@ -94,6 +94,11 @@ func TestConfig_Diff(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	withQuery := load(config.MapStore{"sbp.poll_interval": "3s", "paymaster.token": secret, "till.id": "K07", "notify.url": "http://127.0.0.1:1/hook?token=QUERYSECRET123"})
+	newQuery := load(config.MapStore{"sbp.poll_interval": "3s", "paymaster.token": secret, "till.id": "K07", "notify.url": "http://127.0.0.1:1/hook?token=QUERYSECRET456"})
+	if d := strings.Join(config.Diff(withQuery, newQuery), "\n"); d != "notify.url: http://127.0.0.1:1/hook?token=*** → http://127.0.0.1:1/hook?token=*** (credentials changed)" {
+		t.Errorf("a changed query: %q", d)
+	}
 	if d := config.Diff(old, load(config.MapStore{"sbp.poll_interval": "3000ms", "paymaster.token": secret, "till.id": "K07"})); len(d) != 0 {
 		t.Fatalf("same values, different spelling: %v", d)
 	}

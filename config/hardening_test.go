@@ -71,7 +71,7 @@ func TestHardening_PayMasterURL(t *testing.T) {
 	}
 	for _, v := range refused {
 		_, err := config.Open(context.Background(), config.Options{Template: strings.NewReader("paymaster:\n  base_url: '" + v + "'\n")})
-		if err == nil || !strings.Contains(err.Error(), "paymaster.base_url = "+v+" (template -): "+k.Rule) {
+		if err == nil || !strings.Contains(err.Error(), "paymaster.base_url = "+k.Masked(v)+" (template -): "+k.Rule) {
 			t.Errorf("%s: got %v", v, err)
 		}
 	}
@@ -94,7 +94,7 @@ func TestHardening_PayMasterURL(t *testing.T) {
 
 const (
 	credURL    = "https://acct:p4ssw0rd-Zq81@accounting.example:8443/hooks/sbpd?x=1"
-	credMasked = "https://***@accounting.example:8443/hooks/sbpd?x=1"
+	credMasked = "https://***@accounting.example:8443/hooks/sbpd?x=***"
 	credPass   = "p4ssw0rd-Zq81"
 )
 
@@ -111,6 +111,13 @@ func TestHardening_MaskURL(t *testing.T) {
 	}
 	if !config.IsMaskedURL(credMasked) || config.IsMaskedURL(credURL) || config.IsMaskedURL("https://h/") {
 		t.Error("IsMaskedURL")
+	}
+	const query, queryMasked = "http://127.0.0.1:1/hook?token=QUERYSECRET123", "http://127.0.0.1:1/hook?token=***"
+	if got := k.Masked(query); got != queryMasked {
+		t.Errorf("notify.url %q shows as %q, want %q", query, got, queryMasked)
+	}
+	if !k.IsSecretValue(query) || !config.IsMaskedURL(queryMasked) || config.IsMaskedURL(query) {
+		t.Error("a query is not a secret like a user and password")
 	}
 }
 
@@ -318,5 +325,53 @@ func TestHardening_MerchantIDNotAGUID(t *testing.T) {
 		if got := strings.Contains(w, "paymaster.merchant_id = "+tc.id+" (template -): not a GUID"); got != tc.warn {
 			t.Errorf("%q: warnings %q", tc.id, w)
 		}
+	}
+}
+
+// TestHardening_WeakAPIToken: the right api.token passes even from a source
+// blocked for wrong ones (so that nobody can lock the till out), which
+// leaves a guesser a yes or no per try: a token shorter than
+// StrongTokenLen or plainly not random is a warning that says how to make
+// one, not a refusal (a working kiosk does not stop at an upgrade).
+func TestHardening_WeakAPIToken(t *testing.T) {
+	cases := []struct {
+		token, why string // why: "" for no warning
+	}{
+		{"", ""},
+		{"3f9c1a7be2d04586a1c9e7f3b2d8a640", ""}, // openssl rand -hex 16
+		{"hZ2kQ9vN4xL7pR1sT8wY3bF6dG0jM5cA-_", ""},
+		{"api-token-0123456789", "shorter than 32 characters"},
+		{strings.Repeat("ab", 16), "plainly not random"},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "plainly not random"},
+		{"0123456789abcdef0123456789abcdef", "plainly not random"}, // a pattern repeated
+		{"1111111122222222333333334444444455", "plainly not random"},
+	}
+	for _, tc := range cases {
+		c, err := config.Open(context.Background(), config.Options{Till: config.MapStore{"api.token": tc.token}})
+		if err != nil {
+			t.Fatalf("%q: a weak token must not be refused: %v", tc.token, err)
+		}
+		var w string
+		for _, s := range c.Warnings() {
+			if strings.HasPrefix(s, "api.token = ") {
+				w = s
+			}
+		}
+		if tc.why == "" {
+			if w != "" {
+				t.Errorf("%q: %s", tc.token, w)
+			}
+			continue
+		}
+		if !strings.HasPrefix(w, "api.token = *** (set) (till settings): "+tc.why) || !strings.Contains(w, "openssl rand -hex 16") ||
+			!strings.Contains(w, "head -c 16 /dev/urandom | xxd -p") || !strings.Contains(w, "sbpd settings set api.token - for the till settings") {
+			t.Errorf("%q: warning %q, want one saying %q and how to make a token", tc.token, w, tc.why)
+		}
+		if strings.Contains(w, tc.token) {
+			t.Errorf("the token shows: %q", w)
+		}
+	}
+	if config.StrongTokenLen != 32 || config.StrongTokenLen < config.MinSecretLen {
+		t.Errorf("StrongTokenLen %d", config.StrongTokenLen)
 	}
 }

@@ -62,18 +62,18 @@ func ArgValue(k Key, value string) (string, error) {
 	}
 	what := "is a secret"
 	if !k.Secret {
-		what = "holds a user and password"
+		what = "holds a user and password or a query, which are secret"
 	}
 	return "", refuse(RSecretArgument, "%s %s: it is not taken on the command line, where it would stay in the shell history and show in the process list; "+
 		"give it on standard input (sbpd settings set %s -) or from a file (sbpd settings set %s --from-file FILE)", k.Name, what, k.Name, k.Name)
 }
 
 // InputValue is value, however given, as the till settings store it:
-// normalized, and refused when it is a URL whose user and password are
-// masked as sbpd shows them (RMaskedURL).
+// normalized, and refused when it is a URL whose user and password or
+// query are masked as sbpd shows them (RMaskedURL).
 func InputValue(k Key, value string) (string, error) {
 	if k.Credentials && IsMaskedURL(value) {
-		return "", refuse(RMaskedURL, "%s: the user and password in %s are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set %s -)", k.Name, value, k.Name)
+		return "", refuse(RMaskedURL, "%s: the user and password or the query in %s are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set %s -)", k.Name, value, k.Name)
 	}
 	return Normalize(k.Name, value)
 }

@@ -86,9 +86,15 @@ func TestSetValue(t *testing.T) {
 		"secret as argument": {key: "paymaster.token", in: config.ValueInput{Arg: "pm-7f3Kq9ZxW2"}, reason: config.RSecretArgument,
 			msg: "paymaster.token is a secret: it is not taken on the command line, where it would stay in the shell history and show in the process list; give it on standard input (sbpd settings set paymaster.token -) or from a file (sbpd settings set paymaster.token --from-file FILE)"},
 		"credentials as argument": {key: "notify.url", in: config.ValueInput{Arg: "https://u:p@acc.example/hook"}, reason: config.RSecretArgument,
-			msg: "notify.url holds a user and password: it is not taken on the command line, where it would stay in the shell history and show in the process list; give it on standard input (sbpd settings set notify.url -) or from a file (sbpd settings set notify.url --from-file FILE)"},
+			msg: "notify.url holds a user and password or a query, which are secret: it is not taken on the command line, where it would stay in the shell history and show in the process list; give it on standard input (sbpd settings set notify.url -) or from a file (sbpd settings set notify.url --from-file FILE)"},
+		"query as argument": {key: "notify.url", in: config.ValueInput{Arg: "http://127.0.0.1:1/hook?token=QUERYSECRET123"}, reason: config.RSecretArgument,
+			msg: "notify.url holds a user and password or a query, which are secret: it is not taken on the command line, where it would stay in the shell history and show in the process list; give it on standard input (sbpd settings set notify.url -) or from a file (sbpd settings set notify.url --from-file FILE)"},
+		"query on standard input": {key: "notify.url", in: config.ValueInput{Arg: "-", In: strings.NewReader("http://127.0.0.1:1/hook?token=QUERYSECRET123\n")},
+			want: "http://127.0.0.1:1/hook?token=QUERYSECRET123"},
+		"masked query": {key: "notify.url", in: config.ValueInput{Arg: "-", In: strings.NewReader("https://acc.example/hook?token=***\n")}, reason: config.RMaskedURL,
+			msg: "notify.url: the user and password or the query in https://acc.example/hook?token=*** are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set notify.url -)"},
 		"masked url": {key: "notify.url", in: config.ValueInput{Arg: "-", In: strings.NewReader("https://***@acc.example/hook\n")}, reason: config.RMaskedURL,
-			msg: "notify.url: the user and password in https://***@acc.example/hook are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set notify.url -)"},
+			msg: "notify.url: the user and password or the query in https://***@acc.example/hook are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set notify.url -)"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

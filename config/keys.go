@@ -37,9 +37,9 @@ type Key struct {
 	Rule    string
 	Choices []Choice // Enum only
 	Secret  bool     // never printed, logged or exported: shown as Mask(value)
-	// Credentials keys hold a URL whose user and password (user:pass@) are
-	// a secret: shown, logged and exported as plugin.RedactURL(value). The rest of
-	// the URL shows as written.
+	// Credentials keys hold a URL whose user and password (user:pass@), the
+	// values of its query and its fragment are a secret: shown, logged and
+	// exported as plugin.RedactURL(value). The rest of the URL shows as written.
 	Credentials bool
 	// TemplateOnly keys are the integrator's: they cannot be set in the
 	// per-till settings. Why says where they belong.
@@ -136,7 +136,7 @@ var Keys = []Key{
 	{Name: "printer.cancel_chinese_mode", Type: Bool, Default: false, Restart: true,
 		Description: "send FS . after initialising, for clones that boot in a Chinese mode and swallow Cyrillic"},
 	{Name: "notify.url", Type: String, Default: "", Credentials: true,
-		Description: "accounting system URL that receives final payments; a user and password in it (https://user:pass@host/…) are a secret and never shown",
+		Description: "accounting system URL that receives final payments; a user and password in it (https://user:pass@host/…) and its query's values (?token=…) are a secret and never shown",
 		Rule:        "must be empty or an absolute http(s) URL", ok: emptyOr(isHTTPURL)},
 	{Name: "notify.secret", Type: String, Default: "", Secret: true,
 		Description: "HMAC-SHA256 secret for notifications",

@@ -147,12 +147,14 @@ func (c *Config) resolveKey(k Key, o Options, tmpl map[string]any, till, envFile
 }
 
 // warnAll adds the warnings that do not stop sbpd: a notify.url in clear
-// to another host, secrets in a file others can read, unknown till keys.
+// to another host, an api.token that can be guessed, secrets in a file
+// others can read, unknown till keys.
 func (c *Config) warnAll(o Options, tmpl map[string]any, till, envFile map[string]string) {
 	if !c.bad["notify.url"] && plainHTTPElsewhere(c.Notify.URL) {
 		c.warnings = append(c.warnings, fmt.Sprintf("notify.url = %s (%s): the notifications, signed and with the payment data, travel in clear to a host that is not this machine; use an https:// URL",
 			c.shownValue("notify.url"), c.Source("notify.url")))
 	}
+	c.warnWeakToken()
 	if id := c.PayMaster.MerchantID; id != "" && !c.bad["paymaster.merchant_id"] && !guid.MatchString(id) {
 		c.warnings = append(c.warnings, fmt.Sprintf("paymaster.merchant_id = %s (%s): not a GUID such as 0b7c2f9e-3a51-4c1d-9e8a-5f2d6c7b8a90, as PayMaster's merchant ids are: copy it again from the PayMaster cabinet (sbpd doctor asks PayMaster)",
 			c.shownValue("paymaster.merchant_id"), c.Source("paymaster.merchant_id")))

@@ -1,12 +1,13 @@
 package config
 
-import "net/url"
+import "github.com/sbpd/sbpd/plugin"
 
 // Secrets are the secret values in c as they may appear in a message: every
-// Secret key's value, and the password inside a Credentials key's URL (its
-// query-escaped form too), or its user when there is no password (a token
-// given as the user). plugin.Redact cuts them out of text about to be shown.
-// Settings that did not load (a nil c) have none.
+// Secret key's value, and the secret parts of a Credentials key's URL as
+// plugin.URLSecrets finds them (the password, also query-escaped, or the
+// user when there is no password; each value of the query and the
+// fragment, as written and unescaped). plugin.Redact cuts them out of text
+// about to be shown. Settings that did not load (a nil c) have none.
 func (c *Config) Secrets() []string {
 	var out []string
 	if c == nil {
@@ -17,21 +18,8 @@ func (c *Config) Secrets() []string {
 		case k.Secret:
 			out = append(out, v)
 		case k.Credentials:
-			out = append(out, urlCredentials(v)...)
+			out = append(out, plugin.URLSecrets(v)...)
 		}
 	}
 	return out
-}
-
-// urlCredentials are the password in raw, or its user when there is no
-// password.
-func urlCredentials(raw string) []string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return nil
-	}
-	if p, ok := u.User.Password(); ok {
-		return []string{p, url.QueryEscape(p)}
-	}
-	return []string{u.User.Username()}
 }

@@ -211,7 +211,7 @@ func TestTillSettings_Set(t *testing.T) {
 		"new problem": {rows: map[string]string{"till.id": "K08"}, key: "sbp.qr_mode", value: "0", reason: "invalid settings",
 			message: "sbp.qr_mode = 0 (till settings): needs printer.port (the receipt printer's serial port, e.g. /dev/ttyS0), which is not set (default)"},
 		"masked url": {rows: map[string]string{}, key: "notify.url", value: "https://***@acc.example/hook", reason: config.RMaskedURL,
-			message: "notify.url: the user and password in https://***@acc.example/hook are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set notify.url -)"},
+			message: "notify.url: the user and password or the query in https://***@acc.example/hook are masked, as sbpd shows and exports them: give the real URL on standard input (sbpd settings set notify.url -)"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -16,7 +16,7 @@ type Export struct {
 }
 
 // ExportTill chooses what of the till settings till goes into an exported
-// file: secrets as SecretMarker, a URL's user and password masked, till.id
+// file: secrets as SecretMarker, a URL's user, password and query masked, till.id
 // only with keepID (every kiosk needs its own), keys sbpd does not know or
 // that belong in the template not at all.
 func ExportTill(till map[string]string, keepID bool) Export {
@@ -32,7 +32,7 @@ func ExportTill(till map[string]string, keepID bool) Export {
 			e.Comments = append(e.Comments, fmt.Sprintf("%s is a secret and is not exported: set it there with `sbpd settings set %s -`", key, key))
 		case k.IsSecretValue(v):
 			e.Values[key] = k.Masked(v)
-			e.Comments = append(e.Comments, fmt.Sprintf("%s holds a user and password, which are not exported (import skips it): set it there with `sbpd settings set %s -`", key, key))
+			e.Comments = append(e.Comments, fmt.Sprintf("%s holds a user and password or a query, which are secret and not exported (import skips it): set it there with `sbpd settings set %s -`", key, key))
 		case key == "till.id" && !keepID:
 			e.Comments = append(e.Comments, fmt.Sprintf("till.id (%s) is not exported: every kiosk needs its own; set it there with `sbpd settings set till.id …`", v))
 		default:
@@ -77,7 +77,7 @@ func ImportTill(values map[string]string) Import {
 			continue
 		case known && k.Credentials && IsMaskedURL(v):
 			im.Skipped = append(im.Skipped, key) // the masked URL must not replace the real one
-			im.Notes = append(im.Notes, fmt.Sprintf("%s was skipped: its user and password are not exported; set it with `sbpd settings set %s -`", key, key))
+			im.Notes = append(im.Notes, fmt.Sprintf("%s was skipped: its user and password or its query are not exported; set it with `sbpd settings set %s -`", key, key))
 			continue
 		}
 		if _, err := TillKey(key); err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,7 +161,8 @@ func shown(k Key, v string) string {
 
 // Masked is value as people may see it, as listings, errors, diffs and
 // exports show it: a secret key's value as Mask(value), a Credentials key's
-// URL with its user and password hidden by plugin.RedactURL, anything else as it is.
+// URL with its user, password and query hidden by plugin.RedactURL,
+// anything else as it is.
 func (k Key) Masked(value string) string {
 	switch {
 	case k.Secret:
@@ -172,25 +174,24 @@ func (k Key) Masked(value string) string {
 }
 
 // IsSecretValue reports whether value, as k's, holds a secret: any value of
-// a secret key, and a Credentials key's URL with a user or password in it.
-// Such a value is never taken on the command line.
+// a secret key, and a Credentials key's URL with a part plugin.RedactURL
+// hides (a user or password, a query's value, a fragment). Such a value is
+// never taken on the command line.
 func (k Key) IsSecretValue(value string) bool {
 	switch {
 	case k.Secret:
 		return true
 	case k.Credentials:
-		_, ok := plugin.URLUserinfo(value)
-		return ok
+		return len(plugin.URLSecretParts(value)) > 0
 	}
 	return false
 }
 
-// IsMaskedURL reports whether s is a URL whose user and password were
-// hidden by plugin.RedactURL, as `sbpd settings export` writes one:
-// importing it must not replace the real URL.
+// IsMaskedURL reports whether s is a URL whose secret parts were hidden
+// by plugin.RedactURL, as `sbpd settings export` writes one (any of them
+// is the marker): importing it must not replace the real URL.
 func IsMaskedURL(s string) bool {
-	u, ok := plugin.URLUserinfo(s)
-	return ok && u == plugin.Redacted
+	return slices.Contains(plugin.URLSecretParts(s), plugin.Redacted)
 }
 
 // Mask hides a secret completely, as plugin.Redacted; it only tells

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -40,24 +41,120 @@ func Redact(text string, secrets ...string) string {
 	return text
 }
 
-// RedactURL hides the user and password of a URL: https://user:pass@host/p
-// becomes https://***@host/p. A URL without them comes back unchanged. A
-// value that does not parse as a URL (an invalid setting, about to be shown
-// in an error) is hidden up to its last @, so that nothing that may be a
-// password shows.
+// RedactURL hides the secret parts of a URL: its user and password, every
+// value of its query and its fragment. https://user:pass@host/p?token=t#f
+// becomes https://***@host/p?token=***#***; the names of the query's
+// values stay, a query element without = is hidden whole (?*** ), an empty
+// value stays empty. A URL without secret parts comes back unchanged. A
+// value that does not parse as a URL (an invalid setting, about to be
+// shown in an error) is hidden up to its last @, so that nothing that may
+// be a password shows, and its query and fragment as above.
 func RedactURL(raw string) string {
-	i, j, ok := userinfoSpan(raw)
-	if !ok {
-		return raw
+	var b strings.Builder
+	at := 0
+	for _, sp := range urlSecretSpans(raw) {
+		b.WriteString(raw[at:sp[0]])
+		b.WriteString(Redacted)
+		at = sp[1]
 	}
-	return raw[:i] + Redacted + raw[j:]
+	b.WriteString(raw[at:])
+	return b.String()
 }
 
-// URLUserinfo is the user[:password] part of the URL raw as RedactURL
-// finds it, and whether there is one.
-func URLUserinfo(raw string) (string, bool) {
-	i, j, ok := userinfoSpan(raw)
-	return raw[i:j], ok
+// URLSecretParts are the parts of the URL raw that RedactURL hides, as
+// written: its user[:password], each non-empty value of its query (a
+// whole element without =) and its fragment. A URL with none has nothing
+// secret; one with Redacted among them is as RedactURL shows it.
+func URLSecretParts(raw string) []string {
+	var out []string
+	for _, sp := range urlSecretSpans(raw) {
+		out = append(out, raw[sp[0]:sp[1]])
+	}
+	return out
+}
+
+// URLSecrets are what Redact must cut out of a text that may quote the
+// URL raw or a part of it: its password (also query-escaped) or, without
+// one, its user (a token given as the user); each value of its query and
+// its fragment, as written and unescaped. Each comes once.
+func URLSecrets(raw string) []string {
+	var out []string
+	add := func(s string) {
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	spans := urlSecretSpans(raw)
+	if _, _, ok := userinfoSpan(raw); ok {
+		if u, err := url.Parse(raw); err != nil || u.User == nil {
+			add(raw[spans[0][0]:spans[0][1]]) // does not parse: all of it
+		} else if p, ok := u.User.Password(); ok {
+			add(p)
+			add(url.QueryEscape(p))
+		} else {
+			add(u.User.Username())
+		}
+		spans = spans[1:]
+	}
+	for _, sp := range spans {
+		v := raw[sp[0]:sp[1]]
+		add(v)
+		if sp[0] > 0 && raw[sp[0]-1] == '#' {
+			if pv, err := url.PathUnescape(v); err == nil {
+				add(pv)
+			}
+		} else if qv, err := url.QueryUnescape(v); err == nil {
+			add(qv)
+		}
+	}
+	return out
+}
+
+// urlSecretSpans are the spans [i, j) of raw that RedactURL hides, in
+// order: the user[:password] (userinfoSpan), each value of the query and
+// the fragment.
+func urlSecretSpans(raw string) [][2]int {
+	var spans [][2]int
+	start := 0
+	if k := strings.Index(raw, "://"); k >= 0 {
+		start = k + 3
+	}
+	if i, j, ok := userinfoSpan(raw); ok {
+		spans = append(spans, [2]int{i, j})
+		start = j
+	}
+	q := strings.IndexAny(raw[start:], "?#")
+	if q < 0 {
+		return spans
+	}
+	q += start
+	if raw[q] == '?' {
+		end := len(raw)
+		if f := strings.IndexByte(raw[q:], '#'); f >= 0 {
+			end = q + f
+		}
+		for i := q + 1; i < end; {
+			j := strings.IndexByte(raw[i:end], '&')
+			if j < 0 {
+				j = end
+			} else {
+				j += i
+			}
+			v := i
+			if eq := strings.IndexByte(raw[i:j], '='); eq >= 0 {
+				v = i + eq + 1
+			}
+			if v < j {
+				spans = append(spans, [2]int{v, j})
+			}
+			i = j + 1
+		}
+		q = end
+	}
+	if q < len(raw) && q+1 < len(raw) { // raw[q] is '#'
+		spans = append(spans, [2]int{q + 1, len(raw)})
+	}
+	return spans
 }
 
 // userinfoSpan finds the user[:password] of the URL s: s[i:j], before the

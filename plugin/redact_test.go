@@ -1,6 +1,8 @@
 package plugin_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sbpd/sbpd/plugin"
@@ -25,30 +27,74 @@ func TestRedact(t *testing.T) {
 }
 
 // TestRedactURL: the user and password of a URL, and of anything that may
-// hold them, are replaced by the marker; an @ elsewhere is kept.
+// hold them, every value of its query and its fragment are replaced by the
+// marker; the names of the query's values and an @ in the path are kept.
 func TestRedactURL(t *testing.T) {
 	cases := map[string]string{
 		"":                                "",
 		"https://accounting.example/hook": "https://accounting.example/hook",
-		"https://acct:p4ssw0rd@acc.example:8443/h?x=1": "https://***@acc.example:8443/h?x=1",
+		"https://acct:p4ssw0rd@acc.example:8443/h?x=1": "https://***@acc.example:8443/h?x=***",
 		"http://user@h/p":                  "http://***@h/p",
 		"http://u:p@h":                     "http://***@h",
 		"http://h/path/@me":                "http://h/path/@me", // an @ in the path is not a user
 		"http://a:b@c@h/x":                 "http://***@h/x",
 		"https://u:p/ss@h/":                "https://***@h/", // not a valid URL: hide up to the last @
 		"u:pass@h/hook":                    "***@h/hook",
-		"https://u:p%40ss@h/?next=a@b#x@y": "https://***@h/?next=a@b#x@y",
+		"https://u:p%40ss@h/?next=a@b#x@y": "https://***@h/?next=***#***",
 		"mailto:someone@example.com":       "***@example.com",
+		// The query's values are secrets too: a token is often given there.
+		"http://127.0.0.1:1/hook?token=QUERYSECRET123": "http://127.0.0.1:1/hook?token=***",
+		"https://h/hook?a=1&b=&QUERYSECRET&c=x=y":      "https://h/hook?a=***&b=&***&c=***",
+		"https://h/hook?":                                "https://h/hook?",
+		"https://h/hook#frag-secret":                     "https://h/hook#***",
+		"https://h/hook?k=v#f":                           "https://h/hook?k=***#***",
+		"http://h/%zz?token=QUERYSECRET123":              "http://h/%zz?token=***", // does not parse
+		"https://u:p@h/?token=QUERYSECRET123":            "https://***@h/?token=***",
+		"https://h/a?token=QUERY%20SECRET;x=1&t2=%41%42": "https://h/a?token=***&t2=***",
 	}
 	for in, want := range cases {
 		if got := plugin.RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if u, ok := plugin.URLUserinfo("https://u:p@h/"); !ok || u != "u:p" {
-		t.Errorf("URLUserinfo: %q %v", u, ok)
+}
+
+// TestURLSecretParts: the parts RedactURL hides, as written; none in a URL
+// that has nothing to hide.
+func TestURLSecretParts(t *testing.T) {
+	cases := map[string][]string{
+		"https://u:p@h/":                    {"u:p"},
+		"https://h/a@b":                     nil,
+		"https://h/hook":                    nil,
+		"https://h/hook?":                   nil,
+		"https://h/hook?token=Q1&b=&flag#f": {"Q1", "flag", "f"},
+		"https://***@h/?token=***":          {"***", "***"},
 	}
-	if _, ok := plugin.URLUserinfo("https://h/a@b"); ok {
-		t.Error("URLUserinfo found a user in a path")
+	for in, want := range cases {
+		if got := plugin.URLSecretParts(in); !slices.Equal(got, want) {
+			t.Errorf("URLSecretParts(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestURLSecrets: what Redact must cut out of a text that may quote the
+// URL: the password (also query-escaped) or a user given as a token, and
+// each value of the query and the fragment as written and unescaped.
+func TestURLSecrets(t *testing.T) {
+	cases := map[string][]string{
+		"https://u:p@ss@acc.example/h":        {"p@ss", "p%40ss"},
+		"https://tok123@acc.example/h":        {"tok123"},
+		"https://acc.example/h":               nil,
+		"http://h/hook?token=QUERY%2FSECRET1": {"QUERY%2FSECRET1", "QUERY/SECRET1"},
+		"http://h/hook?token=Q+S&x=1#frag":    {"Q+S", "Q S", "1", "frag"},
+	}
+	for in, want := range cases {
+		if got := plugin.URLSecrets(in); !slices.Equal(got, want) {
+			t.Errorf("URLSecrets(%q) = %q, want %q", in, got, want)
+		}
+	}
+	text := "POST http://h/hook?token=QUERY%2FSECRET1: echoed QUERY/SECRET1"
+	if got := plugin.Redact(text, plugin.URLSecrets("http://h/hook?token=QUERY%2FSECRET1")...); strings.Contains(got, "SECRET") {
+		t.Errorf("Redact with URLSecrets left %q", got)
 	}
 }

@@ -41,8 +41,8 @@ what was found and how to fix it.
   Disk space           free space in data_dir (WARN under 100 MB, FAIL under 10 MB)
   Clock                the local clock against PayMaster's (WARN over 1 min, FAIL over 5 min)
 
-Secrets (paymaster.token, api.token, notify.secret, the user and password in
-notify.url) are never printed.
+Secrets (paymaster.token, api.token, notify.secret, the user, password and
+query of notify.url) are never printed; a guessable api.token is a WARN.
 The exit status is 1 when any check FAILs, 0 otherwise (WARN included).`,
 		Example: `  sbpd doctor
   sbpd doctor --config /etc/sbpd/sbpd.yaml

@@ -37,7 +37,7 @@ const (
 // Secrets the doctor's kiosk is configured with; none may ever be printed.
 const (
 	doctorToken     = "pm-SECRET-doctor-7e41c09b"
-	doctorAPIToken  = "api-SECRET-doctor-55aa10"
+	doctorAPIToken  = "api-SECRET-doctor-55aa10e3c9f71b2d86"
 	doctorNotifySec = "notify-SECRET-doctor-93bd"
 	doctorMerchant  = "0b7c2f9e-3a51-4c1d-9e8a-5f2d6c7b8a90"
 )

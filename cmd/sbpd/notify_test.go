@@ -233,6 +233,29 @@ func TestNotifyDeliverResumesAfterRestart(t *testing.T) {
 	h.checkNoSecretInLogs()
 }
 
+// A token in notify.url's query (found by the red team) shows neither in
+// the daemon's log of a failed delivery nor in the journal's record of it
+// (sbpd journal show): only as ?token=***.
+func TestNotifyQueryTokenNotShown(t *testing.T) {
+	const token = "QUERYSECRET123"
+	h := newNotifyE2E(t, 50)
+	h.url = h.acctURL + "?token=" + token
+	h.acct.setDown(true)
+	p := h.paid("000153", 25990)
+	h.startNotify()
+	waitFor(t, "the first, failed attempt", func() bool { return h.delivery(p.ID).Attempts == 1 })
+	d := h.delivery(p.ID)
+	out, err := h.cli("show", p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, text := range map[string]string{"the recorded error": d.LastError, "the log": h.logs.String(), "journal show": out} {
+		if strings.Contains(text, token) || !strings.Contains(text, "/sbp/hook?token=***: HTTP 503") {
+			t.Errorf("%s shows the token or not the masked URL:\n%s", what, text)
+		}
+	}
+}
+
 // resync sends a delivered payment again with the same delivery id.
 func TestNotifyResyncSameDeliveryID(t *testing.T) {
 	h := newNotifyE2E(t, 50)

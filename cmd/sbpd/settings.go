@@ -33,8 +33,8 @@ whether the daemon runs or not; a running daemon applies a change from its
 next payment on. Every change is checked with all the other settings before it
 is written, and refused with the reason if the result would not work.
 Secrets (api.token, paymaster.token, notify.secret) are never shown, only
-whether they are set, and never exported; nor is the user and password inside
-notify.url (shown as https://***@host/…). Secrets are never taken on the
+whether they are set, and never exported; nor are the user, password and query
+of notify.url (shown as https://***@host/…?token=***). Secrets are never taken on the
 command line, where they would stay in the shell history: give them on
 standard input (-) or from a file (--from-file FILE).
 
@@ -183,7 +183,7 @@ paymaster.sticker_id, 0 needs printer.port, ...): a value that would not work is
 refused with the reason and nothing is written.
 
 Secrets (api.token, paymaster.token, notify.secret, and a notify.url with a
-user and password in it) are never on the command line, where they would stay
+user and password or a query in it) are never on the command line, where they would stay
 in the shell history and show in the process list: a VALUE of - reads the
 value from standard input (one line, without echo on a terminal), and
 --from-file FILE reads it from a file (its line break trimmed). Both work for

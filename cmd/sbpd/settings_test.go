@@ -692,7 +692,7 @@ func TestSettings_SecretNotOnCommandLine(t *testing.T) {
 	}
 	// The user and password inside notify.url are a secret too.
 	_, _, err := k.run("", "set", "notify.url", "https://acct:"+settingsSecret+"@accounting.example/hook")
-	if err == nil || !strings.HasPrefix(err.Error(), "notify.url holds a user and password: it is not taken on the command line") ||
+	if err == nil || !strings.HasPrefix(err.Error(), "notify.url holds a user and password or a query, which are secret: it is not taken on the command line") ||
 		!strings.Contains(err.Error(), "sbpd settings set notify.url -") {
 		t.Errorf("set notify.url with credentials: %v", err)
 	}
@@ -754,6 +754,58 @@ func TestSettings_SecretNotOnCommandLine(t *testing.T) {
 	}
 }
 
+// TestSettings_WeakAPIToken: a valid but short api.token is stored, with a
+// warning that says how to make one nobody can guess; a strong one has none.
+func TestSettings_WeakAPIToken(t *testing.T) {
+	k := newSettingsKiosk(t, "")
+	out, stderr, err := k.run("weak-token-0123456\n", "set", "api.token", "-")
+	if err != nil || !strings.Contains(out+stderr, "api.token = *** (set) (till settings): shorter than 32 characters (18)") ||
+		!strings.Contains(out+stderr, "openssl rand -hex 16") || strings.Contains(out+stderr, "weak-token") {
+		t.Fatalf("%v\n%s%s", err, out, stderr)
+	}
+	out, stderr, err = k.run("3f9c1a7be2d04586a1c9e7f3b2d8a640\n", "set", "api.token", "-")
+	if err != nil || strings.Contains(out+stderr, "openssl") {
+		t.Fatalf("a strong token: %v\n%s%s", err, out, stderr)
+	}
+}
+
+// TestSettings_NotifyURLQuery: a token in notify.url's query (found by the
+// red team: ?token=… was taken on the command line and shown by get, list
+// and export) is a secret as a user and password are.
+func TestSettings_NotifyURLQuery(t *testing.T) {
+	const (
+		real   = "http://127.0.0.1:1/hook?token=" + settingsSecret
+		masked = "http://127.0.0.1:1/hook?token=***"
+	)
+	k := newSettingsKiosk(t, "")
+	if _, _, err := k.run("", "set", "notify.url", real); err == nil || !strings.Contains(err.Error(), "sbpd settings set notify.url -") {
+		t.Fatalf("set notify.url with a query on the command line: %v", err)
+	}
+	if out, _, err := k.run(real+"\n", "set", "notify.url", "-"); err != nil || out != "notify.url = "+masked+" (till settings)\n" {
+		t.Fatalf("%v %q", err, out)
+	}
+	if m, _ := k.state(k.open()); m["notify.url"] != real {
+		t.Fatalf("stored %q", m["notify.url"])
+	}
+	exported := k.mustRun("export")
+	for what, out := range map[string]string{"list": k.mustRun("list"), "get": k.mustRun("get", "notify.url", "-v"), "export": exported} {
+		if strings.Contains(out, settingsSecret) || !strings.Contains(out, masked) {
+			t.Errorf("%s:\n%s", what, out)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "k07.yaml")
+	os.WriteFile(file, []byte(exported), 0o600)
+	if _, stderr, err := k.run("", "import", file); err != nil || !strings.Contains(stderr, "note: notify.url was skipped") {
+		t.Fatalf("%v %q", err, stderr)
+	}
+	if m, _ := k.state(k.open()); m["notify.url"] != real {
+		t.Fatalf("the import replaced the real URL: %q", m["notify.url"])
+	}
+	if _, _, err := k.run(masked+"\n", "set", "notify.url", "-"); err == nil || !strings.Contains(err.Error(), "are masked") {
+		t.Fatalf("the masked URL given by hand: %v", err)
+	}
+}
+
 // TestSettings_NotifyURLCredentials: a user and password inside notify.url
 // used to be shown by list, get and export. They are masked everywhere, the
 // real URL stays in use, and importing the masked URL never replaces it.
@@ -783,7 +835,7 @@ func TestSettings_NotifyURLCredentials(t *testing.T) {
 		t.Errorf("get -v:\n%s", out)
 	}
 	exported := k.mustRun("export")
-	if !strings.Contains(exported, `url: "`+masked+`"`) || !strings.Contains(exported, "notify.url holds a user and password") {
+	if !strings.Contains(exported, `url: "`+masked+`"`) || !strings.Contains(exported, "notify.url holds a user and password or a query") {
 		t.Fatalf("export:\n%s", exported)
 	}
 	file := filepath.Join(t.TempDir(), "k07.yaml")
@@ -791,7 +843,7 @@ func TestSettings_NotifyURLCredentials(t *testing.T) {
 
 	// Imported where the real URL is set: it stays.
 	_, stderr, err := k.run("", "import", file)
-	if err != nil || !strings.Contains(stderr, "note: notify.url was skipped: its user and password are not exported; set it with `sbpd settings set notify.url -`") {
+	if err != nil || !strings.Contains(stderr, "note: notify.url was skipped: its user and password or its query are not exported; set it with `sbpd settings set notify.url -`") {
 		t.Fatalf("%v %q", err, stderr)
 	}
 	if m, _ := k.state(db); m["notify.url"] != real {
@@ -805,7 +857,7 @@ func TestSettings_NotifyURLCredentials(t *testing.T) {
 	}
 	// Given by hand, the masked URL is refused: it would send "***".
 	_, _, err = b.run(masked+"\n", "set", "notify.url", "-")
-	if err == nil || !strings.Contains(err.Error(), "the user and password in "+masked+" are masked") {
+	if err == nil || !strings.Contains(err.Error(), "the user and password or the query in "+masked+" are masked") {
 		t.Fatalf("%v", err)
 	}
 	// The errors about it do not show the password either.

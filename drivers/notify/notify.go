@@ -315,7 +315,7 @@ func (d *Deliverer) send(ctx context.Context, dl Delivery) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("build request: %s", d.scrub(err.Error()))
+		return fmt.Errorf("build request for %s: %s", plugin.RedactURL(d.URL), d.scrub(urlErr(err).Error()))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "sbpd-notify")
@@ -330,11 +330,7 @@ func (d *Deliverer) send(ctx context.Context, dl Delivery) error {
 	}
 	resp, err := d.client().Do(req)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // its message repeats the URL, which may hold credentials
-		}
-		return fmt.Errorf("POST %s: %v", plugin.RedactURL(d.URL), err)
+		return fmt.Errorf("POST %s: %v", plugin.RedactURL(d.URL), urlErr(err))
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
@@ -350,6 +346,16 @@ func (d *Deliverer) send(ctx context.Context, dl Delivery) error {
 		msg += ": " + strings.Join(strings.Fields(s), " ")
 	}
 	return errors.New(msg)
+}
+
+// urlErr is err without the URL a *url.Error repeats in its message: the
+// URL may hold credentials and a token in its query.
+func urlErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // client is the HTTP client of an attempt: d.HTTP or a default one, made
@@ -380,8 +386,12 @@ func redirectRefused(resp *http.Response) error {
 		resp.StatusCode, to)
 }
 
-// scrub removes the secret from a message, should a receiver echo it.
-func (d *Deliverer) scrub(s string) string { return plugin.Redact(s, d.Secret) }
+// scrub removes the secret and the secret parts of the URL (its password
+// or user, its query's values: plugin.URLSecrets) from a message, should
+// a receiver or an error echo them.
+func (d *Deliverer) scrub(s string) string {
+	return plugin.Redact(s, append(plugin.URLSecrets(d.URL), d.Secret)...)
+}
 
 // Sign returns the X-Sbpd-Timestamp and X-Sbpd-Signature values of a
 // request made at at with body: timestamp is at in Unix seconds (decimal),

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -346,6 +347,55 @@ func TestDeliverNetworkErrorHidesCredentials(t *testing.T) {
 	}
 }
 
+// querySecret is a token given in notify.url's query, as accounting
+// systems often take one: https://host/hook?token=….
+const querySecret = "QUERY/SECRET123"
+
+// TestDeliverNetworkErrorHidesQuery: a failed attempt's error, recorded in
+// the journal and logged, shows notify.url with its query's values masked
+// (it quoted ?token=… in clear).
+func TestDeliverNetworkErrorHidesQuery(t *testing.T) {
+	clock := plugintest.NewClock()
+	q := newQueue(clock.Now(), paid("P1", clock.Now()))
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := srv.URL + "/hook?token=" + url.QueryEscape(querySecret)
+	srv.Close() // nobody listens
+	var logs bytes.Buffer
+	d := &notify.Deliverer{URL: u, Secret: secret, Queue: q, Clock: clock, MaxAttempts: 5, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	if n := d.Flush(context.Background()); n != 0 {
+		t.Fatalf("accepted %d", n)
+	}
+	it := q.get("P1:paid")
+	if it.attempts != 1 || !strings.Contains(it.lastError, "POST "+srv.URL+"/hook?token="+plugin.Redacted+": ") {
+		t.Fatalf("after a network error: %+v", it)
+	}
+	for what, text := range map[string]string{"the recorded error": it.lastError, "the log": logs.String()} {
+		if strings.Contains(text, "SECRET123") || !strings.Contains(text, "token="+plugin.Redacted) {
+			t.Errorf("%s shows the query's token or not the masked URL: %s", what, text)
+		}
+	}
+}
+
+// TestDeliverEchoedQueryHidden: a receiver that quotes the request's URL
+// in its refusal (as many 4xx pages do), escaped or not, has the query's
+// token cut out of the recorded error.
+func TestDeliverEchoedQueryHidden(t *testing.T) {
+	clock := plugintest.NewClock()
+	q := newQueue(clock.Now(), paid("P1", clock.Now()))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, "forbidden: "+req.URL.RequestURI()+" token "+req.URL.Query().Get("token"))
+	}))
+	t.Cleanup(srv.Close)
+	d := &notify.Deliverer{URL: srv.URL + "/hook?token=" + url.QueryEscape(querySecret), Secret: secret, Queue: q, Clock: clock,
+		HTTP: srv.Client(), MaxAttempts: 5}
+	d.Flush(context.Background())
+	it := q.get("P1:paid")
+	if !strings.Contains(it.lastError, "HTTP 403: forbidden") || strings.Contains(it.lastError, "SECRET123") {
+		t.Fatalf("recorded error %q: want the 403 without the query's token", it.lastError)
+	}
+}
+
 func TestDeliverKickAndShutdown(t *testing.T) {
 	r := &receiver{}
 	h := newHarness(t, r, 50)
@@ -375,7 +425,7 @@ func TestRunRefusesBadURL(t *testing.T) {
 func TestRedactHidesCredentials(t *testing.T) {
 	d := &notify.Deliverer{URL: "ftp://acct:p4ss@acc.example/hook?x=1", Queue: newQueue(time.Now())}
 	err := d.Run(context.Background())
-	if err == nil || strings.Contains(err.Error(), "p4ss") || !strings.Contains(err.Error(), "ftp://"+plugin.Redacted+"@acc.example/hook?x=1") {
+	if err == nil || strings.Contains(err.Error(), "p4ss") || !strings.Contains(err.Error(), "ftp://"+plugin.Redacted+"@acc.example/hook?x="+plugin.Redacted) {
 		t.Fatalf("Run with credentials in a bad URL: %v", err)
 	}
 }
