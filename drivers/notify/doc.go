@@ -91,7 +91,7 @@
 //	import hashlib, hmac, time
 //
 //	def genuine(secret: bytes, body: bytes, ts: str, sig: str) -> bool:
-//	    if not (ts.isascii() and ts.isdigit()) or abs(time.time() - int(ts)) > 300:
+//	    if not (ts.isascii() and ts.isdigit() and len(ts) <= 18) or abs(time.time() - int(ts)) > 300:
 //	        return False
 //	    mac = hmac.new(secret, ts.encode() + b"." + body, hashlib.sha256)
 //	    return hmac.compare_digest(sig.encode(), b"v1=" + mac.hexdigest().encode())

@@ -750,6 +750,8 @@ func TestDocSnippets(t *testing.T) {
 		{"stale", string(body), staleTS, staleSig, false},
 		{"ahead", string(body), aheadTS, aheadSig, false},
 		{"not a number", string(body), "x" + ts, sig, false},
+		{"a huge number", string(body), strings.Repeat("1", 5000), sig, false}, // Python's int() refuses over 4300 digits: refused first
+
 		{"empty signature", string(body), ts, "", false},
 	}
 	for _, c := range cases {
