@@ -92,5 +92,9 @@ const (
 	PrinterNoAnswer    = "no_answer"    // silent: status unknown, never assumed OK
 	PrinterPortMissing = "port_missing" // the serial port cannot be opened
 	PrinterWriteFailed = "write_failed"
-	PrinterBusy        = "port_busy" // another process holds the port's lock
+	// PrinterWriteStalled: the printer stopped taking bytes (a USB printer
+	// whose buffer is full or whose paper ran out mid-job); a write to it
+	// was given up after its bound.
+	PrinterWriteStalled = "write_stalled"
+	PrinterBusy         = "port_busy" // another process holds the port's lock
 )

@@ -27,6 +27,7 @@ func TestWireSpellings(t *testing.T) {
 		{plugin.PrinterNoAnswer, "no_answer"},
 		{plugin.PrinterPortMissing, "port_missing"},
 		{plugin.PrinterWriteFailed, "write_failed"},
+		{plugin.PrinterWriteStalled, "write_stalled"},
 		{plugin.PrinterBusy, "port_busy"},
 
 		{plugin.DeliveryPending, "pending"},
@@ -95,7 +96,7 @@ func TestPrinterCanPrint(t *testing.T) {
 		}
 	}
 	for _, s := range []string{plugin.PrinterNotConfigured, plugin.PrinterPaperEnd, plugin.PrinterCoverOpen, plugin.PrinterOffline,
-		plugin.PrinterError, plugin.PrinterNoAnswer, plugin.PrinterPortMissing, plugin.PrinterWriteFailed, plugin.PrinterBusy, ""} {
+		plugin.PrinterError, plugin.PrinterNoAnswer, plugin.PrinterPortMissing, plugin.PrinterWriteFailed, plugin.PrinterWriteStalled, plugin.PrinterBusy, ""} {
 		if plugin.PrinterCanPrint(s) {
 			t.Errorf("%q can print", s)
 		}

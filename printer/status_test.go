@@ -267,3 +267,27 @@ func TestPrinter_StatusText_PortError(t *testing.T) {
 		t.Errorf("silent printer: state %q, word %q, err %v", state, word, err)
 	}
 }
+
+// TestPrinter_PrintSlip_Stalled: a port that gave up a write to a printer
+// that stopped taking bytes (drivers/serial: write_stalled) keeps its
+// reason, for the status query and for the job alike, so the payment
+// falls back to the screen saying why, and /healthz says write_stalled.
+func TestPrinter_PrintSlip_Stalled(t *testing.T) {
+	stalled := &plugin.Error{Code: plugin.EUnavailable, Reason: plugin.PrinterWriteStalled,
+		Message: "serial /dev/ttyACM0: write: not done after 2s"}
+	f := newFakePort(readyReplies())
+	f.queryErr = stalled
+	p := printer.New(f, printer.Options{StatusTimeout: testTimeout})
+	if err := p.PrintSlip(context.Background(), testSlip()); plugin.ErrorReason(err) != plugin.PrinterWriteStalled || !errors.Is(err, stalled) {
+		t.Errorf("status query stalled: PrintSlip = %v (%s), want write_stalled", err, plugin.ErrorReason(err))
+	}
+	if _, word, _ := p.StatusText(context.Background()); word != plugin.PrinterWriteStalled {
+		t.Errorf("status query stalled: word %q, want write_stalled", word)
+	}
+	f = newFakePort(readyReplies())
+	f.writeErr = stalled
+	err := printer.New(f, printer.Options{StatusTimeout: testTimeout}).PrintSlip(context.Background(), testSlip())
+	if plugin.ErrorReason(err) != plugin.PrinterWriteStalled {
+		t.Errorf("job stalled: PrintSlip = %v (%s), want write_stalled", err, plugin.ErrorReason(err))
+	}
+}

@@ -43,6 +43,20 @@
 //     such as /dev/serial/by-id/usb-…: a USB adapter that comes back while
 //     its old node is still open gets the next number (ttyUSB1).
 //
+//   - Bounded writes. A USB printer that stops reading (its buffer is full,
+//     its paper ran out mid-job) makes the kernel block a write forever, and
+//     go.bug.st/serial has no write timeout. Every write syscall and Drain
+//     runs in a goroutine and is given up after WriteBound of its bytes
+//     (their wire time plus WriteMargin, at least MinWriteBound: 2 s for a
+//     status query or a paced chunk), or Options.WriteTimeout, timed by
+//     Options.Clock. The call then fails with reason
+//     plugin.PrinterWriteStalled wrapping ErrStalled. Nothing interrupts
+//     the stuck write (neither close nor TCOFLUSH wakes it), and a second
+//     write to the same line would queue behind it, so until it returns
+//     every call fails at once with the same reason; once it returns (the
+//     printer reads again, or is unplugged) the device is closed and the
+//     next call opens it again. Close never waits for it.
+//
 // Read keeps go.bug.st/serial's contract: it waits at most the read timeout
 // (DefaultReadTimeout until SetReadTimeout is called) and a timeout returns
 // (0, nil), not an error, so n == 0 means "nothing arrived".
@@ -52,7 +66,8 @@
 // process), PrinterPortMissing (the device cannot be opened, or the lock
 // file is refused; the OS error or the *LockError is wrapped) and PrinterWriteFailed (an I/O error on an open port, for
 // reads as well as writes; the cause is wrapped, for example
-// "serial /dev/ttyUSB0: write: input/output error").
+// "serial /dev/ttyUSB0: write: input/output error") and PrinterWriteStalled
+// (a write or drain outlived its bound; see above).
 //
 // The package is for Linux (and other Unix systems with flock). Its fake,
 // package serialtest, emulates an ESC/POS printer on a pseudo-terminal.

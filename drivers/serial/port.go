@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.bug.st/serial"
@@ -24,6 +25,28 @@ const NoTimeout time.Duration = -1
 
 // ErrClosed is wrapped by the errors of a Port used after Close.
 var ErrClosed = errors.New("port is closed")
+
+// ErrStalled is wrapped by the errors of a write or drain that outlived its
+// bound (WriteBound), and of every call while that write is still stuck.
+var ErrStalled = errors.New("the printer stopped taking bytes (its buffer is full, or the paper ran out mid-job)")
+
+// Bounds of a write and a drain; see WriteBound.
+const (
+	MinWriteBound = 2 * time.Second // the least a write may take before it is given up
+	WriteMargin   = time.Second     // added to the bytes' wire time
+)
+
+// WriteBound is how long writing n bytes at baud (and draining them) may
+// take before the printer is taken to have stopped reading: their wire
+// time, n*10/baud, plus WriteMargin, and never less than MinWriteBound. A
+// 64-byte paced chunk or a 3-byte status query gets 2 s; an unpaced 11 KB
+// raster QR 2 s at 115200 baud and 12.9 s at 9600.
+func WriteBound(n, baud int) time.Duration {
+	if baud <= 0 {
+		baud = DefaultBaud
+	}
+	return max(MinWriteBound, WireTime(n, baud)+WriteMargin)
+}
 
 // ErrHangup is wrapped by the error of a Read that found the line hung up:
 // the cable was pulled, the USB adapter or the printer was switched off.
@@ -54,6 +77,12 @@ type Options struct {
 	ChunkSize int
 	// Sleep pauses Write; nil means time.Sleep. Tests inject it.
 	Sleep func(time.Duration)
+	// WriteTimeout bounds every write to the device and every Drain; 0
+	// means WriteBound of the bytes at Baud.
+	WriteTimeout time.Duration
+	// Clock times the write bound; nil means the wall clock. Tests inject
+	// a fake one.
+	Clock plugin.Clock
 }
 
 // device is the part of go.bug.st/serial's Port that Port uses.
@@ -65,20 +94,53 @@ type device interface {
 	Close() error
 }
 
-// conn is one open device. Write, Drain and ResetInputBuffer hold busy
-// shared while they use dev; closing takes it exclusively, so the file
-// descriptor is never closed under a write and then reused by another file
-// while the write still targets its number. Read is not covered: it can
-// block for the whole read timeout, and go.bug.st/serial's Close wakes it.
+// conn is one open device. Write, Drain and ResetInputBuffer count
+// themselves as users while they use dev, and a conn closed while in use
+// is closed by its last user, so the file descriptor is never closed under
+// a write and then reused by another file while the write still targets
+// its number. Closing never waits for a user: a write stuck in the kernel
+// (a printer that stopped reading) keeps its conn open until it returns.
+// Read is not counted: it can block for the whole read timeout, and
+// go.bug.st/serial's Close wakes it.
 type conn struct {
-	dev  device
-	busy sync.RWMutex
+	dev device
+
+	mu      sync.Mutex
+	users   int
+	dropped bool // closed by the Port: the last user closes dev
+	closed  bool // dev is closed or being closed
 }
 
+func (c *conn) enter() {
+	c.mu.Lock()
+	c.users++
+	c.mu.Unlock()
+}
+
+// leave ends a use; the last user of a dropped conn closes it.
+func (c *conn) leave() {
+	c.mu.Lock()
+	c.users--
+	last := c.dropped && c.users == 0 && !c.closed
+	c.closed = c.closed || last
+	c.mu.Unlock()
+	if last {
+		c.dev.Close()
+	}
+}
+
+// close drops c and closes dev now if no one uses it, else leaves that to
+// the last user. It never waits for a user.
 func (c *conn) close() error {
-	c.busy.Lock()
-	defer c.busy.Unlock()
-	return c.dev.Close() // idempotent in go.bug.st/serial; wakes a blocked Read
+	c.mu.Lock()
+	c.dropped = true
+	now := c.users == 0 && !c.closed
+	c.closed = c.closed || now
+	c.mu.Unlock()
+	if now {
+		return c.dev.Close() // idempotent in go.bug.st/serial; wakes a blocked Read
+	}
+	return nil
 }
 
 // Port is an open serial port to the receipt printer. Its methods are safe
@@ -90,6 +152,8 @@ type Port struct {
 	pacer pacer
 	chunk int
 	sleep func(time.Duration)
+	clock plugin.Clock
+	bound time.Duration // Options.WriteTimeout; 0: WriteBound
 
 	wmu sync.Mutex // serialises Write, so chunks of two writes never interleave
 	rmu sync.Mutex // serialises Read and the read timeout it applies
@@ -100,6 +164,9 @@ type Port struct {
 	lockPath    string
 	closed      bool
 	readTimeout time.Duration
+	pending     int       // bytes written since the last Drain
+	stuck       *conn     // a write or drain past its bound, still in the kernel
+	stuckAt     time.Time // when it was given up
 }
 
 var _ io.ReadWriter = (*Port)(nil)
@@ -116,9 +183,9 @@ func Open(o Options) (*Port, error) {
 		return nil, &plugin.Error{Code: plugin.EInvalid, Reason: plugin.PrinterPortMissing,
 			Message: "serial port path is empty"}
 	}
-	if o.Baud < 0 || o.PaceRate < 0 || o.ChunkSize < 0 {
+	if o.Baud < 0 || o.PaceRate < 0 || o.ChunkSize < 0 || o.WriteTimeout < 0 {
 		return nil, &plugin.Error{Code: plugin.EInvalid,
-			Message: fmt.Sprintf("serial port %s: negative baud, pace rate or chunk size", o.Path)}
+			Message: fmt.Sprintf("serial port %s: negative baud, pace rate, chunk size or write timeout", o.Path)}
 	}
 	if o.Baud == 0 {
 		o.Baud = DefaultBaud
@@ -128,6 +195,9 @@ func Open(o Options) (*Port, error) {
 	}
 	if o.Sleep == nil {
 		o.Sleep = time.Sleep
+	}
+	if o.Clock == nil {
+		o.Clock = plugin.RealClock{}
 	}
 	p := &Port{
 		path: o.Path,
@@ -143,6 +213,8 @@ func Open(o Options) (*Port, error) {
 		pacer:       newPacer(o.Baud, o.PaceRate),
 		chunk:       o.ChunkSize,
 		sleep:       o.Sleep,
+		clock:       o.Clock,
+		bound:       o.WriteTimeout,
 		readTimeout: DefaultReadTimeout,
 	}
 
@@ -190,12 +262,20 @@ func (p *Port) openDevice() (*conn, error) {
 }
 
 // device returns the open device, reopening it after an earlier failure,
-// and the read timeout to apply.
-func (p *Port) device(op string) (*conn, time.Duration, error) {
+// and the read timeout to apply. With use, the caller is counted as a user
+// of the conn (conn.enter) and must leave it. While a write that outlived
+// its bound is still stuck in the kernel every call fails at once with
+// reason write_stalled: another write to the same line would queue behind
+// it, and a reopen finds the same line.
+func (p *Port) device(op string, use bool) (*conn, time.Duration, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, 0, p.closedError(op)
+	}
+	if p.stuck != nil {
+		return nil, 0, p.stalledError(op, fmt.Sprintf("a write given up %v ago has not been taken yet",
+			p.clock.Now().Sub(p.stuckAt).Round(time.Millisecond)))
 	}
 	if p.conn == nil {
 		c, err := p.openDevice()
@@ -204,7 +284,67 @@ func (p *Port) device(op string) (*conn, time.Duration, error) {
 		}
 		p.conn = c
 	}
+	if use {
+		p.conn.enter()
+	}
 	return p.conn, p.readTimeout, nil
+}
+
+// bounded runs call, a write or drain on c that blocks in the kernel for
+// as long as the printer does not read, and waits for it at most limit on
+// the Port's clock. call runs in its own goroutine, which leaves c when it
+// returns. When the limit passes first, the Port lets c go (the next call
+// after the stuck one returns opens the device again) and bounded returns
+// a write_stalled error; c is closed once call returns (the printer reads
+// again, or the device hangs up). Nothing can interrupt the write: neither
+// closing the file nor flushing its output (TCOFLUSH) wakes a write
+// blocked on a full tty.
+func (p *Port) bounded(c *conn, op string, limit time.Duration, call func() error) error {
+	done := make(chan error, 1)
+	returned := false // guarded by p.mu
+	go func() {
+		err := call()
+		p.mu.Lock()
+		returned = true
+		if p.stuck == c {
+			p.stuck = nil
+		}
+		p.mu.Unlock()
+		c.leave()
+		done <- err
+	}()
+	t := p.clock.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.Chan():
+	}
+	p.mu.Lock()
+	if returned { // it came back just as the limit passed
+		p.mu.Unlock()
+		return <-done
+	}
+	p.stuck, p.stuckAt = c, p.clock.Now()
+	if p.conn == c {
+		p.conn = nil
+	}
+	p.mu.Unlock()
+	c.close()
+	return p.stalledError(op, fmt.Sprintf("not done after %v", limit))
+}
+
+// limit is the bound of a write or drain of n bytes.
+func (p *Port) limit(n int) time.Duration {
+	if p.bound > 0 {
+		return p.bound
+	}
+	return WriteBound(n, p.mode.BaudRate)
+}
+
+func (p *Port) stalledError(op, detail string) error {
+	return &plugin.Error{Code: plugin.EUnavailable, Reason: plugin.PrinterWriteStalled,
+		Message: fmt.Sprintf("serial %s: %s: %s", p.path, op, detail), Err: ErrStalled}
 }
 
 // fail closes c after an I/O error, so that the next call reopens the
@@ -261,30 +401,38 @@ func (p *Port) Write(b []byte) (int, error) {
 	return written, nil
 }
 
-// writeAll writes b to the device, looping over short writes.
+// writeAll writes b to the device, looping over short writes, within
+// WriteBound of len(b) (Options.WriteTimeout when set).
 func (p *Port) writeAll(b []byte) (int, error) {
-	c, _, err := p.device("write")
+	c, _, err := p.device("write", true)
 	if err != nil {
 		return 0, err
 	}
-	c.busy.RLock()
-	var done int
-	for done < len(b) {
-		var n int
-		n, err = c.dev.Write(b[done:])
-		done += n
-		if err == nil && n == 0 {
-			err = io.ErrShortWrite
+	var done atomic.Int64 // read after a stall while the write goes on
+	err = p.bounded(c, "write", p.limit(len(b)), func() error {
+		for int(done.Load()) < len(b) {
+			n, err := c.dev.Write(b[done.Load():])
+			done.Add(int64(max(n, 0)))
+			if err == nil && n == 0 {
+				err = io.ErrShortWrite
+			}
+			if err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			break
-		}
+		return nil
+	})
+	n := int(done.Load())
+	p.mu.Lock()
+	p.pending += n
+	p.mu.Unlock()
+	if plugin.ErrorReason(err) == plugin.PrinterWriteStalled {
+		return n, err
 	}
-	c.busy.RUnlock()
 	if err != nil {
-		return done, p.fail(c, "write", err)
+		return n, p.fail(c, "write", err)
 	}
-	return done, nil
+	return n, nil
 }
 
 // Read reads what the printer sent. It waits at most the read timeout
@@ -295,7 +443,7 @@ func (p *Port) writeAll(b []byte) (int, error) {
 func (p *Port) Read(b []byte) (int, error) {
 	p.rmu.Lock()
 	defer p.rmu.Unlock()
-	c, timeout, err := p.device("read")
+	c, timeout, err := p.device("read", false)
 	if err != nil {
 		return 0, err
 	}
@@ -337,15 +485,21 @@ func (p *Port) SetReadTimeout(t time.Duration) error {
 	return nil
 }
 
-// Drain waits until every written byte has left the UART (tcdrain).
+// Drain waits until every written byte has left the UART (tcdrain), at
+// most WriteBound of the bytes written since the last Drain.
 func (p *Port) Drain() error {
-	c, _, err := p.device("drain")
+	c, _, err := p.device("drain", true)
 	if err != nil {
 		return err
 	}
-	c.busy.RLock()
-	err = c.dev.Drain()
-	c.busy.RUnlock()
+	p.mu.Lock()
+	n := p.pending
+	p.pending = 0
+	p.mu.Unlock()
+	err = p.bounded(c, "drain", p.limit(n), c.dev.Drain)
+	if plugin.ErrorReason(err) == plugin.PrinterWriteStalled {
+		return err
+	}
 	if err != nil {
 		return p.fail(c, "drain", err)
 	}
@@ -355,13 +509,12 @@ func (p *Port) Drain() error {
 // ResetInputBuffer discards bytes received but not yet read, such as a late
 // reply to an earlier status query.
 func (p *Port) ResetInputBuffer() error {
-	c, _, err := p.device("reset input")
+	c, _, err := p.device("reset input", true)
 	if err != nil {
 		return err
 	}
-	c.busy.RLock()
 	err = c.dev.ResetInputBuffer()
-	c.busy.RUnlock()
+	c.leave()
 	if err != nil {
 		return p.fail(c, "reset input", err)
 	}
@@ -377,13 +530,16 @@ func (p *Port) Close() error {
 		return nil
 	}
 	p.closed = true
-	c, lock := p.conn, p.lock
+	c, stuck, lock := p.conn, p.stuck, p.lock
 	p.conn, p.lock = nil, nil
 	p.mu.Unlock()
 
 	var err error
 	if c != nil {
 		err = c.close()
+	}
+	if stuck != nil {
+		stuck.close() // closed by its write when that returns; never waited for
 	}
 	return errors.Join(err, lock.release())
 }

@@ -379,3 +379,13 @@ func TestDefaultLimits(t *testing.T) {
 		t.Errorf("DefaultLimits do not nest within 15 s: %+v", l)
 	}
 }
+
+// TestPrinterCheck_writeStalled: a printer that stopped taking bytes fails
+// the check, saying so and what to do.
+func TestPrinterCheck_writeStalled(t *testing.T) {
+	r := PrinterCheck(plugin.PrinterHealth{Status: plugin.PrinterWriteStalled, Port: "/dev/ttyACM0", Via: plugin.PrinterViaDaemon}, "/dev/ttyACM0", 115200)
+	if r.Status != Fail || !strings.Contains(r.Message, "stopped taking bytes") || !strings.Contains(r.Message, "asked the running sbpd") ||
+		!strings.Contains(r.Fix, "paper") {
+		t.Errorf("PrinterCheck(write_stalled) = %+v", r)
+	}
+}

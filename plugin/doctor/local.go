@@ -55,6 +55,9 @@ func PrinterCheck(r plugin.PrinterHealth, port string, baud int) Result {
 		}
 		return Failf("set printer.port to the printer's device (ls /dev/ttyS* /dev/ttyUSB*) and check the cable and that sbpd's user may open it (group dialout)",
 			"the serial port %s cannot be opened (%s)", port, cause)
+	case plugin.PrinterWriteStalled:
+		return Failf("check the paper and clear the printer's error (turn it off and on); sbpd gives a write up after a few seconds and prints again once the printer takes bytes",
+			"%s has stopped taking bytes (its buffer is full or the paper ran out mid-job)%s", on, via)
 	case plugin.PrinterBusy:
 		return Warning(fmt.Sprintf("another process holds %s, and no running sbpd answered /healthz about it", port),
 			"find the holder (fuser "+port+") or check listen and api.token; stop it and run sbpd doctor again")

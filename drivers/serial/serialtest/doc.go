@@ -24,6 +24,10 @@
 //     line eagerly, as a UART does, and drops what arrives while the buffer
 //     is full (Dropped), so a test can show that unpaced bursts lose bytes
 //     and paced writes do not.
+//   - Stall makes it stop reading and fills the pseudo-terminal until a
+//     non-blocking write finds no room (EAGAIN), so the port's next write
+//     blocks in the kernel as on a USB printer with a full buffer; Resume
+//     reads again (the filler is not recorded).
 //   - Path is a symlink that stays put while Unplug and Plug pull and
 //     replug the cable: Unplug removes it and closes the pty, so an open
 //     port fails with an I/O error and a reopen fails with "no such file";

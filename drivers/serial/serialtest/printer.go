@@ -2,6 +2,7 @@ package serialtest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,6 +53,11 @@ type Printer struct {
 	delay   time.Duration
 	answers int
 	rx      receiver
+
+	stalled bool          // the reader of master is parked (Stall)
+	parked  chan struct{} // closed by serve once it has parked for Stall
+	resume  chan struct{} // closed by Resume to let serve read again
+	filler  int           // bytes Stall wrote into the line, skipped after Resume
 }
 
 // NewPrinter starts a fake printer, plugged in, and stops it when the test
@@ -115,6 +121,7 @@ func (p *Printer) Plug() {
 	}
 	p.master, p.slave, p.done = master, slave, make(chan struct{})
 	p.rx.pend = nil
+	p.filler = 0
 	go p.serve(master, p.done)
 	p.notify()
 }
@@ -126,6 +133,10 @@ func (p *Printer) Unplug() {
 	p.mu.Lock()
 	master, slave, done := p.master, p.slave, p.done
 	p.master, p.slave, p.done = nil, nil, nil
+	if p.stalled {
+		p.stalled = false
+		close(p.resume)
+	}
 	if master != nil {
 		// Remove the path first, so a port that sees the I/O error and
 		// reopens at once finds nothing instead of the dying pty.
@@ -167,7 +178,8 @@ func openPTY() (master, slave *os.File, err error) {
 	return os.NewFile(uintptr(fd), m.Name()), s, nil
 }
 
-// serve reads the line until the master is closed.
+// serve reads the line until the master is closed, parking while the
+// printer is stalled.
 func (p *Printer) serve(master *os.File, done chan struct{}) {
 	defer close(done)
 	buf := make([]byte, 64<<10)
@@ -176,14 +188,127 @@ func (p *Printer) serve(master *os.File, done chan struct{}) {
 		if n > 0 {
 			now := p.now()
 			p.mu.Lock()
-			p.rx.feed(buf[:n], now, func(q byte) { p.answer(master, q) })
+			data := buf[:n]
+			for p.filler > 0 && len(data) > 0 {
+				if data[0] != fillByte {
+					p.filler = 0 // the port's TCOFLUSH discarded the rest
+					break
+				}
+				data, p.filler = data[1:], p.filler-1
+			}
+			p.rx.feed(data, now, func(q byte) { p.answer(master, q) })
 			p.notify()
 			p.mu.Unlock()
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) && p.park(master) {
+			continue
 		}
 		if err != nil {
 			return
 		}
 	}
+}
+
+// park waits, after Stall interrupted the read, until Resume or Unplug;
+// it reports whether to read on.
+func (p *Printer) park(master *os.File) bool {
+	p.mu.Lock()
+	if !p.stalled || p.master != master {
+		p.mu.Unlock()
+		return p.master == master
+	}
+	close(p.parked)
+	resume := p.resume
+	p.mu.Unlock()
+	<-resume
+	master.SetReadDeadline(time.Time{})
+	return true
+}
+
+// Stall makes the printer stop taking bytes, as a USB printer whose
+// buffer is full or whose paper ran out mid-job does: it stops reading the
+// line and fills the pseudo-terminal until a non-blocking write finds no
+// room (EAGAIN), so the next write of the port blocks in the kernel. The
+// filler is not recorded. Resume reads again; Unplug ends the stall too.
+func (p *Printer) Stall() {
+	p.tb.Helper()
+	p.mu.Lock()
+	if p.stalled || p.master == nil {
+		p.mu.Unlock()
+		return
+	}
+	p.stalled, p.parked, p.resume = true, make(chan struct{}), make(chan struct{})
+	master, slave, parked := p.master, p.slave, p.parked
+	p.mu.Unlock()
+	master.SetReadDeadline(time.Unix(1, 0)) // interrupts the reader
+	<-parked
+	n, err := fill(slave)
+	if err != nil {
+		p.tb.Fatalf("serialtest: fill %s: %v", slave.Name(), err)
+	}
+	p.mu.Lock()
+	p.filler += n
+	p.notify()
+	p.mu.Unlock()
+}
+
+// fillByte is what Stall fills the line with. A port that flushes its
+// output (TCOFLUSH) discards some of it, so after Resume the fake skips
+// leading fill bytes only, up to the number written.
+const fillByte = '#'
+
+// fill writes to the slave until the line has no room, and returns how
+// many bytes it took. The kernel moves what was written on to the master's
+// read buffer a moment later, which makes room again; so fill writes until
+// three rounds in a row, each after a short pause, take nothing.
+func fill(slave *os.File) (int, error) {
+	fd := int(slave.Fd())
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		return 0, err
+	}
+	defer syscall.SetNonblock(fd, false)
+	junk := bytes.Repeat([]byte{fillByte}, 4096)
+	total, idle := 0, 0
+	for round := 0; round < 100; round++ {
+		took := 0
+		for {
+			n, err := syscall.Write(fd, junk)
+			took += max(n, 0)
+			if errors.Is(err, syscall.EAGAIN) {
+				break
+			}
+			if err != nil {
+				return total + took, err
+			}
+		}
+		total += took
+		if idle = idle + 1; took > 0 {
+			idle = 0
+		}
+		if idle == 3 {
+			return total, nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return total, errors.New("the line keeps taking bytes")
+}
+
+// Resume makes a stalled printer read the line again: the port's blocked
+// write completes. The filler Stall wrote is skipped.
+func (p *Printer) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stalled {
+		p.stalled = false
+		close(p.resume)
+	}
+}
+
+// Stalled is whether the printer has stopped taking bytes (Stall).
+func (p *Printer) Stalled() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stalled
 }
 
 // answer replies to DLE EOT n on master, now or after the answer delay.

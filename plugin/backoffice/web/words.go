@@ -143,6 +143,7 @@ var printerWords = map[string]string{
 	plugin.PrinterNoAnswer:      "не отвечает",
 	plugin.PrinterPortMissing:   "порт не открывается",
 	plugin.PrinterWriteFailed:   "ошибка записи в порт",
+	plugin.PrinterWriteStalled:  "не принимает данные (буфер полон или кончилась бумага)",
 	plugin.PrinterBusy:          "порт занят другим процессом",
 }
 
