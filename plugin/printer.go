@@ -97,4 +97,7 @@ const (
 	// was given up after its bound.
 	PrinterWriteStalled = "write_stalled"
 	PrinterBusy         = "port_busy" // another process holds the port's lock
+	// PrinterLockRefused: the port's lock file is not one sbpd takes (a
+	// link, another user's, more than a pid): the error says what to remove.
+	PrinterLockRefused = "lock_refused"
 )

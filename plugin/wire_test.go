@@ -28,6 +28,7 @@ func TestWireSpellings(t *testing.T) {
 		{plugin.PrinterPortMissing, "port_missing"},
 		{plugin.PrinterWriteFailed, "write_failed"},
 		{plugin.PrinterWriteStalled, "write_stalled"},
+		{plugin.PrinterLockRefused, "lock_refused"},
 		{plugin.PrinterBusy, "port_busy"},
 
 		{plugin.DeliveryPending, "pending"},
@@ -96,7 +97,7 @@ func TestPrinterCanPrint(t *testing.T) {
 		}
 	}
 	for _, s := range []string{plugin.PrinterNotConfigured, plugin.PrinterPaperEnd, plugin.PrinterCoverOpen, plugin.PrinterOffline,
-		plugin.PrinterError, plugin.PrinterNoAnswer, plugin.PrinterPortMissing, plugin.PrinterWriteFailed, plugin.PrinterWriteStalled, plugin.PrinterBusy, ""} {
+		plugin.PrinterError, plugin.PrinterNoAnswer, plugin.PrinterPortMissing, plugin.PrinterWriteFailed, plugin.PrinterWriteStalled, plugin.PrinterLockRefused, plugin.PrinterBusy, ""} {
 		if plugin.PrinterCanPrint(s) {
 			t.Errorf("%q can print", s)
 		}

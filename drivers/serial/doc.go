@@ -63,8 +63,9 @@
 //
 // Errors are *plugin.Error with code plugin.EUnavailable and one of the
 // printer reasons: PrinterBusy (the lock or the device is held by another
-// process), PrinterPortMissing (the device cannot be opened, or the lock
-// file is refused; the OS error or the *LockError is wrapped) and PrinterWriteFailed (an I/O error on an open port, for
+// process), PrinterPortMissing (the device cannot be opened; the OS error
+// is wrapped), PrinterLockRefused (the lock file or its directory is
+// refused; the *LockError is wrapped) and PrinterWriteFailed (an I/O error on an open port, for
 // reads as well as writes; the cause is wrapped, for example
 // "serial /dev/ttyUSB0: write: input/output error") and PrinterWriteStalled
 // (a write or drain outlived its bound; see above).

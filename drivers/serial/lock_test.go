@@ -78,7 +78,7 @@ func TestAcquireLock_noFallback(t *testing.T) {
 		t.Errorf("TMPDIR now holds %v", entries)
 	}
 	_, err = Open(Options{Path: "/dev/ttyS0"})
-	if plugin.ErrorReason(err) != plugin.PrinterPortMissing || !strings.Contains(err.Error(), "cannot be locked") {
+	if plugin.ErrorReason(err) != plugin.PrinterLockRefused || !strings.Contains(err.Error(), "cannot be locked") {
 		t.Errorf("Open with an unusable lock dir: %v", err)
 	}
 }
@@ -177,8 +177,8 @@ func TestOpen_refusedLockSaysWhy(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Open(Options{Path: "/dev/ttyRT9", LockDir: dir})
-	if plugin.ErrorReason(err) == plugin.PrinterBusy || !strings.Contains(err.Error(), "symbolic link") {
-		t.Errorf("Open with a symlinked lock: %v, want a refusal that is not port_busy and names the link", err)
+	if plugin.ErrorReason(err) != plugin.PrinterLockRefused || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("Open with a symlinked lock: %v (%s), want lock_refused naming the link", err, plugin.ErrorReason(err))
 	}
 	unchanged(t, v)
 }

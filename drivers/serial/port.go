@@ -224,7 +224,7 @@ func Open(o Options) (*Port, error) {
 			Message: fmt.Sprintf("serial port %s is in use by another process (lock %s%s)", o.Path, lockPath, heldBy(err))}
 	}
 	if err != nil { // a *LockError: its message names the file and what to do
-		return nil, &plugin.Error{Code: plugin.EUnavailable, Reason: plugin.PrinterPortMissing,
+		return nil, &plugin.Error{Code: plugin.EUnavailable, Reason: plugin.PrinterLockRefused,
 			Message: fmt.Sprintf("serial port %s cannot be locked", o.Path), Err: err}
 	}
 	c, err := p.openDevice()

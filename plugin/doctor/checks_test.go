@@ -380,6 +380,16 @@ func TestDefaultLimits(t *testing.T) {
 	}
 }
 
+// TestPrinterCheck_lockRefused: a lock file sbpd refuses is named with what
+// to do about it, not taken for a port that does not open.
+func TestPrinterCheck_lockRefused(t *testing.T) {
+	why := "serial port /dev/ttyS0 cannot be locked: sqlite: lock /run/lock/sbpd-dev_ttyS0.lock: a symbolic link, which sbpd does not follow: remove it (rm /run/lock/sbpd-dev_ttyS0.lock)"
+	r := PrinterCheck(plugin.PrinterHealth{Status: plugin.PrinterLockRefused, Error: why}, "/dev/ttyS0", 115200)
+	if r.Status != Fail || !strings.Contains(r.Message, "lock file") || !strings.Contains(r.Message, "symbolic link") || strings.Contains(r.Fix, "dialout") {
+		t.Errorf("PrinterCheck(lock_refused) = %+v", r)
+	}
+}
+
 // TestPrinterCheck_writeStalled: a printer that stopped taking bytes fails
 // the check, saying so and what to do.
 func TestPrinterCheck_writeStalled(t *testing.T) {

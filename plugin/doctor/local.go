@@ -55,6 +55,9 @@ func PrinterCheck(r plugin.PrinterHealth, port string, baud int) Result {
 		}
 		return Failf("set printer.port to the printer's device (ls /dev/ttyS* /dev/ttyUSB*) and check the cable and that sbpd's user may open it (group dialout)",
 			"the serial port %s cannot be opened (%s)", port, cause)
+	case plugin.PrinterLockRefused:
+		return Failf("do what the message says (the lock file is in /run/lock; sbpd never overwrites one it did not make), then run sbpd doctor again",
+			"the printer's lock file for %s is refused: %s", port, r.Error)
 	case plugin.PrinterWriteStalled:
 		return Failf("check the paper and clear the printer's error (turn it off and on); sbpd gives a write up after a few seconds and prints again once the printer takes bytes",
 			"%s has stopped taking bytes (its buffer is full or the paper ran out mid-job)%s", on, via)

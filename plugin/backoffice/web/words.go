@@ -144,6 +144,7 @@ var printerWords = map[string]string{
 	plugin.PrinterPortMissing:   "порт не открывается",
 	plugin.PrinterWriteFailed:   "ошибка записи в порт",
 	plugin.PrinterWriteStalled:  "не принимает данные (буфер полон или кончилась бумага)",
+	plugin.PrinterLockRefused:   "файл блокировки порта не принят (см. sbpd doctor)",
 	plugin.PrinterBusy:          "порт занят другим процессом",
 }
 
