@@ -112,6 +112,11 @@ func (e *Engine) Open(ctx context.Context) error {
 	}
 	e.mu.Lock()
 	e.ready = true
+	for id := range e.subs {
+		if e.runners[id] == nil {
+			e.endSubsLocked(id) // subscribed while the journal was read: nothing follows
+		}
+	}
 	e.mu.Unlock()
 	e.log().Info("engine ready", "reconciled", len(rows))
 	return nil
@@ -139,6 +144,9 @@ func (e *Engine) launch(r *runner) {
 		}
 		if e.active == r {
 			e.active = nil
+		}
+		if e.runners[r.id] == nil {
+			e.endSubsLocked(r.id) // its last change is in their mailboxes
 		}
 		e.mu.Unlock()
 	}()
@@ -170,7 +178,10 @@ func (e *Engine) Start(ctx context.Context, req StartRequest) (p Payment, create
 	defer t.Stop()
 	for {
 		select {
-		case p := <-updates:
+		case p, ok := <-updates:
+			if !ok {
+				return r.snapshot(), true, nil // the runner ended already
+			}
 			if p.State != StateCreating {
 				return p, true, nil
 			}
@@ -370,7 +381,12 @@ func (e *Engine) commandFinished(ctx context.Context, id, action string) (Paymen
 }
 
 // Subscribe delivers the payment on every committed change, starting with
-// its current state. stop ends the subscription and closes the channel.
+// its current state. The channel is closed, after the last change, when
+// the engine stops following the payment: it is final, or it needs
+// attention and its lifetime is over, so that only a person changes it (in
+// the back office, which does not come through here); a payment the engine
+// no longer follows is delivered once and the channel closed. stop ends
+// the subscription and closes the channel if it is still open.
 func (e *Engine) Subscribe(id string) (<-chan Payment, func()) {
 	ch := make(chan Payment, 1)
 	e.mu.Lock()
@@ -380,23 +396,52 @@ func (e *Engine) Subscribe(id string) (<-chan Payment, func()) {
 	e.subs[id][ch] = struct{}{}
 	r := e.runners[id]
 	e.mu.Unlock()
+	var p Payment
+	var err error
 	if r != nil {
-		offer(ch, r.snapshot())
-	} else if p, err := e.Get(context.Background(), id); err == nil {
-		offer(ch, p)
+		p = r.snapshot()
+	} else {
+		p, err = e.Get(context.Background(), id)
 	}
+	e.mu.Lock()
+	if _, open := e.subs[id][ch]; open {
+		if err == nil {
+			offer(ch, p)
+		}
+		if e.ready && e.runners[id] == nil {
+			e.dropSubLocked(id, ch) // nobody follows it: nothing more will come
+		}
+	}
+	e.mu.Unlock()
 	var once sync.Once
 	return ch, func() {
 		once.Do(func() {
 			e.mu.Lock()
-			delete(e.subs[id], ch)
-			if len(e.subs[id]) == 0 {
-				delete(e.subs, id)
-			}
+			e.dropSubLocked(id, ch)
 			e.mu.Unlock()
-			close(ch)
 		})
 	}
+}
+
+// dropSubLocked ends one subscription if it is still open. e.mu is held.
+func (e *Engine) dropSubLocked(id string, ch chan Payment) {
+	if _, open := e.subs[id][ch]; !open {
+		return
+	}
+	delete(e.subs[id], ch)
+	if len(e.subs[id]) == 0 {
+		delete(e.subs, id)
+	}
+	close(ch)
+}
+
+// endSubsLocked ends every subscription to payment id; what they hold
+// stays to be read. e.mu is held.
+func (e *Engine) endSubsLocked(id string) {
+	for ch := range e.subs[id] {
+		close(ch)
+	}
+	delete(e.subs, id)
 }
 
 // offer puts p into a one-slot channel, replacing a stale value.

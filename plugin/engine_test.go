@@ -548,3 +548,52 @@ func TestEngine_ConflictNamesWhatChanged(t *testing.T) {
 		t.Fatalf("only the amount changed: %v", err)
 	}
 }
+
+// TestEngine_SubscriptionEndsWhenNothingMoreCanCome: a subscription ends
+// (its channel closed, after the last change) once the engine stops
+// following the payment: a needs_attention payment whose lifetime ended
+// changes only by a person's hand in the back office, which no subscriber
+// hears of. Subscribing to such a payment gives it once and ends. Until
+// then a subscription on a needs_attention payment stays open: PayMaster
+// may still settle it (found by a red team: the till's streams on such a
+// payment never ended by themselves).
+func TestEngine_SubscriptionEndsWhenNothingMoreCanCome(t *testing.T) {
+	h := newHarness(t)
+	p := h.start("1", 100)
+	updates, stop := h.engine.Subscribe(p.ID)
+	defer stop()
+	h.bank.mu.Lock()
+	h.bank.getErr = &plugin.Error{Code: plugin.EUnavailable, Message: "timeout"}
+	h.bank.mu.Unlock()
+	h.until(p.ID, plugin.StateNeedsAttention, 3*time.Second, 200)
+	last := drain(t, updates)
+	if last.State != plugin.StateNeedsAttention {
+		t.Fatalf("the last change before the end: %q, want needs_attention", last.State)
+	}
+	again, stop2 := h.engine.Subscribe(p.ID)
+	defer stop2()
+	if got := drain(t, again); got.State != plugin.StateNeedsAttention || got.ID != p.ID {
+		t.Fatalf("a subscription on a payment no longer followed: %+v", got)
+	}
+}
+
+// drain reads a subscription to its end and returns its last payment; it
+// fails the test if the subscription does not end within 5 s of the wall
+// clock (the runner ends without any step of the test's clock).
+func drain(t *testing.T, ch <-chan plugin.Payment) plugin.Payment {
+	t.Helper()
+	var last plugin.Payment
+	limit := time.NewTimer(5 * time.Second)
+	defer limit.Stop()
+	for {
+		select {
+		case p, ok := <-ch:
+			if !ok {
+				return last
+			}
+			last = p
+		case <-limit.C:
+			t.Fatalf("the subscription did not end; last %q", last.State)
+		}
+	}
+}

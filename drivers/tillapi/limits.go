@@ -27,7 +27,9 @@ type Limits struct {
 	// together can hold at most Conns-LoopbackReserve.
 	Conns, PerPeer, LoopbackReserve int
 	// Streams is the most event streams open at once, StreamsPerPeer the
-	// most from one address (loopback included).
+	// most from one address (loopback included; an IPv6 address's /64 as
+	// one). The till API's streams and the kiosk page's (Server.Streams)
+	// each have these caps, counted apart.
 	Streams, StreamsPerPeer int
 	// Header is how long a connection may take to send a request's headers,
 	// Body to send its body, Idle to send the next request on a kept-alive
@@ -293,6 +295,11 @@ type streamSlots struct {
 	mu    sync.Mutex
 	open  int
 	peers map[netip.Addr]int
+}
+
+// newStreamSlots is an empty count with the stream caps of l.
+func newStreamSlots(l Limits) *streamSlots {
+	return &streamSlots{total: l.Streams, perPeer: l.StreamsPerPeer, peers: map[netip.Addr]int{}}
 }
 
 // take reserves a stream for ip, or reports false when a cap is reached.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -383,4 +384,100 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestLimits_PageStreamsApart: the kiosk page's event stream (a Streams
+// pattern) has a budget of its own. A till on 127.0.0.1 holding all its
+// streams, and other machines holding all the rest, do not take the page's
+// place (found by a red team: eight API streams from the till left the
+// screen with 429 and a stale state); the page's streams are capped among
+// themselves in the same way.
+func TestLimits_PageStreamsApart(t *testing.T) {
+	s := &Server{Heartbeat: time.Hour, Streams: []string{"GET /screen/events"},
+		Limits: Limits{Streams: 3, StreamsPerPeer: 2}}
+	s.Payments = &fakePayments{
+		GetFn: func(context.Context, string) (plugin.Payment, error) {
+			return testPayment("p-1", plugin.StateAwaitingPayment), nil
+		},
+		SubscribeFn: func(string) (<-chan plugin.Payment, func()) { return make(chan plugin.Payment), func() {} },
+	}
+	s.Extra = map[string]http.Handler{"GET /screen/events": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(200)
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+	})}
+	addr := limitedServer(t, s)
+	open := func(from, path string) int {
+		t.Helper()
+		c, err := dialFrom(from, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n", path)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.StatusCode
+	}
+	const api, page = "/api/v1/payments/p-1/events", "/screen/events"
+	for i, from := range []string{"127.0.0.1", "127.0.0.1", "127.0.0.2"} {
+		if got := open(from, api); got != 200 {
+			t.Fatalf("API stream %d from %s: %d", i+1, from, got)
+		}
+	}
+	if got := open("127.0.0.1", api); got != http.StatusTooManyRequests {
+		t.Fatalf("the till's third API stream: %d, want 429", got)
+	}
+	if got := open("127.0.0.1", page); got != 200 {
+		t.Fatalf("the page's stream while the till's streams are all taken: %d, want 200", got)
+	}
+	if got := open("127.0.0.1", page); got != 200 {
+		t.Fatalf("a second page stream: %d, want 200", got)
+	}
+	if got := open("127.0.0.1", page); got != http.StatusTooManyRequests {
+		t.Fatalf("a third page stream from one address: %d, want 429", got)
+	}
+}
+
+// TestLimits_StreamsPerIPv6Prefix: one machine's IPv6 /64 counts as one
+// address for the stream caps, as it does for the connection caps: it could
+// otherwise take every stream with addresses of its own.
+func TestLimits_StreamsPerIPv6Prefix(t *testing.T) {
+	release, started := make(chan struct{}), make(chan struct{}, 4)
+	s := &Server{Payments: &fakePayments{}, Streams: []string{"GET /screen/events"},
+		Limits: Limits{Streams: 10, StreamsPerPeer: 2},
+		Extra: map[string]http.Handler{"GET /screen/events": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			started <- struct{}{}
+			<-release
+		})}}
+	h := s.Handler()
+	serve := func(from string) int {
+		r := httptest.NewRequest("GET", "http://127.0.0.1/screen/events", nil)
+		r.RemoteAddr = "[" + from + "]:40000"
+		r.Header.Set("Accept", "text/event-stream")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	var wg sync.WaitGroup
+	for _, from := range []string{"2001:db8:0:7::1", "2001:db8:0:7::2"} {
+		wg.Go(func() { serve(from) })
+		<-started
+	}
+	third := make(chan int, 1)
+	wg.Go(func() { third <- serve("2001:db8:0:7::3") })
+	select {
+	case got := <-third:
+		if got != http.StatusTooManyRequests {
+			t.Errorf("a third stream from the same /64: %d, want 429", got)
+		}
+	case <-started:
+		t.Errorf("a third stream from the same /64 was let in")
+	}
+	close(release)
+	wg.Wait()
 }

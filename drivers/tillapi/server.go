@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -75,8 +74,10 @@ type Server struct {
 	// api.hosts), besides localhost, loopback addresses, the listen host
 	// and the address the connection reached.
 	Hosts []string
-	// Streams are the Extra patterns that are event streams, capped and
-	// timed like the API's own (Limits).
+	// Streams are the Extra patterns that are event streams (the kiosk
+	// page's), timed like the API's own and capped by the same Limits but
+	// counted apart: the till's streams never take the page's place, nor
+	// the page's the till's.
 	Streams []string
 	// Limits bound connections, event streams and how long a request may
 	// take to arrive and its answer to leave; zero fields take
@@ -116,7 +117,8 @@ func (s *Server) Handler() http.Handler {
 		h.streams[p], h.pageStream[p] = true, true
 	}
 	h.rules.forms = s.Forms
-	h.slots = &streamSlots{total: h.limits.Streams, perPeer: h.limits.StreamsPerPeer, peers: map[netip.Addr]int{}}
+	h.slots = newStreamSlots(h.limits)
+	h.pageSlots = newStreamSlots(h.limits)
 	if s.Token != "" {
 		sum := sha256.Sum256([]byte(s.Token))
 		h.tokenSum = &sum
@@ -176,7 +178,8 @@ type handler struct {
 	limits     Limits
 	streams    map[string]bool // patterns of event streams
 	pageStream map[string]bool // those of them only a page's EventSource opens (Server.Streams)
-	slots      *streamSlots
+	slots      *streamSlots    // the API's event streams
+	pageSlots  *streamSlots    // the kiosk page's streams, counted apart
 }
 
 // inAPI reports whether a path belongs to the API's space, where unknown
@@ -240,15 +243,19 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.streams[pattern] {
-		peer := peerOf(r.RemoteAddr)
-		if !h.slots.take(peer) {
+		slots, which := h.slots, "till API event streams"
+		if h.pageStream[pattern] {
+			slots, which = h.pageSlots, "kiosk page event streams"
+		}
+		peer := peerKey(peerOf(r.RemoteAddr))
+		if !slots.take(peer) {
 			rec.Header().Set("Retry-After", "5")
 			writeError(rec, http.StatusTooManyRequests, "too_many_streams", fmt.Sprintf(
-				"too many event streams are open (at most %d in all, %d from one address): close one before opening another",
-				h.limits.Streams, h.limits.StreamsPerPeer))
+				"too many %s are open (at most %d in all, %d from one address): close one before opening another",
+				which, h.limits.Streams, h.limits.StreamsPerPeer))
 			return
 		}
-		defer h.slots.give(peer)
+		defer slots.give(peer)
 		rec.stream = true
 	}
 	mux.ServeHTTP(rec, r)

@@ -16,7 +16,8 @@ import (
 //
 // with a ": ping" comment every heartbeat while nothing changes. The stream
 // ends after a final payment (paid or not_paid) is sent, when the engine
-// closes the subscription, or when the client goes away.
+// closes the subscription (it stops following a needs_attention payment:
+// plugin.Engine.Subscribe), or when the client goes away.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	notePayment(w, id, "")
