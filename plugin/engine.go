@@ -383,8 +383,9 @@ func (e *Engine) commandFinished(ctx context.Context, id, action string) (Paymen
 // Subscribe delivers the payment on every committed change, starting with
 // its current state. The channel is closed, after the last change, when
 // the engine stops following the payment: it is final, or it needs
-// attention and its lifetime is over, so that only a person changes it (in
-// the back office, which does not come through here); a payment the engine
+// attention and its lifetime is over, so that only a person (in the back
+// office) or the next start's reconciliation changes it, neither through
+// a subscription; a payment the engine
 // no longer follows is delivered once and the channel closed. stop ends
 // the subscription and closes the channel if it is still open.
 func (e *Engine) Subscribe(id string) (<-chan Payment, func()) {
@@ -394,15 +395,23 @@ func (e *Engine) Subscribe(id string) (<-chan Payment, func()) {
 		e.subs[id] = map[chan Payment]struct{}{}
 	}
 	e.subs[id][ch] = struct{}{}
-	r := e.runners[id]
-	e.mu.Unlock()
-	var p Payment
-	var err error
-	if r != nil {
-		p = r.snapshot()
-	} else {
-		p, err = e.Get(context.Background(), id)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			e.mu.Lock()
+			e.dropSubLocked(id, ch)
+			e.mu.Unlock()
+		})
 	}
+	if r := e.runners[id]; r != nil {
+		// The state now, offered under the lock publish takes: no newer
+		// state can be published between the two and then overwritten.
+		offer(ch, r.snapshot())
+		e.mu.Unlock()
+		return ch, stop
+	}
+	e.mu.Unlock()
+	p, err := e.Get(context.Background(), id) // the journal, outside the lock
 	e.mu.Lock()
 	if _, open := e.subs[id][ch]; open {
 		if err == nil {
@@ -413,14 +422,7 @@ func (e *Engine) Subscribe(id string) (<-chan Payment, func()) {
 		}
 	}
 	e.mu.Unlock()
-	var once sync.Once
-	return ch, func() {
-		once.Do(func() {
-			e.mu.Lock()
-			e.dropSubLocked(id, ch)
-			e.mu.Unlock()
-		})
-	}
+	return ch, stop
 }
 
 // dropSubLocked ends one subscription if it is still open. e.mu is held.
