@@ -304,13 +304,16 @@ func (p *Port) bounded(c *conn, op string, limit time.Duration, call func() erro
 	returned := false // guarded by p.mu
 	go func() {
 		err := call()
+		// Leave (closing a dropped c) before the Port stops refusing calls
+		// for it: a reopen in between would find the device still open
+		// (EBUSY, which reads as port_busy).
+		c.leave()
 		p.mu.Lock()
 		returned = true
 		if p.stuck == c {
 			p.stuck = nil
 		}
 		p.mu.Unlock()
-		c.leave()
 		done <- err
 	}()
 	t := p.clock.NewTimer(limit)
