@@ -245,11 +245,11 @@ func (d *Deliverer) Flush(ctx context.Context) int {
 func (d *Deliverer) deliver(ctx context.Context, dl Delivery) bool {
 	log := d.log().With("delivery_id", dl.ID, "payment_id", dl.Payment.ID, "check_id", dl.Payment.CheckID, "state", string(dl.Payment.State))
 	err := d.send(ctx, dl)
-	if ctx.Err() != nil {
-		return false // shutting down: the attempt does not count, it is retried at the next start
+	if err != nil && ctx.Err() != nil {
+		return false // stopped mid-attempt: it does not count, it is tried again
 	}
 	now := d.clock().Now()
-	if err == nil {
+	if err == nil { // accepted: recorded even if stopped just after, never sent again
 		if err := d.Queue.MarkDelivered(context.WithoutCancel(ctx), dl.ID, now); err != nil {
 			log.Error("notify: delivered, but cannot record it; it will be sent again", "error", err)
 			return true

@@ -2,6 +2,9 @@ package notify_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,4 +48,27 @@ func TestRunning_Apply(t *testing.T) {
 		t.Fatalf("Apply after Stop built a Deliverer (%d) or failed: %v", len(built), err)
 	}
 	r.Stop() // twice is fine
+}
+
+// roundTrip is an http.RoundTripper of a function.
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestDeliver_AcceptedThenStopped: an attempt the receiver accepted is
+// recorded as delivered even when the Deliverer is stopped (a target
+// change, shutdown) right after the answer: not sent again.
+func TestDeliver_AcceptedThenStopped(t *testing.T) {
+	clock := plugintest.NewClock()
+	q := newQueue(clock.Now(), paid("P1", clock.Now()))
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &notify.Deliverer{URL: "http://127.0.0.1:1/hook", Secret: secret, Queue: q, Clock: clock,
+		HTTP: &http.Client{Transport: roundTrip(func(*http.Request) (*http.Response, error) {
+			cancel() // stopped while the answer was on its way
+			return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("ok"))}, nil
+		})}}
+	d.Flush(ctx)
+	if st := q.items["P1:paid"].status; st != "delivered" {
+		t.Fatalf("an accepted attempt is %q after a stop, want delivered (else it is sent again)", st)
+	}
 }
