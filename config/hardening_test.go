@@ -375,3 +375,28 @@ func TestHardening_WeakAPIToken(t *testing.T) {
 		t.Errorf("StrongTokenLen %d", config.StrongTokenLen)
 	}
 }
+
+// TestRepeats: a token written as a shorter string again and again is
+// seen, whatever its length; one that is not is not.
+func TestRepeats(t *testing.T) {
+	for s, want := range map[string]bool{
+		"": false, "a": false, "aa": true, "ab": false, "abcabcab": true, "abcabcabd": false,
+		"0123456789abcdef0123456789abcdef": true,
+		"3f9a1c7e5b2d4a6c8e0f1a3b5c7d9e2f": false,
+		strings.Repeat("xyz", 20000) + "x": true,
+		strings.Repeat("ab", 30000) + "c":  false,
+	} {
+		if got := config.Repeats(s); got != want {
+			t.Errorf("Repeats(%.20q… len %d) = %v, want %v", s, len(s), got, want)
+		}
+	}
+}
+
+// BenchmarkRepeats64K: the weak-token check of a 64 KB api.token, run at
+// every settings load (it was quadratic: about 1 s).
+func BenchmarkRepeats64K(b *testing.B) {
+	s := strings.Repeat("ab", 32<<10) + "c"
+	for b.Loop() {
+		config.Repeats(s)
+	}
+}

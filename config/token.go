@@ -48,18 +48,25 @@ func distinct(s string) int {
 }
 
 // repeats reports whether s is a shorter string written again and again
-// (abcabcabc…, 0123456789abcdef0123456789abcdef).
+// (abcabcabc…, 0123456789abcdef0123456789abcdef): whether its shortest
+// period is at most half its length. The period is len(s) minus its
+// longest proper prefix that is also a suffix (Knuth–Morris–Pratt), found
+// in one pass: a long token costs no more than its length.
 func repeats(s string) bool {
-	for p := 1; p <= len(s)/2; p++ {
-		same := true
-		for i := p; i < len(s) && same; i++ {
-			same = s[i] == s[i-p]
-		}
-		if same {
-			return true
-		}
+	if len(s) < 2 {
+		return false
 	}
-	return false
+	border := make([]int, len(s)) // border[i]: the longest proper prefix of s[:i+1] that is also its suffix
+	for i, k := 1, 0; i < len(s); i++ {
+		for k > 0 && s[i] != s[k] {
+			k = border[k-1]
+		}
+		if s[i] == s[k] {
+			k++
+		}
+		border[i] = k
+	}
+	return len(s)-border[len(s)-1] <= len(s)/2
 }
 
 // warnWeakToken warns about an api.token that can be guessed (weakToken),

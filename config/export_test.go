@@ -1,0 +1,4 @@
+package config
+
+// Repeats is repeats, for the external tests.
+var Repeats = repeats
