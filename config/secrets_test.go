@@ -19,7 +19,7 @@ func TestSecrets(t *testing.T) {
 		"url user as token": {map[string]string{"notify.url": "https://tok123@acc.example/h"}, []string{"tok123"}},
 		"plain url":         {map[string]string{"notify.url": "https://acc.example/h"}, nil},
 		"url query": {map[string]string{"notify.url": "http://127.0.0.1:1/hook?token=QUERY%2FSECRET123&v=2"},
-			[]string{"QUERY%2FSECRET123", "QUERY/SECRET123", "2"}},
+			[]string{"QUERY%2FSECRET123", "QUERY/SECRET123"}}, // v=2 is no credential: not cut from texts
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -75,8 +75,10 @@ func URLSecretParts(raw string) []string {
 
 // URLSecrets are what Redact must cut out of a text that may quote the
 // URL raw or a part of it: its password (also query-escaped) or, without
-// one, its user (a token given as the user); each value of its query and
-// its fragment, as written and unescaped. Each comes once.
+// one, its user (a token given as the user); its fragment; and each value
+// of its query that may be a credential (secretQuery), as written and
+// unescaped. Each comes once. (RedactURL still masks every query value
+// where the URL itself is shown.)
 func URLSecrets(raw string) []string {
 	var out []string
 	add := func(s string) {
@@ -98,6 +100,10 @@ func URLSecrets(raw string) []string {
 	}
 	for _, sp := range spans {
 		v := raw[sp[0]:sp[1]]
+		named := sp[0] > 0 && raw[sp[0]-1] == '=' // else the fragment, or a query element without a name: kept secret
+		if named && !secretQuery(queryName(raw, sp[0]), v) {
+			continue
+		}
 		add(v)
 		if sp[0] > 0 && raw[sp[0]-1] == '#' {
 			if pv, err := url.PathUnescape(v); err == nil {
@@ -108,6 +114,28 @@ func URLSecrets(raw string) []string {
 		}
 	}
 	return out
+}
+
+// secretQuery reports whether a query value may be a credential: its name
+// says so (token, key, secret, sig, auth, pass, pwd, session, code), or it
+// is long enough to be one (16 characters). A short plain value (store=0153,
+// format=json) is not cut out of texts, where it would cut a check id or
+// a word out of every message.
+func secretQuery(name, value string) bool {
+	name = strings.ToLower(name)
+	for _, w := range []string{"token", "key", "secret", "sig", "auth", "pass", "pwd", "session", "code"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return len(value) >= 16
+}
+
+// queryName is the name of the query value that starts at i in raw, just
+// after its '='.
+func queryName(raw string, i int) string {
+	j := strings.LastIndexAny(raw[:i-1], "?&;") + 1
+	return raw[j : i-1]
 }
 
 // urlSecretSpans are the spans [i, j) of raw that RedactURL hides, in

@@ -86,7 +86,13 @@ func TestURLSecrets(t *testing.T) {
 		"https://tok123@acc.example/h":        {"tok123"},
 		"https://acc.example/h":               nil,
 		"http://h/hook?token=QUERY%2FSECRET1": {"QUERY%2FSECRET1", "QUERY/SECRET1"},
-		"http://h/hook?token=Q+S&x=1#frag":    {"Q+S", "Q S", "1", "frag"},
+		"http://h/hook?token=Q+S&x=1#frag":    {"Q+S", "Q S", "frag"},
+		// A value is cut from texts when its name says it is secret or it
+		// is long enough to be a token; a short plain one (store=0153,
+		// format=json) would cut a check id or a word out of every message.
+		"http://h/hook?store=0153&format=json&sig=ab12&k=0123456789abcdefXYZ": {"ab12", "0123456789abcdefXYZ"},
+		"http://h/hook?api_key=x1&Session=s2&pwd=p3&auth=a4":                  {"x1", "s2", "p3", "a4"},
+		"http://h/hook?bare1": {"bare1"}, // no name: kept secret
 	}
 	for in, want := range cases {
 		if got := plugin.URLSecrets(in); !slices.Equal(got, want) {
