@@ -18,6 +18,10 @@ type Printer struct {
 	port Port
 	opts Options
 	busy chan struct{} // holds one token while a job uses the port
+	// owed is how many bytes a job given up part way did not send (held
+	// with busy): the printer may still be inside one of its commands,
+	// waiting for data, until that many more bytes come (resync).
+	owed int
 }
 
 var _ plugin.Printer = (*Printer)(nil)
@@ -123,14 +127,35 @@ func (p *Printer) print(ctx context.Context, job []byte, evenIfSilent bool) erro
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("printer: %w", err)
 	}
+	if err := p.resync(); err != nil {
+		return portFailure(plugin.PrinterWriteFailed, "cannot bring the receipt printer back in step after a job given up", err)
+	}
 	if err := p.write(job); err != nil {
 		return portFailure(plugin.PrinterWriteFailed, "cannot send the job to the receipt printer", err)
 	}
 	return nil
 }
 
+// resync, after a job given up part way, sends NULs for the bytes it still
+// owed, so that a command it was inside (a raster image, a QR's data)
+// completes with blank data (NUL is no command: once the command is done,
+// more are ignored), then resets the printer (ESC @) and cuts off the
+// torn slip, so that the next job is read as commands from its start.
+func (p *Printer) resync() error {
+	if p.owed == 0 {
+		return nil
+	}
+	var e Encoder
+	e.Raw(make([]byte, p.owed)...)
+	e.Raw(esc, '@')
+	e.Cut()
+	return p.write(e.Bytes())
+}
+
 // write sends b whole, then waits for the UART to empty when it can. A
-// port that takes only part of b is given the rest.
+// port that takes only part of b is given the rest. When the port fails
+// part way, what was not sent is owed (resync): the printer may still be
+// inside a command that expects it; a write that completes pays it all.
 func (p *Printer) write(b []byte) error {
 	for sent := 0; sent < len(b); {
 		n, err := p.port.Write(b[sent:])
@@ -139,9 +164,13 @@ func (p *Printer) write(b []byte) error {
 			err = io.ErrShortWrite
 		}
 		if err != nil {
+			if sent > 0 || plugin.ErrorReason(err) == plugin.PrinterWriteStalled { // a stalled chunk may yet go out
+				p.owed = len(b) - sent
+			}
 			return fmt.Errorf("printer: wrote %d of %d bytes: %w", sent, len(b), err)
 		}
 	}
+	p.owed = 0
 	if d, ok := p.port.(Drainer); ok {
 		if err := d.Drain(); err != nil {
 			return fmt.Errorf("printer: drain: %w", err)

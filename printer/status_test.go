@@ -291,3 +291,58 @@ func TestPrinter_PrintSlip_Stalled(t *testing.T) {
 		t.Errorf("job stalled: PrintSlip = %v (%s), want write_stalled", err, plugin.ErrorReason(err))
 	}
 }
+
+// jobBytes is what a print writes besides the status queries, joined.
+func jobBytes(ws [][]byte) []byte {
+	var out []byte
+	for _, w := range ws {
+		if !(len(w) == 3 && w[0] == 0x10 && w[1] == 0x04) {
+			out = append(out, w...)
+		}
+	}
+	return out
+}
+
+// TestPrinter_PrintSlip_AfterAnAbandonedJob: a job given up part way (a
+// stalled printer) leaves the printer inside a command that still expects
+// data (a raster image, a QR's bytes); the next print first sends NULs for
+// what the abandoned job still owed (a no-op once the command is
+// complete), then resets the printer and cuts the torn slip off, so that
+// the next slip is read as commands, not swallowed as image data.
+func TestPrinter_PrintSlip_AfterAnAbandonedJob(t *testing.T) {
+	clean := newFakePort(readyReplies())
+	if err := printer.New(clean, printer.Options{StatusTimeout: testTimeout}).PrintSlip(context.Background(), testSlip()); err != nil {
+		t.Fatal(err)
+	}
+	whole := jobBytes(clean.written())
+
+	stalled := &plugin.Error{Code: plugin.EUnavailable, Reason: plugin.PrinterWriteStalled, Message: "write: not done after 2s"}
+	f := newFakePort(readyReplies())
+	f.chunk = 64
+	jobs := 0
+	f.jobHook = func() {
+		if jobs++; jobs == 3 { // two chunks went out, the third stalls
+			f.set(func(f *fakePort) { f.writeErr = stalled })
+		}
+	}
+	p := printer.New(f, printer.Options{StatusTimeout: testTimeout})
+	if err := p.PrintSlip(context.Background(), testSlip()); plugin.ErrorReason(err) != plugin.PrinterWriteStalled {
+		t.Fatalf("the stalled job: %v", err)
+	}
+	f.set(func(f *fakePort) { f.writeErr, f.jobHook, f.writes = nil, nil, nil })
+	if err := p.PrintSlip(context.Background(), testSlip()); err != nil {
+		t.Fatalf("the next job: %v", err)
+	}
+	got := jobBytes(f.written())
+	owed := len(whole) - 128
+	if len(got) < owed+2 || !bytes.Equal(got[:owed], make([]byte, owed)) || got[owed] != 0x1b || got[owed+1] != '@' {
+		t.Fatalf("the next job starts % x…, want %d NULs then ESC @", got[:min(len(got), 16)], owed)
+	}
+	if !bytes.HasSuffix(got, whole) {
+		t.Fatal("the next job does not end with the whole slip")
+	}
+	f.set(func(f *fakePort) { f.writes = nil })
+	if err := p.PrintSlip(context.Background(), testSlip()); err != nil || !bytes.Equal(jobBytes(f.written()), whole) {
+		t.Fatalf("a third job still resyncs: %v", err)
+	}
+}
