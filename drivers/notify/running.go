@@ -28,20 +28,27 @@ type Running struct {
 }
 
 // Apply makes t the Target in force: nothing changes when it already is;
-// otherwise the running Deliverer stops (it finishes the attempt in
-// progress) before the new one starts, so that no delivery goes out
-// twice at once. ctx bounds the new Deliverer's run.
+// a Target that cannot be delivered to is refused and the one in force
+// keeps running; otherwise the running Deliverer stops (it finishes the
+// attempt in progress) before the new one starts, so that no delivery
+// goes out twice at once. ctx bounds the new Deliverer's run.
 func (r *Running) Apply(ctx context.Context, t Target) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped || r.stop != nil && t == r.target {
 		return nil
 	}
+	next := r.New(t)
+	if t.URL != "" {
+		if err := next.check(); err != nil {
+			return err // the Deliverer in force keeps running
+		}
+	}
 	if r.stop != nil {
 		r.stop()
 		r.stop = nil
 	}
-	stop, err := r.New(t).StartIfSet(ctx)
+	stop, err := next.StartIfSet(ctx)
 	if err != nil {
 		return err
 	}

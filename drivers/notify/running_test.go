@@ -43,8 +43,16 @@ func TestRunning_Apply(t *testing.T) {
 			t.Fatalf("step %d: %d Deliverers built, want %d", i, len(built), step.built)
 		}
 	}
+	// A target that cannot be delivered to is refused and the one in
+	// force keeps running: never left with none.
+	if err := r.Apply(ctx, notify.Target{URL: "ftp://x"}); err == nil {
+		t.Fatal("a target that cannot be delivered to was applied")
+	}
+	if err := r.Apply(ctx, a); err != nil || len(built) != 5 {
+		t.Fatalf("after a refused target the one in force was not kept (%d built): %v", len(built), err)
+	}
 	r.Stop()
-	if err := r.Apply(ctx, b); err != nil || len(built) != 4 {
+	if err := r.Apply(ctx, b); err != nil || len(built) != 5 {
 		t.Fatalf("Apply after Stop built a Deliverer (%d) or failed: %v", len(built), err)
 	}
 	r.Stop() // twice is fine
