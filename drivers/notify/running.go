@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // Target is where and how final payments are delivered: the notify.*
@@ -11,6 +12,12 @@ type Target struct {
 	URL         string
 	Secret      string
 	MaxAttempts int
+}
+
+// hastener is a Queue that can make the deliveries waiting out a backoff
+// due now (drivers/sqlite's Outbox).
+type hastener interface {
+	DueNow(ctx context.Context, now time.Time) (int64, error)
 }
 
 // Running is the daemon's delivery: a Deliverer for the Target in force,
@@ -31,7 +38,9 @@ type Running struct {
 // a Target that cannot be delivered to is refused and the one in force
 // keeps running; otherwise the running Deliverer stops (it finishes the
 // attempt in progress) before the new one starts, so that no delivery
-// goes out twice at once. ctx bounds the new Deliverer's run.
+// goes out twice at once, and what waited out a backoff after failed
+// tries is due at once (a fixed address), when the Queue can do that.
+// ctx bounds the new Deliverer's run.
 func (r *Running) Apply(ctx context.Context, t Target) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -44,9 +53,15 @@ func (r *Running) Apply(ctx context.Context, t Target) error {
 			return err // the Deliverer in force keeps running
 		}
 	}
+	changed := r.stop != nil // not the first start: a fixed address or secret
 	if r.stop != nil {
 		r.stop()
 		r.stop = nil
+	}
+	if h, ok := next.Queue.(hastener); changed && t.URL != "" && ok {
+		if _, err := h.DueNow(ctx, next.clock().Now()); err != nil {
+			next.log().Warn("notify: cannot make the waiting deliveries due now; they go at their time", "error", err)
+		}
 	}
 	stop, err := next.StartIfSet(ctx)
 	if err != nil {

@@ -80,3 +80,53 @@ func TestDeliver_AcceptedThenStopped(t *testing.T) {
 		t.Fatalf("an accepted attempt is %q after a stop, want delivered (else it is sent again)", st)
 	}
 }
+
+// DueNow makes every pending item waiting beyond now due at now.
+func (q *memQueue) DueNow(ctx context.Context, now time.Time) (int64, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var n int64
+	for _, it := range q.items {
+		if it.status == "pending" && it.nextAt.After(now) {
+			it.nextAt, n = now, n+1
+		}
+	}
+	return n, nil
+}
+
+// TestRunning_ChangeHastensTheWaiting: a changed target (a fixed
+// notify.url) makes what waited out a backoff due at once, as the log
+// promises; the first start leaves the schedule as it is.
+func TestRunning_ChangeHastensTheWaiting(t *testing.T) {
+	clock := plugintest.NewClock()
+	q := newQueue(clock.Now(), paid("P1", clock.Now()))
+	q.items["P1:paid"].nextAt = clock.Now().Add(time.Hour) // after failed tries
+	r := &notify.Running{New: func(t notify.Target) *notify.Deliverer {
+		return &notify.Deliverer{URL: t.URL, Secret: t.Secret, Queue: q, Clock: clock, Poll: time.Hour}
+	}}
+	defer r.Stop()
+	a := notify.Target{URL: "http://127.0.0.1:1/a", Secret: secret}
+	if err := r.Apply(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	q.mu.Lock()
+	first := q.items["P1:paid"].nextAt
+	q.mu.Unlock()
+	if !first.Equal(clock.Now().Add(time.Hour)) {
+		t.Fatalf("the first start moved the schedule to %v", first)
+	}
+	r.Stop()
+	r = &notify.Running{New: r.New}
+	if err := r.Apply(context.Background(), notify.Target{}); err != nil { // started without a URL…
+		t.Fatal(err)
+	}
+	if err := r.Apply(context.Background(), a); err != nil { // …then given one
+		t.Fatal(err)
+	}
+	q.mu.Lock()
+	got := q.items["P1:paid"].nextAt
+	q.mu.Unlock()
+	if got.After(clock.Now()) {
+		t.Fatalf("after the change the delivery still waits until %v", got)
+	}
+}

@@ -99,6 +99,21 @@ func (o *Outbox) NextDue(ctx context.Context) (at time.Time, ok bool, err error)
 	return decodeTime(n.Int64), true, nil
 }
 
+// DueNow makes every pending delivery that waits beyond now (a backoff
+// after failed tries) due at now, its attempts kept: for when the
+// receiver's address or secret was just fixed. It returns how many.
+func (o *Outbox) DueNow(ctx context.Context, now time.Time) (int64, error) {
+	t, err := encodeTime(now)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: outbox: due now: %w", err)
+	}
+	res, err := o.db.write.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE status = ? AND next_at > ?`, t, plugin.DeliveryPending, t)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: outbox: due now: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // Counts returns how many deliveries are pending (the backlog) and how
 // many were given up (exhausted), for monitoring. Delivered and cancelled
 // ones, which grow with the journal, are not counted: the index on status

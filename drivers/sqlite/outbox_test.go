@@ -381,3 +381,35 @@ func TestOutboxStatusesArePlugins(t *testing.T) {
 		}
 	}
 }
+
+// TestOutboxDueNow: pending deliveries waiting out a backoff become due
+// now (a fixed notify.url); delivered ones and those due already stay.
+func TestOutboxDueNow(t *testing.T) {
+	db := mustOpen(t)
+	j, o := db.Journal(), db.Outbox()
+	for i, id := range []string{"P1", "P2", "P3"} {
+		p := newPayment(id, "C"+id, 100, base)
+		mustCreate(t, j, p)
+		finish(t, j, p, plugin.StatePaid, base.Add(time.Duration(i+1)*time.Second))
+	}
+	ctx := context.Background()
+	later := base.Add(time.Hour)
+	if err := o.MarkFailed(ctx, "P1:paid", "HTTP 500", later, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.MarkDelivered(ctx, "P2:paid", base.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	now := base.Add(2 * time.Minute)
+	n, err := o.DueNow(ctx, now)
+	if err != nil || n != 1 {
+		t.Fatalf("DueNow = %d, %v; want the one waiting", n, err)
+	}
+	due, err := o.Due(ctx, now, 10)
+	if err != nil || len(due) != 2 || due[0].ID != "P1:paid" && due[1].ID != "P1:paid" {
+		t.Fatalf("due after DueNow: %+v %v", due, err)
+	}
+	if d := deliveries(t, db, "P1")[0]; d.Attempts != 1 || !d.NextAt.Equal(now) {
+		t.Fatalf("P1 after DueNow: %+v (attempts kept, due now)", d)
+	}
+}
