@@ -21,6 +21,9 @@ const (
 	DefaultWidth         = 576 // printable dots on 80 mm paper; 384 on 58 mm
 	DefaultStripRows     = 128 // rows per GS v 0 command
 	DefaultStatusTimeout = 500 * time.Millisecond
+	// DefaultJobTimeout bounds a whole job: over three times the slowest
+	// slip that works (an 11 KB raster QR at 9600 baud takes 12 s).
+	DefaultJobTimeout = 45 * time.Second
 )
 
 // Options are the printer settings. Zero fields take the defaults above.
@@ -45,6 +48,9 @@ type Options struct {
 	// StatusTimeout is how long to wait for each status byte
 	// (printer.status_timeout).
 	StatusTimeout time.Duration
+	// JobTimeout bounds the writing of a whole job, however the printer
+	// paces its bytes (each write is bounded by the port itself).
+	JobTimeout time.Duration
 	// Location is the time zone of the expiry time on the slip; nil means
 	// time.Local.
 	Location *time.Location
@@ -69,6 +75,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.StripRows == 0 {
 		o.StripRows = DefaultStripRows
+	}
+	if o.JobTimeout == 0 {
+		o.JobTimeout = DefaultJobTimeout
 	}
 	if o.StatusTimeout == 0 {
 		o.StatusTimeout = DefaultStatusTimeout

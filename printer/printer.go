@@ -157,11 +157,16 @@ func (p *Printer) resync() error {
 // part way, what was not sent is owed (resync): the printer may still be
 // inside a command that expects it; a write that completes pays it all.
 func (p *Printer) write(b []byte) error {
+	start := time.Now()
 	for sent := 0; sent < len(b); {
 		n, err := p.port.Write(b[sent:])
 		sent += max(n, 0)
 		if err == nil && n <= 0 {
 			err = io.ErrShortWrite
+		}
+		if took := time.Since(start); err == nil && sent < len(b) && took > p.opts.JobTimeout {
+			err = &plugin.Error{Code: plugin.EUnavailable, Reason: plugin.PrinterWriteStalled,
+				Message: fmt.Sprintf("the printer takes bytes too slowly: %d of %d in %s", sent, len(b), took.Round(time.Millisecond))}
 		}
 		if err != nil {
 			if sent > 0 || plugin.ErrorReason(err) == plugin.PrinterWriteStalled { // a stalled chunk may yet go out

@@ -346,3 +346,22 @@ func TestPrinter_PrintSlip_AfterAnAbandonedJob(t *testing.T) {
 		t.Fatalf("a third job still resyncs: %v", err)
 	}
 }
+
+// TestPrinter_PrintSlip_TooSlow: a printer that takes each chunk in time
+// but the whole job far too slowly (each write under the port's bound) is
+// given up at JobTimeout with write_stalled, what it still owes recorded,
+// so the payment is not held in the print for minutes.
+func TestPrinter_PrintSlip_TooSlow(t *testing.T) {
+	f := newFakePort(readyReplies())
+	f.chunk = 64
+	f.jobHook = func() { time.Sleep(5 * time.Millisecond) } // each chunk in time, the job not
+	p := printer.New(f, printer.Options{StatusTimeout: testTimeout, JobTimeout: 20 * time.Millisecond})
+	err := p.PrintSlip(context.Background(), testSlip())
+	if plugin.ErrorReason(err) != plugin.PrinterWriteStalled || !strings.Contains(err.Error(), "too slowly") {
+		t.Fatalf("a job far too slow: %v (%s), want write_stalled", err, plugin.ErrorReason(err))
+	}
+	f.set(func(f *fakePort) { f.jobHook, f.writes = nil, nil })
+	if err := p.PrintSlip(context.Background(), testSlip()); err != nil || len(jobBytes(f.written())) == 0 || jobBytes(f.written())[0] != 0 {
+		t.Fatalf("the next job does not first pay what the slow one owed: %v", err)
+	}
+}
