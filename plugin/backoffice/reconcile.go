@@ -336,7 +336,7 @@ func (s *Service) apply(ctx context.Context, d *Diff, from, to time.Time, who st
 	if d.Safe == plugin.StateNotPaid {
 		kind = EvReconciledNotPaid
 	}
-	detail := fmt.Sprintf("PayMaster says %s; sbpd journal reconcile --from %s --to %s --apply",
+	detail := fmt.Sprintf("PayMaster says %s; reconciliation of %s to %s, applied",
 		remoteText(r), from.Format(time.RFC3339), to.Format(time.RFC3339))
 	got, err := s.Journal.Resolve(ctx, d.p.ID, []plugin.State{d.p.State}, func(q *plugin.Payment) {
 		q.State, q.Error, q.Offline = d.Safe, nil, false
