@@ -114,7 +114,7 @@ func TestReconcile(t *testing.T) {
 	probe := plugin.ProbeOrderNo("K07", t0.Add(time.Hour))
 	f.pm.byID["PM-PROBE"] = plugin.Remote{ID: "PM-PROBE", OrderNo: probe, Status: plugin.RemoteCancelled, Amount: 100, Created: t0.Add(time.Hour)}
 	a = f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2026-06-01"}, "to": {"2026-06-01"}})
-	want(t, a, 200, "1 difference, 0 resolved, 1 remains", backoffice.DiffPaidAtPayMaster, "можно исправить", "Применить безопасные исправления",
+	want(t, a, 200, "Расхождений: 1, исправлено: 0, осталось: 1", backoffice.DiffPaidAtPayMaster, "можно исправить", "Применить безопасные исправления",
 		"пробных платежей sbpd paymaster probe: 1 (не сравниваются)")
 	if strings.Contains(a.body, probe) {
 		t.Errorf("the probe's payment %s is listed as a difference", probe)
@@ -123,7 +123,7 @@ func TestReconcile(t *testing.T) {
 		t.Fatalf("a look changed the payment: %s", st)
 	}
 	a = f.post("/backoffice/reconcile", url.Values{"csrf": {csrf}, "from": {"2026-06-01"}, "to": {"2026-06-01"}, "apply": {"1"}})
-	want(t, a, 200, "1 difference, 1 resolved, 0 remain", "исправлено")
+	want(t, a, 200, "Расхождений: 1, исправлено: 1, осталось: 0", "исправлено")
 	if st := f.state("P-1"); st != plugin.StatePaid {
 		t.Fatalf("applied, but %s", st)
 	}
@@ -152,7 +152,7 @@ func TestReconcile_OneAtATimeAndBounded(t *testing.T) {
 	want(t, f.post("/backoffice/kiosk", url.Values{"csrf": {csrf}}), 429, "уже идёт проверка киоска")
 	close(release)
 	a = <-first
-	want(t, a, 200, "205 differences", "ещё 5 не показаны (missing_here: 5)")
+	want(t, a, 200, "Расхождений: 205", "ещё 5 не показаны (missing_here: 5)")
 	if n := strings.Count(a.body, "<td>missing_here</td>"); n != 200 {
 		t.Errorf("%d differences listed, want 200", n)
 	}

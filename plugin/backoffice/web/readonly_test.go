@@ -47,7 +47,7 @@ func TestReadOnly_ActsRefusedWithoutToken(t *testing.T) {
 	// Reconcile: the report runs; its apply is refused.
 	rec := url.Values{"csrf": {csrf}, "from": {"2026-06-01"}, "to": {"2026-06-01"}}
 	a := f.post("/backoffice/reconcile", rec)
-	want(t, a, 200, "2 differences, 0 resolved", "можно исправить", "Только просмотр")
+	want(t, a, 200, "Расхождений: 2, исправлено: 0", "можно исправить", "Только просмотр")
 	if strings.Contains(a.body, "Применить безопасные исправления") || strings.Contains(a.body, `name="apply"`) {
 		t.Errorf("the apply form is offered without a login:\n%s", a.body)
 	}

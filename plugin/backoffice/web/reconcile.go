@@ -75,7 +75,8 @@ func (s *Server) runReconcile(w http.ResponseWriter, r *http.Request, se *sessio
 }
 
 func (s *Server) fillReport(v *reconcileView, rep backoffice.Report, apply bool) {
-	v.Ran, v.Applied, v.Summary = true, apply, rep.Summary()
+	v.Ran, v.Applied = true, apply
+	v.Summary = fmt.Sprintf("Расхождений: %d, исправлено: %d, осталось: %d", len(rep.Differences), rep.Resolved, rep.Remaining)
 	v.Counts = countsText(rep)
 	side := func(state string, n *int64) string {
 		if state == "" || n == nil {
