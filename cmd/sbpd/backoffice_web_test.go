@@ -452,7 +452,7 @@ func TestBackofficeWeb_ActsNeedALogin(t *testing.T) {
 			t.Errorf("%s changed by refused acts:\n before %+v\n after  %+v", p.ID, before[p.ID], got)
 		}
 	}
-	if rec := tr.web("POST", "/backoffice/reconcile", url.Values{"from": {day}, "to": {day}}); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "difference") {
+	if rec := tr.web("POST", "/backoffice/reconcile", url.Values{"from": {day}, "to": {day}}); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Расхождений:") {
 		t.Errorf("the reconciliation's report without a login: %d", rec.Code)
 	}
 	if _, err := tr.run("journal", "mark-paid", declined.ID, "--reason", "bank confirmed", "--force", "--by", "tester"); err != nil {

@@ -100,7 +100,7 @@ func TestReconcile(t *testing.T) {
 	f.pm.onList = func() { calls++ }
 	a := f.get("/backoffice/reconcile?from=2026-06-01&to=2026-06-01")
 	want(t, a, 200, `value="2026-06-01"`)
-	if calls != 0 || strings.Contains(a.body, "difference") {
+	if calls != 0 || strings.Contains(a.body, "Расхождений:") {
 		t.Fatalf("a GET ran the reconciliation (%d lists)", calls)
 	}
 	csrf := f.csrf("/backoffice/reconcile")
