@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,41 +14,13 @@ import (
 
 	"github.com/sbpd/sbpd/drivers/sqlite"
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/plugintest"
 )
 
 // One daemon per journal: a second sbpd serve, or a demo, on the journal
 // of a running daemon would reconcile and drive the same unfinished
 // payments (a tester saw two cancels of one payment at PayMaster and two
 // payments active on one kiosk). The second one refuses to start.
-
-// dataDirState is data_dir as a refused daemon must leave it: every
-// entry's name, mode and size, and a digest of the journal, its WAL and
-// the lock file (not of the -shm, which the running daemon's reads
-// write to).
-func dataDirState(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var state []string
-	for _, e := range entries {
-		fi, err := e.Info()
-		if err != nil {
-			t.Fatal(err)
-		}
-		line := fmt.Sprintf("%s %v %d", e.Name(), fi.Mode(), fi.Size())
-		if !strings.HasSuffix(e.Name(), "-shm") && fi.Mode().IsRegular() {
-			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			line += fmt.Sprintf(" %x", sha256.Sum256(b))
-		}
-		state = append(state, line)
-	}
-	return state
-}
 
 // wantJournalInUse checks a refusal: it names the journal, the pid of the
 // daemon holding it and how to stop that one, on one line.
@@ -76,7 +47,7 @@ func wantJournalInUse(t *testing.T, err error, journal string) {
 func TestDaemon_OnePerJournal(t *testing.T) {
 	h := newE2E(t)
 	p := h.start("1", 100, false) // unfinished: the second would reconcile it
-	before, calls := dataDirState(t, h.dataDir), len(h.sb.Requests())
+	before, calls := plugintest.DirState(t, h.dataDir, false, "-shm"), len(h.sb.Requests())
 
 	second := &Daemon{Config: h.cfg, Clock: h.clock}
 	err := second.Open(context.Background())
@@ -91,7 +62,7 @@ func TestDaemon_OnePerJournal(t *testing.T) {
 	if n := len(h.sb.Requests()); n != calls {
 		t.Errorf("the refused daemon called PayMaster: %d requests, were %d", n, calls)
 	}
-	if after := dataDirState(t, h.dataDir); !slices.Equal(before, after) {
+	if after := plugintest.DirState(t, h.dataDir, false, "-shm"); !slices.Equal(before, after) {
 		t.Errorf("the refused daemon changed data_dir:\n%v\n%v", before, after)
 	}
 
@@ -158,7 +129,7 @@ func TestCLI_SecondServeRefused(t *testing.T) {
 func TestCLI_DemoOnDaemonsJournalRefused(t *testing.T) {
 	h := newE2E(t)
 	h.start("1", 100, false)
-	before := dataDirState(t, h.dataDir)
+	before := plugintest.DirState(t, h.dataDir, false, "-shm")
 	for _, mode := range []string{"1", "0"} {
 		_, _, done := runCLI(context.Background(), "demo", "--listen", "127.0.0.1:0", "--data-dir", h.dataDir, "--mode", mode)
 		select {
@@ -167,7 +138,7 @@ func TestCLI_DemoOnDaemonsJournalRefused(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("demo --mode %s on a running daemon's journal neither started nor refused", mode)
 		}
-		if after := dataDirState(t, h.dataDir); !slices.Equal(before, after) {
+		if after := plugintest.DirState(t, h.dataDir, false, "-shm"); !slices.Equal(before, after) {
 			t.Errorf("demo --mode %s changed data_dir:\n%v\n%v", mode, before, after)
 		}
 	}

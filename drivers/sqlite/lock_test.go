@@ -19,35 +19,8 @@ import (
 	"time"
 
 	"github.com/sbpd/sbpd/plugin"
+	"github.com/sbpd/sbpd/plugin/plugintest"
 )
-
-// dirState is what a directory holds: each entry's name, mode, size and
-// modification time, and a regular file's content, so a test can see that
-// a refused claim created and changed nothing.
-func dirState(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var state []string
-	for _, e := range entries {
-		fi, err := e.Info()
-		if err != nil {
-			t.Fatal(err)
-		}
-		line := fmt.Sprintf("%s %v %d %d", e.Name(), fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
-		if fi.Mode().IsRegular() {
-			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			line += " " + strconv.Quote(string(b))
-		}
-		state = append(state, line)
-	}
-	return state
-}
 
 // wantInUse checks that err is the refusal of a held journal: an
 // *InUseError that is plugin.ErrJournalInUse, naming the journal, the lock
@@ -97,7 +70,7 @@ func TestClaim_SecondRefusedUntilReleased(t *testing.T) {
 	if b, _ := os.ReadFile(lock); string(b) != strconv.Itoa(os.Getpid())+"\n" {
 		t.Errorf("lock file holds %q, want the pid", b)
 	}
-	before := dirState(t, dir)
+	before := plugintest.DirState(t, dir, true)
 	for range 2 {
 		second, err := ClaimJournal(journal)
 		if second != nil {
@@ -105,7 +78,7 @@ func TestClaim_SecondRefusedUntilReleased(t *testing.T) {
 		}
 		wantInUse(t, err, journal, os.Getpid())
 	}
-	if after := dirState(t, dir); !slices.Equal(before, after) {
+	if after := plugintest.DirState(t, dir, true); !slices.Equal(before, after) {
 		t.Errorf("a refused claim changed the directory:\n%v\n%v", before, after)
 	}
 	if err := first.Release(); err != nil {
@@ -138,14 +111,14 @@ func TestCreateExclusive(t *testing.T) {
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != DirMode {
 		t.Fatalf("data_dir: %v %v", err, fi)
 	}
-	before := dirState(t, dir)
+	before := plugintest.DirState(t, dir, true)
 	second, err := CreateExclusive(path)
 	if second != nil {
 		second.Close()
 		t.Fatal("a second daemon's journal opened")
 	}
 	wantInUse(t, err, path, os.Getpid())
-	if after := dirState(t, dir); !slices.Equal(before, after) {
+	if after := plugintest.DirState(t, dir, true); !slices.Equal(before, after) {
 		t.Errorf("the refused open changed the directory:\n%v\n%v", before, after)
 	}
 	ctx := context.Background()
