@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" database/sql driver
+	sqlite3 "github.com/mattn/go-sqlite3" // also registers the "sqlite3" database/sql driver
 
 	"github.com/sbpd/sbpd/plugin"
 )
@@ -65,24 +65,10 @@ func Open(path string) (*DB, error) {
 	db.journal = &Journal{db: db}
 	db.modeFixes = secureFiles(path)
 
-	write, err := sql.Open("sqlite3", dsn(path, false))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
-	write.SetConnMaxLifetime(0)
-	write.SetConnMaxIdleTime(0)
-	db.write = write
-
 	ctx := context.Background()
-	if err := db.checkWAL(ctx); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, explainOpen(path, err))
-	}
-	if err := migrate(ctx, write, migrationFS(), db.now); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	write, err := db.openWriter(ctx)
+	if err != nil {
+		return nil, err
 	}
 
 	// The read pool opens after the writer has switched the file to WAL.
@@ -100,6 +86,53 @@ func Open(path string) (*DB, error) {
 	}
 	db.read = read
 	return db, nil
+}
+
+// busyTries and busyWait bound the retries of a writer's first open that
+// SQLite refuses as busy (busySleep waits; tests may replace it).
+const (
+	busyWait  = 20 * time.Millisecond
+	busyTries = int(BusyTimeout / busyWait)
+)
+
+var busySleep = time.Sleep
+
+// openWriter opens the one writing connection, checks WAL and migrates.
+// Two processes opening a new journal at once (the daemon's first start,
+// a first till setting) race to switch it to WAL, and SQLite refuses the
+// loser as busy at once, without its busy timeout: that open is tried
+// again, for up to BusyTimeout.
+func (db *DB) openWriter(ctx context.Context) (*sql.DB, error) {
+	for try := 1; ; try++ {
+		write, err := db.tryWriter(ctx)
+		var se sqlite3.Error
+		if err == nil || try >= busyTries || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy {
+			return write, err
+		}
+		busySleep(busyWait)
+	}
+}
+
+// tryWriter is one try of openWriter; db.write is set when it succeeds.
+func (db *DB) tryWriter(ctx context.Context) (*sql.DB, error) {
+	write, err := sql.Open("sqlite3", dsn(db.path, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", db.path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	db.write = write
+	if err := db.checkWAL(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", db.path, explainOpen(db.path, err))
+	}
+	if err := migrate(ctx, write, migrationFS(), db.now); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", db.path, err)
+	}
+	return write, nil
 }
 
 // DirMode is the mode Create gives a data directory it makes: the owner's,
